@@ -1,0 +1,380 @@
+/*
+ * vhdx.h - libvhdx public API: a hardened implementation of the Microsoft VHDX
+ * virtual disk format ([MS-VHDX] v20240423).
+ *
+ * Conventions
+ * - Every function that can fail returns an int status: VHDX_OK (0) or a code from
+ *   vhdx_errors.h. Status codes are stable (append-only).
+ * - Functions taking a `vhdx_diag *` record the first failure there (code, byte offset in
+ *   the image, rule, source location). Passing NULL is allowed.
+ * - All offsets and sizes are uint64_t byte counts.
+ * - Nothing here is thread-safe for one image; distinct images may be used from distinct
+ *   threads.
+ */
+#ifndef VHDX_H
+#define VHDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhdx_errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(VHDX_BUILDING_LIBRARY) && (defined(__GNUC__) || defined(__clang__))
+#define VHDX_API __attribute__((visibility("default")))
+#else
+#define VHDX_API
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define VHDX_NODISCARD __attribute__((warn_unused_result))
+#else
+#define VHDX_NODISCARD
+#endif
+
+#define VHDX_VERSION_STRING "0.1.0"
+
+/* ---- status codes ------------------------------------------------------------------ */
+
+#define VHDX_X_ENUM(name, cls, sev, rule, section, msg) name,
+typedef enum vhdx_status { VHDX_ERROR_TABLE(VHDX_X_ENUM) VHDX_STATUS_COUNT } vhdx_status;
+#undef VHDX_X_ENUM
+
+typedef enum vhdx_class {
+    VHDX_CLASS_NONE = 0,
+    VHDX_CLASS_DEVIATION,   /* a spec deviation that does not prevent use of the image */
+    VHDX_CLASS_CORRUPT,
+    VHDX_CLASS_UNSUPPORTED,
+    VHDX_CLASS_LIMIT,
+    VHDX_CLASS_IO,
+    VHDX_CLASS_NOMEM,
+    VHDX_CLASS_MISUSE,
+    VHDX_CLASS_INTERNAL
+} vhdx_class;
+
+typedef enum vhdx_severity {
+    VHDX_SEV_ERROR = 0,
+    VHDX_SEV_WARNING = 1,
+    VHDX_SEV_INFO = 2
+} vhdx_severity;
+
+/* Lookups over the error table; unknown codes give "VHDX_E_UNKNOWN"/""/CLASS_INTERNAL. */
+VHDX_API const char *vhdx_status_name(int code);      /* "VHDX_E_HEADER_CHECKSUM" */
+VHDX_API const char *vhdx_status_message(int code);
+VHDX_API const char *vhdx_status_rule(int code);      /* "R10", "D4" or "" */
+VHDX_API const char *vhdx_status_section(int code);   /* "2.2.2" or "" */
+VHDX_API vhdx_class vhdx_status_class(int code);
+VHDX_API vhdx_severity vhdx_status_severity(int code);
+VHDX_API const char *vhdx_class_name(vhdx_class cls);  /* "corrupt", "limit", ... */
+VHDX_API const char *vhdx_severity_name(vhdx_severity sev); /* "error", "warning", "info" */
+
+/* First failure of an operation. */
+typedef struct vhdx_diag {
+    int code;              /* VHDX_OK when nothing failed */
+    uint64_t offset;       /* byte offset in the image file (UINT64_MAX when not applicable) */
+    const char *field;     /* structure field, e.g. "header[1].Checksum" (static string) */
+    const char *src_file;  /* libvhdx source location that raised it */
+    int src_line;
+    char detail[160];      /* free text, NUL-terminated (e.g. the path of a missing parent) */
+} vhdx_diag;
+
+VHDX_API void vhdx_diag_clear(vhdx_diag *d);
+/* "FILE: RULE [MS-VHDX SECTION] at offset 0x..: message (field)" into buf. */
+VHDX_API void vhdx_diag_format(const vhdx_diag *d, const char *image_name, char *buf,
+                               size_t buflen);
+
+/* ---- CRC-32C ----------------------------------------------------------------------- */
+
+/* zlib-style chaining: crc = vhdx_crc32c(0, a, n); crc = vhdx_crc32c(crc, b, m); gives
+ * the CRC-32C (Castagnoli, reflected 0x82F63B78, init/xorout 0xFFFFFFFF) of a||b.
+ * vhdx_crc32c(0, "123456789", 9) == 0xE3069283. Uses SSE4.2 when the CPU has it. */
+VHDX_API uint32_t vhdx_crc32c(uint32_t crc, const void *buf, size_t len);
+/* The portable table-driven path and the hardware path (0 from _hw if unavailable:
+ * check vhdx_crc32c_hw_available()). Same contract as vhdx_crc32c. */
+VHDX_API uint32_t vhdx_crc32c_sw(uint32_t crc, const void *buf, size_t len);
+VHDX_API uint32_t vhdx_crc32c_hw(uint32_t crc, const void *buf, size_t len);
+VHDX_API int vhdx_crc32c_hw_available(void);
+/* CRC-32C of buf[0..len) with the 4 bytes at field_off taken as zero; buf is not written. */
+VHDX_API uint32_t vhdx_crc32c_with_zero_field(const void *buf, size_t len, size_t field_off);
+
+/* ---- GUIDs ------------------------------------------------------------------------- */
+
+/* 16 bytes in Microsoft on-disk order: Data1 u32 LE, Data2 u16 LE, Data3 u16 LE, Data4[8]. */
+typedef struct vhdx_guid { uint8_t b[16]; } vhdx_guid;
+
+VHDX_API int vhdx_guid_is_zero(const vhdx_guid *g);
+VHDX_API int vhdx_guid_equal(const vhdx_guid *a, const vhdx_guid *b);
+/* libuuid uuid_t (RFC 4122 big-endian fields) <-> MS layout; swaps Data1..3 explicitly. */
+VHDX_API void vhdx_guid_from_uuid(vhdx_guid *out, const unsigned char uu[16]);
+VHDX_API void vhdx_guid_to_uuid(const vhdx_guid *g, unsigned char uu[16]);
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" lowercase, 36 chars + NUL (buf >= 37);
+ * with braces when `braces` (buf >= 39). */
+VHDX_API void vhdx_guid_format(const vhdx_guid *g, char *buf, size_t buflen, int braces);
+/* Parses with or without braces, case-insensitive; VHDX_E_GUID_TEXT when malformed. */
+VHDX_API VHDX_NODISCARD int vhdx_guid_parse(vhdx_guid *out, const char *text, size_t len);
+
+/* GUID generator interface: fills *out with a new GUID; returns VHDX_OK or an error. */
+typedef struct vhdx_guid_gen {
+    int (*generate)(void *ctx, vhdx_guid *out);
+    void *ctx;
+} vhdx_guid_gen;
+/* Default generator: libuuid uuid_generate_random, converted so that the GUID in MS
+ * layout is version 4 (Data3 >> 12 == 4) with variant bits 10 in Data4[0]. */
+VHDX_API const vhdx_guid_gen *vhdx_guid_gen_default(void);
+/* Deterministic generator (for the conformance kit and fuzzing): v4-shaped GUIDs from a
+ * 64-bit seed. `state` must outlive the generator. */
+typedef struct vhdx_guid_seeded { uint64_t state; } vhdx_guid_seeded;
+VHDX_API vhdx_guid_gen vhdx_guid_gen_seeded(vhdx_guid_seeded *state, uint64_t seed);
+VHDX_API VHDX_NODISCARD int vhdx_guid_generate(const vhdx_guid_gen *gen, vhdx_guid *out);
+
+/* Well-known GUIDs (MS on-disk bytes). */
+VHDX_API extern const vhdx_guid VHDX_GUID_BAT_REGION;
+VHDX_API extern const vhdx_guid VHDX_GUID_METADATA_REGION;
+VHDX_API extern const vhdx_guid VHDX_GUID_FILE_PARAMETERS;
+VHDX_API extern const vhdx_guid VHDX_GUID_VIRTUAL_DISK_SIZE;
+VHDX_API extern const vhdx_guid VHDX_GUID_VIRTUAL_DISK_ID;
+VHDX_API extern const vhdx_guid VHDX_GUID_LOGICAL_SECTOR_SIZE;
+VHDX_API extern const vhdx_guid VHDX_GUID_PHYSICAL_SECTOR_SIZE;
+VHDX_API extern const vhdx_guid VHDX_GUID_PARENT_LOCATOR;
+VHDX_API extern const vhdx_guid VHDX_GUID_PARENT_LOCATOR_TYPE_VHDX;
+
+/* ---- I/O interface ----------------------------------------------------------------- */
+
+/* An image is read and written only through these callbacks. Each returns VHDX_OK or a
+ * status (VHDX_E_IO, VHDX_E_IO_EOF when a read reaches past the end of the file).
+ * read_at/write_at transfer exactly len bytes. write_at may extend the file.
+ * truncate may be NULL (then the file cannot shrink). flush makes prior writes stable. */
+typedef struct vhdx_io {
+    void *ctx;
+    int (*read_at)(void *ctx, uint64_t off, void *buf, size_t len);
+    int (*write_at)(void *ctx, uint64_t off, const void *buf, size_t len);
+    int (*get_size)(void *ctx, uint64_t *size);
+    int (*set_size)(void *ctx, uint64_t size);
+    int (*flush)(void *ctx);
+    void (*destroy)(void *ctx); /* called by vhdx_io_destroy; may be NULL */
+} vhdx_io;
+
+#define VHDX_IO_READ 0
+#define VHDX_IO_RDWR 1
+#define VHDX_IO_CREATE 2    /* with RDWR: create, fail with VHDX_E_EXISTS if present */
+
+/* File backend (pread/pwrite/fstat/ftruncate/fdatasync). */
+VHDX_API VHDX_NODISCARD int vhdx_io_file_open(vhdx_io *io, const char *path, int mode);
+/* Memory backend over a copy of data[0..len); grows on write up to max_size bytes. */
+VHDX_API VHDX_NODISCARD int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len,
+                                             uint64_t max_size);
+/* Borrow the memory backend's current contents (valid until the next write/destroy). */
+VHDX_API const uint8_t *vhdx_io_mem_data(const vhdx_io *io, size_t *len);
+VHDX_API void vhdx_io_destroy(vhdx_io *io);
+
+/* ---- limits and open options ------------------------------------------------------- */
+
+typedef struct vhdx_limits {
+    uint64_t max_bat_memory;       /* bytes of BAT held in memory (paged beyond); default 64 MiB */
+    uint64_t max_metadata_item;    /* bytes of one metadata item read; default 1 MiB (R86) */
+    uint64_t max_log_length;       /* bytes of log region processed; default 1 GiB */
+    uint64_t max_overlay_memory;   /* bytes of replayed sectors kept for read-only replay; default 256 MiB */
+    uint32_t max_chain_depth;      /* differencing chain depth; default 16 */
+} vhdx_limits;
+
+VHDX_API void vhdx_limits_default(vhdx_limits *l);
+
+#define VHDX_OPEN_RDWR              0x1u  /* open for writing: header update, replay in place */
+#define VHDX_OPEN_NO_REPLAY         0x2u  /* refuse (VHDX_E_LOG_REPLAY_REQUIRED) instead of replaying */
+#define VHDX_OPEN_IGNORE_LINKAGE    0x4u  /* do not enforce parent DataWriteGuid == parent_linkage (R105) */
+#define VHDX_OPEN_NO_PARENT         0x8u  /* open a differencing image without its parent (reads of parent data fail) */
+
+typedef struct vhdx_open_opts {
+    unsigned flags;
+    vhdx_limits limits;
+    const char *parent_path;        /* explicit parent path (overrides the locator) or NULL */
+    const vhdx_guid_gen *guid_gen;  /* NULL: vhdx_guid_gen_default() */
+} vhdx_open_opts;
+
+VHDX_API void vhdx_open_opts_default(vhdx_open_opts *o);
+
+typedef struct vhdx_image vhdx_image;
+
+/* Opens an image over `io` (borrowed; must outlive the image unless `own_io`, in which
+ * case the image destroys it on close, also on failure). Validates every statically
+ * checkable rule that affects reading; the first violation of class CORRUPT or worse
+ * fails the open with its code and offset in *diag. Read-write opens perform the header
+ * update of MS-VHDX 2.2.2.1 (twice) and replay a dirty log into the file; read-only opens
+ * replay the log in memory and never write. */
+VHDX_API VHDX_NODISCARD int vhdx_open(vhdx_image **out, vhdx_io *io, int own_io,
+                                      const vhdx_open_opts *opts, vhdx_diag *diag);
+/* Convenience: file backend; parent chains of differencing images resolve relative to
+ * `path`. opts may be NULL (defaults, read-only). */
+VHDX_API VHDX_NODISCARD int vhdx_open_file(vhdx_image **out, const char *path,
+                                           const vhdx_open_opts *opts, vhdx_diag *diag);
+/* Flushes (read-write), releases everything. Returns the first error of the final flush. */
+VHDX_API int vhdx_close(vhdx_image *img);
+
+/* ---- information ------------------------------------------------------------------- */
+
+typedef enum vhdx_disk_type {
+    VHDX_TYPE_FIXED = 0,
+    VHDX_TYPE_DYNAMIC = 1,
+    VHDX_TYPE_DIFFERENCING = 2
+} vhdx_disk_type;
+
+typedef struct vhdx_header_info {
+    int valid;
+    uint64_t sequence_number;
+    vhdx_guid file_write_guid, data_write_guid, log_guid;
+    uint16_t log_version, version;
+    uint32_t log_length;
+    uint64_t log_offset;
+    uint32_t checksum;
+} vhdx_header_info;
+
+typedef struct vhdx_region_info {
+    vhdx_guid guid;
+    uint64_t file_offset;
+    uint32_t length;
+    uint32_t required;
+} vhdx_region_info;
+
+typedef struct vhdx_metadata_info {
+    vhdx_guid item_id;
+    uint32_t offset, length;
+    int is_user, is_virtual_disk, is_required;
+} vhdx_metadata_info;
+
+/* Payload block state counts (index = state value 0..7) and SB state counts. */
+typedef struct vhdx_bat_counts {
+    uint64_t payload[8];
+    uint64_t sector_bitmap[8];
+} vhdx_bat_counts;
+
+#define VHDX_MAX_INFO_REGIONS 16
+#define VHDX_MAX_INFO_METADATA 32
+
+typedef struct vhdx_info {
+    vhdx_disk_type type;
+    uint64_t virtual_size;
+    uint32_t block_size;
+    uint32_t logical_sector_size, physical_sector_size;
+    uint32_t chunk_ratio;
+    uint64_t payload_blocks;         /* N */
+    uint64_t bat_entries;            /* required BAT entries */
+    uint64_t file_size;
+    vhdx_guid virtual_disk_id;
+    int current_header;              /* 0 or 1 */
+    vhdx_header_info headers[2];
+    char creator[256 * 4 + 1];       /* creator string as UTF-8 (invalid UTF-16 replaced by U+FFFD) */
+    unsigned region_count;           /* entries in regions[] (capped) */
+    vhdx_region_info regions[VHDX_MAX_INFO_REGIONS];
+    unsigned metadata_count;         /* entries in metadata[] (capped) */
+    vhdx_metadata_info metadata[VHDX_MAX_INFO_METADATA];
+    vhdx_bat_counts bat;
+    int log_dirty;                   /* LogGuid non-zero at open */
+    int log_replayed;                /* 1: replayed in memory (RO), 2: replayed in place (RW) */
+    uint64_t log_entries_replayed;
+    int has_parent;
+    vhdx_guid parent_linkage;        /* when has_parent */
+    int chain_depth;                 /* 1 = no parent */
+} vhdx_info;
+
+VHDX_API VHDX_NODISCARD int vhdx_get_info(vhdx_image *img, vhdx_info *out);
+
+/* ---- virtual disk I/O -------------------------------------------------------------- */
+
+/* Reads len bytes of the virtual disk at off. VHDX_E_RANGE if [off, off+len) is not
+ * inside the virtual disk. Unallocated blocks read as zeros (or from the parent). */
+VHDX_API VHDX_NODISCARD int vhdx_read(vhdx_image *img, uint64_t off, void *buf, size_t len,
+                                      vhdx_diag *diag);
+/* Writes len bytes; allocates blocks as needed (metadata changes go through the log). */
+VHDX_API VHDX_NODISCARD int vhdx_write(vhdx_image *img, uint64_t off, const void *buf,
+                                       size_t len, vhdx_diag *diag);
+VHDX_API VHDX_NODISCARD int vhdx_flush(vhdx_image *img, vhdx_diag *diag);
+
+/* Allocation status of the run starting at off: *len_out bytes (<= len, >= 1 sector) all
+ * have the same status. VHDX_BLOCK_DATA: backed by this file or a parent; VHDX_BLOCK_ZERO:
+ * reads as zeros and is not backed (convert leaves a hole). */
+#define VHDX_BLOCK_ZERO 0
+#define VHDX_BLOCK_DATA 1
+VHDX_API VHDX_NODISCARD int vhdx_block_status(vhdx_image *img, uint64_t off, uint64_t len,
+                                              uint64_t *len_out, int *status, vhdx_diag *diag);
+
+/* ---- create ------------------------------------------------------------------------ */
+
+typedef struct vhdx_create_params {
+    vhdx_disk_type type;
+    uint64_t virtual_size;         /* differencing: 0 = parent's size */
+    uint32_t block_size;           /* 0 = default 32 MiB (differencing: 2 MiB) */
+    uint32_t logical_sector_size;  /* 0 = 512 (differencing: parent's) */
+    uint32_t physical_sector_size; /* 0 = 4096 */
+    uint32_t log_size;             /* 0 = 1 MiB */
+    const char *parent_path;       /* differencing: path of the parent image */
+    const char *creator;           /* UTF-8 creator string; NULL = "libvhdx <version>" */
+    const vhdx_guid_gen *guid_gen; /* NULL = default (libuuid) */
+} vhdx_create_params;
+
+VHDX_API void vhdx_create_params_default(vhdx_create_params *p);
+/* Validates every parameter before writing anything; on failure no file is left behind. */
+VHDX_API VHDX_NODISCARD int vhdx_create(const char *path, const vhdx_create_params *p,
+                                        vhdx_diag *diag);
+/* Creates into an empty backend (memory images for tests and fuzzing). Differencing
+ * needs parent_path (a file) or is refused with VHDX_E_CREATE_PARAM. */
+VHDX_API VHDX_NODISCARD int vhdx_create_io(vhdx_io *io, const vhdx_create_params *p,
+                                           vhdx_diag *diag);
+
+/* ---- log replay -------------------------------------------------------------------- */
+
+/* Replays a dirty log in place (like `qemu-img check -r all`); *replayed = entries applied
+ * (0 when the log was clean). */
+VHDX_API VHDX_NODISCARD int vhdx_replay_file(const char *path, uint64_t *replayed,
+                                             vhdx_diag *diag);
+
+/* ---- check ------------------------------------------------------------------------- */
+
+typedef struct vhdx_finding {
+    int code;                 /* status code: rule, section, message via the lookups */
+    vhdx_severity severity;
+    uint64_t offset;          /* byte offset in the file, UINT64_MAX when none */
+    const char *field;        /* static string or NULL */
+    char detail[160];
+} vhdx_finding;
+
+typedef struct vhdx_check_opts {
+    vhdx_limits limits;
+    unsigned flags;           /* VHDX_OPEN_IGNORE_LINKAGE, VHDX_OPEN_NO_PARENT honoured */
+    const char *parent_path;
+    size_t max_findings;      /* 0 = default 1000; further findings are counted only */
+    /* progress: called with done/total units of work; may be NULL */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+} vhdx_check_opts;
+
+typedef enum vhdx_verdict {
+    VHDX_VERDICT_CONFORMANT = 0,     /* no error findings */
+    VHDX_VERDICT_NONCONFORMANT = 1,  /* at least one error finding */
+    VHDX_VERDICT_UNREADABLE = 2      /* could not be checked (I/O, not a VHDX file) */
+} vhdx_verdict;
+
+typedef struct vhdx_report {
+    vhdx_verdict verdict;
+    size_t count;             /* findings stored */
+    size_t dropped;           /* findings beyond max_findings */
+    size_t errors, warnings, infos;
+    vhdx_finding *findings;
+    int opened;               /* 1 when the image also opened for reading */
+    vhdx_info info;           /* valid when info_valid */
+    int info_valid;
+} vhdx_report;
+
+VHDX_API void vhdx_check_opts_default(vhdx_check_opts *o);
+/* Checks every statically checkable rule, collecting all findings (not only the first).
+ * Never writes. *out is allocated; free with vhdx_report_free. Returns VHDX_OK when a
+ * report was produced (whatever its verdict), or an error when none could be. */
+VHDX_API VHDX_NODISCARD int vhdx_check(vhdx_io *io, const char *path_for_parent,
+                                       const vhdx_check_opts *opts, vhdx_report **out);
+VHDX_API void vhdx_report_free(vhdx_report *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VHDX_H */

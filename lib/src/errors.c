@@ -1,0 +1,114 @@
+/* errors.c - lookups over the single error table (vhdx_errors.h), diagnostics, sinks. */
+#include <stdio.h>
+
+#include "internal.h"
+
+typedef struct status_row {
+    const char *name;
+    vhdx_class cls;
+    vhdx_severity sev;
+    const char *rule;
+    const char *section;
+    const char *message;
+} status_row;
+
+#define VHDX_X_ROW(name, cls, sev, rule, section, msg) \
+    { #name, VHDX_CLASS_##cls, VHDX_SEV_##sev, rule, section, msg },
+static const status_row rows[] = { VHDX_ERROR_TABLE(VHDX_X_ROW) };
+#undef VHDX_X_ROW
+
+_Static_assert(sizeof rows / sizeof rows[0] == VHDX_STATUS_COUNT, "error table");
+
+static const status_row *row(int code)
+{
+    if (code < 0 || code >= (int)VHDX_STATUS_COUNT) return NULL;
+    return &rows[code];
+}
+
+const char *vhdx_status_name(int code) { const status_row *r = row(code); return r ? r->name : "VHDX_E_UNKNOWN"; }
+const char *vhdx_status_message(int code) { const status_row *r = row(code); return r ? r->message : "unknown status code"; }
+const char *vhdx_status_rule(int code) { const status_row *r = row(code); return r ? r->rule : ""; }
+const char *vhdx_status_section(int code) { const status_row *r = row(code); return r ? r->section : ""; }
+vhdx_class vhdx_status_class(int code) { const status_row *r = row(code); return r ? r->cls : VHDX_CLASS_INTERNAL; }
+vhdx_severity vhdx_status_severity(int code) { const status_row *r = row(code); return r ? r->sev : VHDX_SEV_ERROR; }
+
+const char *vhdx_class_name(vhdx_class cls)
+{
+    static const char *const names[] = { "none", "deviation", "corrupt", "unsupported", "limit",
+                                         "io", "nomem", "misuse", "internal" };
+    return (unsigned)cls < sizeof names / sizeof names[0] ? names[cls] : "internal";
+}
+
+const char *vhdx_severity_name(vhdx_severity sev)
+{
+    switch (sev) {
+    case VHDX_SEV_ERROR: return "error";
+    case VHDX_SEV_WARNING: return "warning";
+    case VHDX_SEV_INFO: return "info";
+    }
+    return "error";
+}
+
+void vhdx_diag_clear(vhdx_diag *d)
+{
+    if (!d) return;
+    memset(d, 0, sizeof *d);
+    d->code = VHDX_OK;
+    d->offset = VHDX_NO_OFFSET;
+}
+
+int vhdx_diag_set(vhdx_diag *d, int code, uint64_t offset, const char *field,
+                  const char *src_file, int src_line)
+{
+    if (d && d->code == VHDX_OK && code != VHDX_OK) {
+        d->code = code;
+        d->offset = offset;
+        d->field = field;
+        d->src_file = src_file;
+        d->src_line = src_line;
+    }
+    return code;
+}
+
+void vhdx_diag_format(const vhdx_diag *d, const char *image_name, char *buf, size_t buflen)
+{
+    if (!buf || buflen == 0) return;
+    if (!d) { snprintf(buf, buflen, "%s: no diagnostics", image_name ? image_name : "-"); return; }
+    const char *rule = vhdx_status_rule(d->code), *sec = vhdx_status_section(d->code);
+    char off[40] = "";
+    if (d->offset != VHDX_NO_OFFSET) snprintf(off, sizeof off, " at offset 0x%llx", (unsigned long long)d->offset);
+    snprintf(buf, buflen, "%s: %s%s%s%s%s%s: %s%s%s%s%s (%s)", image_name ? image_name : "-",
+             rule[0] ? rule : "", rule[0] ? " " : "", sec[0] ? "[MS-VHDX " : "", sec, sec[0] ? "]" : "",
+             off, vhdx_status_message(d->code), d->field ? " (" : "", d->field ? d->field : "",
+             d->field ? ")" : "", d->detail[0] ? d->detail : "", vhdx_status_name(d->code));
+}
+
+int vhdx_sink_report(vhdx_sink *s, int code, uint64_t offset, const char *field,
+                     const char *detail, const char *src_file, int src_line)
+{
+    if (s) return s->report(s, code, offset, field, detail, src_file, src_line);
+    return vhdx_status_is_fatal(code) ? code : VHDX_OK;
+}
+
+static int diag_sink_report(vhdx_sink *s, int code, uint64_t offset, const char *field,
+                            const char *detail, const char *src_file, int src_line)
+{
+    vhdx_diag_sink *ds = (vhdx_diag_sink *)s->ctx;
+    if (!vhdx_status_is_fatal(code)) {
+        ds->deviations++;
+        return VHDX_OK;
+    }
+    if (ds->diag && ds->diag->code == VHDX_OK) {
+        vhdx_diag_set(ds->diag, code, offset, field, src_file, src_line);
+        if (detail) snprintf(ds->diag->detail, sizeof ds->diag->detail, "%s", detail);
+    }
+    return code;
+}
+
+void vhdx_diag_sink_init(vhdx_diag_sink *ds, vhdx_diag *diag)
+{
+    ds->sink.report = diag_sink_report;
+    ds->sink.ctx = ds;
+    ds->diag = diag;
+    ds->deviations = 0;
+}
