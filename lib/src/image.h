@@ -1,0 +1,144 @@
+/*
+ * image.h - image layer internals shared by image_*.c.
+ *
+ * Ownership of the functions declared here (one file each, see the comments):
+ *   image core  (image_open.c, image_read.c, image_header.c, image_bat.c, image_check.c, io_*.c)
+ *   log/write   (image_log.c, image_write.c, image_create.c, image_parent.c)
+ * All allocation of the library happens in this layer, bounded by spec maxima and by
+ * img->limits.
+ */
+#ifndef VHDX_IMAGE_H
+#define VHDX_IMAGE_H
+
+#include "fmt.h"
+
+/* Paged BAT cache: the BAT is read in pages of IMG_BAT_PAGE bytes; at most
+ * limits.max_bat_memory bytes of pages are resident (LRU-ish eviction). */
+#define IMG_BAT_PAGE (64u * 1024u)
+
+typedef struct img_bat_page {
+    uint64_t page_index;      /* BAT byte offset / IMG_BAT_PAGE */
+    uint64_t last_use;
+    uint8_t *data;            /* IMG_BAT_PAGE bytes (little-endian entries as on disk) */
+    int used;
+} img_bat_page;
+
+typedef struct img_bat_cache {
+    img_bat_page *pages;
+    size_t npages;            /* capacity (slots) */
+    uint64_t clock;
+} img_bat_cache;
+
+struct img_log;      /* image_log.c: active sequence, read-only overlay */
+
+struct vhdx_image {
+    vhdx_io *io;
+    int own_io;
+    unsigned flags;               /* VHDX_OPEN_* */
+    int writable;
+    vhdx_limits limits;
+    const vhdx_guid_gen *gen;
+    char *path;                   /* file path when opened by path (parent resolution), or NULL */
+    const char *parent_path_opt;  /* explicit parent (borrowed from opts during open) */
+
+    uint64_t file_size;
+    fmt_fileid fileid;
+
+    /* headers */
+    uint8_t hdr_raw[2][VHDX_HEADER_SIZE];
+    fmt_header hdr[2];
+    int hdr_valid[2];
+    int cur;                      /* index of the current header */
+    int headers_identical;        /* Disk2vhd quirk accepted */
+    int session_file_guid_done;   /* FileWriteGuid refreshed in this open (R12/R21) */
+    int session_data_guid_done;   /* DataWriteGuid refreshed in this open (R13) */
+
+    /* regions */
+    fmt_region_table *rt;         /* the copy in use */
+    int rt_copy;                  /* 0 or 1 */
+    uint64_t bat_offset, md_offset;
+    uint32_t bat_length, md_length;
+
+    /* metadata */
+    fmt_metadata_table *md;
+    fmt_geometry geo;
+    vhdx_guid virtual_disk_id;
+    uint8_t *locator;             /* raw parent locator item (differencing), or NULL */
+    size_t locator_len;
+
+    /* BAT */
+    img_bat_cache bat;
+    vhdx_bat_counts counts;
+
+    /* log */
+    struct img_log *log;
+    int log_dirty_at_open;
+    int log_replayed;             /* 1 in memory, 2 in place */
+    uint64_t log_entries_replayed;
+
+    /* differencing */
+    vhdx_image *parent;
+    int chain_depth;              /* 1 = this image only */
+};
+
+/* ---- image core ---- */
+
+/* Reads file bytes; when a read-only replay overlay is active, replayed sectors are
+ * patched over the result (img_log_overlay_apply). VHDX_E_IO_EOF past end of file. */
+int img_pread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *diag);
+/* Writes file bytes (writable images only); updates img->file_size when extending. */
+int img_pwrite(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_diag *diag);
+int img_fflush(vhdx_image *img, vhdx_diag *diag);
+
+/* BAT entry by index (bounded by geo.bat_entries; VHDX_E_RANGE otherwise). */
+int img_bat_get(vhdx_image *img, uint64_t index, uint64_t *entry, vhdx_diag *diag);
+/* Update the cached copy of an entry after it was written in place (no I/O). */
+void img_bat_cache_set(vhdx_image *img, uint64_t index, uint64_t entry);
+
+/* Header update (MS-VHDX 2.2.2.1): writes the non-current header with sequence + 1,
+ * flushes, twice. IMG_HDR_* select what changes; the first update of an open always
+ * takes a fresh FileWriteGuid (R21). new_log_guid is used with IMG_HDR_SET_LOG_GUID
+ * (NULL = zero GUID). Refuses (VHDX_E_HEADER_SEQ_MAX) when the sequence would wrap. */
+#define IMG_HDR_NEW_DATA_GUID 0x1u
+#define IMG_HDR_SET_LOG_GUID  0x2u
+int img_header_update(vhdx_image *img, unsigned what, const vhdx_guid *new_log_guid,
+                      vhdx_diag *diag);
+/* Call before any modification: performs the session header update once (FileWriteGuid,
+ * R12/R20) and, when user_visible, the DataWriteGuid change once (R13). */
+int img_begin_modify(vhdx_image *img, int user_visible, vhdx_diag *diag);
+
+/* ---- log / write (image_log.c, image_write.c, image_create.c, image_parent.c) ---- */
+
+/* Called by open right after header selection, before region tables are read. With
+ * LogGuid zero: nothing. Otherwise finds the active sequence (2.3.2-2.3.3) and replays it:
+ * in place for writable images (then clears LogGuid), else into an in-memory overlay. */
+int img_log_open(vhdx_image *img, vhdx_diag *diag);
+/* Patch replayed sectors over a file read of [off, off+len). No-op without overlay. */
+void img_log_overlay_apply(const vhdx_image *img, uint64_t off, uint8_t *buf, size_t len);
+void img_log_close(vhdx_image *img);
+
+/* Journaled metadata update: each element is one 4 KiB-aligned sector of the file (BAT,
+ * metadata region, region table, sector bitmap). Writes one log entry (batched), flushes,
+ * applies in place, flushes. */
+typedef struct img_meta_sector {
+    uint64_t file_offset;         /* multiple of 4096 */
+    const uint8_t *data;          /* 4096 bytes */
+} img_meta_sector;
+int img_log_write(vhdx_image *img, const img_meta_sector *sectors, size_t n, vhdx_diag *diag);
+
+/* Block allocation for a payload block that is not FULLY_PRESENT (image_write.c); called
+ * by vhdx_write. Allocates at end of file (1 MiB aligned), writes data, logs the BAT. */
+int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block,
+                          const uint8_t *buf, size_t len, vhdx_diag *diag);
+
+/* Differencing (image_parent.c): open the parent chain after BAT validation;
+ * read of a PARTIALLY_PRESENT block range through the sector bitmap. */
+int img_parent_open(vhdx_image *img, vhdx_diag *diag);
+int img_read_partial(vhdx_image *img, uint64_t block, uint64_t off_in_block, uint8_t *buf,
+                     size_t len, vhdx_diag *diag);
+
+/* Internal open with a findings sink (used by vhdx_open and vhdx_check). */
+int img_open_sink(vhdx_image **out, vhdx_io *io, int own_io, const vhdx_open_opts *opts,
+                  const char *path, vhdx_sink *sink, vhdx_diag *diag);
+
+#endif
