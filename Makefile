@@ -1,4 +1,4 @@
-# Thin wrapper over CMake/ctest. See README.md.
+# Thin wrapper over CMake/ctest and the scripts in scripts/ and fuzz/. See README.md.
 SHELL := /bin/bash
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
@@ -16,7 +16,31 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 check: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --output-junit $(CURDIR)/reports/junit/ctest-plain.xml
+	@bash scripts/check.sh $(BUILD)
+
+report: build
+	@bash scripts/report.sh $(BUILD)
+
+fuzz: deps
+	@bash fuzz/build-fuzz.sh
+
+afl: deps
+	@bash fuzz/build-afl.sh
+
+fuzz-smoke: fuzz
+	@bash fuzz/smoke.sh
+
+be-check: deps
+	@bash scripts/be-check.sh
+
+coverage: deps
+	@bash scripts/coverage.sh
+
+bench: build
+	$(BUILD)/bin/vhdx bench
+
+install: build
+	cmake --install $(BUILD)
 
 clean:
 	rm -rf build build-* reports/junit reports/coverage
