@@ -1,18 +1,75 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the project needs (as root), or prints the command.
+# scripts/deps.sh - install the Debian 12 packages the project needs.
+#
+# As root: installs whatever is missing (apt-get update first), and does nothing (fast) when
+# everything is present. As another user: prints the exact command and fails.
+#
+#   scripts/deps.sh            every package (what `make deps` runs)
+#   scripts/deps.sh --list     print the package list and exit
+#   scripts/deps.sh --check    exit 0 when all are installed, 1 otherwise (no install)
+#
+# Groups (all installed by default; the list is the contract for a fresh machine):
+#   build     compilers, cmake, cmocka, libuuid, OpenSSL (SHA-256 in tests)
+#   oracle    independent VHDX implementations for differential tests, JSON Schema validation
+#   sanitize  clang runtime for ASan/UBSan/MSan/libFuzzer, llvm tools for coverage
+#   fuzz      AFL++
+#   be        s390x cross compiler and qemu-user for the big-endian leg (make be-check)
 set -euo pipefail
-PKGS=(cmake make gcc clang-14 llvm-14 libclang-rt-14-dev pkg-config libcmocka-dev uuid-dev
-      qemu-utils libvhdi-utils python3-libvhdi python3 bzip2 gzip unzip zip gcovr)
+
+BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git)
+ORACLE_PKGS=(qemu-utils libvhdi-utils python3-libvhdi python3 python3-jsonschema
+             bzip2 gzip xz-utils unzip zip gcovr)
+SANITIZE_PKGS=(clang-14 llvm-14 libclang-rt-14-dev)
+FUZZ_PKGS=(afl++)
+BE_PKGS=(gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user)
+PKGS=("${BUILD_PKGS[@]}" "${ORACLE_PKGS[@]}" "${SANITIZE_PKGS[@]}" "${FUZZ_PKGS[@]}" "${BE_PKGS[@]}")
+
+case "${1:-}" in
+  --list) printf '%s\n' "${PKGS[@]}"; exit 0 ;;
+  --check|"") ;;
+  *) echo "usage: $0 [--list|--check]" >&2; exit 64 ;;
+esac
+
+# One dpkg-query call for all packages (fast path when everything is present).
 missing=()
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${PKGS[@]}" 2>/dev/null |
+            awk '$NF == "installed" && $(NF-1) == "ok" { print $1 }' || true)
 for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  grep -qxF "$p" <<<"$installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-  echo "missing packages: ${missing[*]}"
-  echo "run: sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}"
+
+# Trap 1 (TOOLCHAIN.md): a tool run as root with `-o /dev/null` can replace /dev/null with a
+# regular file, after which apt and half the build break. Repair it before anything else.
+if [ ! -c /dev/null ] && [ "$(id -u)" -eq 0 ]; then
+  echo "deps: /dev/null is not a character device; recreating it" >&2
+  rm -f /dev/null && mknod -m 666 /dev/null c 1 3
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+  echo "deps: missing packages: ${missing[*]}"
   exit 1
 fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing packages: ${missing[*]}" >&2
+  echo "deps: run as root:" >&2
+  echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+  exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+apt-get update -qq </dev/null
+apt-get install -y -qq --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" </dev/null
+# Verify: a package that apt could not install must fail here, not three steps later.
+still=()
+for p in "${missing[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || still+=("$p")
+done
+if [ ${#still[@]} -ne 0 ]; then
+  echo "deps: could not install: ${still[*]}" >&2
+  exit 1
+fi
+echo "deps: done"
