@@ -137,6 +137,49 @@ int img_parent_open(vhdx_image *img, vhdx_diag *diag);
 int img_read_partial(vhdx_image *img, uint64_t block, uint64_t off_in_block, uint8_t *buf,
                      size_t len, vhdx_diag *diag);
 
+/* ---- image core additions (image_open.c, image_bat.c, image_check.c) ---- */
+
+/* Optional hooks of an open (vhdx_check): progress over the BAT pages validated. */
+typedef struct img_open_hooks {
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+} img_open_hooks;
+/* img_open_sink with hooks (may be NULL). Every failure, also I/O and limits, is reported
+ * to `sink` as a finding; validation continues after a finding when the sink says so and
+ * the structure allows it; the open still fails when any fatal finding was reported. */
+int img_open_ex(vhdx_image **out, vhdx_io *io, int own_io, const vhdx_open_opts *opts,
+                const char *path, vhdx_sink *sink, const img_open_hooks *hooks,
+                vhdx_diag *diag);
+/* BAT cache lifetime (image_bat.c): slots bounded by limits.max_bat_memory. */
+int img_bat_cache_init(vhdx_image *img);
+void img_bat_cache_free(vhdx_image *img);
+
+/* ---- additions by the log/write helper ----
+ * Read-only replay: while an overlay is active, img->file_size is the LOGICAL file size
+ * (max(backend size, head LastFileOffset, end of every replayed descriptor)); bytes at or
+ * beyond img_log_backend_size() do not exist in the backend and must read as zeros before
+ * img_log_overlay_apply patches the buffer. Without an overlay it returns img->file_size. */
+uint64_t img_log_backend_size(const vhdx_image *img);
+/* File ranges a replay changes (overlay or last replayed sequence): up to max ranges into
+ * offs/lens (sorted, data sectors and zero ranges); returns the total number of ranges. */
+size_t img_log_replay_ranges(const vhdx_image *img, uint64_t *offs, uint64_t *lens, size_t max);
+/* Clears LogGuid (header update) when this open set one; called by img_log_close too.
+ * vhdx_close may call it first to see the error. */
+int img_log_finish(vhdx_image *img, vhdx_diag *diag);
+
+/* Write batching (image_write.c): vhdx_write calls img_write_batch_begin before its block
+ * loop and img_write_batch_end(status) after it (also on failure, passing the loop's
+ * status); every img_write_unallocated in between is journaled in as few log entries as
+ * possible (normally one) at batch end. Without begin, each call commits on its own.
+ * img_write_batch_end returns status when it is an error, else the commit's status. */
+void img_write_batch_begin(vhdx_image *img);
+int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag);
+
+/* Reads virtual bytes [off, off+len) of the parent chain (image_parent.c): bytes beyond
+ * the parent's virtual size read as zeros; without a parent (VHDX_OPEN_NO_PARENT)
+ * VHDX_E_PARENT_NOT_FOUND. */
+int img_parent_read(vhdx_image *img, uint64_t off, uint8_t *buf, size_t len, vhdx_diag *diag);
+
 /* Internal open with a findings sink (used by vhdx_open and vhdx_check). */
 int img_open_sink(vhdx_image **out, vhdx_io *io, int own_io, const vhdx_open_opts *opts,
                   const char *path, vhdx_sink *sink, vhdx_diag *diag);
