@@ -45,6 +45,19 @@ void fmt_fileid_creator_utf8(const fmt_fileid *f, char *out, size_t outlen);
 /* UTF-8 -> creator field (truncated to 256 code units) */
 void fmt_fileid_set_creator(fmt_fileid *f, const char *utf8);
 
+/* UTF-16LE (units code units at src, unaligned) -> NUL-terminated UTF-8 in out[0..outlen).
+ * Unpaired surrogates become U+FFFD; stops at a U+0000 unit when stop_at_nul. Returns the
+ * number of bytes written (excluding the NUL); *truncated (may be NULL) is set when out
+ * was too small (output is cut at a code point boundary). */
+size_t fmt_utf16le_to_utf8(const uint8_t *src, size_t units, int stop_at_nul, char *out,
+                           size_t outlen, int *truncated);
+/* UTF-8 -> UTF-16LE into out (max_units code units). *units = units written.
+ * strict: invalid UTF-8 -> VHDX_E_CREATE_PARAM; else replaced by U+FFFD. Returns
+ * VHDX_E_TRUNCATED_INPUT when strict and the text does not fit; non-strict truncates at a
+ * code point boundary. */
+int fmt_utf8_to_utf16le(const char *utf8, int strict, uint8_t *out, size_t max_units,
+                        size_t *units);
+
 /* ---- header (2.2.2) ---- */
 enum {
     HDR_OFF_SIGNATURE = 0, HDR_OFF_CHECKSUM = 4, HDR_OFF_SEQUENCE = 8,
