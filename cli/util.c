@@ -1,0 +1,255 @@
+/* util.c - helpers shared by the vhdx subcommands. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void cli_err(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("vhdx: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "vhdx: %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    if (usage) fprintf(stderr, "%s", usage);
+    fprintf(stderr, "Try 'vhdx %s --help' for more information.\n", cmd);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_exit_for(int rc)
+{
+    if (rc == VHDX_OK) return CLI_EXIT_OK;
+    vhdx_class cls = vhdx_status_class(rc);
+    const char *rule = vhdx_status_rule(rc);
+    if ((cls == VHDX_CLASS_IO || cls == VHDX_CLASS_MISUSE) && rule[0] == '\0')
+        return CLI_EXIT_USAGE;
+    return CLI_EXIT_FAIL;
+}
+
+int cli_fail(const char *image, int rc, const vhdx_diag *diag)
+{
+    vhdx_diag d;
+    char buf[1024];
+    if (diag && diag->code != VHDX_OK) {
+        d = *diag;
+    } else {
+        vhdx_diag_clear(&d);
+        d.code = rc == VHDX_OK ? VHDX_E_INTERNAL : rc;
+    }
+    vhdx_diag_format(&d, image, buf, sizeof buf);
+    cli_err("%s", buf);
+    return cli_exit_for(d.code);
+}
+
+/* ---- numbers ---- */
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !out) return -1;
+    const char *p = s;
+    uint64_t v = 0;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        p += 2;
+        if (!isxdigit((unsigned char)*p)) return -1;
+        for (; *p; p++) {
+            int dv;
+            if (*p >= '0' && *p <= '9') dv = *p - '0';
+            else if (*p >= 'a' && *p <= 'f') dv = *p - 'a' + 10;
+            else if (*p >= 'A' && *p <= 'F') dv = *p - 'A' + 10;
+            else return -1;
+            if (v > (UINT64_MAX >> 4)) return -1;
+            v = (v << 4) | (uint64_t)dv;
+        }
+        *out = v;
+        return 0;
+    }
+    if (!isdigit((unsigned char)*p)) return -1; /* no sign, no space, not empty */
+    for (; isdigit((unsigned char)*p); p++) {
+        unsigned dv = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - dv) / 10) return -1;
+        v = v * 10 + dv;
+    }
+    unsigned shift = 0;
+    if (*p) {
+        switch (toupper((unsigned char)*p)) {
+        case 'K': shift = 10; break;
+        case 'M': shift = 20; break;
+        case 'G': shift = 30; break;
+        case 'T': shift = 40; break;
+        case 'P': shift = 50; break;
+        case 'E': shift = 60; break;
+        case 'B': shift = 0; break;
+        default: return -1;
+        }
+        p++;
+        if (shift != 0) {
+            if ((p[0] == 'i' || p[0] == 'I') && (p[1] == 'B' || p[1] == 'b')) p += 2;
+            else if (p[0] == 'B' || p[0] == 'b') p++;
+        }
+        if (*p) return -1;
+    }
+    if (shift && v > (UINT64_MAX >> shift)) return -1;
+    *out = v << shift;
+    return 0;
+}
+
+int cli_parse_size32(const char *s, uint32_t *out)
+{
+    uint64_t v;
+    if (cli_parse_size(s, &v) != 0 || v > UINT32_MAX) return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* ---- options ---- */
+
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return 0;
+    if (a[n] == '=') {
+        *value = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0') return 0;
+    if (*i + 1 >= argc) return -1;
+    *value = argv[++*i];
+    return 1;
+}
+
+int cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+/* ---- text ---- */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+        if (c == 0xE0 && s[1] < 0xA0) return 0;          /* overlong */
+        if (c == 0xED && s[1] >= 0xA0) return 0;         /* surrogate */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
+        if (c == 0xF0 && s[1] < 0x90) return 0;
+        if (c == 0xF4 && s[1] >= 0x90) return 0;
+        return 4;
+    }
+    return 0;
+}
+
+void cli_json_str(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    fputc('"', f);
+    while (*p) {
+        unsigned c = *p;
+        if (c == '"' || c == '\\') {
+            fputc('\\', f);
+            fputc((int)c, f);
+            p++;
+        } else if (c < 0x20 || c == 0x7f) {
+            switch (c) {
+            case '\n': fputs("\\n", f); break;
+            case '\r': fputs("\\r", f); break;
+            case '\t': fputs("\\t", f); break;
+            case '\b': fputs("\\b", f); break;
+            case '\f': fputs("\\f", f); break;
+            default: fprintf(f, "\\u%04x", c); break;
+            }
+            p++;
+        } else if (c < 0x80) {
+            fputc((int)c, f);
+            p++;
+        } else {
+            size_t n = utf8_seq(p);
+            if (n == 0) {
+                fputs("\\ufffd", f);
+                p++;
+            } else {
+                fwrite(p, 1, n, f);
+                p += n;
+            }
+        }
+    }
+    fputc('"', f);
+}
+
+const char *cli_guid_str(const vhdx_guid *g, char *buf, size_t buflen)
+{
+    vhdx_guid_format(g, buf, buflen, 0);
+    return buf;
+}
+
+const char *cli_human_size(uint64_t v, char *buf, size_t buflen)
+{
+    static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    if (v < 1024) {
+        snprintf(buf, buflen, "%llu bytes", (unsigned long long)v);
+        return buf;
+    }
+    unsigned u = 0;
+    uint64_t div = 1024;
+    while (u + 1 < sizeof units / sizeof units[0] && v / div >= 1024) {
+        div <<= 10;
+        u++;
+    }
+    if (v % div == 0)
+        snprintf(buf, buflen, "%llu %s", (unsigned long long)(v / div), units[u]);
+    else
+        snprintf(buf, buflen, "%.2f %s", (double)v / (double)div, units[u]);
+    return buf;
+}
+
+/* ---- images ---- */
+
+int cli_open_image(const char *path, const char *parent, int ignore_linkage, int rdwr,
+                   vhdx_image **out)
+{
+    vhdx_open_opts o;
+    vhdx_diag d;
+    vhdx_open_opts_default(&o);
+    vhdx_diag_clear(&d);
+    if (rdwr) o.flags |= VHDX_OPEN_RDWR;
+    if (ignore_linkage) o.flags |= VHDX_OPEN_IGNORE_LINKAGE;
+    o.parent_path = parent;
+    *out = NULL;
+    int rc = vhdx_open_file(out, path, &o, &d);
+    if (rc != VHDX_OK) {
+        *out = NULL;
+        return cli_fail(path, rc, &d);
+    }
+    return CLI_EXIT_OK;
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,69 @@
+/* util.h - helpers shared by the vhdx subcommands (public API only). */
+#ifndef VHDX_CLI_UTIL_H
+#define VHDX_CLI_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vhdx.h"
+
+/* Process exit codes shared by every subcommand. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_USAGE 1   /* usage error or I/O error */
+#define CLI_EXIT_FAIL 2    /* invalid image / operation failed with a rule violation */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
+
+/* "vhdx: " + formatted text + newline on stderr. */
+void cli_err(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* Usage error of subcommand `cmd`: "vhdx: cmd: text", then "usage: ..." line(s) and a hint
+ * to run `vhdx cmd --help`; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...) CLI_PRINTF(3, 4);
+
+/* Prints "vhdx: IMAGE: RULE [MS-VHDX section] at offset 0x...: message" for a failed library
+ * call (rc; diag may be NULL or empty) and returns the exit code for it (cli_exit_for). */
+int cli_fail(const char *image, int rc, const vhdx_diag *diag);
+/* CLI_EXIT_USAGE for I/O and misuse errors without a spec rule, CLI_EXIT_FAIL otherwise. */
+int cli_exit_for(int rc);
+
+/* Parses a size or offset: decimal digits with an optional binary suffix K, M, G, T, P, E
+ * (case-insensitive, optionally followed by "B" or "iB"), or 0x-prefixed hex without suffix.
+ * Rejects empty strings, signs, spaces, junk and overflow. Returns 0 on success, -1 on error. */
+int cli_parse_size(const char *s, uint64_t *out);
+/* Same, and the value must fit in uint32_t. */
+int cli_parse_size32(const char *s, uint32_t *out);
+
+/* Option matching for the hand-written argument loops.
+ * cli_opt_value: if argv[*i] is `name` (value in argv[*i + 1]) or `name=VALUE`, stores the
+ * value, advances *i as needed and returns 1; returns -1 when the value is missing, 0 when
+ * argv[*i] is not this option. */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
+int cli_is_help(const char *arg); /* "-h" or "--help" */
+
+/* JSON string literal (with quotes) of UTF-8 text; invalid UTF-8 bytes become \ufffd. */
+void cli_json_str(FILE *f, const char *s);
+/* GUID as lowercase text without braces (buf of at least 37 bytes); returns buf. */
+const char *cli_guid_str(const vhdx_guid *g, char *buf, size_t buflen);
+/* "1 GiB", "512 KiB", "1.50 MiB", "123 bytes" for human-readable output. */
+const char *cli_human_size(uint64_t v, char *buf, size_t buflen);
+
+/* Opens IMAGE read-only (or read-write) with optional explicit parent and linkage relaxing.
+ * On failure prints the error and returns its exit code; on success returns CLI_EXIT_OK. */
+int cli_open_image(const char *path, const char *parent, int ignore_linkage, int rdwr,
+                   vhdx_image **out);
+
+/* Converts the whole virtual disk of img to a sparse raw file at out_path (written to a
+ * temporary file in the same folder, then renamed; removed on failure). image_name names
+ * the image in errors. *bytes_read (may be NULL) receives the bytes read from the image.
+ * Returns an exit code (messages already printed). */
+int cli_convert_to_raw(vhdx_image *img, const char *image_name, const char *out_path,
+                       uint64_t *bytes_read);
+
+/* Monotonic clock in seconds. */
+double cli_now(void);
+
+#endif
