@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# scripts/check-install.sh BUILD_DIR [CC] - `cmake --install` into a scratch DESTDIR, then check
+# that the installed tree is usable the way a packager or consumer uses it: vhdx.h,
+# vhdx_errors.h, libvhdx.a, libvhdx.so (+ SONAME link), vhdx.pc, `pkg-config --cflags --libs
+# vhdx`, and a consumer program compiled against the installed headers, linked both against the
+# shared library (via pkg-config) and statically, that runs. Registered as ctest build.install.
+set -euo pipefail
+build=${1:?usage: check-install.sh BUILD_DIR [CC]}
+cc=${2:-cc}
+command -v pkg-config >/dev/null || { echo "check-install: pkg-config not installed (make deps)"; exit 77; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vhdx-install.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+prefix=/usr/local
+DESTDIR="$tmp/root" cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
+root="$tmp/root$prefix"
+libdir=$(sed -n 's/^libdir=\${prefix}\///p' "$root"/lib*/pkgconfig/vhdx.pc 2>/dev/null | head -1)
+[ -n "$libdir" ] || { echo "check-install: vhdx.pc not installed under lib*/pkgconfig"; cat "$tmp/install.log"; exit 1; }
+fail=0
+for f in include/vhdx.h include/vhdx_errors.h "$libdir/libvhdx.a" "$libdir/libvhdx.so" \
+         "$libdir/pkgconfig/vhdx.pc"; do
+  if [ -e "$root/$f" ]; then echo "ok   $prefix/$f"; else echo "MISSING $prefix/$f"; fail=1; fi
+done
+soname=$(objdump -p "$root/$libdir/libvhdx.so" 2>/dev/null | awk '$1 == "SONAME" { print $2 }')
+if [ -n "$soname" ] && [ -e "$root/$libdir/$soname" ]; then echo "ok   SONAME $soname"; else
+  echo "MISSING SONAME link ($soname)"; fail=1; fi
+[ $fail -eq 0 ] || exit 1
+
+export PKG_CONFIG_PATH="$root/$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$tmp/root"
+cflags=$(pkg-config --cflags vhdx)
+libs=$(pkg-config --libs vhdx)
+slibs=$(pkg-config --static --libs-only-l vhdx | sed 's/-lvhdx//')
+echo "pkg-config --cflags --libs vhdx: $cflags $libs"
+case "$cflags" in *"$root/include"*) ;; *) echo "check-install: cflags do not point at the installed headers"; exit 1 ;; esac
+
+cat >"$tmp/consumer.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <vhdx.h>
+int main(void)
+{
+    const char *name = vhdx_status_name(VHDX_OK);
+    if (name == NULL || strcmp(name, "VHDX_OK") != 0) {
+        fprintf(stderr, "unexpected vhdx_status_name(VHDX_OK): %s\n", name ? name : "(null)");
+        return 1;
+    }
+    printf("consumer: %s %s\n", VHDX_VERSION_STRING, name);
+    return 0;
+}
+C
+# The public header must compile standalone, strictly, as C99 and C11.
+for std in c99 c11; do
+  "$cc" -std=$std -Wall -Wextra -Wpedantic -Werror $cflags -c "$tmp/consumer.c" -o "$tmp/c-$std.o"
+done
+if command -v c++ >/dev/null 2>&1; then
+  printf '#include <vhdx.h>\nint main() { return vhdx_status_name(0) == nullptr; }\n' >"$tmp/cxx.cc"
+  c++ -std=c++11 -Wall -Wextra -Werror $cflags -c "$tmp/cxx.cc" -o "$tmp/cxx.o"
+  echo "ok   vhdx.h compiles as C++11"
+fi
+# shellcheck disable=SC2086
+"$cc" $cflags "$tmp/consumer.c" -o "$tmp/consumer-shared" $libs
+LD_LIBRARY_PATH="$root/$libdir" "$tmp/consumer-shared"
+# shellcheck disable=SC2086
+"$cc" $cflags "$tmp/consumer.c" -o "$tmp/consumer-static" "$root/$libdir/libvhdx.a" $slibs
+"$tmp/consumer-static"
+echo "check-install: installed tree OK"
