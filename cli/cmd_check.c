@@ -1,0 +1,368 @@
+/*
+ * cmd_check.c - `vhdx check`: runs vhdx_check() over each image and writes a vendor report
+ * (text, JSON, JUnit, SARIF 2.1.0 or Markdown) with the findings, their rules and the
+ * interoperability predictions. Exit codes follow qemu-img check: 0 conformant, 2 at least
+ * one error, 3 warnings only, 1 an image could not be checked (usage, I/O, not VHDX);
+ * over several images the first of 1, 2, 3 that applies wins.
+ */
+#include "cli.h"
+#include "interop.h"
+#include "report.h"
+#include "rules.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static void check_usage(FILE *f)
+{
+    fputs("usage: vhdx check [--format text|json|junit|sarif|markdown] [--output FILE]\n"
+          "                  [--parent PATH] [--parent-ignore-linkage] [--no-progress] IMAGE...\n"
+          "       vhdx check --rules [--format text|json|markdown]\n"
+          "       vhdx check --explain RULE|STATUS\n"
+          "exit: 0 conformant, 2 errors, 3 warnings only, 1 could not be checked\n", f);
+}
+
+/* ---- progress bar (stderr, only when it is a terminal) ---- */
+typedef struct progress_ctx {
+    const char *name;
+    int last;      /* last permille drawn, -1 none */
+    int drawn;
+} progress_ctx;
+
+static void progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+    progress_ctx *p = ctx;
+    if (total == 0) return;
+    if (done > total) done = total;
+    int pm = (int)((done * 1000) / total);
+    if (pm == p->last) return;
+    p->last = pm;
+    p->drawn = 1;
+    char bar[31];
+    int fill = pm * 30 / 1000;
+    for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+    bar[30] = 0;
+    fprintf(stderr, "\r%.40s [%s] %3d.%d%%", report_basename(p->name), bar, pm / 10, pm % 10);
+    fflush(stderr);
+}
+
+static void progress_end(progress_ctx *p)
+{
+    if (p->drawn) { fputs("\r\033[K", stderr); fflush(stderr); }
+}
+
+/* ---- facts the report does not carry ---- */
+static void gather_facts(vhdx_io *io, const vhdx_report *rep, interop_facts *facts)
+{
+    memset(facts, 0, sizeof *facts);
+    if (!rep || !rep->info_valid) return;
+    const vhdx_info *in = &rep->info;
+    uint64_t md_off = 0;
+    int have_md = 0;
+    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++)
+        if (vhdx_guid_equal(&in->regions[i].guid, &VHDX_GUID_METADATA_REGION)) {
+            md_off = in->regions[i].file_offset;
+            have_md = 1;
+        }
+    if (!have_md) return;
+    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++) {
+        const vhdx_metadata_info *m = &in->metadata[i];
+        if (m->is_user || !vhdx_guid_equal(&m->item_id, &VHDX_GUID_FILE_PARAMETERS) || m->length < 8)
+            continue;
+        uint8_t b[8];
+        if (md_off > UINT64_MAX - m->offset) return;
+        if (io->read_at(io->ctx, md_off + m->offset, b, sizeof b) != VHDX_OK) return;
+        facts->fp_flags = (uint32_t)b[4] | ((uint32_t)b[5] << 8) | ((uint32_t)b[6] << 16) |
+                          ((uint32_t)b[7] << 24);
+        facts->fp_flags_known = 1;
+        return;
+    }
+}
+
+static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
+{
+    vhdx_io io;
+    vhdx_check_opts opts = *base;
+    progress_ctx pc = { c->path, -1, 0 };
+    c->verdict = VHDX_VERDICT_UNREADABLE;
+    int rc = vhdx_io_file_open(&io, c->path, VHDX_IO_READ);
+    if (rc != VHDX_OK) {
+        c->rc = rc;
+        snprintf(c->error, sizeof c->error, "cannot open %s: %s%s%s", c->path, vhdx_status_message(rc),
+                 errno ? ": " : "", errno ? strerror(errno) : "");
+        c->errors = 1;
+        return;
+    }
+    if (progress) {
+        opts.progress = progress_cb;
+        opts.progress_ctx = &pc;
+    }
+    c->rc = vhdx_check(&io, c->path, &opts, &c->rep);
+    progress_end(&pc);
+    if (c->rc != VHDX_OK || !c->rep) {
+        if (c->rep) { vhdx_report_free(c->rep); c->rep = NULL; }
+        if (c->rc == VHDX_OK) c->rc = VHDX_E_INTERNAL;
+        snprintf(c->error, sizeof c->error, "%s: %s (%s)", c->path, vhdx_status_message(c->rc),
+                 vhdx_status_name(c->rc));
+        c->errors = 1;
+        vhdx_io_destroy(&io);
+        return;
+    }
+    c->verdict = c->rep->verdict;
+    c->errors = c->rep->errors;
+    c->warnings = c->rep->warnings;
+    c->infos = c->rep->infos;
+    gather_facts(&io, c->rep, &c->facts);
+    vhdx_io_destroy(&io);
+    c->n_interop = interop_predict(c->rep, &c->facts, c->interop, INTEROP_MAX);
+}
+
+/* ---- --rules / --explain ---- */
+static void print_codes(FILE *f, const char *id, int json)
+{
+    int codes[64];
+    size_t n = rules_codes(id, codes, 64);
+    if (n > 64) n = 64;
+    for (size_t i = 0; i < n; i++) {
+        if (json) {
+            fputs(i ? ", " : "", f);
+            report_json_str(f, vhdx_status_name(codes[i]));
+        } else {
+            fprintf(f, "  %s (%s): %s\n", vhdx_status_name(codes[i]),
+                    vhdx_severity_name(vhdx_status_severity(codes[i])), vhdx_status_message(codes[i]));
+        }
+    }
+}
+
+static void print_rules(FILE *f, report_format fmt)
+{
+    size_t n = rules_count();
+    if (fmt == REPORT_JSON) {
+        fputs("{\"rules\": [", f);
+        for (size_t i = 0; i < n; i++) {
+            const rule_info *r = rules_at(i);
+            fprintf(f, "%s\n  {\"id\": \"%s\", \"section\": \"%s\", \"level\": \"%s\", \"kind\": \"%s\", \"judged\": %s, \"judge\": ",
+                    i ? "," : "", r->id, r->section, r->level, r->kind, rules_is_judged(r) ? "true" : "false");
+            report_json_str(f, rules_judge_text(r->judge));
+            fputs(", \"severity\": ", f);
+            report_json_str(f, rules_default_severity(r));
+            fputs(", \"requirement\": ", f);
+            report_json_str(f, r->requirement);
+            fputs(", \"fix\": ", f);
+            report_json_str(f, r->fix);
+            fputs(", \"note\": ", f);
+            report_json_str(f, r->note);
+            fputs(", \"codes\": [", f);
+            print_codes(f, r->id, 1);
+            fputs("]}", f);
+        }
+        fputs("\n]}\n", f);
+        return;
+    }
+    if (fmt == REPORT_MARKDOWN) {
+        fputs("| rule | MS-VHDX | level | kind | judged | requirement | how to fix |\n|---|---|---|---|---|---|---|\n", f);
+        for (size_t i = 0; i < n; i++) {
+            const rule_info *r = rules_at(i);
+            fprintf(f, "| %s | %s | %s | %s | %s | ", r->id, r->section, r->level, r->kind,
+                    rules_judge_text(r->judge));
+            report_md_str(f, r->requirement);
+            fputs(" | ", f);
+            report_md_str(f, r->fix);
+            fputs(" |\n", f);
+        }
+        return;
+    }
+    fprintf(f, "%-5s %-10s %-3s %-4s %-11s %s\n", "rule", "MS-VHDX", "lvl", "kind", "judged", "requirement");
+    for (size_t i = 0; i < n; i++) {
+        const rule_info *r = rules_at(i);
+        const char *j = r->judge == RULE_BEHAVIOUR ? "no (behav.)" : r->judge == RULE_PARTLY ? "static part"
+                      : r->judge == RULE_IMPLIED ? "via others" : "yes";
+        fprintf(f, "%-5s %-10s %-3s %-4s %-11s %s\n", r->id, r->section, r->level, r->kind, j, r->requirement);
+    }
+}
+
+static int explain(FILE *f, const char *what)
+{
+    const rule_info *r = rules_find(what);
+    if (!r) {
+        /* a status name: explain its rule */
+        for (int c = 0; c < (int)VHDX_STATUS_COUNT; c++) {
+            if (strcasecmp(vhdx_status_name(c), what) == 0) {
+                fprintf(f, "%s (%s, %s): %s\n", vhdx_status_name(c), vhdx_class_name(vhdx_status_class(c)),
+                        vhdx_severity_name(vhdx_status_severity(c)), vhdx_status_message(c));
+                r = rules_find(vhdx_status_rule(c));
+                if (!r) {
+                    if (vhdx_status_section(c)[0]) fprintf(f, "MS-VHDX section %s; no catalogue rule.\n", vhdx_status_section(c));
+                    return 0;
+                }
+                fputc('\n', f);
+                break;
+            }
+        }
+    }
+    if (!r) {
+        fprintf(stderr, "vhdx check: unknown rule '%s' (see vhdx check --rules)\n", what);
+        return 1;
+    }
+    fprintf(f, "%s [MS-VHDX %s] level %s, kind %s: %s\n", r->id, r->section, r->level, r->kind,
+            rules_judge_text(r->judge));
+    fprintf(f, "Requirement: %s\n", r->requirement);
+    fprintf(f, "How to fix:  %s\n", r->fix);
+    if (r->note) fprintf(f, "Note:        %s\n", r->note);
+    int codes[64];
+    if (rules_codes(r->id, codes, 64)) {
+        fputs("Findings reported for it:\n", f);
+        print_codes(f, r->id, 0);
+    }
+    return 0;
+}
+
+static int parse_format(const char *s, report_format *out)
+{
+    static const struct { const char *name; report_format f; } fm[] = {
+        {"text", REPORT_TEXT}, {"json", REPORT_JSON}, {"junit", REPORT_JUNIT},
+        {"sarif", REPORT_SARIF}, {"markdown", REPORT_MARKDOWN}, {"md", REPORT_MARKDOWN},
+    };
+    for (size_t i = 0; i < sizeof fm / sizeof fm[0]; i++)
+        if (strcasecmp(s, fm[i].name) == 0) { *out = fm[i].f; return 0; }
+    return -1;
+}
+
+/* Output goes to FILE through a temporary file renamed on success, so a failed run leaves
+ * no partial report behind. */
+typedef struct out_file {
+    FILE *f;
+    const char *path;
+    char tmp[4096];
+} out_file;
+
+static int out_open(out_file *o, const char *path)
+{
+    o->path = path;
+    o->tmp[0] = 0;
+    if (!path || strcmp(path, "-") == 0) { o->f = stdout; o->path = NULL; return 0; }
+    int n = snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path);
+    if (n < 0 || (size_t)n >= sizeof o->tmp) return -1;
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) return -1;
+    o->f = fdopen(fd, "w");
+    if (!o->f) { close(fd); unlink(o->tmp); return -1; }
+    return 0;
+}
+
+static int out_close(out_file *o, int ok)
+{
+    if (!o->path) { return fflush(stdout) == 0 && ok ? 0 : -1; }
+    int rc = fclose(o->f);
+    if (rc != 0 || !ok || rename(o->tmp, o->path) != 0) { unlink(o->tmp); return -1; }
+    return 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"rules", no_argument, NULL, 'R'},
+        {"explain", required_argument, NULL, 'E'},
+        {"parent", required_argument, NULL, 'p'},
+        {"parent-ignore-linkage", no_argument, NULL, 'L'},
+        {"no-progress", no_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}
+    };
+    report_format fmt = REPORT_TEXT;
+    const char *output = NULL, *explain_id = NULL, *parent = NULL;
+    int list_rules = 0, ignore_linkage = 0, no_progress = 0, c;
+
+    optind = 0; /* GNU: re-initialise (main may have used getopt) */
+    opterr = 1;
+    while ((c = getopt_long(argc, argv, "+f:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (parse_format(optarg, &fmt) != 0) {
+                fprintf(stderr, "vhdx check: unknown format '%s'\n", optarg);
+                check_usage(stderr);
+                return 1;
+            }
+            break;
+        case 'o': output = optarg; break;
+        case 'R': list_rules = 1; break;
+        case 'E': explain_id = optarg; break;
+        case 'p': parent = optarg; break;
+        case 'L': ignore_linkage = 1; break;
+        case 'N': no_progress = 1; break;
+        case 'h': check_usage(stdout); return 0;
+        default: check_usage(stderr); return 1;
+        }
+    }
+    if (explain_id) return explain(stdout, explain_id);
+
+    out_file out;
+    if (list_rules) {
+        if (out_open(&out, output) != 0) {
+            fprintf(stderr, "vhdx check: cannot write %s: %s\n", output, strerror(errno));
+            return 1;
+        }
+        print_rules(out.f, fmt);
+        return out_close(&out, !ferror(out.f)) == 0 ? 0 : 1;
+    }
+    int nimages = argc - optind;
+    if (nimages <= 0) {
+        fprintf(stderr, "vhdx check: no image given\n");
+        check_usage(stderr);
+        return 1;
+    }
+
+    vhdx_check_opts opts;
+    vhdx_check_opts_default(&opts);
+    opts.parent_path = parent;
+    if (ignore_linkage) opts.flags |= VHDX_OPEN_IGNORE_LINKAGE;
+    int progress = !no_progress && isatty(STDERR_FILENO);
+
+    check_image *im = calloc((size_t)nimages, sizeof *im);
+    if (!im) { fprintf(stderr, "vhdx check: out of memory\n"); return 1; }
+    int exit_code = 0, any_unreadable = 0, any_error = 0, any_warning = 0;
+    for (int i = 0; i < nimages; i++) {
+        im[i].path = argv[optind + i];
+        errno = 0;
+        check_one(&im[i], &opts, progress);
+        if (im[i].verdict == VHDX_VERDICT_UNREADABLE) any_unreadable = 1;
+        else if (im[i].verdict == VHDX_VERDICT_NONCONFORMANT || im[i].errors) any_error = 1;
+        else if (im[i].warnings) any_warning = 1;
+    }
+    exit_code = any_unreadable ? 1 : any_error ? 2 : any_warning ? 3 : 0;
+
+    if (out_open(&out, output) != 0) {
+        fprintf(stderr, "vhdx check: cannot write %s: %s\n", output, strerror(errno));
+        exit_code = 1;
+    } else {
+        int wr = 0;
+        switch (fmt) {
+        case REPORT_TEXT: wr = report_text(out.f, im, (size_t)nimages); break;
+        case REPORT_JSON: wr = report_json(out.f, im, (size_t)nimages); break;
+        case REPORT_JUNIT: wr = report_junit(out.f, im, (size_t)nimages); break;
+        case REPORT_SARIF: wr = report_sarif(out.f, im, (size_t)nimages); break;
+        case REPORT_MARKDOWN: wr = report_markdown(out.f, im, (size_t)nimages); break;
+        }
+        if (out_close(&out, wr == 0) != 0) {
+            fprintf(stderr, "vhdx check: cannot write %s\n", output ? output : "standard output");
+            exit_code = 1;
+        }
+    }
+    /* unreadable images also get a one-line message on stderr (naming file and status) */
+    if (fmt != REPORT_TEXT || output) {
+        for (int i = 0; i < nimages; i++)
+            if (!im[i].rep) fprintf(stderr, "vhdx check: %s\n", im[i].error);
+    }
+    for (int i = 0; i < nimages; i++)
+        if (im[i].rep) vhdx_report_free(im[i].rep);
+    free(im);
+    return exit_code;
+}
