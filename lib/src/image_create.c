@@ -1,20 +1,498 @@
-/* image_create.c - create new images (stub, replaced soon). */
+/*
+ * image_create.c - new fixed, dynamic and differencing images.
+ *
+ * Layout (what Hyper-V writes): file identifier, headers with sequence numbers 0 and 1
+ * (header 2 current), two identical region tables (BAT then metadata, both Required = 1),
+ * log at 1 MiB, metadata region (1 MiB) after the log, BAT (multiple of 1 MiB) after the
+ * metadata region, payload blocks of a fixed image after the BAT. Everything is validated
+ * before the first byte is written; vhdx_create writes a temporary file in the target
+ * directory and links it into place at the end, so a failed create leaves no file.
+ *
+ * Parent locator paths on Linux: relative_path is the parent's path relative to the
+ * child's directory with '\' separators (".\name" in the same directory, as Hyper-V
+ * writes it); absolute_win32_path is "\\?\Z:" followed by the parent's absolute path with
+ * '\' separators: Z: is the drive Wine maps to the Unix root, and image_parent.c maps any
+ * "X:\rest" back to "/rest".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "image.h"
+
+#define CREATE_DEFAULT_BLOCK      (32u * 1024u * 1024u)
+#define CREATE_DEFAULT_DIFF_BLOCK (2u * 1024u * 1024u)
+#define CREATE_LOG_OFFSET         MiB
+#define CREATE_MD_LENGTH          MiB
+#define CREATE_MAX_LOG            ((uint32_t)4095 * 1024 * 1024)
+#define CREATE_LOCATOR_MAX        (64u * 1024u)
+#define CREATE_PATH_MAX           4096u
 
 void vhdx_create_params_default(vhdx_create_params *p)
 {
-    if (p) memset(p, 0, sizeof(*p));
+    if (!p) return;
+    memset(p, 0, sizeof(*p));
+    p->type = VHDX_TYPE_DYNAMIC;
 }
 
-int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
+typedef struct create_plan {
+    vhdx_disk_type type;
+    uint64_t virtual_size;
+    uint32_t block_size, lss, pss, log_size, fp_flags;
+    fmt_geometry geo;
+    uint64_t log_off, md_off, bat_off, data_off, file_size;
+    uint32_t bat_len;
+    vhdx_guid file_write_guid, data_write_guid, disk_id;
+    uint8_t *locator;
+    size_t locator_len;
+    const char *creator;
+} create_plan;
+
+static int param_fail(vhdx_diag *diag, const char *field, const char *detail)
 {
-    (void)path; (void)p;
-    return VHDX_FAIL(diag, VHDX_E_UNSUPPORTED, VHDX_NO_OFFSET, NULL);
+    int rc = VHDX_FAIL(diag, VHDX_E_CREATE_PARAM, VHDX_NO_OFFSET, field);
+    if (diag && detail && diag->detail[0] == '\0')
+        snprintf(diag->detail, sizeof diag->detail, "%s", detail);
+    return rc;
+}
+
+/* ---- paths ------------------------------------------------------------------------- */
+
+/* Absolute, normalised directory of path (the file itself need not exist). */
+static int abs_dir_of(const char *path, char *out, size_t outlen)
+{
+    char tmp[CREATE_PATH_MAX];
+    char *slash;
+    char *r;
+    if (strlen(path) >= sizeof tmp) return VHDX_E_CREATE_PARAM;
+    strcpy(tmp, path);
+    slash = strrchr(tmp, '/');
+    if (!slash) strcpy(tmp, ".");
+    else if (slash == tmp) tmp[1] = '\0';
+    else *slash = '\0';
+    r = realpath(tmp, NULL);
+    if (!r) return VHDX_E_NOT_FOUND;
+    if (strlen(r) >= outlen) { free(r); return VHDX_E_CREATE_PARAM; }
+    strcpy(out, r);
+    free(r);
+    return VHDX_OK;
+}
+
+/* Relative path from directory `from` (absolute) to file `to` (absolute), '\' separated:
+ * ".\name" in the same directory, "..\x\name" above it. */
+static int relative_path(const char *from, const char *to, char *out, size_t outlen)
+{
+    size_t i = 0, common = 0, n = 0, ups = 0;
+    const char *p;
+    /* longest common directory prefix: components of from that match to */
+    for (;;) {
+        size_t a = i, b;
+        while (from[a] == '/') a++;
+        if (from[a] == '\0') { common = a; break; }
+        b = a;
+        while (from[b] && from[b] != '/') b++;
+        if (strncmp(from + a, to + a, b - a) != 0 || to[b] != '/') { common = a; break; }
+        i = b;
+    }
+    for (p = from + common; *p;) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        ups++;
+        while (*p && *p != '/') p++;
+    }
+    if (ups == 0) {
+        if (outlen < 3) return VHDX_E_CREATE_PARAM;
+        memcpy(out, ".\\", 2);
+        n = 2;
+    }
+    for (i = 0; i < ups; i++) {
+        if (n + 3 >= outlen) return VHDX_E_CREATE_PARAM;
+        memcpy(out + n, "..\\", 3);
+        n += 3;
+    }
+    p = to + common;
+    while (*p == '/') p++;
+    if (n + strlen(p) + 1 > outlen) return VHDX_E_CREATE_PARAM;
+    for (i = 0; p[i]; i++) out[n + i] = p[i] == '/' ? '\\' : p[i];
+    out[n + i] = '\0';
+    return VHDX_OK;
+}
+
+static int build_locator(create_plan *pl, const vhdx_guid *linkage, const char *parent_real,
+                         const char *child_path, vhdx_diag *diag)
+{
+    char link[40];
+    char rel[CREATE_PATH_MAX], absw[CREATE_PATH_MAX + 8], dir[CREATE_PATH_MAX];
+    const char *keys[3], *vals[3];
+    size_t n = 0, i, written = 0;
+    int rc;
+
+    vhdx_guid_format(linkage, link, sizeof link, 1);
+    keys[n] = "parent_linkage";
+    vals[n++] = link;
+    if (child_path && abs_dir_of(child_path, dir, sizeof dir) == VHDX_OK &&
+        relative_path(dir, parent_real, rel, sizeof rel) == VHDX_OK) {
+        keys[n] = "relative_path";
+        vals[n++] = rel;
+    }
+    if (strlen(parent_real) + 7 > sizeof absw) return param_fail(diag, "parent_path", "path too long");
+    strcpy(absw, "\\\\?\\Z:");
+    for (i = 0; parent_real[i]; i++) absw[6 + i] = parent_real[i] == '/' ? '\\' : parent_real[i];
+    absw[6 + i] = '\0';
+    keys[n] = "absolute_win32_path";
+    vals[n++] = absw;
+    pl->locator = malloc(CREATE_LOCATOR_MAX);
+    if (!pl->locator) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
+    rc = fmt_locator_build(keys, vals, n, pl->locator, CREATE_LOCATOR_MAX, &written);
+    if (rc != VHDX_OK) return param_fail(diag, "parent_path", "parent locator does not fit");
+    pl->locator_len = written;
+    return VHDX_OK;
+}
+
+/* ---- planning (no writes) ---------------------------------------------------------- */
+
+static int plan_create(const vhdx_create_params *p, const char *child_path, create_plan *pl,
+                       vhdx_diag *diag)
+{
+    const vhdx_guid_gen *gen;
+    uint64_t bat_bytes;
+    int rc;
+
+    memset(pl, 0, sizeof *pl);
+    if (!p) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
+    if (p->type != VHDX_TYPE_FIXED && p->type != VHDX_TYPE_DYNAMIC && p->type != VHDX_TYPE_DIFFERENCING)
+        return param_fail(diag, "type", "unknown disk type");
+    pl->type = p->type;
+    pl->block_size = p->block_size ? p->block_size
+                     : (p->type == VHDX_TYPE_DIFFERENCING ? CREATE_DEFAULT_DIFF_BLOCK : CREATE_DEFAULT_BLOCK);
+    /* R92 */
+    if (!vhdx_is_pow2(pl->block_size) || pl->block_size < MiB || pl->block_size > 256 * MiB)
+        return param_fail(diag, "block_size", "block size must be a power of two from 1 MiB to 256 MiB");
+    if (p->logical_sector_size != 0 && p->logical_sector_size != 512 && p->logical_sector_size != 4096)
+        return param_fail(diag, "logical_sector_size", "logical sector size must be 512 or 4096"); /* R96 */
+    if (p->physical_sector_size != 0 && p->physical_sector_size != 512 && p->physical_sector_size != 4096)
+        return param_fail(diag, "physical_sector_size", "physical sector size must be 512 or 4096"); /* R97 */
+    pl->pss = p->physical_sector_size ? p->physical_sector_size : 4096;
+    pl->log_size = p->log_size ? p->log_size : (uint32_t)MiB;
+    if (pl->log_size % MiB != 0 || pl->log_size > CREATE_MAX_LOG) /* R17 */
+        return param_fail(diag, "log_size", "log size must be a multiple of 1 MiB below 4 GiB");
+    pl->creator = p->creator ? p->creator : "libvhdx " VHDX_VERSION_STRING;
+
+    if (p->type == VHDX_TYPE_DIFFERENCING) {
+        vhdx_image *par = NULL;
+        vhdx_open_opts o;
+        vhdx_info *info;
+        vhdx_diag pd;
+        char *real;
+        if (!p->parent_path || !p->parent_path[0])
+            return param_fail(diag, "parent_path", "a differencing image needs a parent");
+        real = realpath(p->parent_path, NULL);
+        if (!real) {
+            rc = VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent_path");
+            if (diag) snprintf(diag->detail, sizeof diag->detail, "%s", p->parent_path);
+            return rc;
+        }
+        info = malloc(sizeof *info);
+        if (!info) { free(real); return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL); }
+        vhdx_open_opts_default(&o);
+        o.flags = VHDX_OPEN_NO_PARENT | VHDX_OPEN_IGNORE_LINKAGE;
+        vhdx_diag_clear(&pd);
+        rc = vhdx_open_file(&par, real, &o, &pd);
+        if (rc == VHDX_OK) {
+            rc = vhdx_get_info(par, info);
+            (void)vhdx_close(par);
+        }
+        if (rc != VHDX_OK) {
+            if (diag && diag->code == VHDX_OK) { *diag = pd; snprintf(diag->detail, sizeof diag->detail, "parent %s", real); }
+            free(info);
+            free(real);
+            return rc;
+        }
+        if (p->virtual_size != 0 && p->virtual_size != info->virtual_size)
+            rc = param_fail(diag, "virtual_size", "a differencing image has its parent's size");
+        else if (p->logical_sector_size != 0 && p->logical_sector_size != info->logical_sector_size)
+            rc = param_fail(diag, "logical_sector_size", "the parent's logical sector size differs (R96)");
+        if (rc == VHDX_OK) {
+            pl->virtual_size = info->virtual_size;
+            pl->lss = info->logical_sector_size;
+            pl->disk_id = info->virtual_disk_id;
+            pl->fp_flags = VHDX_FP_HAS_PARENT;
+            /* R104: parent_linkage = the parent's DataWriteGuid */
+            rc = build_locator(pl, &info->headers[info->current_header].data_write_guid, real,
+                               child_path, diag);
+        }
+        free(info);
+        free(real);
+        if (rc != VHDX_OK) return rc;
+    } else {
+        if (p->parent_path) return param_fail(diag, "parent_path", "only differencing images have a parent");
+        pl->virtual_size = p->virtual_size;
+        pl->lss = p->logical_sector_size ? p->logical_sector_size : 512;
+        pl->fp_flags = p->type == VHDX_TYPE_FIXED ? VHDX_FP_LEAVE_BLOCK_ALLOCATED : 0;
+    }
+    /* R95 */
+    if (pl->virtual_size == 0) return param_fail(diag, "virtual_size", "size must not be zero");
+    if (pl->virtual_size % pl->lss != 0)
+        return param_fail(diag, "virtual_size", "size must be a multiple of the logical sector size");
+    if (pl->virtual_size > VHDX_MAX_DISK_SIZE) return param_fail(diag, "virtual_size", "size above 64 TiB");
+    rc = fmt_geometry_compute(&pl->geo, pl->virtual_size, pl->block_size, pl->lss, pl->pss, pl->fp_flags);
+    if (rc != VHDX_OK) return param_fail(diag, "geometry", "invalid geometry");
+
+    bat_bytes = vhdx_div_round_up(pl->geo.bat_entries * 8, MiB) * MiB;
+    if (bat_bytes > (uint64_t)UINT32_MAX - MiB + 1) return param_fail(diag, "block_size", "BAT too large");
+    pl->bat_len = (uint32_t)bat_bytes;
+    pl->log_off = CREATE_LOG_OFFSET;
+    pl->md_off = pl->log_off + pl->log_size;
+    pl->bat_off = pl->md_off + CREATE_MD_LENGTH;
+    pl->data_off = pl->bat_off + pl->bat_len;
+    if (p->type == VHDX_TYPE_FIXED)
+        pl->file_size = pl->data_off + pl->geo.payload_blocks * pl->block_size;
+    else
+        pl->file_size = pl->data_off;
+
+    gen = p->guid_gen ? p->guid_gen : vhdx_guid_gen_default();
+    rc = vhdx_guid_generate(gen, &pl->file_write_guid);
+    if (rc == VHDX_OK) rc = vhdx_guid_generate(gen, &pl->data_write_guid);
+    if (rc == VHDX_OK && p->type != VHDX_TYPE_DIFFERENCING) rc = vhdx_guid_generate(gen, &pl->disk_id);
+    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "guid_gen");
+    return VHDX_OK;
+}
+
+/* ---- writing ----------------------------------------------------------------------- */
+
+static int io_write(vhdx_io *io, uint64_t off, const void *buf, size_t len, vhdx_diag *diag)
+{
+    int rc = io->write_at(io->ctx, off, buf, len);
+    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, "create");
+    return VHDX_OK;
+}
+
+static void add_md(fmt_metadata_table *t, const vhdx_guid *id, uint32_t off, uint32_t len,
+                   uint32_t flags)
+{
+    fmt_metadata_entry *e = &t->entries[t->entry_count];
+    e->item_id = *id;
+    e->offset = off;
+    e->length = len;
+    e->flags = flags;
+    t->entry_count++;
+    t->decoded = t->entry_count;
+}
+
+static int write_image(vhdx_io *io, const create_plan *pl, vhdx_diag *diag)
+{
+    uint8_t *buf = calloc(1, MiB);
+    fmt_fileid fid;
+    fmt_header h;
+    fmt_region_table *rt = calloc(1, sizeof *rt);
+    fmt_metadata_table *mt = calloc(1, sizeof *mt);
+    fmt_file_parameters fp;
+    uint32_t ioff = 0x10000u;
+    const uint32_t req = VHDX_MD_FLAG_IS_REQUIRED, vreq = VHDX_MD_FLAG_IS_REQUIRED | VHDX_MD_FLAG_IS_VIRTUAL_DISK;
+    int rc = VHDX_OK, i;
+
+    if (!buf || !rt || !mt) { rc = VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL); goto out; }
+
+    /* [MS-VHDX 2.2.1] R6: file type identifier */
+    memset(&fid, 0, sizeof fid);
+    memcpy(fid.signature, "vhdxfile", 8);
+    fmt_fileid_set_creator(&fid, pl->creator);
+    (void)fmt_fileid_encode(&fid, buf, VHDX_FILEID_SIZE);
+    rc = io_write(io, 0, buf, VHDX_FILEID_SIZE, diag);
+
+    /* [MS-VHDX 2.2.2] headers: sequence 0 and 1, LogGuid zero */
+    for (i = 0; i < 2 && rc == VHDX_OK; i++) {
+        memset(&h, 0, sizeof h);
+        h.signature = VHDX_SIG_HEAD;
+        h.sequence_number = (uint64_t)i;
+        h.file_write_guid = pl->file_write_guid;
+        h.data_write_guid = pl->data_write_guid;
+        h.log_version = 0;
+        h.version = 1;
+        h.log_length = pl->log_size;
+        h.log_offset = pl->log_off;
+        memset(buf, 0, VHDX_HEADER_SIZE);
+        (void)fmt_header_encode(&h, buf, VHDX_HEADER_SIZE);
+        rc = io_write(io, i ? VHDX_HEADER2_OFFSET : VHDX_HEADER1_OFFSET, buf, VHDX_HEADER_SIZE, diag);
+    }
+
+    /* [MS-VHDX 2.2.3] region tables, Required = 1 */
+    if (rc == VHDX_OK) {
+        rt->signature = VHDX_SIG_REGI;
+        rt->entry_count = 2;
+        rt->decoded = 2;
+        rt->entries[0].guid = VHDX_GUID_BAT_REGION;
+        rt->entries[0].file_offset = pl->bat_off;
+        rt->entries[0].length = pl->bat_len;
+        rt->entries[0].required = 1;
+        rt->entries[1].guid = VHDX_GUID_METADATA_REGION;
+        rt->entries[1].file_offset = pl->md_off;
+        rt->entries[1].length = (uint32_t)CREATE_MD_LENGTH;
+        rt->entries[1].required = 1;
+        (void)fmt_region_table_encode(rt, buf, VHDX_RT_SIZE);
+        rc = io_write(io, VHDX_RT1_OFFSET, buf, VHDX_RT_SIZE, diag);
+        if (rc == VHDX_OK) rc = io_write(io, VHDX_RT2_OFFSET, buf, VHDX_RT_SIZE, diag);
+    }
+
+    /* [MS-VHDX 2.6] metadata region: table, then the items packed from 64 KiB */
+    if (rc == VHDX_OK) {
+        memset(buf, 0, MiB);
+        mt->signature = VHDX_SIG_METADATA;
+        fp.block_size = pl->block_size;
+        fp.flags = pl->fp_flags;
+        add_md(mt, &VHDX_GUID_FILE_PARAMETERS, ioff, 8, req);
+        (void)fmt_file_parameters_encode(&fp, buf + ioff, 8);
+        ioff += 8;
+        add_md(mt, &VHDX_GUID_VIRTUAL_DISK_SIZE, ioff, 8, vreq);
+        (void)fmt_u64_item_encode(pl->virtual_size, buf + ioff, 8);
+        ioff += 8;
+        add_md(mt, &VHDX_GUID_LOGICAL_SECTOR_SIZE, ioff, 4, vreq);
+        (void)fmt_u32_item_encode(pl->lss, buf + ioff, 4);
+        ioff += 4;
+        add_md(mt, &VHDX_GUID_PHYSICAL_SECTOR_SIZE, ioff, 4, vreq);
+        (void)fmt_u32_item_encode(pl->pss, buf + ioff, 4);
+        ioff += 4;
+        add_md(mt, &VHDX_GUID_VIRTUAL_DISK_ID, ioff, 16, vreq);
+        (void)fmt_guid_item_encode(&pl->disk_id, buf + ioff, 16);
+        ioff += 16;
+        if (pl->locator) {
+            add_md(mt, &VHDX_GUID_PARENT_LOCATOR, ioff, (uint32_t)pl->locator_len, req);
+            memcpy(buf + ioff, pl->locator, pl->locator_len);
+            ioff += (uint32_t)pl->locator_len;
+        }
+        (void)fmt_metadata_table_encode(mt, buf, VHDX_MD_TABLE_SIZE);
+        rc = io_write(io, pl->md_off, buf, ioff, diag);
+    }
+
+    /* [MS-VHDX 2.5] BAT: dynamic/differencing all NOT_PRESENT (zero, from the file
+     * extension); fixed: every payload block FULLY_PRESENT, SB slots NOT_PRESENT */
+    if (rc == VHDX_OK && pl->type == VHDX_TYPE_FIXED) {
+        uint64_t idx = 0, b = 0, cr = pl->geo.chunk_ratio;
+        while (idx < pl->geo.bat_entries && rc == VHDX_OK) {
+            uint64_t start = idx;
+            size_t k = 0;
+            memset(buf, 0, MiB);
+            while (idx < pl->geo.bat_entries && k < MiB / 8) {
+                uint64_t e = 0;
+                if (!fmt_bat_is_sb_slot(idx, cr)) {
+                    e = fmt_bat_make(VHDX_PB_FULLY_PRESENT, pl->data_off + b * pl->block_size);
+                    b++;
+                }
+                vhdx_put64(buf + k * 8, e);
+                k++;
+                idx++;
+            }
+            rc = io_write(io, pl->bat_off + start * 8, buf, k * 8, diag);
+        }
+    }
+
+    /* the rest (log, BAT tail, fixed payload) is zero: extend the file sparsely */
+    if (rc == VHDX_OK) {
+        if (io->set_size) {
+            rc = io->set_size(io->ctx, pl->file_size);
+            if (rc != VHDX_OK) rc = VHDX_FAIL(diag, rc, pl->file_size, "create");
+        } else {
+            uint64_t cur = 0;
+            if (io->get_size(io->ctx, &cur) == VHDX_OK && cur < pl->file_size) {
+                memset(buf, 0, MiB);
+                while (cur < pl->file_size && rc == VHDX_OK) {
+                    size_t n = pl->file_size - cur > MiB ? (size_t)MiB : (size_t)(pl->file_size - cur);
+                    rc = io_write(io, cur, buf, n, diag);
+                    cur += n;
+                }
+            }
+        }
+    }
+    if (rc == VHDX_OK) {
+        rc = io->flush(io->ctx);
+        if (rc != VHDX_OK) rc = VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "create flush");
+    }
+out:
+    free(buf);
+    free(rt);
+    free(mt);
+    return rc;
 }
 
 int vhdx_create_io(vhdx_io *io, const vhdx_create_params *p, vhdx_diag *diag)
 {
-    (void)io; (void)p;
-    return VHDX_FAIL(diag, VHDX_E_UNSUPPORTED, VHDX_NO_OFFSET, NULL);
+    create_plan pl;
+    uint64_t size = 0;
+    int rc;
+
+    if (!io || !p) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
+    rc = plan_create(p, NULL, &pl, diag);
+    if (rc == VHDX_OK) {
+        rc = io->get_size(io->ctx, &size);
+        if (rc != VHDX_OK) rc = VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "create");
+        else if (size != 0) rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "create: backend not empty");
+    }
+    if (rc == VHDX_OK) rc = write_image(io, &pl, diag);
+    free(pl.locator);
+    return rc;
+}
+
+int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
+{
+    create_plan pl;
+    struct stat st;
+    char *tmp = NULL;
+    vhdx_io io;
+    int rc, fd;
+    mode_t um;
+
+    if (!path || !path[0] || !p) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
+    rc = plan_create(p, path, &pl, diag);
+    if (rc != VHDX_OK) { free(pl.locator); return rc; }
+    if (lstat(path, &st) == 0) {
+        free(pl.locator);
+        rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "path");
+        if (diag) snprintf(diag->detail, sizeof diag->detail, "%s", path);
+        return rc;
+    }
+    tmp = malloc(strlen(path) + 16);
+    if (!tmp) { free(pl.locator); return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL); }
+    sprintf(tmp, "%s.tmp-XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        free(pl.locator);
+        free(tmp);
+        return VHDX_FAIL(diag, errno == ENOENT ? VHDX_E_NOT_FOUND : VHDX_E_IO, VHDX_NO_OFFSET, "path");
+    }
+    um = umask(0);
+    umask(um);
+    (void)fchmod(fd, (mode_t)(0666 & ~um));
+    close(fd);
+    rc = vhdx_io_file_open(&io, tmp, VHDX_IO_RDWR);
+    if (rc != VHDX_OK) {
+        rc = VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "path");
+    } else {
+        rc = write_image(&io, &pl, diag);
+        vhdx_io_destroy(&io);
+    }
+    if (rc == VHDX_OK) {
+        /* link() refuses to replace a file that appeared meanwhile; rename() is the
+         * fallback for file systems without hard links */
+        if (link(tmp, path) != 0) {
+            if (errno == EEXIST) rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "path");
+            else if (lstat(path, &st) == 0) rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "path");
+            else if (rename(tmp, path) != 0) rc = VHDX_FAIL(diag, VHDX_E_IO, VHDX_NO_OFFSET, "path");
+        }
+    }
+    (void)unlink(tmp);
+    if (rc == VHDX_OK) {
+        char dir[CREATE_PATH_MAX];
+        if (abs_dir_of(path, dir, sizeof dir) == VHDX_OK) {
+            int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+            if (dfd >= 0) { (void)fsync(dfd); close(dfd); }
+        }
+    }
+    free(tmp);
+    free(pl.locator);
+    return rc;
 }
