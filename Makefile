@@ -39,8 +39,9 @@ coverage: deps
 bench: build
 	$(BUILD)/bin/vhdx bench
 
+# DESTDIR=/tmp/x stages the install (headers, libvhdx.a/.so, vhdx.pc, the CLI); PREFIX sets the prefix.
 install: build
-	cmake --install $(BUILD)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
 	rm -rf build build-* reports/junit reports/coverage
