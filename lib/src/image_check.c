@@ -1,0 +1,138 @@
+/* image_check.c - vhdx_check: the validators of open run with a collecting sink, so every
+ * finding is recorded (not only the first); never writes. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "image.h"
+
+void vhdx_check_opts_default(vhdx_check_opts *o)
+{
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    vhdx_limits_default(&o->limits);
+    o->max_findings = 1000;
+}
+
+typedef struct check_sink {
+    vhdx_sink sink;
+    vhdx_report *r;
+    size_t cap, max;
+    int nomem;
+    int io_error;
+} check_sink;
+
+static int check_report(vhdx_sink *s, int code, uint64_t offset, const char *field,
+                        const char *detail, const char *src_file, int src_line)
+{
+    check_sink *cs = s->ctx;
+    vhdx_report *r = cs->r;
+    (void)src_file;
+    (void)src_line;
+    if (code == VHDX_OK) return VHDX_OK;
+    vhdx_severity sev = vhdx_status_severity(code);
+    if (sev == VHDX_SEV_ERROR) r->errors++;
+    else if (sev == VHDX_SEV_WARNING) r->warnings++;
+    else r->infos++;
+    if (code == VHDX_E_IO) cs->io_error = 1;
+    if (r->count >= cs->max) {
+        r->dropped++;
+        return VHDX_OK;
+    }
+    if (r->count == cs->cap) {
+        size_t ncap = cs->cap ? cs->cap * 2 : 16;
+        if (ncap > cs->max) ncap = cs->max;
+        vhdx_finding *f = realloc(r->findings, ncap * sizeof *f);
+        if (!f) {
+            cs->nomem = 1;
+            r->dropped++;
+            return VHDX_OK;
+        }
+        r->findings = f;
+        cs->cap = ncap;
+    }
+    vhdx_finding *f = &r->findings[r->count++];
+    memset(f, 0, sizeof *f);
+    f->code = code;
+    f->severity = sev;
+    f->offset = offset;
+    f->field = field;
+    if (detail) snprintf(f->detail, sizeof f->detail, "%s", detail);
+    return VHDX_OK;
+}
+
+void vhdx_report_free(vhdx_report *r)
+{
+    if (!r) return;
+    free(r->findings);
+    free(r);
+}
+
+int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *opts,
+               vhdx_report **out)
+{
+    if (out) *out = NULL;
+    if (!io || !out || !io->read_at || !io->get_size) return VHDX_E_MISUSE;
+    vhdx_check_opts dflt;
+    if (!opts) {
+        vhdx_check_opts_default(&dflt);
+        opts = &dflt;
+    }
+    vhdx_report *r = calloc(1, sizeof *r);
+    if (!r) return VHDX_E_NOMEM;
+    check_sink cs;
+    memset(&cs, 0, sizeof cs);
+    cs.sink.report = check_report;
+    cs.sink.ctx = &cs;
+    cs.r = r;
+    cs.max = opts->max_findings ? opts->max_findings : 1000;
+
+    /* Can the file be examined at all? (I/O, shorter than the file identifier, not
+     * "vhdxfile": the verdict is "unreadable") */
+    uint64_t size = 0;
+    int rc = io->get_size(io->ctx, &size);
+    if (rc != VHDX_OK) {
+        (void)VHDX_REPORT(&cs.sink, rc, VHDX_NO_OFFSET, "file size");
+        r->verdict = VHDX_VERDICT_UNREADABLE;
+        goto done;
+    }
+    if (size < VHDX_FILEID_SIZE) {
+        (void)VHDX_REPORT(&cs.sink, VHDX_E_TOO_SMALL, size, "file size");
+        r->verdict = VHDX_VERDICT_UNREADABLE;
+        goto done;
+    }
+    uint8_t sig[8];
+    rc = io->read_at(io->ctx, 0, sig, sizeof sig);
+    if (rc != VHDX_OK) {
+        (void)VHDX_REPORT(&cs.sink, rc, 0, "FileTypeIdentifier");
+        r->verdict = VHDX_VERDICT_UNREADABLE;
+        goto done;
+    }
+    if (memcmp(sig, "vhdxfile", 8) != 0) {
+        (void)VHDX_REPORT(&cs.sink, VHDX_E_FILEID_SIGNATURE, 0, "FileTypeIdentifier.Signature");
+        r->verdict = VHDX_VERDICT_UNREADABLE;
+        goto done;
+    }
+
+    vhdx_open_opts oo;
+    vhdx_open_opts_default(&oo);
+    oo.limits = opts->limits;
+    oo.flags = opts->flags & (VHDX_OPEN_IGNORE_LINKAGE | VHDX_OPEN_NO_PARENT);
+    oo.parent_path = opts->parent_path;
+    img_open_hooks hooks = { opts->progress, opts->progress_ctx };
+    vhdx_image *img = NULL;
+    rc = img_open_ex(&img, io, 0, &oo, path_for_parent, &cs.sink, &hooks, NULL);
+    if (rc == VHDX_OK && img) {
+        r->opened = 1;
+        if (vhdx_get_info(img, &r->info) == VHDX_OK) r->info_valid = 1;
+        (void)vhdx_close(img);
+    }
+    if (cs.io_error) r->verdict = VHDX_VERDICT_UNREADABLE;
+    else r->verdict = r->errors ? VHDX_VERDICT_NONCONFORMANT : VHDX_VERDICT_CONFORMANT;
+done:
+    if (cs.nomem && r->count == 0 && r->errors + r->warnings + r->infos > 0) {
+        vhdx_report_free(r);
+        return VHDX_E_NOMEM;
+    }
+    *out = r;
+    return VHDX_OK;
+}
