@@ -113,7 +113,7 @@ static int step_fileid(open_state *os)
     if (rc != VHDX_OK) return rc;
     /* [MS-VHDX 2.2.1] R4/R7: not a VHDX file: nothing else can be interpreted */
     if (memcmp(img->fileid.signature, "vhdxfile", 8) != 0)
-        return STOP(os, VHDX_E_FILEID_SIGNATURE, 0, "FileTypeIdentifier.Signature", NULL);
+        return STOP(os, VHDX_E_FILEID_SIGNATURE, 0, "file_identifier.Signature", NULL);
     return VHDX_OK;
 }
 
@@ -280,10 +280,10 @@ static int step_regions(open_state *os)
         const char *why1 = rt_defect(r[1], &c1);
         snprintf(d, sizeof d, "copy 1: %s", why0);
         (void)NOTE(os, c0, base[0] + (c0 == VHDX_E_RT_CHECKSUM ? RT_OFF_CHECKSUM : 0),
-                   c0 == VHDX_E_RT_CHECKSUM ? "RegionTable[0].Checksum" : "RegionTable[0].Signature", d);
+                   c0 == VHDX_E_RT_CHECKSUM ? "region_table.Checksum" : "region_table.Signature", d);
         snprintf(d, sizeof d, "copy 2: %s", why1);
         (void)NOTE(os, c1, base[1] + (c1 == VHDX_E_RT_CHECKSUM ? RT_OFF_CHECKSUM : 0),
-                   c1 == VHDX_E_RT_CHECKSUM ? "RegionTable[1].Checksum" : "RegionTable[1].Signature", d);
+                   c1 == VHDX_E_RT_CHECKSUM ? "region_table.Checksum" : "region_table.Signature", d);
         rc = c0;
         goto out;
     }
@@ -291,10 +291,10 @@ static int step_regions(open_state *os)
     int use = valid[0] ? 0 : 1;
     if (!valid[1 - use]) {
         int c;
-        rc = NOTE(os, VHDX_W_RT_INVALID_COPY, base[1 - use], use ? "RegionTable[0]" : "RegionTable[1]",
+        rc = NOTE(os, VHDX_W_RT_INVALID_COPY, base[1 - use], use ? "region_table[0]" : "region_table[1]",
                   rt_defect(r[1 - use], &c));
     } else if (memcmp(r[0], r[1], VHDX_RT_SIZE) != 0) {
-        rc = NOTE(os, VHDX_W_RT_COPIES_DIFFER, base[1], "RegionTable[1]", NULL);
+        rc = NOTE(os, VHDX_W_RT_COPIES_DIFFER, base[1], "region_table[1]", NULL);
     }
     if (rc != VHDX_OK) goto out;
     img->rt = malloc(sizeof *img->rt);
@@ -324,13 +324,13 @@ static int step_regions(open_state *os)
         /* D6: inside the file */
         if (!vhdx_range_ok(e->file_offset, e->length, img->file_size)) {
             rc = NOTE(os, VHDX_E_RT_OUTSIDE_FILE, eoff + RTE_OFF_FILE_OFFSET,
-                      "RegionTableEntry.FileOffset", d);
+                      "region.FileOffset", d);
             if (rc != VHDX_OK) goto out;
         }
         /* R18/R32: not overlapping the log */
         if (vhdx_ranges_overlap(e->file_offset, e->length, os->log_off, os->log_len)) {
             rc = NOTE(os, VHDX_E_LOG_OVERLAP, eoff + RTE_OFF_FILE_OFFSET,
-                      "RegionTableEntry.FileOffset", d);
+                      "region.FileOffset", d);
             if (rc != VHDX_OK) goto out;
         }
         /* R32: regions do not overlap each other */
@@ -341,7 +341,7 @@ static int step_regions(open_state *os)
                 snprintf(d, sizeof d, "region table entry %u overlaps entry %u", (unsigned)j,
                          (unsigned)k);
                 rc = NOTE(os, VHDX_E_RT_OVERLAP, eoff + RTE_OFF_FILE_OFFSET,
-                          "RegionTableEntry.FileOffset", d);
+                          "region.FileOffset", d);
                 if (rc != VHDX_OK) goto out;
                 break;
             }
@@ -351,7 +351,7 @@ static int step_regions(open_state *os)
         snprintf(d, sizeof d, "region table entry %d", unknown_required);
         rc = STOP(os, VHDX_E_RT_UNKNOWN_REQUIRED,
                   base[use] + RT_HEADER_SIZE + (uint64_t)unknown_required * RT_ENTRY_SIZE + RTE_OFF_REQUIRED,
-                  "RegionTableEntry.Required", d);
+                  "region.Required", d);
         goto out;
     }
     if (os->bat_idx < 0) { rc = STOP(os, VHDX_E_RT_MISSING_BAT, base[use], "region table", NULL); goto out; }
@@ -361,15 +361,15 @@ static int step_regions(open_state *os)
         const fmt_region_entry *e = &rt->entries[j];
         uint64_t eoff = base[use] + RT_HEADER_SIZE + (uint64_t)j * RT_ENTRY_SIZE;
         if (e->file_offset % MiB != 0 || e->file_offset < MiB) {
-            rc = STOP(os, VHDX_E_RT_OFFSET, eoff + RTE_OFF_FILE_OFFSET, "RegionTableEntry.FileOffset", NULL);
+            rc = STOP(os, VHDX_E_RT_OFFSET, eoff + RTE_OFF_FILE_OFFSET, "region.FileOffset", NULL);
             goto out;
         }
         if (e->length % MiB != 0 || e->length == 0) {
-            rc = STOP(os, VHDX_E_RT_LENGTH, eoff + RTE_OFF_LENGTH, "RegionTableEntry.Length", NULL);
+            rc = STOP(os, VHDX_E_RT_LENGTH, eoff + RTE_OFF_LENGTH, "region.Length", NULL);
             goto out;
         }
         if (!vhdx_range_ok(e->file_offset, e->length, img->file_size)) {
-            rc = STOP(os, VHDX_E_RT_OUTSIDE_FILE, eoff + RTE_OFF_FILE_OFFSET, "RegionTableEntry.FileOffset", NULL);
+            rc = STOP(os, VHDX_E_RT_OUTSIDE_FILE, eoff + RTE_OFF_FILE_OFFSET, "region.FileOffset", NULL);
             goto out;
         }
         if (k == 0) { img->bat_offset = e->file_offset; img->bat_length = e->length; }
@@ -413,17 +413,17 @@ static int read_item(open_state *os, const md_item *it, const char *name, size_t
     snprintf(d, sizeof d, "%s item", name);
     /* [MS-VHDX 2.6.1.2] R86 and the caller's limit bound every item read */
     if (e->length > img->limits.max_metadata_item)
-        return STOP(os, VHDX_E_LIMIT_METADATA, it->entry_off + MDE_OFF_LENGTH, "MetadataEntry.Length", d);
+        return STOP(os, VHDX_E_LIMIT_METADATA, it->entry_off + MDE_OFF_LENGTH, "metadata_entry.Length", d);
     if (e->length > MiB)
-        return STOP(os, VHDX_E_MD_LENGTH, it->entry_off + MDE_OFF_LENGTH, "MetadataEntry.Length", d);
+        return STOP(os, VHDX_E_MD_LENGTH, it->entry_off + MDE_OFF_LENGTH, "metadata_entry.Length", d);
     /* D10: a known item holds at least its value */
     if (e->length < min_len)
-        return STOP(os, VHDX_E_MD_ITEM_SIZE, it->entry_off + MDE_OFF_LENGTH, "MetadataEntry.Length", d);
+        return STOP(os, VHDX_E_MD_ITEM_SIZE, it->entry_off + MDE_OFF_LENGTH, "metadata_entry.Length", d);
     /* R84/R85: inside the region, after the table */
     if (e->offset < VHDX_MD_TABLE_SIZE)
-        return STOP(os, VHDX_E_MD_OFFSET, it->entry_off + MDE_OFF_OFFSET, "MetadataEntry.Offset", d);
+        return STOP(os, VHDX_E_MD_OFFSET, it->entry_off + MDE_OFF_OFFSET, "metadata_entry.Offset", d);
     if (!vhdx_range_ok(e->offset, e->length, img->md_length))
-        return STOP(os, VHDX_E_MD_OUTSIDE_REGION, it->entry_off + MDE_OFF_OFFSET, "MetadataEntry.Offset", d);
+        return STOP(os, VHDX_E_MD_OUTSIDE_REGION, it->entry_off + MDE_OFF_OFFSET, "metadata_entry.Offset", d);
     size_t n = buflen ? min_len : e->length;
     if (buflen && n > buflen) n = buflen;
     *out_len = n;
@@ -446,10 +446,10 @@ static int step_metadata(open_state *os)
     if (rc != VHDX_OK) return rc;
     /* R79: without the signature nothing in the table can be trusted */
     if (img->md->signature != VHDX_SIG_METADATA)
-        return STOP(os, VHDX_E_MD_SIGNATURE, img->md_offset, "MetadataTable.Signature", NULL);
+        return STOP(os, VHDX_E_MD_SIGNATURE, img->md_offset, "metadata.Signature", NULL);
     if (img->md->entry_count > VHDX_MD_MAX_ENTRIES)
         return STOP(os, VHDX_E_MD_ENTRY_COUNT, img->md_offset + MD_OFF_ENTRY_COUNT,
-                    "MetadataTable.EntryCount", NULL);
+                    "metadata.EntryCount", NULL);
 
     md_item fp, vds, vdid, lss, pss, pl;
     int have_fp = find_item(os, &VHDX_GUID_FILE_PARAMETERS, &fp);
@@ -462,15 +462,6 @@ static int step_metadata(open_state *os)
     if (!have_fp) return STOP(os, VHDX_E_MD_MISSING_ITEM, img->md_offset, "metadata table", "File Parameters");
     if (!have_vds) return STOP(os, VHDX_E_MD_MISSING_ITEM, img->md_offset, "metadata table", "Virtual Disk Size");
     if (!have_lss) return STOP(os, VHDX_E_MD_MISSING_ITEM, img->md_offset, "metadata table", "Logical Sector Size");
-    if (!have_pss && !os_seen(os, VHDX_E_MD_MISSING_ITEM)) {
-        rc = NOTE(os, VHDX_E_MD_MISSING_ITEM, img->md_offset, "metadata table", "Physical Sector Size");
-        if (rc != VHDX_OK) return rc;
-    }
-    if (!have_vdid && !os_seen(os, VHDX_E_MD_MISSING_ITEM)) {
-        rc = NOTE(os, VHDX_E_MD_MISSING_ITEM, img->md_offset, "metadata table", "Virtual Disk ID");
-        if (rc != VHDX_OK) return rc;
-    }
-
     uint8_t v[16];
     size_t n;
     fmt_file_parameters fpv;
@@ -504,7 +495,7 @@ static int step_metadata(open_state *os)
     if (img->geo.has_parent) {
         /* [MS-VHDX 2.6.2.6] R98 */
         if (!have_pl)
-            return STOP(os, VHDX_E_NO_PARENT_LOCATOR, fp.file_off + 4, "FileParameters.HasParent", NULL);
+            return STOP(os, VHDX_E_NO_PARENT_LOCATOR, fp.file_off + 4, "file_parameters.Flags", NULL);
         const fmt_metadata_entry *e = &img->md->entries[pl.idx];
         if (e->length > img->limits.max_metadata_item || e->length > MiB)
             return read_item(os, &pl, "Parent Locator", PL_HEADER_SIZE, NULL, 0, &n);
@@ -642,38 +633,31 @@ static int bat_first(bat_ctx *bc, uint64_t i, uint64_t e)
     int rc = fmt_bat_entry_validate(e, i, g, &os->sink, eoff);
     if (rc != VHDX_OK) return rc;
     unsigned st = fmt_bat_state(e);
-    uint64_t off = fmt_bat_offset(e);
     int sb = fmt_bat_is_sb_slot(i, bc->cr);
     if (sb) {
         img->counts.sector_bitmap[st]++;
         /* [MS-VHDX 2.5.1.1] R76: a PARTIALLY_PRESENT block needs its chunk's bitmap */
         if (bc->chunk_partial && st != VHDX_SB_PRESENT) {
             rc = NOTE(os, VHDX_E_BAT_PARTIAL_NO_SB, img->bat_offset + bc->chunk_partial_index * 8u,
-                      "BAT.State", NULL);
+                      "bat.State", NULL);
             if (rc != VHDX_OK) return rc;
         }
         bc->chunk_partial = 0;
-        if (st == VHDX_SB_PRESENT && g->has_parent && off == 0)
-            return NOTE(os, VHDX_E_BAT_PRESENT_ZERO_OFFSET, eoff, "BAT.FileOffsetMB", NULL);
     } else {
         img->counts.payload[st]++;
         if (st == VHDX_PB_PARTIALLY_PRESENT && g->has_parent && !bc->chunk_partial) {
             bc->chunk_partial = 1;
             bc->chunk_partial_index = i;
         }
-        /* R70: a present block has a location after the header section */
-        if ((st == VHDX_PB_FULLY_PRESENT || (st == VHDX_PB_PARTIALLY_PRESENT && g->has_parent)) &&
-            off == 0)
-            return NOTE(os, VHDX_E_BAT_PRESENT_ZERO_OFFSET, eoff, "BAT.FileOffsetMB", NULL);
     }
     uint64_t start, len;
     if (!entry_extent(bc, i, e, &start, &len)) return VHDX_OK;
     /* D12: inside the file */
     if (!vhdx_range_ok(start, len, img->file_size))
-        return NOTE(os, VHDX_E_BAT_OUTSIDE_FILE, eoff, "BAT.FileOffsetMB", NULL);
+        return NOTE(os, VHDX_E_BAT_OUTSIDE_FILE, eoff, "bat.FileOffsetMB", NULL);
     /* R70/R32: not over a region or the log */
     if (overlaps_fixed(bc, start, start + len)) {
-        rc = NOTE(os, VHDX_E_BAT_OVERLAP, eoff, "BAT.FileOffsetMB", "block overlaps a region or the log");
+        rc = NOTE(os, VHDX_E_BAT_OVERLAP, eoff, "bat.FileOffsetMB", "block overlaps a region or the log");
         if (rc != VHDX_OK) return rc;
     }
     if (start < bc->min_start) bc->min_start = start;
@@ -728,7 +712,7 @@ static int bat_sweep(bat_ctx *bc, uint64_t w0, uint64_t w1)
                 snprintf(d, sizeof d, "BAT entry %u conflicts with BAT entry %u", (unsigned)r->index,
                          (unsigned)(code == VHDX_E_BAT_DUPLICATE ? prev->index : best->index));
                 int rc = NOTE(os, code, bc->img->bat_offset + (uint64_t)r->index * 8u,
-                              "BAT.FileOffsetMB", d);
+                              "bat.FileOffsetMB", d);
                 if (rc != VHDX_OK) return rc;
             }
         }
@@ -772,7 +756,7 @@ static int step_bat(open_state *os)
                  (unsigned)img->bat_length);
         return STOP(os, VHDX_E_BAT_TOO_SMALL,
                     os->rt_base + RT_HEADER_SIZE + (uint64_t)os->bat_idx * RT_ENTRY_SIZE + RTE_OFF_LENGTH,
-                    "RegionTableEntry.Length", d);
+                    "region.Length", d);
     }
     bat_ctx bc;
     memset(&bc, 0, sizeof bc);
@@ -831,7 +815,7 @@ static int step_bat(open_state *os)
         if (rc != VHDX_OK) break;
         if (bc.window_full) {
             rc = NOTE(os, VHDX_E_BAT_OVERLAP, img->bat_offset + bc.window_full_index * 8u,
-                      "BAT.FileOffsetMB", "more blocks than fit in the file range: blocks overlap");
+                      "bat.FileOffsetMB", "more blocks than fit in the file range: blocks overlap");
             break;
         }
         rc = bat_sweep(&bc, bc.w0, bc.w1);
