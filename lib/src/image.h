@@ -175,6 +175,12 @@ int img_log_finish(vhdx_image *img, vhdx_diag *diag);
 void img_write_batch_begin(vhdx_image *img);
 int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag);
 
+/* image_write.c's batch state lives in image_log.c's per-image state (img->log, created on
+ * demand); NULL only when out of memory. Freed through img_write_batch_free. */
+struct img_wbatch;
+struct img_wbatch **img_log_wbatch_slot(vhdx_image *img);
+void img_write_batch_free(struct img_wbatch *wb);
+
 /* Reads virtual bytes [off, off+len) of the parent chain (image_parent.c): bytes beyond
  * the parent's virtual size read as zeros; without a parent (VHDX_OPEN_NO_PARENT)
  * VHDX_E_PARENT_NOT_FOUND. */

@@ -65,6 +65,8 @@ struct img_log {
     vhdx_guid guid;
     uint64_t next_seq;
     uint32_t head_pos, head_len;
+    /* image_write.c */
+    struct img_wbatch *wb;
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -572,9 +574,16 @@ int img_log_open(vhdx_image *img, vhdx_diag *diag)
     return rc;
 }
 
+struct img_wbatch **img_log_wbatch_slot(vhdx_image *img)
+{
+    struct img_log *lg = log_state(img);
+    return lg ? &lg->wb : NULL;
+}
+
 static void log_free(struct img_log *lg)
 {
     size_t i;
+    img_write_batch_free(lg->wb);
     for (i = 0; i < lg->nsec; i++) free(lg->sec[i].data);
     free(lg->sec);
     free(lg->zr);
