@@ -142,10 +142,11 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
     if (!in->log_dirty)
         printf("log: clean\n");
     else if (in->log_replayed == 1)
-        printf("log: dirty, replayed in memory (%" PRIu64 " entries; file not modified)\n",
-               in->log_entries_replayed);
+        printf("log: dirty, replayed in memory (%" PRIu64 " %s; file not modified)\n",
+               in->log_entries_replayed, in->log_entries_replayed == 1 ? "entry" : "entries");
     else if (in->log_replayed == 2)
-        printf("log: dirty, replayed in place (%" PRIu64 " entries)\n", in->log_entries_replayed);
+        printf("log: dirty, replayed in place (%" PRIu64 " %s)\n", in->log_entries_replayed,
+               in->log_entries_replayed == 1 ? "entry" : "entries");
     else
         printf("log: dirty, not replayed\n");
     if (in->has_parent) {

@@ -1,0 +1,80 @@
+# cli_common.sh - sourced by conformance/sh/test_cli_*.sh (not a test itself).
+# Environment (set by ctest): VHDX_CLI, VHDX_SHARED_DIR, VHDX_SOURCE_DIR, VHDX_BINARY_DIR.
+set -u
+
+CLI=${VHDX_CLI:-}
+if [ -z "$CLI" ] || [ ! -x "$CLI" ]; then
+    echo "SKIP: VHDX_CLI is not set to the vhdx binary" >&2
+    exit 77
+fi
+IMAGES=${VHDX_SHARED_DIR:-}/images
+T=$(mktemp -d "${TMPDIR:-/tmp}/vhdx-clitest.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+FAILS=0
+CHECKS=0
+
+fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
+ok() { CHECKS=$((CHECKS + 1)); }
+
+need_images() {
+    if [ ! -d "$IMAGES" ]; then
+        echo "SKIP: known-good images not found at $IMAGES (set VHDX_SHARED_DIR)" >&2
+        exit 77
+    fi
+}
+
+need_prog() {
+    command -v "$1" >/dev/null 2>&1
+}
+
+# extract NAME -> prints the path of the decompressed image under $T (cached)
+extract() {
+    local src="$IMAGES/$1" base out
+    base=${1%.gz}; base=${base%.bz2}; base=${base%.zip}
+    out="$T/$base"
+    if [ ! -f "$out" ]; then
+        case "$1" in
+        *.gz) gzip -dc "$src" >"$out" ;;
+        *.bz2) bzip2 -dc "$src" >"$out" ;;
+        *.zip) python3 -c 'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); sys.stdout.buffer.write(z.read(z.namelist()[0]))' "$src" >"$out" ;;
+        esac || { echo "cannot extract $1" >&2; exit 1; }
+    fi
+    printf '%s\n' "$out"
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# run EXPECTED_RC CMD... : runs, captures $OUT (stdout) and $ERR (stderr), checks the exit code
+run() {
+    local want=$1; shift
+    "$@" >"$T/.out" 2>"$T/.err"
+    RC=$?
+    OUT=$(cat "$T/.out")
+    ERR=$(cat "$T/.err")
+    if [ "$RC" != "$want" ]; then
+        fail "exit $RC (want $want): $*"
+        [ -n "$ERR" ] && echo "  stderr: $ERR" >&2
+    else
+        ok
+    fi
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+    if [ "$2" != "$3" ]; then fail "$1: got '$2', want '$3'"; else ok; fi
+}
+
+# expect_match WHAT TEXT GLOB
+expect_match() {
+    # shellcheck disable=SC2053
+    if [[ "$2" != $3 ]]; then fail "$1: '$2' does not match '$3'"; else ok; fi
+}
+
+finish() {
+    if [ "$FAILS" -ne 0 ]; then
+        echo "$FAILS of $((CHECKS + FAILS)) checks failed" >&2
+        exit 1
+    fi
+    echo "all $CHECKS checks passed"
+    exit 0
+}

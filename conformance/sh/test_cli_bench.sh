@@ -1,0 +1,49 @@
+#!/bin/bash
+# vhdx bench --quick: runs end to end, prints every measurement, valid JSON, cleans up.
+. "$(dirname "$0")/cli_common.sh"
+
+export TMPDIR="$T"
+run 0 "$CLI" bench --quick
+expect_match "crc table" "$OUT" "*CRC-32C (vhdx_crc32c * path vs byte-at-a-time table)*"
+for s in "4 KiB" "64 KiB" "1 MiB"; do
+    expect_match "crc row $s" "$OUT" "*
+  $s * GB/s * GB/s *x*"
+done
+expect_match "crc target" "$OUT" "*
+  target: 1 MiB ratio >= 30x: [PF][AI][SI][SL] (*x)*"
+expect_match "convert" "$OUT" "*
+convert read: fixed 64 MiB image, fully allocated
+  vhdx: * GB/s*"
+expect_match "seq write" "$OUT" "*
+sequential write: 64 MiB in 1 MiB writes into a new dynamic image
+  vhdx: * GB/s*"
+expect_match "random write" "$OUT" "*
+random writes: 200 x 4 KiB at aligned offsets (seed 0x5eed) into a new dynamic 64 MiB image
+  vhdx: * GB/s (*, * writes/s)*"
+if need_prog qemu-io && need_prog qemu-img; then
+    expect_match "qemu-io comparison" "$OUT" "*ratio vhdx/qemu-io: *x*"
+    expect_match "qemu-img comparison" "$OUT" "*ratio vhdx/qemu-img: *x*"
+fi
+n=$(find "$T" -mindepth 1 -name 'vhdx-bench-*' | wc -l)
+expect_eq "bench temp folder removed" "$n" 0
+
+run 0 "$CLI" bench --quick --json
+printf '%s\n' "$OUT" >"$T/b.json"
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["quick"] is True
+c = d["crc32c"]
+assert [s["bytes"] for s in c["sizes"]] == [4096, 65536, 1048576]
+assert all(s["vhdx_gbps"] > 0 and s["table_gbps"] > 0 for s in c["sizes"])
+assert c["target_ratio_1m"] == 30 and isinstance(c["pass"], bool)
+assert abs(c["ratio_1m"] - c["sizes"][2]["ratio"]) < 1e-9
+for k in ("convert_read", "sequential_write", "random_write_4k"):
+    assert d[k]["vhdx_gbps"] > 0, k
+assert d["random_write_4k"]["writes"] == 200
+assert d["sequential_write"]["bytes"] == 64 << 20
+' "$T/b.json"; then ok; else fail "bench JSON"; fi
+n=$(find "$T" -mindepth 1 -name 'vhdx-bench-*' | wc -l)
+expect_eq "bench temp folder removed (json)" "$n" 0
+
+finish

@@ -1,0 +1,119 @@
+#!/bin/bash
+# vhdx info on known-good images: exact values from ../shared/images/CATALOGUE.md, text and
+# JSON (valid JSON, stable keys), read-only (the file hashes the same afterwards).
+. "$(dirname "$0")/cli_common.sh"
+need_images
+
+# jq-like checks with python: jcheck FILE 'python expression over d' ...
+jcheck() {
+    local f=$1; shift
+    local e
+    for e in "$@"; do
+        if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$f" "$e"; then
+            ok
+        else
+            fail "$(basename "$f"): JSON check failed: $e"
+        fi
+    done
+}
+
+FIX=$(extract dissect-hypervisor_fixed.vhdx.gz)
+before=$(sha "$FIX")
+run 0 "$CLI" info "$FIX"
+expect_match "fixed text type" "$OUT" "*
+type: fixed
+virtual size: 10485760 (10 MiB)
+block size: 2097152 (2 MiB)
+logical sector size: 512
+physical sector size: 4096
+chunk ratio: 2048
+payload blocks: 5
+*"
+expect_match "fixed vdid" "$OUT" "*
+virtual disk id: 4a49d245-db0a-4634-9818-9f93db5ba6c1
+*"
+expect_match "fixed creator" "$OUT" "*
+creator: Microsoft Windows 10.0.18363.0
+*"
+expect_match "fixed headers" "$OUT" "*
+current header: 1
+header 0: sequence 6
+*
+header 1: sequence 7 (current)
+*"
+expect_match "fixed BAT" "$OUT" "*
+BAT payload blocks: FULLY_PRESENT 5
+BAT sector bitmap blocks: none
+log: clean*"
+run 0 "$CLI" info --json "$FIX"
+printf '%s\n' "$OUT" >"$T/fixed.json"
+if python3 -m json.tool "$T/fixed.json" >/dev/null; then ok; else fail "fixed: invalid JSON"; fi
+jcheck "$T/fixed.json" \
+    'd["type"] == "fixed"' 'd["virtual_size"] == 10485760' 'd["block_size"] == 2097152' \
+    'd["logical_sector_size"] == 512' 'd["physical_sector_size"] == 4096' \
+    'd["chunk_ratio"] == 2048' 'd["payload_blocks"] == 5' \
+    'd["virtual_disk_id"] == "4a49d245-db0a-4634-9818-9f93db5ba6c1"' \
+    'd["creator"] == "Microsoft Windows 10.0.18363.0"' 'd["current_header"] == 1' \
+    '[h["sequence_number"] for h in d["headers"]] == [6, 7]' \
+    '[(r["name"], r["file_offset"], r["length"], r["required"]) for r in d["regions"]] in ([("metadata", 2097152, 1048576, 1), ("BAT", 3145728, 1048576, 1)], [("BAT", 3145728, 1048576, 1), ("metadata", 2097152, 1048576, 1)])' \
+    'd["bat"]["payload"]["FULLY_PRESENT"] == 5 and sum(d["bat"]["payload"].values()) == 5' \
+    'd["log"] == {"dirty": False, "replayed": "no", "entries_replayed": 0}' \
+    'd["parent"]["has_parent"] is False' \
+    'sorted(m["name"] for m in d["metadata"]) == ["file_parameters", "logical_sector_size", "physical_sector_size", "virtual_disk_id", "virtual_disk_size"]' \
+    'all(m["offset"] >= 65536 and m["is_user"] is False for m in d["metadata"])' \
+    'set(d) == {"image","type","virtual_size","block_size","logical_sector_size","physical_sector_size","chunk_ratio","payload_blocks","bat_entries","file_size","virtual_disk_id","creator","current_header","headers","regions","metadata","bat","log","parent"}'
+expect_eq "info does not modify the file" "$(sha "$FIX")" "$before"
+
+# ZERO-state blocks (Hyper-V 2012)
+D1G=$(extract qemu-iotests_iotest-dynamic-1G.vhdx.bz2)
+run 0 "$CLI" info --json "$D1G"
+printf '%s\n' "$OUT" >"$T/d1g.json"
+jcheck "$T/d1g.json" 'd["type"] == "dynamic"' 'd["virtual_size"] == 1<<30' \
+    'd["block_size"] == 32<<20' 'd["bat"]["payload"]["FULLY_PRESENT"] == 3' \
+    'd["bat"]["payload"]["ZERO"] == 29' '[h["sequence_number"] for h in d["headers"]] == [14, 15]' \
+    'd["creator"] == "Microsoft Windows 6.2.9200.16384"'
+
+# dirty log: replayed in memory, the file untouched
+DIRTY=$(extract qemu-iotests_iotest-dirtylog-10G-4M.vhdx.bz2)
+before=$(sha "$DIRTY")
+run 0 "$CLI" info "$DIRTY"
+expect_match "dirty log text" "$OUT" "*
+log: dirty, replayed in memory (1 entry; file not modified)*"
+run 0 "$CLI" info --json "$DIRTY"
+printf '%s\n' "$OUT" >"$T/dirty.json"
+jcheck "$T/dirty.json" 'd["virtual_size"] == 10<<30' 'd["block_size"] == 1<<20' \
+    'd["logical_sector_size"] == 512 and d["physical_sector_size"] == 512' \
+    'd["chunk_ratio"] == 4096' 'd["payload_blocks"] == 10240' \
+    'sorted(h["sequence_number"] for h in d["headers"]) == [932638740, 932638741]' \
+    'all(h["log_guid"] == "c82755bc-427f-1245-b72c-da70aaabe031" for h in d["headers"])' \
+    'd["log"] == {"dirty": True, "replayed": "in-memory", "entries_replayed": 1}' \
+    'd["bat"]["payload"]["FULLY_PRESENT"] == 18' \
+    'all(r["required"] == 0 for r in d["regions"])' 'd["creator"] == "QEMU v1.6.50"'
+expect_eq "dirty info leaves the file untouched" "$(sha "$DIRTY")" "$before"
+
+# differencing with its parent absent: shown without the parent
+DIFF=$(extract dissect-hypervisor_differencing.avhdx.gz)
+run 0 "$CLI" info --json "$DIFF"
+printf '%s\n' "$OUT" >"$T/diff.json"
+jcheck "$T/diff.json" 'd["type"] == "differencing"' 'd["virtual_size"] == 8<<30' \
+    'd["block_size"] == 2<<20' 'd["bat"]["payload"]["PARTIALLY_PRESENT"] == 32' \
+    'd["bat"]["payload"]["NOT_PRESENT"] == 4064' 'd["bat"]["sector_bitmap"]["PRESENT"] == 2' \
+    'd["parent"]["has_parent"] is True and d["parent"]["found"] is False' \
+    'd["parent"]["parent_linkage"] == "ff34003b-11ed-4cf8-a166-b2be05e20b80"' \
+    'any(m["name"] == "parent_locator" for m in d["metadata"])'
+run 0 "$CLI" info "$DIFF"
+expect_match "differencing text" "$OUT" "*
+parent linkage: ff34003b-11ed-4cf8-a166-b2be05e20b80
+parent: not found (shown without parent)*"
+# an explicit parent that does not exist is an error, not silently ignored
+run 1 "$CLI" info --parent "$T/nope.vhdx" "$DIFF"
+expect_match "explicit missing parent" "$ERR" "vhdx: $DIFF: *parent image not found*"
+
+# every known-good image gives valid JSON
+for f in "$IMAGES"/*.gz "$IMAGES"/*.bz2 "$IMAGES"/*.zip; do
+    p=$(extract "$(basename "$f")")
+    run 0 "$CLI" info --json "$p"
+    if printf '%s\n' "$OUT" | python3 -m json.tool >/dev/null 2>&1; then ok; else fail "invalid JSON for $p"; fi
+done
+
+finish

@@ -1,0 +1,104 @@
+#!/bin/bash
+# CLI argument handling: help, version, usage errors (exit 1, exact messages), no crash.
+. "$(dirname "$0")/cli_common.sh"
+
+run 0 "$CLI" --help
+expect_match "global help" "$OUT" "usage: vhdx *"
+for c in info check cat convert create write replay kit bench; do
+    expect_match "global help lists $c" "$OUT" "*
+  $c *"
+done
+run 0 "$CLI" -h
+run 0 "$CLI" --version
+expect_eq "version" "$OUT" "vhdx 0.1.0"
+
+run 1 "$CLI"
+expect_match "no command" "$ERR" "vhdx: missing command*"
+run 1 "$CLI" frobnicate
+expect_eq "unknown command" "$(head -1 <<<"$ERR")" "vhdx: unknown command 'frobnicate'"
+
+# every subcommand has --help (exit 0, on stdout)
+for c in info check cat convert create write replay kit bench; do
+    run 0 "$CLI" "$c" --help
+    if [ -z "$OUT" ]; then fail "$c --help printed nothing"; else ok; fi
+    run 0 "$CLI" help "$c"
+done
+for c in info cat convert create write replay bench; do
+    run 0 "$CLI" "$c" --help
+    expect_match "$c --help usage line" "$(head -1 <<<"$OUT")" "usage: vhdx $c*"
+    expect_match "$c --help exit codes" "$OUT" "*Exit codes: 0 success, 1 usage*"
+done
+
+# usage errors: exit 1, first stderr line exact, usage line follows
+u() { # u "expected first line" args...
+    local want=$1; shift
+    run 1 "$CLI" "$@"
+    expect_eq "stderr of '$*'" "$(head -1 <<<"$ERR")" "$want"
+    expect_match "usage hint of '$*'" "$ERR" "*Try 'vhdx $1 --help' for more information."
+    expect_eq "no stdout for '$*'" "$OUT" ""
+}
+u "vhdx: info: missing IMAGE" info
+u "vhdx: info: unknown option '--bogus'" info --bogus x.vhdx
+u "vhdx: info: unexpected argument 'b'" info a b
+u "vhdx: info: option --parent needs a value" info x.vhdx --parent
+u "vhdx: info: empty --parent path" info --parent= x.vhdx
+u "vhdx: cat: missing IMAGE" cat
+u "vhdx: cat: option --offset needs a value" cat x.vhdx --offset
+u "vhdx: cat: invalid --offset '-5'" cat --offset -5 x.vhdx
+u "vhdx: cat: invalid --offset ' 12'" cat --offset " 12" x.vhdx
+u "vhdx: cat: invalid --offset '+12'" cat --offset +12 x.vhdx
+u "vhdx: cat: invalid --offset '1Q'" cat --offset 1Q x.vhdx
+u "vhdx: cat: invalid --offset ''" cat --offset= x.vhdx
+u "vhdx: cat: invalid --offset '18446744073709551616'" cat --offset 18446744073709551616 x.vhdx
+u "vhdx: cat: invalid --offset '16E'" cat --offset 16E x.vhdx
+u "vhdx: cat: invalid --length '17179869184G'" cat --length 17179869184G x.vhdx
+u "vhdx: cat: invalid --offset '0x'" cat --offset 0x x.vhdx
+u "vhdx: cat: invalid --offset '0x1g'" cat --offset 0x1g x.vhdx
+u "vhdx: cat: invalid --offset '0x10000000000000000'" cat --offset 0x10000000000000000 x.vhdx
+u "vhdx: cat: invalid --offset '1MBB'" cat --offset 1MBB x.vhdx
+u "vhdx: convert: missing OUT.raw" convert x.vhdx
+u "vhdx: convert: missing IMAGE" convert
+u "vhdx: convert: OUT.raw must be a file path (use 'vhdx cat' for stdout)" convert x.vhdx -
+u "vhdx: convert: unexpected argument 'c'" convert a b c
+u "vhdx: create: missing --type" create x.vhdx 1G
+u "vhdx: create: invalid --type 'sparse' (fixed, dynamic or differencing)" create --type sparse x.vhdx 1G
+u "vhdx: create: missing SIZE" create --type dynamic x.vhdx
+u "vhdx: create: missing IMAGE" create --type dynamic
+u "vhdx: create: invalid SIZE '1X'" create --type dynamic x.vhdx 1X
+u "vhdx: create: SIZE must not be 0" create --type dynamic x.vhdx 0
+u "vhdx: create: differencing needs --parent" create --type differencing x.vhdx
+u "vhdx: create: --parent is only valid with --type differencing" create --type fixed --parent p.vhdx x.vhdx 1G
+u "vhdx: create: invalid --logical-sector '1024' (512 or 4096)" create --type dynamic --logical-sector 1024 x.vhdx 1G
+u "vhdx: create: invalid --physical-sector '4K1' (512 or 4096)" create --type dynamic --physical-sector 4K1 x.vhdx 1G
+u "vhdx: create: invalid --block-size '4G'" create --type dynamic --block-size 4G x.vhdx 1G
+u "vhdx: create: invalid --log-size '0'" create --type dynamic --log-size 0 x.vhdx 1G
+u "vhdx: create: option --type given twice" create --type dynamic --type fixed x.vhdx 1G
+u "vhdx: create: option --block-size needs a value" create --type dynamic x.vhdx 1G --block-size
+u "vhdx: write: missing IMAGE" write
+u "vhdx: write: missing OFFSET" write x.vhdx
+u "vhdx: write: missing FILE (or - for stdin)" write x.vhdx 0
+u "vhdx: write: invalid OFFSET 'abc'" write x.vhdx abc -
+u "vhdx: write: unexpected argument 'd'" write a 0 c d
+u "vhdx: write: unknown option '--force'" write --force a 0 c
+u "vhdx: replay: missing IMAGE" replay
+u "vhdx: replay: unexpected argument 'b'" replay a b
+u "vhdx: bench: unknown option '--slow'" bench --slow
+u "vhdx: bench: unexpected argument 'x'" bench x
+[ ! -e x.vhdx ] && ok || fail "a usage error created x.vhdx"
+
+# files that do not exist / are not images: exit 1 (I/O) or 2 (invalid), message names the file
+run 1 "$CLI" info "$T/does-not-exist.vhdx"
+expect_match "missing file message" "$ERR" "vhdx: $T/does-not-exist.vhdx: *"
+head -c 4096 /dev/zero >"$T/zeros.bin"
+run 2 "$CLI" info "$T/zeros.bin"
+expect_match "tiny file message" "$ERR" "vhdx: $T/zeros.bin: D2 [MS-VHDX 2.1]*file shorter than the 1 MiB header section*"
+head -c 2M /dev/zero >"$T/zeros2.bin"
+run 2 "$CLI" cat "$T/zeros2.bin"
+expect_eq "not-vhdx message" "$ERR" "vhdx: $T/zeros2.bin: R4 [MS-VHDX 2.2.1] at offset 0x0: file type identifier signature is not \"vhdxfile\" (VHDX_E_FILEID_SIGNATURE)"
+expect_eq "no stdout on failure" "$OUT" ""
+run 2 "$CLI" convert "$T/zeros2.bin" "$T/out.raw"
+[ ! -e "$T/out.raw" ] && ok || fail "convert of a non-image left out.raw"
+n=$(find "$T" -name 'out.raw.tmp-*' | wc -l)
+expect_eq "no temp files left" "$n" "0"
+
+finish
