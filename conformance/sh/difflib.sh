@@ -1,0 +1,102 @@
+# difflib.sh - shared part of the differential tests (sourced by test_diff_*.sh).
+# Provides: skip/fail/note, the oracle allow-list, and `diff_image KEY IMAGE SHA` that
+# compares `vhdx cat` with qemu-img and libvhdi and asserts the expected SHA-256.
+
+SRC=${VHDX_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+CLI=${VHDX_CLI:-}
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=$(command -v python3 || true)
+ORACLE="$SRC/conformance/sh/oracle.py"
+ALLOW="$SRC/conformance/oracle-allowlist.tsv"
+FAILS=0
+
+skip() { echo "SKIP: $*"; exit 77; }
+note() { echo "  $*"; }
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+
+diff_prereqs() {
+    command -v qemu-img >/dev/null || skip "qemu-img not installed (make deps installs qemu-utils)"
+    [[ -n $PY ]] || skip "python3 not installed"
+    [[ -n $CLI && -x $CLI ]] || { echo "FAIL: VHDX_CLI not set or not executable"; exit 1; }
+    HAVE_PYVHDI=1
+    "$PY" "$ORACLE" pyvhdi-check || { HAVE_PYVHDI=0; echo "note: pyvhdi not installed: libvhdi comparisons skipped"; }
+    WORK=$(mktemp -d "${VHDX_BINARY_DIR:-${TMPDIR:-/tmp}}/diff.XXXXXX")
+    trap 'rm -rf "$WORK"' EXIT
+}
+
+# allowed ORACLE KEY -> prints the allow-listed first_diff ("" when not listed)
+allowed() {
+    awk -F'\t' -v o="$1" -v k="$2" '!/^#/ && $1 == o && $2 == k { print $4 }' "$ALLOW"
+}
+
+# judge ORACLE KEY RESULT-LINE: RESULT is "same", "differs OFF" or "error MSG"
+judge() {
+    local oracle=$1 key=$2 res=$3 want
+    want=$(allowed "$oracle" "$key")
+    case $res in
+    same)
+        [[ -z $want ]] || fail "$key: $oracle now agrees with us; remove its line from oracle-allowlist.tsv"
+        ;;
+    "differs "*)
+        if [[ -z $want ]]; then
+            fail "$key: $oracle differs from vhdx cat at byte ${res#differs }"
+        elif [[ $want != "${res#differs }" ]]; then
+            fail "$key: $oracle differs at byte ${res#differs }, allow-list says $want"
+        else
+            note "$key: $oracle differs at byte $want (allow-listed)"
+        fi
+        ;;
+    "error "*)
+        if [[ $want == open ]]; then
+            note "$key: $oracle cannot read it (allow-listed): ${res#error }"
+        else
+            fail "$key: $oracle failed: $(head -c 300 <<<"${res#error }")"
+        fi
+        ;;
+    *) fail "$key: $oracle: unexpected result '$res'" ;;
+    esac
+}
+
+# diff_image KEY IMAGE EXPECTED_SHA [qemu|noqemu]: one pass over `vhdx cat IMAGE`, hashed
+# and compared with qemu-img's raw conversion and with pyvhdi. EXPECTED_SHA "-" = any.
+diff_image() {
+    local key=$1 img=$2 sha=$3 useqemu=${4:-qemu} raw args=() out rc
+    key=${key//\//_}
+    raw="$WORK/${key//:/_}.raw"
+    if [[ $useqemu == qemu ]]; then
+        if ! qemu-img convert -f vhdx -O raw "$img" "$raw" 2>"$raw.err"; then
+            if [[ $(allowed qemu-img "$1") == open ]]; then
+                note "$1: qemu-img cannot read it (allow-listed)"
+            else
+                fail "$1: qemu-img convert failed: $(head -c 300 "$raw.err")"
+            fi
+        else
+            args+=(--raw "$raw")
+        fi
+    fi
+    [[ $HAVE_PYVHDI == 1 ]] && args+=(--pyvhdi "$img")
+    out=$( { "$CLI" cat "$img" 2>"$raw.cat.err"; echo $? > "$raw.cat.rc"; } | "$PY" "$ORACLE" compare - "${args[@]}")
+    rc=$(cat "$raw.cat.rc")
+    rm -f "$raw"
+    if [[ $rc != 0 ]]; then
+        fail "$1: vhdx cat exited $rc: $(head -c 300 "$raw.cat.err")"
+        return
+    fi
+    local ours line
+    ours=$(sed -n 's/^ours \([0-9a-f]*\) .*/\1/p' <<<"$out")
+    if [[ $sha != - && $ours != "$sha" ]]; then
+        fail "$1: vhdx cat sha256 $ours, expected $sha"
+    fi
+    line=$(sed -n 's/^raw //p' <<<"$out"); [[ -n $line ]] && judge qemu-img "$1" "$line"
+    line=$(sed -n 's/^pyvhdi //p' <<<"$out"); [[ -n $line ]] && judge libvhdi "$1" "$line"
+    LAST_SHA=$ours
+}
+
+# check_image KEY IMAGE EXPECTED_EXIT: `vhdx check` exit code
+check_image() {
+    local rc=0
+    "$CLI" check "$2" >"$WORK/check.out" 2>&1 || rc=$?
+    if [[ $rc != "$3" ]]; then
+        fail "$1: vhdx check exited $rc, expected $3: $(head -c 600 "$WORK/check.out")"
+    fi
+}

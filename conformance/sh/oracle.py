@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+"""oracle.py - helpers of the differential shell tests (test_diff_*.sh).
+
+  oracle.py sha256 FILE|-      SHA-256 of a file or stdin (16 MiB reads; hashlib uses the
+                               CPU's SHA extensions, several times faster than sha256sum)
+  oracle.py pyvhdi FILE        SHA-256 of the whole virtual disk as read by libvhdi (pyvhdi)
+  oracle.py pyvhdi-check       exit 0 when pyvhdi can be imported, 77 otherwise
+  oracle.py compare OURS_RAW [--raw FILE] [--pyvhdi IMAGE]
+                               one pass over the stream OURS_RAW (a file or - for stdin):
+                               prints "ours <sha256> <bytes>", then for each oracle
+                               "raw same" / "raw differs <first offset>" (a qemu-img raw
+                               output, read hole-aware) and "pyvhdi same" / "pyvhdi differs
+                               <offset>" / "pyvhdi error <message>"
+
+Exit 1 with a message on stderr when the oracle cannot read the image.
+"""
+import hashlib
+import sys
+
+CHUNK = 16 << 20
+
+
+def sha_stream(f):
+    h = hashlib.sha256()
+    while True:
+        b = f.read(CHUNK)
+        if not b:
+            break
+        h.update(b)
+    return h.hexdigest()
+
+
+class RawFile:
+    """A possibly sparse raw file: holes are compared as zeros without reading them."""
+
+    def __init__(self, path):
+        import os
+        self.os = os
+        self.fd = os.open(path, os.O_RDONLY)
+        self.size = os.fstat(self.fd).st_size
+
+    def is_hole(self, off, n):
+        os = self.os
+        try:
+            d = os.lseek(self.fd, off, os.SEEK_DATA)
+        except OSError:  # ENXIO: no data after off
+            return True
+        return d >= off + n
+
+    def read(self, off, n):
+        return self.os.pread(self.fd, n, off)
+
+
+def compare(argv):
+    ours_path = argv[0]
+    raw = pyv = None
+    pyv_err = None
+    i = 1
+    while i < len(argv):
+        if argv[i] == "--raw":
+            raw = RawFile(argv[i + 1])
+        elif argv[i] == "--pyvhdi":
+            import pyvhdi
+            pyv = pyvhdi.file()
+            try:
+                pyv.open(argv[i + 1])
+            except (IOError, OSError) as e:
+                pyv, pyv_err = None, str(e).replace("\n", " ")
+        i += 2
+    if ours_path == "-":
+        fd = sys.stdin.fileno()
+        try:  # fewer, larger pipe transfers (Linux F_SETPIPE_SZ)
+            import fcntl
+            fcntl.fcntl(fd, 1031, 1 << 20)
+        except (OSError, ImportError):
+            pass
+        src = open(fd, "rb", buffering=0, closefd=False)
+    else:
+        src = open(ours_path, "rb", buffering=0)
+    h = hashlib.sha256()
+    zeros = bytes(CHUNK)
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    off = 0
+    raw_diff = pyv_diff = None
+    pyv_size = pyv.get_media_size() if pyv else 0
+    while True:
+        # fill the whole chunk (a pipe returns short reads) so compares stay aligned
+        n = 0
+        while n < CHUNK:
+            got = src.readinto(view[n:])
+            if not got:
+                break
+            n += got
+        if n == 0:
+            break
+        b = view[:n]
+        h.update(b)
+        b = bytes(b) if n < CHUNK else buf
+        if raw is not None and raw_diff is None:
+            if raw.is_hole(off, n):
+                m = n if off + n <= raw.size else max(0, raw.size - off)
+                other = zeros if m == CHUNK else zeros[:m]
+            else:
+                other = raw.read(off, n)
+            if other != b:
+                raw_diff = off + first_diff(b, other)
+        if pyv is not None and pyv_diff is None and pyv_err is None:
+            try:
+                other = pyv.read_buffer_at_offset(min(n, max(0, pyv_size - off)), off)
+            except (IOError, OSError) as e:
+                pyv_err = str(e).replace("\n", " ")
+            else:
+                if other != b:
+                    pyv_diff = off + first_diff(b, other)
+        off += n
+    print("ours %s %d" % (h.hexdigest(), off))
+    if raw is not None:
+        if raw_diff is None and raw.size != off:
+            raw_diff = min(raw.size, off)
+        print("raw same" if raw_diff is None else "raw differs %d" % raw_diff)
+    if pyv_err is not None:
+        print("pyvhdi error %s" % pyv_err)
+    elif pyv is not None:
+        if pyv_diff is None and pyv_size != off:
+            pyv_diff = min(pyv_size, off)
+        print("pyvhdi same" if pyv_diff is None else "pyvhdi differs %d" % pyv_diff)
+    return 0
+
+
+def first_diff(a, b):
+    n = min(len(a), len(b))
+    lo = 0
+    # binary search on prefix equality keeps this fast for 16 MiB chunks
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[lo:mid + 1] == b[lo:mid + 1]:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd = argv[1]
+    if cmd == "sha256" and len(argv) == 3:
+        if argv[2] == "-":
+            print(sha_stream(sys.stdin.buffer))
+        else:
+            with open(argv[2], "rb", buffering=0) as f:
+                print(sha_stream(f))
+        return 0
+    if cmd == "compare" and len(argv) >= 3:
+        return compare(argv[2:])
+    if cmd == "pyvhdi-check":
+        try:
+            import pyvhdi  # noqa: F401
+        except ImportError:
+            return 77
+        return 0
+    if cmd == "pyvhdi" and len(argv) == 3:
+        import pyvhdi
+        f = pyvhdi.file()
+        try:
+            f.open(argv[2])
+            size = f.get_media_size()
+            h = hashlib.sha256()
+            done = 0
+            while done < size:
+                n = min(CHUNK, size - done)
+                b = f.read_buffer_at_offset(n, done)
+                if len(b) != n:
+                    print("pyvhdi: short read at %d" % done, file=sys.stderr)
+                    return 1
+                h.update(b)
+                done += n
+            f.close()
+        except (IOError, OSError) as e:
+            print("pyvhdi: %s" % e, file=sys.stderr)
+            return 1
+        print(h.hexdigest())
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
