@@ -144,6 +144,7 @@ X(VHDX_E_EXISTS,                  IO,          ERROR,   "",     "",         "out
 X(VHDX_E_NOT_FOUND,               IO,          ERROR,   "",     "",         "file not found") \
 X(VHDX_E_TRUNCATED_INPUT,         CORRUPT,     ERROR,   "",     "",         "buffer shorter than the structure") \
 X(VHDX_E_GUID_TEXT,               MISUSE,      ERROR,   "",     "",         "malformed GUID text") \
+X(VHDX_W_PL_ABSOLUTE_PATH,        DEVIATION,   WARNING, "R108", "2.6.2.6.3","absolute_win32_path is a plain drive path without the \\\\?\\ prefix (as Hyper-V writes it); tolerated") \
 /* append new entries here */
 
 #endif

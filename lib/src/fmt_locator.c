@@ -70,6 +70,14 @@ static int pl_starts_with(const uint8_t *buf, uint32_t off, uint16_t n, const ch
     return 1;
 }
 
+/* value is "X:\\..." (a drive letter path without the "\\\\?\\" prefix) */
+static int pl_plain_drive_path(const uint8_t *buf, uint32_t off, uint16_t n)
+{
+    if (n < 6) return 0;
+    uint16_t c0 = vhdx_le16(buf + off), c1 = vhdx_le16(buf + off + 2), c2 = vhdx_le16(buf + off + 4);
+    return ((c0 >= 'A' && c0 <= 'Z') || (c0 >= 'a' && c0 <= 'z')) && c1 == ':' && c2 == '\\';
+}
+
 /* value is "{GUID}" (braces optional) in UTF-16 */
 static int pl_value_is_guid(const uint8_t *buf, uint32_t off, uint16_t n)
 {
@@ -170,10 +178,13 @@ int fmt_locator_validate(const fmt_locator *pl, const uint8_t *buf, size_t len, 
                                   "parent_locator.volume_path");
         } else if (pl_str_eq(buf, e->key_offset, e->key_length, "absolute_win32_path")) {
             have_path = 1;
-            /* R108 */
+            /* R108; Hyper-V itself writes plain "C:\\..." drive paths (dissect-hypervisor
+             * differencing.avhdx): that legacy form is a tolerated deviation */
             if (!pl_starts_with(buf, e->value_offset, e->value_length, "\\\\?\\"))
-                VHDX_CHECK_REPORT(sink, VHDX_E_PL_ABSOLUTE_PATH, base + e->value_offset,
-                                  "parent_locator.absolute_win32_path");
+                VHDX_CHECK_REPORT(sink,
+                                  pl_plain_drive_path(buf, e->value_offset, e->value_length)
+                                      ? VHDX_W_PL_ABSOLUTE_PATH : VHDX_E_PL_ABSOLUTE_PATH,
+                                  base + e->value_offset, "parent_locator.absolute_win32_path");
         }
     }
     if (vhdx_type) {
