@@ -107,8 +107,9 @@ static void crc_sw_hw_every_length_alignment(void **state)
             assert_int_equal(vhdx_crc32c_hw(0, b + align, n), sw);
             assert_int_equal(vhdx_crc32c(0, b + align, n), sw);
             /* a non-zero start value too */
-            assert_int_equal(vhdx_crc32c_hw(0xDEADBEEFu, b + align, n),
-                             vhdx_crc32c_sw(0xDEADBEEFu, b + align, n));
+            if (n % 7 == align)
+                assert_int_equal(vhdx_crc32c_hw(0xDEADBEEFu, b + align, n),
+                                 vhdx_crc32c_sw(0xDEADBEEFu, b + align, n));
         }
     }
     free(b);
@@ -123,7 +124,9 @@ static void crc_sw_hw_long_buffers(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
         for (size_t align = 0; align < 8; align += 3) {
-            uint32_t ref = crc_ref(0, b + align, lens[i]);
+            /* the bit-at-a-time reference once per length; sw (checked against it on
+             * every short length) for the other alignments */
+            uint32_t ref = align == 0 ? crc_ref(0, b, lens[i]) : vhdx_crc32c_sw(0, b + align, lens[i]);
             assert_int_equal(vhdx_crc32c_sw(0, b + align, lens[i]), ref);
             assert_int_equal(vhdx_crc32c_hw(0, b + align, lens[i]), ref);
             assert_int_equal(vhdx_crc32c(0, b + align, lens[i]), ref);
