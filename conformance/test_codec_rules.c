@@ -1187,6 +1187,22 @@ static void pl_vhdx_key_rules(void **state)
         pl_check(buf, n, &ts);
         EXPECT_ONE(&ts, VHDX_E_PL_VOLUME_PATH, PB + 20 + 24 + 2 * (14 + 38 + 11));
     }
+    {
+        /* Hyper-V writes plain drive paths: a tolerated deviation, not an error */
+        const char *k[2] = { "parent_linkage", "absolute_win32_path" };
+        const char *v[2] = { "{83ed0ec3-24c8-49a6-a959-5e4bf1288bfb}", "d:\\p.vhdx" };
+        assert_int_equal(fmt_locator_build(k, v, 2, buf, sizeof buf, &n), VHDX_OK);
+        pl_check(buf, n, &ts);
+        EXPECT_ONE(&ts, VHDX_W_PL_ABSOLUTE_PATH, PB + 20 + 24 + 2 * (14 + 38 + 19));
+    }
+    {
+        const char *k[2] = { "parent_linkage", "volume_path" };
+        const char *v[2] = { "{83ed0ec3-24c8-49a6-a959-5e4bf1288bfb}",
+                             "\\\\?\\Volume{26A21BDA-A627-11D7-9931-806E6F6E6963}" };
+        assert_int_equal(fmt_locator_build(k, v, 2, buf, sizeof buf, &n), VHDX_OK);
+        pl_check(buf, n, &ts); /* no "\\" after the GUID */
+        EXPECT_ONE(&ts, VHDX_E_PL_VOLUME_PATH, PB + 20 + 24 + 2 * (14 + 38 + 11));
+    }
     /* keys are case-sensitive: "Parent_Linkage" is not parent_linkage */
     {
         const char *k[2] = { "Parent_Linkage", "relative_path" };
@@ -1195,6 +1211,41 @@ static void pl_vhdx_key_rules(void **state)
         pl_check(buf, n, &ts);
         EXPECT_ONE(&ts, VHDX_E_PL_NO_LINKAGE, PB + 18);
     }
+}
+
+static void pl_get_unicode(void **state)
+{
+    /* U+1F600 (surrogate pair), U+00E9, ASCII: UTF-8 -> UTF-16LE -> UTF-8 */
+    const char *k[2] = { "parent_linkage", "relative_path" };
+    const char *v[2] = { "{83ed0ec3-24c8-49a6-a959-5e4bf1288bfb}", "\xF0\x9F\x98\x80\xC3\xA9x" };
+    uint8_t buf[512];
+    size_t n = 0;
+    fmt_locator pl;
+    test_sink ts;
+    char out[16];
+    vhdx_guid g, expect;
+    (void)state;
+    assert_int_equal(fmt_locator_build(k, v, 2, buf, sizeof buf, &n), VHDX_OK);
+    pl_check(buf, n, &ts);
+    EXPECT_NONE(&ts);
+    assert_int_equal(fmt_locator_decode(buf, n, &pl), VHDX_OK);
+    assert_int_equal(pl.entries[1].value_length, 2 * 4); /* 2 + 1 + 1 code units */
+    assert_int_equal(vhdx_le16(buf + pl.entries[1].value_offset), 0xD83D);
+    assert_int_equal(vhdx_le16(buf + pl.entries[1].value_offset + 2), 0xDE00);
+    assert_int_equal(fmt_locator_get(&pl, buf, n, "relative_path", out, sizeof out), VHDX_OK);
+    assert_string_equal(out, v[1]);
+    assert_int_equal(fmt_locator_get(&pl, buf, n, "parent_linkage", out, sizeof out),
+                     VHDX_E_LIMIT_METADATA); /* 38 bytes do not fit in 16 */
+    {
+        char text[64];
+        assert_int_equal(fmt_locator_get(&pl, buf, n, "parent_linkage", text, sizeof text), VHDX_OK);
+        assert_int_equal(vhdx_guid_parse(&g, text, strlen(text)), VHDX_OK);
+        assert_int_equal(vhdx_guid_parse(&expect, "83ed0ec3-24c8-49a6-a959-5e4bf1288bfb", 36), VHDX_OK);
+        assert_true(vhdx_guid_equal(&g, &expect));
+    }
+    /* a value with a NUL is refused by get too */
+    vhdx_put16(buf + pl.entries[1].value_offset + 4, 0);
+    assert_int_equal(fmt_locator_get(&pl, buf, n, "relative_path", out, sizeof out), VHDX_E_PL_STRING);
 }
 
 static void pl_build_rejects(void **state)
@@ -1612,6 +1663,7 @@ int main(void)
         cmocka_unit_test(pl_string_bounds),
         cmocka_unit_test(pl_string_rules),
         cmocka_unit_test(pl_vhdx_key_rules),
+        cmocka_unit_test(pl_get_unicode),
         cmocka_unit_test(pl_build_rejects),
         cmocka_unit_test(log_valid_no_findings),
         cmocka_unit_test(log_descriptor_sector_counts),

@@ -47,6 +47,21 @@ static void export_fileid(void **state)
     assert_memory_equal(&d, &f, sizeof f);
     fmt_fileid_creator_utf8(&d, utf8, sizeof utf8);
     assert_string_equal(utf8, "QEMU\xE2\x82\xAC");
+    /* the creator is cut at 256 code units, never mid surrogate pair */
+    {
+        char longtext[600];
+        memset(longtext, 'a', 255);
+        memcpy(longtext + 255, "\xF0\x9F\x98\x80", 5); /* U+1F600 would need units 255 and 256 */
+        fmt_fileid_set_creator(&f, longtext);
+        assert_int_equal(vhdx_le16(f.creator + 2 * 254), 'a');
+        assert_int_equal(vhdx_le16(f.creator + 2 * 255), 0);
+        fmt_fileid_creator_utf8(&f, utf8, sizeof utf8);
+        assert_int_equal(strlen(utf8), sizeof utf8 - 1);
+        fmt_fileid_set_creator(&f, "\xFF\xC3(x"); /* invalid UTF-8 -> U+FFFD */
+        assert_int_equal(vhdx_le16(f.creator), 0xFFFD);
+        assert_int_equal(vhdx_le16(f.creator + 2), 0xFFFD);
+        assert_int_equal(vhdx_le16(f.creator + 4), '(');
+    }
     assert_int_equal(fmt_fileid_encode(&f, buf, VHDX_FILEID_SIZE - 1), VHDX_E_TRUNCATED_INPUT);
     assert_int_equal(fmt_fileid_decode(buf, FILEID_DEFINED - 1, &d), VHDX_E_TRUNCATED_INPUT);
     free(buf);
