@@ -34,7 +34,7 @@ static const char help[] =
     "  --json     machine-readable output\n"
     "  -h, --help show this help\n"
     "\n"
-    "Exit codes: 0 measured (whatever PASS/FAIL says), 1 usage or I/O error, 2 a library\n"
+    "Exit codes: 0 success (whatever PASS/FAIL says), 1 usage or I/O error, 2 a library\n"
     "operation failed.\n";
 
 /* ---- byte-at-a-time baseline: reflected Castagnoli polynomial 0x82F63B78 ---- */

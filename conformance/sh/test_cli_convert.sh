@@ -11,7 +11,7 @@ no_tmp() { # no_tmp DIR
     expect_eq "no temporary files left in $1" "$n" "0"
 }
 
-FIX=$(extract dissect-hypervisor_fixed.vhdx.gz)
+FIX=$(extract_rw dissect-hypervisor_fixed.vhdx.gz)
 run 0 "$CLI" convert "$FIX" "$T/fixed.raw"
 expect_eq "convert fixed: no output" "$OUT$ERR" ""
 expect_eq "fixed.raw size" "$(stat -c %s "$T/fixed.raw")" 10485760
@@ -58,7 +58,13 @@ expect_match "linkage enforced" "$ERR" "vhdx: $DIFF: R105 *"
 [ ! -e "$T/diff.raw" ] && ok || fail "failed convert left diff.raw"
 no_tmp "$T"
 run 0 "$CLI" convert --parent "$T/zp.vhdx" --parent-ignore-linkage "$DIFF" "$T/diff.raw"
-expect_eq "differencing over zero parent sha256" "$(sha "$T/diff.raw")" fc5c91bfd8f7ee388cf482dc7eb6cef64b39a7e1bd043516ee95887b839f2b78
+expect_eq "differencing raw size" "$(stat -c %s "$T/diff.raw")" 8589934592
+# hashing 8 GiB costs ~10 s of CPU: only with VHDX_TEST_LARGE=1
+if [ "${VHDX_TEST_LARGE:-0}" = 1 ]; then
+    expect_eq "differencing over zero parent sha256" "$(sha "$T/diff.raw")" fc5c91bfd8f7ee388cf482dc7eb6cef64b39a7e1bd043516ee95887b839f2b78
+else
+    echo "note: 8 GiB hash of the differencing image skipped (set VHDX_TEST_LARGE=1)"
+fi
 a=$(alloc "$T/diff.raw")
 if [ "$a" -le $((4 * 1048576)) ]; then ok; else fail "diff.raw allocates $a bytes (child holds 3,174,400)"; fi
 rm -f "$T/diff.raw"
@@ -66,14 +72,14 @@ rm -f "$T/diff.raw"
 # failures: no output, no temp file
 head -c 2M /dev/zero >"$T/notvhdx.bin"
 run 2 "$CLI" convert "$T/notvhdx.bin" "$T/bad.raw"
-expect_match "not a vhdx" "$ERR" "vhdx: $T/notvhdx.bin: R4 [MS-VHDX 2.2.1] at offset 0x0: *"
+expect_match "not a vhdx" "$ERR" "vhdx: $T/notvhdx.bin: R4 \[MS-VHDX 2.2.1\] at offset 0x0: *"
 [ ! -e "$T/bad.raw" ] && ok || fail "failed convert left bad.raw"
 no_tmp "$T"
 run 1 "$CLI" convert "$FIX" "$T/no/such/dir/out.raw"
 expect_match "unwritable output" "$ERR" "vhdx: $T/no/such/dir/out.raw.tmp-*: cannot create temporary file: No such file or directory"
 run 1 "$CLI" convert "$FIX" "$FIX"
 expect_eq "output is the image" "$(head -1 <<<"$ERR")" "vhdx: convert: OUT.raw is the image itself"
-expect_eq "image intact" "$(sha "$FIX")" "$(gzip -dc "$IMAGES/dissect-hypervisor_fixed.vhdx.gz" | sha256sum | cut -d' ' -f1)"
+expect_eq "image intact" "$(sha "$FIX")" "$(gzip -dc "$IMAGES/dissect-hypervisor_fixed.vhdx.gz" | hash_stdin)"
 if [ "$(id -u)" != 0 ]; then
     mkdir "$T/ro" && chmod 555 "$T/ro"
     run 1 "$CLI" convert "$FIX" "$T/ro/out.raw"

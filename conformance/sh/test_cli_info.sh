@@ -9,7 +9,7 @@ jcheck() {
     local f=$1; shift
     local e
     for e in "$@"; do
-        if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$f" "$e"; then
+        if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$f" "$e" 2>/dev/null; then
             ok
         else
             fail "$(basename "$f"): JSON check failed: $e"
@@ -109,8 +109,10 @@ parent: not found (shown without parent)*"
 run 1 "$CLI" info --parent "$T/nope.vhdx" "$DIFF"
 expect_match "explicit missing parent" "$ERR" "vhdx: $DIFF: *parent image not found*"
 
-# every known-good image gives valid JSON
+# every known-good image gives valid JSON (the four large DiscUtils file-system images,
+# hundreds of MiB each once decompressed, are left to the cmocka known-good suite)
 for f in "$IMAGES"/*.gz "$IMAGES"/*.bz2 "$IMAGES"/*.zip; do
+    case "$f" in *_btrfs.* | *_lvm2.* | *_xfs.* | *_xfs5.*) continue ;; esac
     p=$(extract "$(basename "$f")")
     run 0 "$CLI" info --json "$p"
     if printf '%s\n' "$OUT" | python3 -m json.tool >/dev/null 2>&1; then ok; else fail "invalid JSON for $p"; fi

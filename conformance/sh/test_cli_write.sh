@@ -3,7 +3,7 @@
 # nothing is written on usage errors, failures name rule and offset.
 . "$(dirname "$0")/cli_common.sh"
 
-shacat() { "$CLI" cat "$@" | sha256sum | cut -d' ' -f1; }
+shacat() { "$CLI" cat "$@" | hash_stdin; }
 qcheck() {
     if need_prog qemu-img; then
         if qemu-img check -f vhdx "$1" >"$T/.q" 2>&1; then ok; else fail "qemu-img check $1: $(cat "$T/.q")"; fi
@@ -17,7 +17,7 @@ run 0 "$CLI" create --type dynamic --block-size 1M "$T/d.vhdx" 64M
 run 0 "$CLI" write "$T/d.vhdx" 1000 "$T/data"
 expect_eq "write message" "$OUT" "wrote $DLEN bytes at offset 1000"
 expect_eq "read back (unaligned, across blocks)" "$(shacat --offset 1000 --length "$DLEN" "$T/d.vhdx")" "$DATA_SHA"
-expect_eq "bytes before untouched" "$(shacat --length 1000 "$T/d.vhdx")" "$(head -c 1000 /dev/zero | sha256sum | cut -d' ' -f1)"
+expect_eq "bytes before untouched" "$(shacat --length 1000 "$T/d.vhdx")" "$(head -c 1000 /dev/zero | hash_stdin)"
 # from stdin (a pipe), overlapping the first write
 head -c 5000 /dev/zero | tr '\0' '\377' | "$CLI" write "$T/d.vhdx" 0x200 - >"$T/.o" 2>"$T/.e"
 expect_eq "stdin write exit" "$?" 0
@@ -97,7 +97,7 @@ expect_eq "parent content unchanged" "$(shacat --length "$DLEN" "$T/p.vhdx")" "$
 
 # a dirty image is replayed on the read-write open, then written
 if [ -d "$IMAGES" ]; then
-    LR=$(extract discutils-ltrdata_vhdx-log-replay.vhdx.gz)
+    LR=$(extract_rw discutils-ltrdata_vhdx-log-replay.vhdx.gz)
     run 0 "$CLI" write "$LR" 0x30000000 "$T/hello"
     run 0 "$CLI" info --json "$LR"
     expect_match "log clean after write" "$OUT" '*"dirty": false*'
@@ -108,7 +108,7 @@ if [ -d "$IMAGES" ]; then
     # invalid image: exit 2, rule and offset named
     head -c 2M /dev/zero >"$T/zero.img"
     run 2 "$CLI" write "$T/zero.img" 0 "$T/hello"
-    expect_eq "invalid image" "$ERR" "vhdx: $T/zero.img: R4 [MS-VHDX 2.2.1] at offset 0x0: file type identifier signature is not \"vhdxfile\" (VHDX_E_FILEID_SIGNATURE)"
+    expect_eq "invalid image" "$ERR" "vhdx: $T/zero.img: R4 [MS-VHDX 2.2.1] at offset 0x0: file type identifier signature is not \"vhdxfile\" (fileid.Signature) (VHDX_E_FILEID_SIGNATURE)"
 fi
 
 finish
