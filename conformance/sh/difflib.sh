@@ -92,11 +92,17 @@ diff_image() {
     LAST_SHA=$ours
 }
 
-# check_image KEY IMAGE EXPECTED_EXIT: `vhdx check` exit code
+# check_image KEY IMAGE EXPECTED_EXIT [EXPECTED_RULES]: `vhdx check` exit code and the sorted
+# distinct rule ids of its error and warning lines ("-" = none; omitted = not compared)
 check_image() {
-    local rc=0
-    "$CLI" check "$2" >"$WORK/check.out" 2>&1 || rc=$?
+    local rc=0 rules
+    "$CLI" check --no-progress "$2" >"$WORK/check.out" 2>&1 || rc=$?
     if [[ $rc != "$3" ]]; then
         fail "$1: vhdx check exited $rc, expected $3: $(head -c 600 "$WORK/check.out")"
+    fi
+    if [[ -n ${4:-} ]]; then
+        rules=$(sed -n 's/^  \(error\|warning\) *\([A-Z][0-9][0-9]*\) .*/\2/p' "$WORK/check.out" | sort -u | paste -sd, -)
+        [[ -n $rules ]] || rules=-
+        [[ $rules == "$4" ]] || fail "$1: vhdx check rules '$rules', expected '$4': $(head -c 600 "$WORK/check.out")"
     fi
 }
