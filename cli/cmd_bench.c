@@ -67,7 +67,7 @@ static uint32_t crc_bytewise_adapter(uint32_t crc, const void *p, size_t n)
 }
 
 /* Bytes per second of fn over `size`-byte calls, repeated for at least `min_time` s. */
-static double crc_measure(crc_fn fn, const uint8_t *buf, size_t size, double min_time)
+static double crc_measure_once(crc_fn fn, const uint8_t *buf, size_t size, double min_time)
 {
     uint64_t iters = 0, batch = 1;
     double t0 = cli_now(), el;
@@ -81,6 +81,19 @@ static double crc_measure(crc_fn fn, const uint8_t *buf, size_t size, double min
     }
     crc_sink = acc;
     return (double)iters * (double)size / el;
+}
+
+/* Best of `trials` runs: the machine may be shared, and the fastest run is the one least
+ * disturbed by other processes. */
+static double crc_measure(crc_fn fn, const uint8_t *buf, size_t size, double min_time,
+                          int trials)
+{
+    double best = 0.0;
+    for (int t = 0; t < trials; t++) {
+        double v = crc_measure_once(fn, buf, size, min_time / trials);
+        if (v > best) best = v;
+    }
+    return best;
 }
 
 /* ---- helpers ---- */
@@ -268,8 +281,10 @@ static void run_qemu(const char *qemu_img, const char *qemu_io, const char *img,
         unlink(img);
         return;
     }
-    /* qemu-io -f vhdx -c CMD ... IMG: one command per write, like ours */
-    size_t argc = 3 + 2 * count + 2;
+    /* qemu-io -f vhdx -t writeback -c CMD ... IMG: one command per write, like ours.
+     * qemu-io defaults to writethrough (a flush after every write); writeback flushes on
+     * close, as our run does (vhdx_flush + vhdx_close). */
+    size_t argc = 5 + 2 * count + 2;
     char **argv = calloc(argc, sizeof *argv);
     char *cmds = calloc(count, 64);
     if (!argv || !cmds) {
@@ -283,6 +298,8 @@ static void run_qemu(const char *qemu_img, const char *qemu_io, const char *img,
     argv[k++] = (char *)qemu_io;
     argv[k++] = (char *)"-f";
     argv[k++] = (char *)"vhdx";
+    argv[k++] = (char *)"-t";
+    argv[k++] = (char *)"writeback";
     for (size_t i = 0; i < count; i++) {
         uint64_t off = offsets ? offsets[i] : (uint64_t)i * chunk;
         char *c = cmds + i * 64;
@@ -376,7 +393,7 @@ int cmd_bench(int argc, char **argv)
 
     /* CRC-32C */
     static const size_t sizes[3] = { 4096, 65536, 1048576 };
-    const double min_time = quick ? 0.02 : 0.3;
+    const double min_time = quick ? 0.05 : 1.0;
     uint8_t *cbuf = malloc(sizes[2]);
     if (!cbuf) {
         cli_err("out of memory");
@@ -393,8 +410,8 @@ int cmd_bench(int argc, char **argv)
     }
     double lib_bps[3], tab_bps[3];
     for (int s = 0; s < 3; s++) {
-        lib_bps[s] = crc_measure(vhdx_crc32c, cbuf, sizes[s], min_time);
-        tab_bps[s] = crc_measure(crc_bytewise_adapter, cbuf, sizes[s], min_time);
+        lib_bps[s] = crc_measure(vhdx_crc32c, cbuf, sizes[s], min_time, 5);
+        tab_bps[s] = crc_measure(crc_bytewise_adapter, cbuf, sizes[s], min_time, 5);
     }
     free(cbuf);
     const double ratio_1m = lib_bps[2] / tab_bps[2];
