@@ -1,0 +1,148 @@
+/* faultio.c - fault-injecting vhdx_io wrapper (see faultio.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "faultio.h"
+
+static void journal_clear(faultio *f)
+{
+    size_t i;
+    for (i = 0; i < f->nundo; i++) free(f->undo[i].old);
+    f->nundo = 0;
+}
+
+static int journal_add(faultio *f, uint64_t off, size_t len)
+{
+    uint64_t size = 0;
+    faultio_undo *u;
+    if (f->inner->get_size(f->inner->ctx, &size) != VHDX_OK) return VHDX_E_IO;
+    if (f->nundo == f->capundo) {
+        size_t nc = f->capundo ? f->capundo * 2 : 64;
+        faultio_undo *p = realloc(f->undo, nc * sizeof *p);
+        if (!p) return VHDX_E_NOMEM;
+        f->undo = p;
+        f->capundo = nc;
+    }
+    u = &f->undo[f->nundo];
+    u->off = off;
+    u->len = 0;
+    u->old = NULL;
+    if (off < size) {
+        u->len = (size_t)(size - off < len ? size - off : len);
+        u->old = malloc(u->len ? u->len : 1);
+        if (!u->old) return VHDX_E_NOMEM;
+        if (f->inner->read_at(f->inner->ctx, off, u->old, u->len) != VHDX_OK) {
+            free(u->old);
+            return VHDX_E_IO;
+        }
+    }
+    f->nundo++;
+    return VHDX_OK;
+}
+
+static int fi_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    faultio *f = ctx;
+    return f->inner->read_at(f->inner->ctx, off, buf, len);
+}
+
+static int fi_write(void *ctx, uint64_t off, const void *buf, size_t len)
+{
+    faultio *f = ctx;
+    int rc;
+    if (f->crashed) return VHDX_E_IO;
+    f->ops++;
+    f->writes++;
+    rc = journal_add(f, off, len);
+    if (rc != VHDX_OK) return rc;
+    if (f->crash_at && f->ops == f->crash_at) {
+        size_t unit = f->mode == FAULTIO_TEAR_512 ? 512 : f->mode == FAULTIO_TEAR_4K ? 4096 : 0;
+        f->crashed = 1;
+        if (unit) {
+            size_t keep = (len / unit) / 2 * unit;
+            if (keep) (void)f->inner->write_at(f->inner->ctx, off, buf, keep);
+        }
+        return VHDX_E_IO;
+    }
+    return f->inner->write_at(f->inner->ctx, off, buf, len);
+}
+
+static int fi_get_size(void *ctx, uint64_t *size)
+{
+    faultio *f = ctx;
+    return f->inner->get_size(f->inner->ctx, size);
+}
+
+static int fi_set_size(void *ctx, uint64_t size)
+{
+    faultio *f = ctx;
+    uint64_t cur = 0;
+    if (f->crashed) return VHDX_E_IO;
+    if (!f->inner->set_size) return VHDX_E_IO;
+    if (f->inner->get_size(f->inner->ctx, &cur) != VHDX_OK) return VHDX_E_IO;
+    if (size < cur) {
+        /* shrinking: keep the cut bytes in the journal */
+        int rc = journal_add(f, size, (size_t)(cur - size));
+        if (rc != VHDX_OK) return rc;
+    }
+    return f->inner->set_size(f->inner->ctx, size);
+}
+
+static int fi_flush(void *ctx)
+{
+    faultio *f = ctx;
+    int rc;
+    if (f->crashed) return VHDX_E_IO;
+    f->ops++;
+    f->flushes++;
+    if (f->crash_at && f->ops == f->crash_at) {
+        f->crashed = 1;
+        return VHDX_E_IO;
+    }
+    rc = f->inner->flush ? f->inner->flush(f->inner->ctx) : VHDX_OK;
+    if (rc == VHDX_OK) {
+        journal_clear(f);
+        (void)f->inner->get_size(f->inner->ctx, &f->size_at_flush);
+    }
+    return rc;
+}
+
+void faultio_init(faultio *f, vhdx_io *inner)
+{
+    memset(f, 0, sizeof *f);
+    f->inner = inner;
+    (void)inner->get_size(inner->ctx, &f->size_at_flush);
+    f->io.ctx = f;
+    f->io.read_at = fi_read;
+    f->io.write_at = fi_write;
+    f->io.get_size = fi_get_size;
+    f->io.set_size = fi_set_size;
+    f->io.flush = fi_flush;
+    f->io.destroy = NULL;
+}
+
+void faultio_arm(faultio *f, uint64_t k, int mode)
+{
+    f->crash_at = k;
+    f->mode = mode;
+}
+
+void faultio_settle(faultio *f, int lose_unflushed)
+{
+    size_t i;
+    if (lose_unflushed) {
+        i = f->nundo;
+        while (i-- > 0)
+            if (f->undo[i].len) (void)f->inner->write_at(f->inner->ctx, f->undo[i].off, f->undo[i].old, f->undo[i].len);
+        if (f->inner->set_size) (void)f->inner->set_size(f->inner->ctx, f->size_at_flush);
+    }
+    journal_clear(f);
+}
+
+void faultio_free(faultio *f)
+{
+    journal_clear(f);
+    free(f->undo);
+    f->undo = NULL;
+    f->capundo = 0;
+}

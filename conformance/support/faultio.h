@@ -1,0 +1,53 @@
+/*
+ * faultio.h - a fault-injecting vhdx_io wrapper for crash-consistency tests.
+ *
+ * Wraps another backend (borrowed). Every write_at and flush is one numbered operation
+ * (1, 2, ...). When armed with k, operation k fails with VHDX_E_IO and the "machine
+ * crashes": in FAULTIO_TEAR_* modes a write first stores only a prefix of its 512-byte or
+ * 4 KiB units (half of them, rounded down). After the crash every write, flush and
+ * set_size fails; reads still work.
+ *
+ * Durability model: writes reach the inner backend at once; the wrapper also keeps an
+ * undo journal of everything since the last successful flush, so after a crash the test
+ * can choose the image as written (faultio_durable(f, 0)) or with every unflushed write
+ * and size change rolled back (faultio_durable(f, 1): a cache that lost everything not
+ * flushed). set_size counts as a write for the journal but not as a numbered operation.
+ */
+#ifndef VHDX_TEST_FAULTIO_H
+#define VHDX_TEST_FAULTIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhdx.h"
+
+enum { FAULTIO_STOP = 0, FAULTIO_TEAR_512 = 1, FAULTIO_TEAR_4K = 2 };
+
+typedef struct faultio_undo {
+    uint64_t off;
+    size_t len;        /* bytes of old data below the size at write time */
+    uint8_t *old;
+} faultio_undo;
+
+typedef struct faultio {
+    vhdx_io io;                /* pass this to the library */
+    vhdx_io *inner;
+    uint64_t ops;              /* numbered operations seen (writes + flushes) */
+    uint64_t writes, flushes;
+    uint64_t crash_at;         /* 0: never */
+    int mode;
+    int crashed;
+    uint64_t size_at_flush;
+    faultio_undo *undo;
+    size_t nundo, capundo;
+} faultio;
+
+/* Wraps inner (which must outlive f). */
+void faultio_init(faultio *f, vhdx_io *inner);
+void faultio_arm(faultio *f, uint64_t k, int mode);
+/* Rolls unflushed writes back in the inner backend when lose_unflushed. Call once, after
+ * the image using f is closed. */
+void faultio_settle(faultio *f, int lose_unflushed);
+void faultio_free(faultio *f);
+
+#endif

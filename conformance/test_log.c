@@ -1,0 +1,584 @@
+/*
+ * test_log.c - the log (MS-VHDX 2.3, VHDX-FORMAT.md section 8): finding the active
+ * sequence (stale LogGuids, gaps, torn entries, Tail, newest sequence, entries wrapping
+ * the ring), replay in memory (file bytes untouched) and in place, the failure codes of
+ * R59/R61/R62/D14, and the journaled writer (entries wrap the ring; a copy of the file
+ * taken while a session is open replays to the same content).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "image.h"
+
+#define LOG_OFF   MiB
+#define LOG_LEN   MiB
+#define BAT_OFF   (3 * MiB)
+#define T1        (4 * MiB)            /* targets past the end of the 4 MiB file (R64) */
+#define T2        (4 * MiB + 4096)
+#define T3        (4 * MiB + 8192)
+
+static vhdx_guid guid_of(uint8_t v)
+{
+    vhdx_guid g;
+    memset(g.b, v, sizeof g.b);
+    return g;
+}
+
+/* dynamic 16 MiB, 1 MiB blocks: log 1-2 MiB, metadata 2-3 MiB, BAT 3-4 MiB, size 4 MiB */
+static void mk_base(vhdx_io *io)
+{
+    vhdx_create_params p;
+    vhdx_guid_seeded st;
+    vhdx_guid_gen gen = vhdx_guid_gen_seeded(&st, 42);
+    vhdx_create_params_default(&p);
+    p.type = VHDX_TYPE_DYNAMIC;
+    p.virtual_size = 16 * MiB;
+    p.block_size = (uint32_t)MiB;
+    p.guid_gen = &gen;
+    assert_int_equal(vhdx_io_mem_open(io, NULL, 0, 64 * MiB), VHDX_OK);
+    assert_int_equal(vhdx_create_io(io, &p, NULL), VHDX_OK);
+}
+
+static void set_log_guid(vhdx_io *io, const vhdx_guid *g)
+{
+    for (int slot = 0; slot < 2; slot++) {
+        uint8_t raw[4096];
+        fmt_header h;
+        uint64_t off = slot ? VHDX_HEADER2_OFFSET : VHDX_HEADER1_OFFSET;
+        assert_int_equal(io->read_at(io->ctx, off, raw, sizeof raw), VHDX_OK);
+        assert_int_equal(fmt_header_decode(raw, sizeof raw, &h), VHDX_OK);
+        h.log_guid = *g;
+        assert_int_equal(fmt_header_encode(&h, raw, sizeof raw), VHDX_OK);
+        assert_int_equal(io->write_at(io->ctx, off, raw, sizeof raw), VHDX_OK);
+    }
+}
+
+typedef struct tdesc {
+    int zero;
+    uint64_t off;
+    uint64_t zlen;
+    const uint8_t *data;   /* 4096 bytes */
+} tdesc;
+
+/* Writes an entry into the ring at pos (wrapping); returns its length. corrupt: flip a
+ * byte of the last sector after the checksum is computed (a torn entry). */
+static uint32_t put_entry(vhdx_io *io, uint32_t pos, uint64_t seq, const vhdx_guid *g,
+                          uint32_t tail, const tdesc *d, size_t nd, uint64_t flushed,
+                          uint64_t last, int corrupt)
+{
+    size_t ndata = 0, i, k = 0;
+    for (i = 0; i < nd; i++) ndata += !d[i].zero;
+    uint64_t dsec = fmt_log_descriptor_sectors(nd);
+    uint32_t len = (uint32_t)(4096 * (dsec + ndata));
+    uint8_t *e = calloc(1, len);
+    assert_non_null(e);
+    for (i = 0; i < nd; i++) {
+        fmt_log_descriptor ds;
+        memset(&ds, 0, sizeof ds);
+        ds.file_offset = d[i].off;
+        ds.sequence_number = seq;
+        if (d[i].zero) {
+            ds.signature = VHDX_SIG_ZERO;
+            ds.zero_length = d[i].zlen;
+        } else {
+            ds.signature = VHDX_SIG_DESC;
+            fmt_log_data_sector_encode(d[i].data, seq, &ds, e + (dsec + k) * 4096);
+            k++;
+        }
+        assert_int_equal(fmt_log_descriptor_encode(&ds, e + fmt_log_descriptor_pos(i), 32), VHDX_OK);
+    }
+    fmt_log_entry_header h;
+    memset(&h, 0, sizeof h);
+    h.signature = VHDX_SIG_LOGE;
+    h.entry_length = len;
+    h.tail = tail;
+    h.sequence_number = seq;
+    h.descriptor_count = (uint32_t)nd;
+    h.log_guid = *g;
+    h.flushed_file_offset = flushed;
+    h.last_file_offset = last;
+    assert_int_equal(fmt_log_entry_header_encode(&h, e, 64), VHDX_OK);
+    vhdx_put32(e + LOGE_OFF_CHECKSUM, vhdx_crc32c_with_zero_field(e, len, LOGE_OFF_CHECKSUM));
+    if (corrupt) e[len - 100] ^= 0x5A;
+    for (uint32_t done = 0; done < len;) {
+        uint32_t p = (pos + done) % LOG_LEN;
+        uint32_t n = len - done;
+        if (p + n > LOG_LEN) n = LOG_LEN - p;
+        assert_int_equal(io->write_at(io->ctx, LOG_OFF + p, e + done, n), VHDX_OK);
+        done += n;
+    }
+    free(e);
+    return len;
+}
+
+static void fill_sector(uint8_t *s, uint8_t v)
+{
+    for (size_t i = 0; i < 4096; i++) s[i] = (uint8_t)(v + i * 7);
+}
+
+static uint8_t *snapshot(vhdx_io *io, size_t *len)
+{
+    const uint8_t *d = vhdx_io_mem_data(io, len);
+    uint8_t *c = malloc(*len);
+    assert_non_null(c);
+    memcpy(c, d, *len);
+    return c;
+}
+
+static void expect_file(vhdx_image *img, uint64_t off, const uint8_t *want)
+{
+    uint8_t got[4096];
+    assert_int_equal(img_pread(img, off, got, sizeof got, NULL), VHDX_OK);
+    assert_memory_equal(got, want, sizeof got);
+}
+
+static void expect_zero(vhdx_image *img, uint64_t off)
+{
+    uint8_t z[4096];
+    memset(z, 0, sizeof z);
+    expect_file(img, off, z);
+}
+
+static int open_io(vhdx_image **img, vhdx_io *io, unsigned flags, vhdx_diag *d)
+{
+    vhdx_open_opts o;
+    vhdx_open_opts_default(&o);
+    o.flags = flags;
+    vhdx_diag_clear(d);
+    return vhdx_open(img, io, 0, &o, d);
+}
+
+/* ---- single entry: read-only overlay leaves the file alone, read-write replays ---- */
+
+static void replay_ro_overlay_file_untouched(void **state)
+{
+    (void)state;
+    vhdx_io io;
+    vhdx_guid g = guid_of(0x11);
+    uint8_t a[4096], bat[4096];
+    mk_base(&io);
+    fill_sector(a, 1);
+    memset(bat, 0, sizeof bat);
+    vhdx_put64(bat, fmt_bat_make(VHDX_PB_FULLY_PRESENT, T1)); /* block 0 -> 4 MiB */
+    tdesc d[2] = { { 0, BAT_OFF, 0, bat }, { 0, T1, 0, a } };
+    put_entry(&io, 0, 7, &g, 0, d, 2, 4 * MiB, 5 * MiB, 0);
+    set_log_guid(&io, &g);
+    size_t n0;
+    uint8_t *before = snapshot(&io, &n0);
+
+    vhdx_image *img;
+    vhdx_diag dg;
+    assert_int_equal(open_io(&img, &io, 0, &dg), VHDX_OK);
+    vhdx_info info;
+    assert_int_equal(vhdx_get_info(img, &info), VHDX_OK);
+    assert_int_equal(info.log_dirty, 1);
+    assert_int_equal(info.log_replayed, 1);
+    assert_int_equal(info.log_entries_replayed, 1);
+    /* the logical file reaches LastFileOffset; the backend does not */
+    assert_int_equal(img->file_size, 5 * MiB);
+    assert_int_equal(img_log_backend_size(img), 4 * MiB);
+    expect_file(img, T1, a);
+    expect_file(img, BAT_OFF, bat);
+    uint8_t v[4096];
+    assert_int_equal(vhdx_read(img, 0, v, sizeof v, NULL), VHDX_OK);
+    assert_memory_equal(v, a, sizeof v);
+    assert_int_equal(vhdx_read(img, MiB, v, sizeof v, NULL), VHDX_OK);
+    for (size_t i = 0; i < sizeof v; i++) assert_int_equal(v[i], 0);
+    uint64_t ro[4], rl[4];
+    assert_int_equal(img_log_replay_ranges(img, ro, rl, 4), 2);
+    assert_int_equal(ro[0], BAT_OFF);
+    assert_int_equal(rl[0], 4096);
+    assert_int_equal(ro[1], T1);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+
+    size_t n1;
+    const uint8_t *after = vhdx_io_mem_data(&io, &n1);
+    assert_int_equal(n1, n0);
+    assert_memory_equal(after, before, n0);
+    free(before);
+    vhdx_io_destroy(&io);
+}
+
+static void replay_rw_in_place(void **state)
+{
+    (void)state;
+    vhdx_io io;
+    vhdx_guid g = guid_of(0x12);
+    uint8_t a[4096], bat[4096];
+    mk_base(&io);
+    fill_sector(a, 9);
+    memset(bat, 0, sizeof bat);
+    vhdx_put64(bat, fmt_bat_make(VHDX_PB_FULLY_PRESENT, T1));
+    tdesc d[2] = { { 0, BAT_OFF, 0, bat }, { 0, T1, 0, a } };
+    put_entry(&io, 0, 7, &g, 0, d, 2, 4 * MiB, 6 * MiB, 0);
+    set_log_guid(&io, &g);
+
+    vhdx_image *img;
+    vhdx_diag dg;
+    assert_int_equal(open_io(&img, &io, VHDX_OPEN_RDWR, &dg), VHDX_OK);
+    vhdx_info info;
+    assert_int_equal(vhdx_get_info(img, &info), VHDX_OK);
+    assert_int_equal(info.log_replayed, 2);
+    assert_int_equal(info.log_entries_replayed, 1);
+    /* R14: LogGuid cleared through the header update; FileWriteGuid refreshed (R12) */
+    assert_true(vhdx_guid_is_zero(&img->hdr[img->cur].log_guid));
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+
+    size_t n;
+    const uint8_t *f = vhdx_io_mem_data(&io, &n);
+    assert_true(n >= 6 * MiB); /* R65 */
+    assert_memory_equal(f + T1, a, 4096);
+    assert_memory_equal(f + BAT_OFF, bat, 4096);
+    /* clean now: a read-only open replays nothing */
+    assert_int_equal(open_io(&img, &io, VHDX_OPEN_NO_REPLAY, &dg), VHDX_OK);
+    assert_int_equal(vhdx_get_info(img, &info), VHDX_OK);
+    assert_int_equal(info.log_dirty, 0);
+    uint8_t v[4096];
+    assert_int_equal(vhdx_read(img, 0, v, sizeof v, NULL), VHDX_OK);
+    assert_memory_equal(v, a, sizeof v);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    vhdx_io_destroy(&io);
+}
+
+/* ---- sequence search ---- */
+
+typedef struct scen {
+    vhdx_io io;
+    vhdx_guid g;
+    uint8_t s[6][4096];
+} scen;
+
+static void scen_init(scen *sc, uint8_t guid_byte)
+{
+    mk_base(&sc->io);
+    sc->g = guid_of(guid_byte);
+    for (int i = 0; i < 6; i++) fill_sector(sc->s[i], (uint8_t)(0x20 * (i + 1)));
+}
+
+/* opens read-only and read-write (on a copy): both must give the same file bytes */
+static void scen_check(scen *sc, const uint8_t *want1, const uint8_t *want2, const uint8_t *want3,
+                       uint64_t entries)
+{
+    size_t n;
+    uint8_t *copy = snapshot(&sc->io, &n);
+    vhdx_io io2;
+    assert_int_equal(vhdx_io_mem_open(&io2, copy, n, 64 * MiB), VHDX_OK);
+    free(copy);
+    for (int pass = 0; pass < 2; pass++) {
+        vhdx_image *img;
+        vhdx_diag dg;
+        vhdx_info info;
+        assert_int_equal(open_io(&img, pass ? &io2 : &sc->io, pass ? VHDX_OPEN_RDWR : 0, &dg), VHDX_OK);
+        assert_int_equal(vhdx_get_info(img, &info), VHDX_OK);
+        assert_int_equal(info.log_entries_replayed, entries);
+        if (want1) expect_file(img, T1, want1); else expect_zero(img, T1);
+        if (want2) expect_file(img, T2, want2); else expect_zero(img, T2);
+        if (want3) expect_file(img, T3, want3); else expect_zero(img, T3);
+        assert_int_equal(vhdx_close(img), VHDX_OK);
+    }
+    vhdx_io_destroy(&io2);
+    vhdx_io_destroy(&sc->io);
+}
+
+static void stale_guid_entries_never_replayed(void **state)
+{
+    (void)state;
+    scen sc;
+    scen_init(&sc, 0x31);
+    vhdx_guid other = guid_of(0x77);
+    tdesc a = { 0, T1, 0, sc.s[0] }, b = { 0, T2, 0, sc.s[1] }, c = { 0, T1, 0, sc.s[2] };
+    /* a newer entry with another GUID right after ours, and one before it */
+    uint32_t l = put_entry(&sc.io, 0, 50, &other, 0, &c, 1, 4 * MiB, 5 * MiB, 0);
+    l += put_entry(&sc.io, l, 3, &sc.g, l, &a, 1, 4 * MiB, 5 * MiB, 0);
+    put_entry(&sc.io, l, 4, &other, l, &b, 1, 4 * MiB, 5 * MiB, 0);
+    set_log_guid(&sc.io, &sc.g);
+    scen_check(&sc, sc.s[0], NULL, NULL, 1);
+}
+
+static void newest_sequence_chosen(void **state)
+{
+    (void)state;
+    scen sc;
+    scen_init(&sc, 0x32);
+    tdesc a = { 0, T1, 0, sc.s[0] }, b = { 0, T1, 0, sc.s[1] }, c = { 0, T2, 0, sc.s[2] };
+    /* sequence 20 at 64 KiB, sequence 10 at 0 (written "later" in ring order) */
+    put_entry(&sc.io, 65536, 20, &sc.g, 65536, &b, 1, 4 * MiB, 5 * MiB, 0);
+    put_entry(&sc.io, 0, 10, &sc.g, 0, &a, 1, 4 * MiB, 5 * MiB, 0);
+    put_entry(&sc.io, 8192, 11, &sc.g, 0, &c, 1, 4 * MiB, 5 * MiB, 0);
+    set_log_guid(&sc.io, &sc.g);
+    scen_check(&sc, sc.s[1], NULL, NULL, 1);
+}
+
+static void gap_ends_a_run(void **state)
+{
+    (void)state;
+    scen sc;
+    scen_init(&sc, 0x33);
+    tdesc e5[2] = { { 0, T1, 0, sc.s[0] }, { 0, T2, 0, sc.s[0] } };
+    tdesc e6 = { 0, T1, 0, sc.s[1] }, e8 = { 0, T3, 0, sc.s[2] };
+    uint32_t l = put_entry(&sc.io, 0, 5, &sc.g, 0, e5, 2, 4 * MiB, 5 * MiB, 0);
+    l += put_entry(&sc.io, l, 6, &sc.g, 0, &e6, 1, 4 * MiB, 5 * MiB, 0);
+    /* seq 8 after a gap; its Tail points at 0, outside its own run: incomplete */
+    put_entry(&sc.io, l, 8, &sc.g, 0, &e8, 1, 4 * MiB, 5 * MiB, 0);
+    set_log_guid(&sc.io, &sc.g);
+    /* [5, 6] replayed in order: T1 from 6, T2 from 5; nothing of 8 */
+    scen_check(&sc, sc.s[1], sc.s[0], NULL, 2);
+}
+
+static void torn_entry_ignored(void **state)
+{
+    (void)state;
+    scen sc;
+    scen_init(&sc, 0x34);
+    tdesc a = { 0, T1, 0, sc.s[0] }, b = { 0, T1, 0, sc.s[1] };
+    uint32_t l = put_entry(&sc.io, 0, 5, &sc.g, 0, &a, 1, 4 * MiB, 5 * MiB, 0);
+    put_entry(&sc.io, l, 6, &sc.g, 0, &b, 1, 4 * MiB, 5 * MiB, 1);
+    set_log_guid(&sc.io, &sc.g);
+    scen_check(&sc, sc.s[0], NULL, NULL, 1);
+}
+
+static void entries_before_tail_ignored(void **state)
+{
+    (void)state;
+    scen sc;
+    scen_init(&sc, 0x35);
+    tdesc a = { 0, T1, 0, sc.s[0] }, b = { 0, T2, 0, sc.s[1] };
+    uint32_t l = put_entry(&sc.io, 0, 5, &sc.g, 0, &a, 1, 4 * MiB, 5 * MiB, 0);
+    put_entry(&sc.io, l, 6, &sc.g, l, &b, 1, 4 * MiB, 5 * MiB, 0);
+    set_log_guid(&sc.io, &sc.g);
+    scen_check(&sc, NULL, sc.s[1], NULL, 1);
+}
+
+static void sequence_wraps_the_ring(void **state)
+{
+    (void)state;
+    scen sc;
+    scen_init(&sc, 0x36);
+    /* entry 1 (3 sectors) starts 8 KiB before the end and wraps; entry 2 follows at 4 KiB;
+     * an old entry of the same GUID with a lower sequence sits at 64 KiB */
+    tdesc e1[2] = { { 0, T1, 0, sc.s[0] }, { 0, T2, 0, sc.s[1] } };
+    tdesc e2 = { 0, T3, 0, sc.s[2] }, old = { 0, T3, 0, sc.s[3] };
+    uint32_t p1 = LOG_LEN - 8192;
+    uint32_t l = put_entry(&sc.io, p1, 100, &sc.g, p1, e1, 2, 4 * MiB, 5 * MiB, 0);
+    assert_int_equal(l, 12288);
+    put_entry(&sc.io, 4096, 101, &sc.g, p1, &e2, 1, 4 * MiB, 5 * MiB, 0);
+    put_entry(&sc.io, 65536, 40, &sc.g, 65536, &old, 1, 4 * MiB, 5 * MiB, 0);
+    set_log_guid(&sc.io, &sc.g);
+    scen_check(&sc, sc.s[0], sc.s[1], sc.s[2], 2);
+}
+
+static void zero_descriptors_in_order(void **state)
+{
+    (void)state;
+    scen sc;
+    scen_init(&sc, 0x37);
+    /* entry 5: data T1, T2, T3; entry 6: zero T1..T2, then data T2 again */
+    tdesc e5[3] = { { 0, T1, 0, sc.s[0] }, { 0, T2, 0, sc.s[1] }, { 0, T3, 0, sc.s[2] } };
+    tdesc e6[2] = { { 1, T1, 8192, NULL }, { 0, T2, 0, sc.s[4] } };
+    uint32_t l = put_entry(&sc.io, 0, 5, &sc.g, 0, e5, 3, 4 * MiB, 5 * MiB, 0);
+    put_entry(&sc.io, l, 6, &sc.g, 0, e6, 2, 4 * MiB, 5 * MiB, 0);
+    set_log_guid(&sc.io, &sc.g);
+    scen_check(&sc, NULL, sc.s[4], sc.s[2], 2);
+}
+
+/* ---- failures ---- */
+
+static void expect_open_fail(vhdx_io *io, unsigned flags, int code)
+{
+    vhdx_image *img = NULL;
+    vhdx_diag dg;
+    assert_int_equal(open_io(&img, io, flags, &dg), code);
+    assert_int_equal(dg.code, code);
+    assert_null(img);
+}
+
+static void no_sequence_is_corrupt(void **state)
+{
+    (void)state;
+    vhdx_io io;
+    mk_base(&io);
+    vhdx_guid g = guid_of(0x41), other = guid_of(0x42);
+    uint8_t a[4096];
+    fill_sector(a, 3);
+    tdesc d = { 0, T1, 0, a };
+    put_entry(&io, 0, 1, &other, 0, &d, 1, 4 * MiB, 5 * MiB, 0); /* only a stale entry */
+    set_log_guid(&io, &g);
+    expect_open_fail(&io, 0, VHDX_E_LOG_NO_SEQUENCE);          /* R61 */
+    expect_open_fail(&io, VHDX_OPEN_RDWR, VHDX_E_LOG_NO_SEQUENCE);
+    expect_open_fail(&io, VHDX_OPEN_NO_REPLAY, VHDX_E_LOG_REPLAY_REQUIRED); /* R59 */
+    vhdx_io_destroy(&io);
+}
+
+static void flushed_offset_past_eof_is_truncation(void **state)
+{
+    (void)state;
+    vhdx_io io;
+    mk_base(&io);
+    vhdx_guid g = guid_of(0x43);
+    uint8_t a[4096];
+    fill_sector(a, 3);
+    tdesc d = { 0, T1, 0, a };
+    put_entry(&io, 0, 1, &g, 0, &d, 1, 5 * MiB, 5 * MiB, 0); /* file is 4 MiB */
+    set_log_guid(&io, &g);
+    expect_open_fail(&io, 0, VHDX_E_LOG_TRUNCATED);             /* R62 */
+    vhdx_io_destroy(&io);
+}
+
+static void descriptor_targets_refused(void **state)
+{
+    (void)state;
+    static const uint64_t bad[] = { 0, 0x10000, 0x2F000, LOG_OFF, LOG_OFF + LOG_LEN - 4096 };
+    uint8_t a[4096];
+    fill_sector(a, 3);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        vhdx_io io;
+        mk_base(&io);
+        vhdx_guid g = guid_of(0x44);
+        tdesc d = { 0, bad[i], 0, a };
+        put_entry(&io, 0, 1, &g, 0, &d, 1, 4 * MiB, 5 * MiB, 0);
+        set_log_guid(&io, &g);
+        expect_open_fail(&io, 0, VHDX_E_LOG_DESC_TARGET);       /* D14 */
+        expect_open_fail(&io, VHDX_OPEN_RDWR, VHDX_E_LOG_DESC_TARGET);
+        vhdx_io_destroy(&io);
+    }
+    /* a zero descriptor reaching into the log from below */
+    vhdx_io io;
+    mk_base(&io);
+    vhdx_guid g = guid_of(0x45);
+    tdesc z = { 1, 0x30000, LOG_OFF - 0x30000 + 4096, NULL };
+    put_entry(&io, 0, 1, &g, 0, &z, 1, 4 * MiB, 5 * MiB, 0);
+    set_log_guid(&io, &g);
+    expect_open_fail(&io, 0, VHDX_E_LOG_DESC_TARGET);
+    vhdx_io_destroy(&io);
+}
+
+static void overlay_memory_limit(void **state)
+{
+    (void)state;
+    vhdx_io io;
+    mk_base(&io);
+    vhdx_guid g = guid_of(0x46);
+    uint8_t a[4096];
+    fill_sector(a, 3);
+    tdesc d[3] = { { 0, T1, 0, a }, { 0, T2, 0, a }, { 0, T3, 0, a } };
+    put_entry(&io, 0, 1, &g, 0, d, 3, 4 * MiB, 5 * MiB, 0);
+    set_log_guid(&io, &g);
+    vhdx_open_opts o;
+    vhdx_open_opts_default(&o);
+    o.limits.max_overlay_memory = 2 * 4096;
+    vhdx_image *img = NULL;
+    vhdx_diag dg;
+    vhdx_diag_clear(&dg);
+    assert_int_equal(vhdx_open(&img, &io, 0, &o, &dg), VHDX_E_LIMIT_MEMORY);
+    o.limits.max_overlay_memory = 64 * 1024;
+    assert_int_equal(vhdx_open(&img, &io, 0, &o, &dg), VHDX_OK);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    /* log longer than the configured limit */
+    o.limits.max_log_length = LOG_LEN / 2;
+    assert_int_equal(vhdx_open(&img, &io, 0, &o, &dg), VHDX_E_LIMIT_LOG);
+    vhdx_io_destroy(&io);
+}
+
+/* ---- writer ---- */
+
+static void writer_wraps_ring_and_mid_session_copy_replays(void **state)
+{
+    (void)state;
+    char path[] = "/dev/shm/vhdx-test-log-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    vhdx_create_params p;
+    vhdx_guid_seeded st;
+    vhdx_guid_gen gen = vhdx_guid_gen_seeded(&st, 7);
+    vhdx_create_params_default(&p);
+    p.virtual_size = 256 * MiB;
+    p.block_size = (uint32_t)MiB;
+    p.guid_gen = &gen;
+    assert_int_equal(vhdx_create(path, &p, NULL), VHDX_OK);
+
+    vhdx_open_opts o;
+    vhdx_open_opts_default(&o);
+    o.flags = VHDX_OPEN_RDWR;
+    o.guid_gen = &gen;
+    vhdx_image *img;
+    assert_int_equal(vhdx_open_file(&img, path, &o, NULL), VHDX_OK);
+    /* 200 separate allocations: 200 entries of 8 KiB wrap the 1 MiB ring once */
+    for (uint32_t b = 0; b < 200; b++) {
+        uint8_t v[8];
+        memcpy(v, &b, 4);
+        memcpy(v + 4, "blk!", 4);
+        assert_int_equal(vhdx_write(img, (uint64_t)b * MiB + 512 * (b % 7), v, sizeof v, NULL), VHDX_OK);
+        if (b == 150) {
+            /* copy of the file while the session's LogGuid is set: replays */
+            vhdx_io fio, mio;
+            uint64_t sz;
+            assert_int_equal(vhdx_io_file_open(&fio, path, VHDX_IO_READ), VHDX_OK);
+            assert_int_equal(fio.get_size(fio.ctx, &sz), VHDX_OK);
+            uint8_t *buf = malloc((size_t)sz);
+            assert_non_null(buf);
+            assert_int_equal(fio.read_at(fio.ctx, 0, buf, (size_t)sz), VHDX_OK);
+            vhdx_io_destroy(&fio);
+            assert_int_equal(vhdx_io_mem_open(&mio, buf, (size_t)sz, 512 * MiB), VHDX_OK);
+            free(buf);
+            vhdx_image *c;
+            vhdx_info info;
+            assert_int_equal(vhdx_open(&c, &mio, 0, NULL, NULL), VHDX_OK);
+            assert_int_equal(vhdx_get_info(c, &info), VHDX_OK);
+            assert_int_equal(info.log_dirty, 1);
+            assert_int_equal(info.log_entries_replayed, 1);
+            for (uint32_t k = 0; k <= b; k++) {
+                uint8_t r[8];
+                assert_int_equal(vhdx_read(c, (uint64_t)k * MiB + 512 * (k % 7), r, sizeof r, NULL), VHDX_OK);
+                assert_memory_equal(r, &k, 4);
+            }
+            assert_int_equal(vhdx_close(c), VHDX_OK);
+            vhdx_io_destroy(&mio);
+        }
+    }
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    /* closed cleanly: LogGuid zero, every block present */
+    o.flags = VHDX_OPEN_NO_REPLAY;
+    assert_int_equal(vhdx_open_file(&img, path, &o, NULL), VHDX_OK);
+    vhdx_info info;
+    assert_int_equal(vhdx_get_info(img, &info), VHDX_OK);
+    assert_int_equal(info.log_dirty, 0);
+    assert_int_equal(info.bat.payload[VHDX_PB_FULLY_PRESENT], 200);
+    for (uint32_t k = 0; k < 200; k++) {
+        uint8_t r[8];
+        assert_int_equal(vhdx_read(img, (uint64_t)k * MiB + 512 * (k % 7), r, sizeof r, NULL), VHDX_OK);
+        assert_memory_equal(r, &k, 4);
+        assert_memory_equal(r + 4, "blk!", 4);
+    }
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(replay_ro_overlay_file_untouched),
+        cmocka_unit_test(replay_rw_in_place),
+        cmocka_unit_test(stale_guid_entries_never_replayed),
+        cmocka_unit_test(newest_sequence_chosen),
+        cmocka_unit_test(gap_ends_a_run),
+        cmocka_unit_test(torn_entry_ignored),
+        cmocka_unit_test(entries_before_tail_ignored),
+        cmocka_unit_test(sequence_wraps_the_ring),
+        cmocka_unit_test(zero_descriptors_in_order),
+        cmocka_unit_test(no_sequence_is_corrupt),
+        cmocka_unit_test(flushed_offset_past_eof_is_truncation),
+        cmocka_unit_test(descriptor_targets_refused),
+        cmocka_unit_test(overlay_memory_limit),
+        cmocka_unit_test(writer_wraps_ring_and_mid_session_copy_replays),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
