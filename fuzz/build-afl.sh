@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make afl`: AFL++ targets into build-afl/ (afl-clang-fast + libAFLDriver, ASan+UBSan) and
+# a CMPLOG build into build-afl/cmplog/ (AFL_LLVM_CMPLOG=1), for fuzz/afl-campaign.sh.
+# Debian's afl++ 4.04c works with clang-14 only (TOOLCHAIN.md).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+command -v afl-clang-fast >/dev/null || { echo "build-afl: afl-clang-fast not found (apt-get install afl++)"; exit 1; }
+DRIVER=${AFL_DRIVER:-/usr/lib/afl/libAFLDriver.a}
+[ -f "$DRIVER" ] || { echo "build-afl: $DRIVER not found"; exit 1; }
+OUTBASE=${OUT:-$ROOT/build-afl}
+export AFL_QUIET=1
+export SRC=$ROOT/.. VHDX_SRC=$ROOT FUZZING_ENGINE=afl
+export CC=afl-clang-fast CXX=afl-clang-fast++
+export LIB_FUZZING_ENGINE=$DRIVER
+
+# main build: ASan + UBSan through AFL's own switches
+export OUT=$OUTBASE WORK=$OUTBASE/work SANITIZER=address
+export CFLAGS="-g -O1 -fno-omit-frame-pointer -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION"
+export CXXFLAGS="$CFLAGS"
+mkdir -p "$OUT" "$WORK"
+AFL_USE_ASAN=1 AFL_USE_UBSAN=1 bash "$ROOT/oss-fuzz/build.sh"
+
+# CMPLOG build (no sanitizers; used by the -c 0 secondary, TOOLCHAIN.md trap 2)
+export OUT=$OUTBASE/cmplog WORK=$OUTBASE/work-cmplog SANITIZER=none
+mkdir -p "$OUT" "$WORK"
+AFL_LLVM_CMPLOG=1 bash "$ROOT/oss-fuzz/build.sh"
+echo "build-afl: targets in $OUTBASE (cmplog: $OUTBASE/cmplog)"

@@ -1,0 +1,113 @@
+/*
+ * fuzz_log - log region bytes plus a LogGuid, inside a real image: sequence search and
+ * replay (MS-VHDX 2.3). The image is created by the library (fz_template) into memory;
+ * the input replaces its log region and sets LogGuid in both headers.
+ *
+ * Input: byte 0 flags (bit 0: leave checksums unfixed; bit 1: stamp the header's LogGuid
+ * into every entry; bit 2: small limits; bit 3: use the fixed-disk template), 16 bytes
+ * LogGuid (all zero: a clean log), then the log region (zero padded to LogLength).
+ * Oracles: those of fz_exercise_image (read-only open replays in memory and never
+ * writes); the read-only (overlay) replay and the in-place replay of a read-write open
+ * give the same virtual disk; after an in-place replay the log is clean; with
+ * VHDX_OPEN_NO_REPLAY a dirty log is VHDX_E_LOG_REPLAY_REQUIRED.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_in in = { data, size };
+    unsigned flags = fz_u8(&in);
+    const fz_file *t = fz_template((flags & 0x08) ? 1 : 0);
+    if (!t) return 0;
+    vhdx_guid lg;
+    size_t got;
+    const uint8_t *gp = fz_take(&in, 16, &got);
+    memset(lg.b, 0, 16);
+    memcpy(lg.b, gp, got);
+
+    fz_file f;
+    fz_file_init(&f, FZ_IMAGE_MAX);
+    if (fz_file_put(&f, 0, t->data, t->len) != 0) goto out;
+    f.size = t->size;
+    uint8_t *h1 = f.data + VHDX_HEADER1_OFFSET, *h2 = f.data + VHDX_HEADER2_OFFSET;
+    const uint8_t *cur = vhdx_le64(h2 + HDR_OFF_SEQUENCE) > vhdx_le64(h1 + HDR_OFF_SEQUENCE) ? h2 : h1;
+    uint64_t log_off = vhdx_le64(cur + HDR_OFF_LOG_OFFSET);
+    uint32_t log_len = vhdx_le32(cur + HDR_OFF_LOG_LENGTH);
+    if (log_len == 0 || !vhdx_range_ok(log_off, log_len, f.size)) goto out;
+    vhdx_put_guid(h1 + HDR_OFF_LOG_GUID, &lg);
+    vhdx_put_guid(h2 + HDR_OFF_LOG_GUID, &lg);
+    const uint8_t *lp = fz_take(&in, log_len, &got);
+    if (fz_file_ensure(&f, log_off + log_len) != 0) goto out;
+    memset(f.data + log_off, 0, log_len);
+    memcpy(f.data + log_off, lp, got);
+    if (!(flags & FZ_FLAG_NO_FIXUP)) {
+        fz_fix_header(f.data + VHDX_HEADER1_OFFSET);
+        fz_fix_header(f.data + VHDX_HEADER2_OFFSET);
+        fz_fix_log(f.data + log_off, log_len, (flags & 0x02) ? &lg : NULL);
+    }
+
+    fz_ex_result r;
+    fz_exercise_image(&f, (flags & 0x04) ? FZ_EX_SMALL_LIMITS : 0, got, &r);
+
+    if (r.open_rc == VHDX_OK && !vhdx_guid_is_zero(&lg)) {
+        vhdx_io io;
+        vhdx_open_opts o;
+        fz_guid_state gs;
+        vhdx_image *img = NULL;
+        fz_file ro = f;
+        ro.readonly = 1;
+        fz_file_io(&io, &ro);
+        vhdx_open_opts_default(&o);
+        o.guid_gen = fz_guid_gen(&gs, 3);
+        o.flags |= VHDX_OPEN_NO_REPLAY;
+        int rc = fz_rc(vhdx_open(&img, &io, 0, &o, NULL), "vhdx_open(no replay)");
+        if (rc == VHDX_OK) {
+            (void)vhdx_close(img);
+            FZ_FAIL("dirty log opened with VHDX_OPEN_NO_REPLAY");
+        }
+        if (rc != VHDX_E_LOG_REPLAY_REQUIRED)
+            FZ_FAIL("dirty log with NO_REPLAY gave %s", vhdx_status_name(rc));
+    }
+
+    /* in-memory replay vs in-place replay */
+    uint64_t len_ro = 0, len_rw = 0;
+    int rc_ro, rc_rw;
+    uint8_t *ro_data = fz_read_all(&f, 0, &len_ro, &rc_ro);
+    fz_file w;
+    fz_file_init(&w, FZ_IMAGE_MAX + 16 * MiB);
+    if (fz_file_put(&w, 0, f.data, f.len) == 0) {
+        vhdx_io io;
+        vhdx_open_opts o;
+        fz_guid_state gs;
+        vhdx_image *img = NULL;
+        w.size = f.size;
+        fz_file_io(&io, &w);
+        vhdx_open_opts_default(&o);
+        o.guid_gen = fz_guid_gen(&gs, 4);
+        o.flags |= VHDX_OPEN_RDWR;
+        rc_rw = fz_rc(vhdx_open(&img, &io, 0, &o, NULL), "vhdx_open(rw replay)");
+        if (rc_rw == VHDX_OK) {
+            vhdx_info info;
+            if (fz_rc(vhdx_get_info(img, &info), "get_info") == VHDX_OK && !vhdx_guid_is_zero(&lg) &&
+                info.log_replayed != 2)
+                FZ_FAIL("read-write open of a dirty log: log_replayed = %d", info.log_replayed);
+            (void)fz_rc(vhdx_close(img), "vhdx_close(rw replay)");
+            uint8_t *rw_data = fz_read_all(&w, VHDX_OPEN_NO_REPLAY, &len_rw, &rc_rw);
+            if (rc_rw == VHDX_E_LOG_REPLAY_REQUIRED) FZ_FAIL("log still dirty after an in-place replay");
+            if (ro_data && rw_data && (len_ro != len_rw || memcmp(ro_data, rw_data, (size_t)len_ro) != 0))
+                FZ_FAIL("in-memory replay and in-place replay give different disks");
+            if ((ro_data != NULL) != (rw_data != NULL) && rc_ro == VHDX_OK)
+                FZ_FAIL("replayed image reads %s in memory but %s in place (%s)", ro_data ? "fine" : "badly",
+                        rw_data ? "fine" : "badly", vhdx_status_name(rc_rw));
+            free(rw_data);
+        }
+    }
+    free(ro_data);
+    fz_file_free(&w);
+out:
+    fz_file_free(&f);
+    return 0;
+}

@@ -1,0 +1,168 @@
+/*
+ * replay_driver.c - runs a harness's LLVMFuzzerTestOneInput over files and directories
+ * (recursively, sorted, dot-files skipped) without any fuzzing engine; this is how every
+ * ordinary build replays corpus/<harness>/ and corpus/regress/<harness>/.
+ *
+ *   fuzz_X [-n] [-v] PATH...
+ *
+ * Each input runs in a forked child so that one aborting input is reported by name and
+ * the others still run; -n runs everything in-process (coverage builds, debuggers).
+ * Prints "N passed, N failed" and exits 1 when anything failed. A missing PATH is
+ * reported and skipped (an empty regress folder is not tracked by git).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int opt_fork = 1, opt_verbose;
+static unsigned long n_pass, n_fail;
+
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return -1;
+    size_t cap = 65536, n = 0;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            uint8_t *b = realloc(buf, cap * 2);
+            if (!b) { free(buf); buf = NULL; break; }
+            buf = b;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n, fp);
+        n += r;
+        if (r == 0) break;
+    }
+    int err = ferror(fp);
+    fclose(fp);
+    if (!buf || err) { free(buf); return -1; }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static void run_one(const char *path)
+{
+    uint8_t *data;
+    size_t len;
+    if (read_file(path, &data, &len) != 0) {
+        fprintf(stderr, "FAIL %s: cannot read: %s\n", path, strerror(errno));
+        n_fail++;
+        return;
+    }
+    if (opt_verbose) fprintf(stderr, "run %s (%zu bytes)\n", path, len);
+    if (!opt_fork) {
+        /* The return value of LLVMFuzzerTestOneInput is reserved (must be 0). */
+        if (LLVMFuzzerTestOneInput(data, len) != 0) {
+            fprintf(stderr, "FAIL %s: harness returned non-zero\n", path);
+            n_fail++;
+        } else {
+            n_pass++;
+        }
+        free(data);
+        return;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "FAIL %s: fork: %s\n", path, strerror(errno));
+        n_fail++;
+    } else if (pid == 0) {
+        int rc = LLVMFuzzerTestOneInput(data, len);
+        free(data);
+        exit(rc == 0 ? 0 : 3);
+    } else {
+        int st = 0;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+            n_pass++;
+        } else {
+            if (WIFSIGNALED(st))
+                fprintf(stderr, "FAIL %s: killed by signal %d\n", path, WTERMSIG(st));
+            else
+                fprintf(stderr, "FAIL %s: exit status %d\n", path, WEXITSTATUS(st));
+            n_fail++;
+        }
+    }
+    free(data);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void run_path(const char *path, int top)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (top) fprintf(stderr, "note: %s: %s (skipped)\n", path, strerror(errno));
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        run_one(path);
+        return;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "FAIL %s: cannot list: %s\n", path, strerror(errno));
+        n_fail++;
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, cap * sizeof *names);
+            if (!nn) break;
+            names = nn;
+        }
+        size_t l = strlen(path) + strlen(e->d_name) + 2;
+        names[n] = malloc(l);
+        if (!names[n]) break;
+        snprintf(names[n], l, "%s/%s", path, e->d_name);
+        n++;
+    }
+    closedir(d);
+    if (n) qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        run_path(names[i], 0);
+        free(names[i]);
+    }
+    free(names);
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        if (strcmp(argv[i], "-n") == 0) opt_fork = 0;
+        else if (strcmp(argv[i], "-v") == 0) opt_verbose = 1;
+        else if (strcmp(argv[i], "--") == 0) { i++; break; }
+        else {
+            fprintf(stderr, "usage: %s [-n] [-v] FILE|DIR...\n", argv[0]);
+            return 2;
+        }
+    }
+    if (i >= argc) {
+        fprintf(stderr, "usage: %s [-n] [-v] FILE|DIR...\n", argv[0]);
+        return 2;
+    }
+    for (; i < argc; i++) run_path(argv[i], 1);
+    printf("%lu passed, %lu failed\n", n_pass, n_fail);
+    return n_fail ? 1 : 0;
+}
