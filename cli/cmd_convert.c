@@ -28,6 +28,7 @@ static const char help[] =
     "Exit codes: 0 success, 1 usage or I/O error, 2 invalid image.\n";
 
 #define CONV_CHUNK (1024u * 1024u)
+#define CONV_PAGE 4096u /* hole granularity (file system block) */
 
 /* Temporary output removed by the signal handler if the process is interrupted. */
 static char conv_tmp_path[4096];
@@ -148,11 +149,27 @@ int cli_convert_to_raw(vhdx_image *img, const char *image_name, const char *out_
                 goto fail;
             }
             total_read += len;
-            if (!all_zero(buf, len) && pwrite_all(fd, buf, len, off) != 0) {
-                cli_err("%s: write at offset %" PRIu64 ": %s", conv_tmp_path, off,
-                        strerror(errno));
-                ex = CLI_EXIT_USAGE;
-                goto fail;
+            /* write only the non-zero 4 KiB pages (coalesced): zero pages stay holes */
+            size_t i = 0;
+            while (i < len) {
+                size_t pg = len - i < CONV_PAGE ? len - i : CONV_PAGE;
+                if (all_zero(buf + i, pg)) {
+                    i += pg;
+                    continue;
+                }
+                size_t j = i + pg;
+                while (j < len) {
+                    size_t q = len - j < CONV_PAGE ? len - j : CONV_PAGE;
+                    if (all_zero(buf + j, q)) break;
+                    j += q;
+                }
+                if (pwrite_all(fd, buf + i, j - i, off + i) != 0) {
+                    cli_err("%s: write at offset %" PRIu64 ": %s", conv_tmp_path, off + i,
+                            strerror(errno));
+                    ex = CLI_EXIT_USAGE;
+                    goto fail;
+                }
+                i = j;
             }
             off += len;
         }
