@@ -57,10 +57,11 @@ judge() {
     esac
 }
 
-# diff_image KEY IMAGE EXPECTED_SHA [qemu|noqemu]: one pass over `vhdx cat IMAGE`, hashed
-# and compared with qemu-img's raw conversion and with pyvhdi. EXPECTED_SHA "-" = any.
+# diff_image KEY IMAGE EXPECTED_SHA [qemu|noqemu] [REFERENCE_RAW]: one pass over
+# `vhdx cat IMAGE`, hashed and compared with qemu-img's raw conversion, with pyvhdi and with
+# an independently built raw reference. EXPECTED_SHA "-" = any.
 diff_image() {
-    local key=$1 img=$2 sha=$3 useqemu=${4:-qemu} raw args=() out rc
+    local key=$1 img=$2 sha=$3 useqemu=${4:-qemu} ref=${5:-} raw args=() out rc
     key=${key//\//_}
     raw="$WORK/${key//:/_}.raw"
     if [[ $useqemu == qemu ]]; then
@@ -74,6 +75,7 @@ diff_image() {
             args+=(--raw "$raw")
         fi
     fi
+    [[ -n $ref ]] && args+=(--raw "reference=$ref")
     [[ $HAVE_PYVHDI == 1 ]] && args+=(--pyvhdi "$img")
     out=$( { "$CLI" cat "$img" 2>"$raw.cat.err"; echo $? > "$raw.cat.rc"; } | "$PY" "$ORACLE" compare - "${args[@]}")
     rc=$(cat "$raw.cat.rc")
@@ -88,6 +90,8 @@ diff_image() {
         fail "$1: vhdx cat sha256 $ours, expected $sha"
     fi
     line=$(sed -n 's/^raw //p' <<<"$out"); [[ -n $line ]] && judge qemu-img "$1" "$line"
+    line=$(sed -n 's/^reference //p' <<<"$out")
+    [[ -n $line && $line != same ]] && fail "$1: vhdx cat differs from the reference raw: $line"
     line=$(sed -n 's/^pyvhdi //p' <<<"$out"); [[ -n $line ]] && judge libvhdi "$1" "$line"
     LAST_SHA=$ours
 }

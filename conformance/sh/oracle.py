@@ -5,11 +5,13 @@
                                CPU's SHA extensions, several times faster than sha256sum)
   oracle.py pyvhdi FILE        SHA-256 of the whole virtual disk as read by libvhdi (pyvhdi)
   oracle.py pyvhdi-check       exit 0 when pyvhdi can be imported, 77 otherwise
-  oracle.py compare OURS_RAW [--raw FILE] [--pyvhdi IMAGE]
+  oracle.py pattern SEED LEN    LEN bytes of test data: 8-byte LE words (index * 0x9E3779B97F4A7C15)
+                               ^ SEED, so misplaced bytes are detected
+  oracle.py compare OURS_RAW [--raw [LABEL=]FILE]... [--pyvhdi IMAGE]
                                one pass over the stream OURS_RAW (a file or - for stdin):
-                               prints "ours <sha256> <bytes>", then for each oracle
-                               "raw same" / "raw differs <first offset>" (a qemu-img raw
-                               output, read hole-aware) and "pyvhdi same" / "pyvhdi differs
+                               prints "ours <sha256> <bytes>", then for each raw file
+                               "LABEL same" / "LABEL differs <first offset>" (LABEL
+                               defaults to "raw"; raw files are read hole-aware) and "pyvhdi same" / "pyvhdi differs
                                <offset>" / "pyvhdi error <message>"
 
 Exit 1 with a message on stderr when the oracle cannot read the image.
@@ -53,12 +55,16 @@ class RawFile:
 
 def compare(argv):
     ours_path = argv[0]
-    raw = pyv = None
+    raws = []  # (label, RawFile, first differing offset or None)
+    pyv = None
     pyv_err = None
     i = 1
     while i < len(argv):
         if argv[i] == "--raw":
-            raw = RawFile(argv[i + 1])
+            label, sep, path = argv[i + 1].partition("=")
+            if not sep:
+                label, path = "raw", argv[i + 1]
+            raws.append([label, RawFile(path), None])
         elif argv[i] == "--pyvhdi":
             import pyvhdi
             pyv = pyvhdi.file()
@@ -82,7 +88,7 @@ def compare(argv):
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     off = 0
-    raw_diff = pyv_diff = None
+    pyv_diff = None
     pyv_size = pyv.get_media_size() if pyv else 0
     while True:
         # fill the whole chunk (a pipe returns short reads) so compares stay aligned
@@ -97,14 +103,17 @@ def compare(argv):
         b = view[:n]
         h.update(b)
         b = bytes(b) if n < CHUNK else buf
-        if raw is not None and raw_diff is None:
+        for r in raws:
+            raw = r[1]
+            if r[2] is not None:
+                continue
             if raw.is_hole(off, n):
                 m = n if off + n <= raw.size else max(0, raw.size - off)
                 other = zeros if m == CHUNK else zeros[:m]
             else:
                 other = raw.read(off, n)
             if other != b:
-                raw_diff = off + first_diff(b, other)
+                r[2] = off + first_diff(b, other)
         if pyv is not None and pyv_diff is None and pyv_err is None:
             try:
                 other = pyv.read_buffer_at_offset(min(n, max(0, pyv_size - off)), off)
@@ -115,10 +124,10 @@ def compare(argv):
                     pyv_diff = off + first_diff(b, other)
         off += n
     print("ours %s %d" % (h.hexdigest(), off))
-    if raw is not None:
-        if raw_diff is None and raw.size != off:
-            raw_diff = min(raw.size, off)
-        print("raw same" if raw_diff is None else "raw differs %d" % raw_diff)
+    for label, raw, diff in raws:
+        if diff is None and raw.size != off:
+            diff = min(raw.size, off)
+        print("%s same" % label if diff is None else "%s differs %d" % (label, diff))
     if pyv_err is not None:
         print("pyvhdi error %s" % pyv_err)
     elif pyv is not None:
@@ -153,6 +162,14 @@ def main(argv):
         else:
             with open(argv[2], "rb", buffering=0) as f:
                 print(sha_stream(f))
+        return 0
+    if cmd == "pattern" and len(argv) == 4:
+        import struct
+        seed, n = int(argv[2], 0), int(argv[3], 0)
+        words = (n + 7) // 8
+        data = b"".join(struct.pack("<Q", ((i * 0x9E3779B97F4A7C15) ^ seed) & 0xFFFFFFFFFFFFFFFF)
+                        for i in range(words))
+        sys.stdout.buffer.write(data[:n])
         return 0
     if cmd == "compare" and len(argv) >= 3:
         return compare(argv[2:])
