@@ -19,7 +19,7 @@ set -euo pipefail
 BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git)
 ORACLE_PKGS=(qemu-utils libvhdi-utils python3-libvhdi python3 python3-jsonschema
              bzip2 gzip xz-utils unzip zip gcovr)
-SANITIZE_PKGS=(clang-14 llvm-14 libclang-rt-14-dev)
+SANITIZE_PKGS=(clang-14 llvm-14 libclang-rt-14-dev clang llvm)
 FUZZ_PKGS=(afl++)
 BE_PKGS=(gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user)
 PKGS=("${BUILD_PKGS[@]}" "${ORACLE_PKGS[@]}" "${SANITIZE_PKGS[@]}" "${FUZZ_PKGS[@]}" "${BE_PKGS[@]}")
