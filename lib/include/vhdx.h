@@ -91,8 +91,9 @@ VHDX_API void vhdx_diag_format(const vhdx_diag *d, const char *image_name, char 
  * the CRC-32C (Castagnoli, reflected 0x82F63B78, init/xorout 0xFFFFFFFF) of a||b.
  * vhdx_crc32c(0, "123456789", 9) == 0xE3069283. Uses SSE4.2 when the CPU has it. */
 VHDX_API uint32_t vhdx_crc32c(uint32_t crc, const void *buf, size_t len);
-/* The portable table-driven path and the hardware path (0 from _hw if unavailable:
- * check vhdx_crc32c_hw_available()). Same contract as vhdx_crc32c. */
+/* The portable table-driven path (slicing-by-8) and the SSE4.2 path (3-way interleaved
+ * crc32q). Same contract as vhdx_crc32c. Where the CPU lacks SSE4.2 (or on non-x86 hosts)
+ * _hw returns the software result and vhdx_crc32c_hw_available() returns 0. */
 VHDX_API uint32_t vhdx_crc32c_sw(uint32_t crc, const void *buf, size_t len);
 VHDX_API uint32_t vhdx_crc32c_hw(uint32_t crc, const void *buf, size_t len);
 VHDX_API int vhdx_crc32c_hw_available(void);
