@@ -105,6 +105,33 @@ static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
     }
     c->rc = vhdx_check(&io, c->path, &opts, &c->rep);
     progress_end(&pc);
+    /* A differencing image whose parent is not at hand is still checked: without an
+     * explicit --parent, a missing parent makes the check run again without it (the parent
+     * dependent checks R96/R105 are then skipped, and the report says so). */
+    if (c->rc == VHDX_OK && c->rep && !opts.parent_path && !(opts.flags & VHDX_OPEN_NO_PARENT)) {
+        const vhdx_finding *miss = NULL;
+        for (size_t i = 0; i < c->rep->count; i++)
+            if (c->rep->findings[i].code == VHDX_E_PARENT_NOT_FOUND) miss = &c->rep->findings[i];
+        if (miss) {
+            snprintf(c->note, sizeof c->note,
+                     "parent not found%s%s%s: checked without it (parent sector size R96 and linkage R105 not judged; use --parent PATH)",
+                     miss->detail[0] ? " (" : "", miss->detail, miss->detail[0] ? ")" : "");
+            vhdx_report *again = NULL;
+            vhdx_check_opts o2 = opts;
+            o2.flags |= VHDX_OPEN_NO_PARENT;
+            pc.last = -1;
+            pc.drawn = 0;
+            int rc2 = vhdx_check(&io, c->path, &o2, &again);
+            progress_end(&pc);
+            if (rc2 == VHDX_OK && again) {
+                vhdx_report_free(c->rep);
+                c->rep = again;
+            } else {
+                if (again) vhdx_report_free(again);
+                c->note[0] = 0;
+            }
+        }
+    }
     if (c->rc != VHDX_OK || !c->rep) {
         if (c->rep) { vhdx_report_free(c->rep); c->rep = NULL; }
         if (c->rc == VHDX_OK) c->rc = VHDX_E_INTERNAL;

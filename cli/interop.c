@@ -115,6 +115,8 @@ size_t interop_predict(const vhdx_report *r, const interop_facts *facts,
         }
         add(&po, "cloud-hypervisor", INTEROP_REJECTS, "VHDX-FORMAT.md 5.3",
             "one region table copy is invalid; cloud-hypervisor requires both copies to validate");
+        add(&po, "libvhdi", INTEROP_REJECTS, "VHDX-FORMAT.md 10.1; observed with libvhdi 20210425 on the kit's dev-region-copy2-invalid.vhdx",
+            "one region table copy is invalid; libvhdi verifies both copies' checksums and refuses the file");
     }
     if (has_code(r, VHDX_W_RT_COPIES_DIFFER))
         add(&po, "QEMU", INTEROP_NOTE, "VHDX-FORMAT.md 5.3",
@@ -220,9 +222,10 @@ size_t interop_predict(const vhdx_report *r, const interop_facts *facts,
             add(&po, "cloud-hypervisor", INTEROP_MISREADS, "VHDX-FORMAT.md 10.3",
                 "%llu block(s) are NOT_PRESENT/UNDEFINED/ZERO/UNMAPPED; cloud-hypervisor leaves the read buffer untouched for them instead of returning zeros",
                 (unsigned long long)nonpresent);
-        if (in->bat.payload[2] && in->type != VHDX_TYPE_FIXED)
-            add(&po, "QEMU", INTEROP_NOTE, "VHDX-FORMAT.md 10.2 item 12",
-                "%llu block(s) are PAYLOAD_BLOCK_ZERO: this is qemu-img's non-standard default (block_state_zero=on); Windows leaves unallocated blocks NOT_PRESENT",
+        /* every unallocated block ZERO and none NOT_PRESENT: qemu-img's default layout */
+        if (in->bat.payload[2] && !in->bat.payload[0] && in->type != VHDX_TYPE_DIFFERENCING)
+            add(&po, "QEMU", INTEROP_NOTE, "VHDX-FORMAT.md 10.2 item 12; CATALOGUE.md 4",
+                "all %llu unallocated block(s) are PAYLOAD_BLOCK_ZERO, none NOT_PRESENT (qemu-img's non-standard default block_state_zero=on writes this layout); readers must return zeros for them (R73)",
                 (unsigned long long)in->bat.payload[2]);
         if (in->bat.payload[3])
             add(&po, "QEMU", INTEROP_NOTE, "VHDX-FORMAT.md 10.2 item 4",
@@ -244,7 +247,7 @@ size_t interop_predict(const vhdx_report *r, const interop_facts *facts,
         }
         if (names[0])
             add(&po, "QEMU", INTEROP_NOTE, "VHDX-FORMAT.md 4.1, 10.2 item 9",
-                "%s not version-4 GUIDs in Microsoft layout (the pattern of qemu-img's memcpy of an RFC-4122 uuid); harmless for reading, but a parent_linkage written from such a GUID by a tool using the other byte order will not match",
+                "not a version-4 GUID in Microsoft layout: %s (the pattern of qemu-img's memcpy of an RFC-4122 uuid); harmless for reading, but a parent_linkage written from such a GUID by a tool using the other byte order will not match",
                 names);
     }
 

@@ -119,6 +119,8 @@ int report_json(FILE *f, const check_image *im, size_t n)
         report_json_str(f, vhdx_status_name(c->rc));
         fputs(", \"error\": ", f);
         report_json_str(f, c->rep ? NULL : (c->error[0] ? c->error : vhdx_status_message(c->rc)));
+        fputs(", \"note\": ", f);
+        report_json_str(f, c->note[0] ? c->note : NULL);
         fprintf(f, ", \"counts\": {\"errors\": %zu, \"warnings\": %zu, \"infos\": %zu, \"dropped\": %zu}",
                 c->errors, c->warnings, c->infos, c->rep ? c->rep->dropped : (size_t)0);
         fputs(", \"findings\": [", f);

@@ -66,6 +66,11 @@ int report_markdown(FILE *f, const check_image *im, size_t n)
             fputs("\n", f);
             continue;
         }
+        if (c->note[0]) {
+            fputs("Note: ", f);
+            report_md_str(f, c->note);
+            fputs("\n\n", f);
+        }
         if (c->rep->info_valid) {
             info_table(f, &c->rep->info);
             fputs("\n", f);

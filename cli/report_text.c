@@ -51,6 +51,7 @@ int report_text(FILE *f, const check_image *im, size_t n)
             fprintf(f, "  cannot check: %s\n", c->error[0] ? c->error : vhdx_status_message(c->rc));
             continue;
         }
+        if (c->note[0]) fprintf(f, "  note: %s\n", c->note);
         for (size_t i = 0; i < c->rep->count; i++) {
             const vhdx_finding *fi = &c->rep->findings[i];
             const char *rule = report_rule_of(fi->code);
