@@ -72,7 +72,8 @@ int report_junit(FILE *f, const check_image *im, size_t n)
     for (size_t k = 0; k < n; k++) {
         const check_image *c = &im[k];
         all_tests += nrules + 1;
-        if (!c->rep) { all_err++; all_skip += nrules; continue; }
+        if (c->verdict == VHDX_VERDICT_UNREADABLE) all_err++;
+        if (!c->rep) { all_skip += nrules; continue; }
         for (size_t i = 0; i < nrules; i++) {
             const rule_info *r = rules_at(i);
             if (!rules_is_judged(r)) { all_skip++; continue; }
@@ -95,7 +96,7 @@ int report_junit(FILE *f, const check_image *im, size_t n)
         fputs("  <testsuite name=\"", f);
         report_xml_str(f, c->path);
         fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n",
-                nrules + 1, fail, c->rep ? (size_t)0 : (size_t)1, skip);
+                nrules + 1, fail, c->verdict == VHDX_VERDICT_UNREADABLE ? (size_t)1 : (size_t)0, skip);
         fputs("    <properties><property name=\"verdict\" value=\"", f);
         fputs(report_verdict_name(c->verdict), f);
         fputs("\"/>", f);
@@ -121,6 +122,8 @@ int report_junit(FILE *f, const check_image *im, size_t n)
             fprintf(f, "\" type=\"%s\"/>", vhdx_status_name(c->rc));
         } else {
             tc_state s = count_for(c, NULL);
+            if (c->verdict == VHDX_VERDICT_UNREADABLE)
+                fputs("<error message=\"the image could not be checked (see the failing rules)\" type=\"unreadable\"/>", f);
             if (s.errors) {
                 fprintf(f, "<failure message=\"%zu error finding(s)\" type=\"error\">", s.errors);
                 findings_of(f, c, NULL, 1);

@@ -1,0 +1,140 @@
+#!/bin/bash
+# vhdx check output formats on the same four images (conformant, an error, a tolerated
+# warning, not a VHDX file): JSON validated against reports/schema/check.schema.json with
+# exact values, JUnit (one testcase per catalogue rule per image, failures exactly where the
+# findings are), SARIF 2.1.0 (rules, results with byte offsets), Markdown and text.
+. "$(dirname "$0")/cli_common.sh"
+SRC=${VHDX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+SCHEMA=$SRC/reports/schema/check.schema.json
+
+# a python with jsonschema (Debian: python3-jsonschema, installed by scripts/deps.sh)
+PY=
+for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import jsonschema' 2>/dev/null; then PY=$p; break; fi
+done
+if [ -z "$PY" ]; then
+    fail "no python3 with the jsonschema module (apt-get install python3-jsonschema)"
+    PY=python3
+fi
+
+GOOD=$T/good.vhdx
+run 0 "$CLI" create --type dynamic --block-size 1M "$GOOD" 8M
+BAD=$T/bad.vhdx
+cp "$GOOD" "$BAD"
+printf 'X' | dd of="$BAD" bs=1 seek=$((0x200000 + 7)) conv=notrunc status=none   # R79
+TORN=$T/torn.vhdx
+cp "$GOOD" "$TORN"
+printf '\xff' | dd of="$TORN" bs=1 seek=$((0x10004)) conv=notrunc status=none    # R10 (warning)
+NOTV=$T/zeros.bin
+head -c 2097152 /dev/zero >"$NOTV"
+ALL=("$GOOD" "$BAD" "$TORN" "$NOTV")
+
+for fmt in json junit sarif markdown text; do
+    run 1 "$CLI" check --format "$fmt" --output "$T/out.$fmt" "${ALL[@]}"
+done
+
+# ---- JSON ----
+"$PY" - "$SCHEMA" "$T/out.json" "${ALL[@]}" <<'PY' && ok || fail "JSON report"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[2]))
+jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+good, bad, torn, notv = doc["images"]
+assert [i["image"] for i in doc["images"]] == sys.argv[3:]
+assert doc["summary"] == {"images": 4, "conformant": 2, "nonconformant": 1, "unreadable": 1}, doc["summary"]
+assert good["verdict"] == "conformant" and good["findings"] == [] and good["error"] is None
+assert good["info"]["type"] == "dynamic" and good["info"]["virtual_size"] == 8 << 20
+assert good["info"]["block_size"] == 1 << 20 and good["info"]["bat"]["payload"]["NOT_PRESENT"] == 8
+f = bad["findings"]
+assert bad["verdict"] == "nonconformant" and bad["counts"]["errors"] == 1 and len(f) == 1, f
+assert (f[0]["rule"], f[0]["section"], f[0]["severity"], f[0]["offset"], f[0]["code"], f[0]["class"]) == \
+       ("R79", "2.6.1.1", "error", 0x200000, "VHDX_E_MD_SIGNATURE", "corrupt"), f[0]
+t = torn["findings"]
+assert torn["verdict"] == "conformant" and [(x["rule"], x["severity"], x["offset"]) for x in t] == [("R10", "warning", 0x10000)], t
+assert {(p["consumer"], p["effect"]) for p in torn["interop"]} >= {("7-Zip", "rejects"), ("cloud-hypervisor", "rejects")}
+assert notv["verdict"] == "unreadable"
+# a report for a single image has the same shape
+PY
+run 0 "$CLI" check --format json "$GOOD"
+printf '%s' "$OUT" | "$PY" -c '
+import json, sys, jsonschema
+d = json.load(sys.stdin)
+jsonschema.validate(d, json.load(open(sys.argv[1])), cls=jsonschema.Draft202012Validator)
+sys.exit(0 if len(d["images"]) == 1 and d["images"][0]["verdict"] == "conformant" else 1)' "$SCHEMA" && ok || fail "single-image JSON"
+# the schema rejects what it must (guards against a schema that accepts anything)
+"$PY" - "$SCHEMA" "$T/out.json" <<'PY' && ok || fail "schema too lax"
+import copy, json, sys, jsonschema
+schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
+V = jsonschema.Draft202012Validator(schema)
+bad = copy.deepcopy(doc); bad["images"][1]["verdict"] = "conformant"       # errors but conformant
+assert not V.is_valid(bad)
+bad = copy.deepcopy(doc); bad["images"][1]["findings"][0]["severity"] = "fatal"
+assert not V.is_valid(bad)
+bad = copy.deepcopy(doc); del bad["images"][0]["findings"]
+assert not V.is_valid(bad)
+bad = copy.deepcopy(doc); bad["images"][1]["findings"][0]["rule"] = "R109"
+assert not V.is_valid(bad)
+PY
+
+# ---- JUnit ----
+NRULES=$("$CLI" check --rules | grep -cE '^(R[0-9]+|D[0-9]+) ')
+python3 - "$T/out.junit" "$NRULES" <<'PY' && ok || fail "JUnit report"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+n = int(sys.argv[2])
+assert root.tag == "testsuites"
+suites = root.findall("testsuite")
+assert len(suites) == 4
+for s in suites:
+    cases = s.findall("testcase")
+    assert len(cases) == n + 1 and int(s.get("tests")) == n + 1, (len(cases), n)
+def failing(s):
+    return sorted(c.get("name").split()[0] for c in s.findall("testcase") if c.find("failure") is not None)
+def skipped(s):
+    return [c.get("name").split()[0] for c in s.findall("testcase") if c.find("skipped") is not None]
+good, bad, torn, notv = suites
+assert failing(good) == [] and failing(torn) == [], (failing(good), failing(torn))
+assert failing(bad) == ["R79"], failing(bad)
+assert "R2" in skipped(good) and "R10" not in skipped(good)
+r10 = [c for c in torn.findall("testcase") if c.get("name").startswith("R10 ")][0]
+assert "VHDX_W_HEADER_INVALID_COPY" in r10.find("system-out").text
+gen = notv.findall("testcase")[0]
+assert gen.find("error") is not None and int(notv.get("errors")) == 1
+assert "R4" in failing(notv)
+assert int(root.get("failures")) == 2 and int(root.get("errors")) == 1
+PY
+
+# ---- SARIF ----
+python3 - "$T/out.sarif" <<'PY' && ok || fail "SARIF report"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["version"] == "2.1.0" and "sarif" in d["$schema"]
+run = d["runs"][0]
+rules = run["tool"]["driver"]["rules"]
+ids = [r["id"] for r in rules]
+assert len(ids) == len(set(ids))
+assert {"R%d" % i for i in range(1, 109)} | {"D%d" % i for i in range(1, 15)} <= set(ids)
+res = run["results"]
+for r in res:
+    assert ids[r["ruleIndex"]] == r["ruleId"]
+    assert r["level"] in ("error", "warning", "note")
+    assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+r79 = [r for r in res if r["ruleId"] == "R79"]
+assert len(r79) == 1 and r79[0]["level"] == "error"
+assert r79[0]["locations"][0]["physicalLocation"]["region"]["byteOffset"] == 0x200000
+r10 = [r for r in res if r["ruleId"] == "R10"]
+assert len(r10) == 1 and r10[0]["level"] == "warning" and r10[0]["locations"][0]["physicalLocation"]["region"]["byteOffset"] == 0x10000
+r4 = [r for r in res if r["ruleId"] == "R4"]
+assert len(r4) == 1 and r4[0]["level"] == "error" and r4[0]["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == 3
+assert len(run["artifacts"]) == 4
+PY
+
+# ---- Markdown and text ----
+md=$(cat "$T/out.markdown")
+expect_match "markdown title" "$(printf '%s\n' "$md" | head -1)" "# VHDX conformance report"
+expect_match "markdown summary row" "$md" "*| $BAD | \*\*nonconformant\*\* | 1 | 0 |*"
+expect_match "markdown finding row" "$md" "*| error | R79 | 2.6.1.1 | 0x200000 |*"
+txt=$(cat "$T/out.text")
+expect_match "text first line" "$(printf '%s\n' "$txt" | head -1)" "$GOOD: conformant (0 errors, 0 warnings)*"
+expect_match "text unreadable" "$txt" "*$NOTV: unreadable*"
+finish
