@@ -1259,7 +1259,20 @@ static void pl_build_rejects(void **state)
     assert_int_equal(fmt_locator_build(k2, v2, 2, buf, sizeof buf, &n), VHDX_E_CREATE_PARAM);
     assert_int_equal(fmt_locator_build(ke, ve, 1, buf, sizeof buf, &n), VHDX_E_CREATE_PARAM);
     assert_int_equal(fmt_locator_build(kb, vb, 1, buf, sizeof buf, &n), VHDX_E_CREATE_PARAM);
-    assert_int_equal(fmt_locator_build(k2, v2, 0, buf, sizeof buf, &n), VHDX_E_CREATE_PARAM);
+    assert_int_equal(fmt_locator_build(k2, v2, VHDX_PL_MAX_ENTRIES + 1, buf, sizeof buf, &n),
+                     VHDX_E_CREATE_PARAM);
+    /* no pairs: a bare 20-byte header */
+    assert_int_equal(fmt_locator_build(NULL, NULL, 0, buf, sizeof buf, &n), VHDX_OK);
+    assert_int_equal(n, 20);
+    assert_int_equal(vhdx_le16(buf + 18), 0);
+    assert_memory_equal(buf, VHDX_GUID_PARENT_LOCATOR_TYPE_VHDX.b, 16);
+    {
+        test_sink ts;
+        pl_check(buf, n, &ts);
+        assert_int_equal(ts.count, 2);
+        assert_true(test_sink_has(&ts, VHDX_E_PL_NO_LINKAGE, PB + 18));
+        assert_true(test_sink_has(&ts, VHDX_E_PL_NO_PATH, PB + 18));
+    }
 }
 
 /* ======================================================================== log entries */
