@@ -221,6 +221,64 @@ const vhdx_guid_gen *fz_guid_gen(fz_guid_state *st, uint64_t seed)
     return &st->gen;
 }
 
+/* ---- buffer pool ----
+ * Large buffers are recycled instead of freed: under ASan every multi-MiB malloc/free is
+ * an mmap/munmap plus page faults, which dominated the run time of the image harnesses.
+ * The library never sees these buffers except through the I/O callbacks. */
+#define FZ_POOL 8
+static struct { uint8_t *p; size_t cap; } fz_pool[FZ_POOL];
+
+static uint8_t *fz_pool_get(size_t want, size_t *cap)
+{
+    int best = -1;
+    for (int i = 0; i < FZ_POOL; i++)
+        if (fz_pool[i].p && fz_pool[i].cap >= want && (best < 0 || fz_pool[i].cap < fz_pool[best].cap))
+            best = i;
+    if (best >= 0) {
+        uint8_t *p = fz_pool[best].p;
+        *cap = fz_pool[best].cap;
+        fz_pool[best].p = NULL;
+        return p;
+    }
+    *cap = want;
+    return malloc(want ? want : 1);
+}
+
+static void fz_pool_put(uint8_t *p, size_t cap)
+{
+    if (!p) return;
+    if (cap >= 256 * 1024) {
+        int slot = -1;
+        for (int i = 0; i < FZ_POOL; i++) {
+            if (!fz_pool[i].p) { slot = i; break; }
+            if (slot < 0 || fz_pool[i].cap < fz_pool[slot].cap) slot = i;
+        }
+        if (!fz_pool[slot].p || fz_pool[slot].cap < cap) {
+            free(fz_pool[slot].p);
+            fz_pool[slot].p = p;
+            fz_pool[slot].cap = cap;
+            return;
+        }
+    }
+    free(p);
+}
+
+void *fz_big_alloc(size_t n)
+{
+    size_t cap;
+    uint8_t *p = fz_pool_get(n + 16, &cap);
+    if (!p) return NULL;
+    vhdx_put64(p, cap);
+    return p + 16;
+}
+
+void fz_big_free(void *p)
+{
+    if (!p) return;
+    uint8_t *b = (uint8_t *)p - 16;
+    fz_pool_put(b, (size_t)vhdx_le64(b));
+}
+
 /* ---- memory file ---- */
 
 void fz_file_init(fz_file *f, uint64_t max_size)
@@ -232,7 +290,7 @@ void fz_file_init(fz_file *f, uint64_t max_size)
 
 void fz_file_free(fz_file *f)
 {
-    free(f->data);
+    fz_pool_put(f->data, f->cap);
     f->data = NULL;
     f->len = f->cap = 0;
     f->size = 0;
@@ -246,8 +304,12 @@ int fz_file_ensure(fz_file *f, uint64_t end)
         size_t cap = f->cap ? f->cap : 65536;
         while (cap < end) cap *= 2;
         if (cap > f->max_size) cap = (size_t)f->max_size;
-        uint8_t *d = realloc(f->data, cap);
+        size_t got;
+        uint8_t *d = fz_pool_get(cap, &got);
         if (!d) return -1;
+        if (f->len) memcpy(d, f->data, f->len);
+        fz_pool_put(f->data, f->cap);
+        cap = got;
         f->data = d;
         f->cap = cap;
     }
@@ -745,11 +807,11 @@ uint8_t *fz_read_all(const fz_file *f, unsigned open_flags, uint64_t *len, int *
     if (rc != VHDX_OK) return NULL;
     uint8_t *buf = NULL;
     if (fz_rc(vhdx_get_info(img, &info), "get_info") == VHDX_OK && info.virtual_size <= 64 * MiB) {
-        buf = malloc(info.virtual_size ? (size_t)info.virtual_size : 1);
+        buf = fz_big_alloc((size_t)info.virtual_size);
         if (buf) {
             rc = fz_rc(vhdx_read(img, 0, buf, (size_t)info.virtual_size, NULL), "vhdx_read(all)");
             *rc_out = rc;
-            if (rc != VHDX_OK) { free(buf); buf = NULL; }
+            if (rc != VHDX_OK) { fz_big_free(buf); buf = NULL; }
             else *len = info.virtual_size;
         }
     }

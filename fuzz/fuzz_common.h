@@ -65,7 +65,10 @@ typedef struct fz_ex_result {
     uint64_t virtual_size;
 } fz_ex_result;
 void fz_exercise_image(const fz_file *f, unsigned flags, uint64_t seed, fz_ex_result *res);
-/* Reads the whole virtual disk of an image opened read-only from f into a malloc'ed
+/* Large scratch buffers, recycled across runs (fz_big_free, never free()). */
+void *fz_big_alloc(size_t n);
+void fz_big_free(void *p);
+/* Reads the whole virtual disk of an image opened read-only from f into an fz_big_alloc
  * buffer (*len = virtual size, capped at 64 MiB); NULL when it does not open. */
 uint8_t *fz_read_all(const fz_file *f, unsigned open_flags, uint64_t *len, int *rc_out);
 
@@ -176,7 +179,10 @@ typedef struct fz_ex_result {
     uint64_t virtual_size;
 } fz_ex_result;
 void fz_exercise_image(const fz_file *f, unsigned flags, uint64_t seed, fz_ex_result *res);
-/* Reads the whole virtual disk of an image opened read-only from f into a malloc'ed
+/* Large scratch buffers, recycled across runs (fz_big_free, never free()). */
+void *fz_big_alloc(size_t n);
+void fz_big_free(void *p);
+/* Reads the whole virtual disk of an image opened read-only from f into an fz_big_alloc
  * buffer (*len = virtual size, capped at 64 MiB); NULL when it does not open. */
 uint8_t *fz_read_all(const fz_file *f, unsigned open_flags, uint64_t *len, int *rc_out);
 

@@ -102,10 +102,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if ((ro_data != NULL) != (rw_data != NULL) && rc_ro == VHDX_OK)
                 FZ_FAIL("replayed image reads %s in memory but %s in place (%s)", ro_data ? "fine" : "badly",
                         rw_data ? "fine" : "badly", vhdx_status_name(rc_rw));
-            free(rw_data);
+            fz_big_free(rw_data);
         }
     }
-    free(ro_data);
+    fz_big_free(ro_data);
     fz_file_free(&w);
 out:
     fz_file_free(&f);

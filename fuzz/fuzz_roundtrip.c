@@ -91,8 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == VHDX_E_UNSUPPORTED) goto out; /* library without create yet */
     if (rc != VHDX_OK) FZ_FAIL("create of valid parameters failed: %s", vhdx_status_name(rc));
     s.vs = p.virtual_size;
-    s.model = calloc(1, (size_t)s.vs);
+    s.model = fz_big_alloc((size_t)s.vs);
     if (!s.model) goto out;
+    memset(s.model, 0, (size_t)s.vs);
     rt_open(&s, VHDX_OPEN_RDWR);
 
     for (unsigned nops = 0; in.n && nops < 64; nops++) {
@@ -182,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vhdx_report_free(rep);
 out:
     if (s.img) (void)vhdx_close(s.img);
-    free(s.model);
+    fz_big_free(s.model);
     fz_file_free(&s.file);
     return 0;
 }
