@@ -46,7 +46,14 @@ int cli_exit_for(int rc)
 int cli_fail(const char *image, int rc, const vhdx_diag *diag)
 {
     vhdx_diag d;
-    char buf[1024];
+    if (!image) image = "-";
+    /* room for the image name (any length) plus rule, section, offset, message, field */
+    size_t cap = strlen(image) + 1024;
+    char *buf = malloc(cap);
+    if (!buf) {
+        cli_err("%s: %s (%s)", image, vhdx_status_message(rc), vhdx_status_name(rc));
+        return cli_exit_for(rc);
+    }
     if (diag && diag->code != VHDX_OK) {
         d = *diag;
     } else {
@@ -60,7 +67,7 @@ int cli_fail(const char *image, int rc, const vhdx_diag *diag)
     memcpy(detail, d.detail, sizeof detail);
     detail[sizeof detail - 1] = '\0';
     d.detail[0] = '\0';
-    vhdx_diag_format(&d, image, buf, sizeof buf);
+    vhdx_diag_format(&d, image, buf, cap);
     size_t il = strlen(image);
     if (strncmp(buf, image, il) == 0 && strncmp(buf + il, ": : ", 4) == 0)
         memmove(buf + il, buf + il + 2, strlen(buf + il + 2) + 1);
@@ -76,6 +83,7 @@ int cli_fail(const char *image, int rc, const vhdx_diag *diag)
     } else {
         cli_err("%s", buf);
     }
+    free(buf);
     return cli_exit_for(d.code);
 }
 
