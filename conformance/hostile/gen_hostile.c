@@ -305,6 +305,62 @@ static void m_fileid_signature(vb_image *im) { vb_put8(im, 0, 'V'); }
 /* R26: region table EntryCount 2048. */
 static void m_rt_entry_count_2048(vb_image *im) { vb_rt_set32(im, -1, RT_OFF_ENTRY_COUNT, 2048); }
 
+/* R18: the log (1 MiB at 1 MiB) grown to 2 MiB runs into the metadata region at 2 MiB. */
+static void m_log_overlaps_metadata(vb_image *im) { hdr_both32(im, HDR_OFF_LOG_LENGTH, (uint32_t)(2 * MiB)); }
+/* D3: the log moved to 64 MiB, past the end of the file (LogGuid zero). */
+static void m_log_past_eof(vb_image *im) { hdr_both64(im, HDR_OFF_LOG_OFFSET, 64 * MiB); }
+/* R32: an optional unknown region on top of the metadata region. */
+static void m_rt_overlap(vb_image *im)
+{
+    vhdx_guid g = guid_from(7);
+    (void)vb_rt_add(im, -1, &g, im->md_offset, (uint32_t)MiB, 0);
+}
+/* D6: an optional unknown region at 1 GiB, past the end of the file. */
+static void m_rt_outside_file(vb_image *im)
+{
+    vhdx_guid g = guid_from(8);
+    (void)vb_rt_add(im, -1, &g, GiB, (uint32_t)MiB, 0);
+}
+/* D6 (and overlaps): the BAT region claims 4095 MiB; nothing may allocate that much. */
+static void m_rt_huge_bat(vb_image *im)
+{
+    vb_rt_entry_set32(im, -1, VB_RT_BAT, RTE_OFF_LENGTH, (uint32_t)(4095 * MiB));
+}
+/* R86: the Virtual Disk ID item claims 2 MiB. */
+static void m_md_item_length_2m(vb_image *im)
+{
+    vb_md_entry_set32(im, VB_MD_VDID, MDE_OFF_LENGTH, (uint32_t)(2 * MiB));
+}
+/* R87: an optional item with Length 0 and Offset 64 KiB + 4 KiB. */
+static void m_md_zero_length_offset(vb_image *im)
+{
+    vhdx_guid g = guid_from(9);
+    (void)vb_md_add(im, &g, (uint32_t)(64 * KiB + 4 * KiB), 0, 0);
+}
+/* R83: File Parameters listed twice (the second copy of the value at 64 KiB + 4 KiB). */
+static void m_md_duplicate(vb_image *im)
+{
+    uint8_t v[8];
+    vb_read(im, vb_md_item_offset(im, VB_MD_FP), v, sizeof v);
+    vb_write(im, im->md_offset + 64 * KiB + 4 * KiB, v, sizeof v);
+    (void)vb_md_add(im, &VHDX_GUID_FILE_PARAMETERS, (uint32_t)(64 * KiB + 4 * KiB), 8,
+                    VHDX_MD_FLAG_IS_REQUIRED);
+}
+/* R66: VirtualDiskSize 200 GiB needs 204800 + 49 entries; the BAT region holds 131072. */
+static void m_bat_too_small(vb_image *im) { md_set_u64_item(im, VB_MD_VDS, 200 * GiB); }
+/* R95: 4096-byte logical sectors with a size that is only a 512-byte multiple. */
+static void m_lss4096_size_512(vb_image *im)
+{
+    md_set_u32_item(im, VB_MD_LSS, 4096);
+    md_set_u64_item(im, VB_MD_VDS, BASE_SIZE + 512);
+}
+/* R77: a sector bitmap block present in a dynamic file (4 GiB + 1 MiB: SB slot 4096). */
+static void m_sb_present_dynamic(vb_image *im)
+{
+    uint64_t off = append_mib(im);
+    vb_bat_set(im, vb_sb_index(im, 0), fmt_bat_make(VHDX_SB_PRESENT, off));
+}
+
 static const hcase cases[] = {
     { "base", "valid dynamic image (8 MiB, 1 MiB blocks, blocks 0 and 3 present)", 0, 0, m_none, 0 },
     { "size-64t-256m", "accepted boundary: VirtualDiskSize exactly 64 TiB, 256 MiB blocks (R95)", VHDX_MAX_DISK_SIZE, (uint32_t)(256 * MiB), m_none, 1 },
@@ -346,6 +402,17 @@ static const hcase cases[] = {
     { "block-size-3m", "R92: BlockSize 3 MiB", 0, 0, m_block_3m, 0 },
     { "has-parent-no-locator", "R98: HasParent without a parent locator", 0, 0, m_has_parent_no_locator, 0 },
     { "truncated-1m", "D12: file truncated by 1 MiB", 0, 0, m_truncated_1m, 0 },
+    { "log-overlaps-metadata", "R18: log grown into the metadata region", 0, 0, m_log_overlaps_metadata, 0 },
+    { "log-past-eof", "D3: log past the end of the file", 0, 0, m_log_past_eof, 0 },
+    { "rt-overlap", "R32: region on top of the metadata region", 0, 0, m_rt_overlap, 0 },
+    { "rt-outside-file", "D6: region past the end of the file", 0, 0, m_rt_outside_file, 0 },
+    { "rt-huge-bat", "D6: BAT region of 4095 MiB (allocation bound)", 0, 0, m_rt_huge_bat, 0 },
+    { "md-item-length-2m", "R86: metadata item Length 2 MiB", 0, 0, m_md_item_length_2m, 0 },
+    { "md-zero-length-offset", "R87: Length 0 with a non-zero Offset", 0, 0, m_md_zero_length_offset, 0 },
+    { "md-duplicate", "R83: File Parameters listed twice", 0, 0, m_md_duplicate, 0 },
+    { "bat-too-small", "R66: BAT region too small for 200 GiB of 1 MiB blocks", 0, 0, m_bat_too_small, 0 },
+    { "lss4096-size-512", "R95: 4096-byte sectors, size a multiple of 512 only", 0, 0, m_lss4096_size_512, 0 },
+    { "sb-present-dynamic", "R77: sector bitmap block present without a parent", 4 * GiB + MiB, 0, m_sb_present_dynamic, 0 },
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
