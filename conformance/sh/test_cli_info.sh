@@ -64,6 +64,17 @@ jcheck "$T/fixed.json" \
     'set(d) == {"image","type","virtual_size","block_size","logical_sector_size","physical_sector_size","chunk_ratio","payload_blocks","bat_entries","file_size","virtual_disk_id","creator","current_header","headers","regions","metadata","bat","log","parent"}'
 expect_eq "info does not modify the file" "$(sha "$FIX")" "$before"
 
+# JSON string escaping: quotes, backslash, control characters, UTF-8 and an invalid byte
+odd="$T/"$'q"b\\s\tt\x01-\xc3\xa4-\xff.vhdx'
+cp "$FIX" "$odd"
+"$CLI" info --json "$odd" >"$T/odd.json" 2>"$T/.e" || fail "info on odd name: $(cat "$T/.e")"
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+want = sys.argv[2] + "/q\"b\\s\tt\x01-\u00e4-\ufffd.vhdx"
+sys.exit(0 if d["image"] == want else 1)' "$T/odd.json" "$T"; then ok; else fail "JSON escaping of the image name: $(head -2 "$T/odd.json")"; fi
+rm -f "$odd"
+
 # ZERO-state blocks (Hyper-V 2012)
 D1G=$(extract qemu-iotests_iotest-dynamic-1G.vhdx.bz2)
 run 0 "$CLI" info --json "$D1G"
