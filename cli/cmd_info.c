@@ -25,6 +25,36 @@ static const char help[] =
     "A differencing image whose parent cannot be found is shown without its parent.\n"
     "Exit codes: 0 success, 1 usage or I/O error, 2 invalid image.\n";
 
+/* File ranges the log replay changes (first INFO_MAX_RANGES kept, total counted). */
+#define INFO_MAX_RANGES 64
+typedef struct replay_ranges {
+    size_t total;   /* ranges after merging the stored ones, plus those not fetched */
+    size_t stored;  /* valid entries in off/len */
+    uint64_t off[INFO_MAX_RANGES], len[INFO_MAX_RANGES];
+} replay_ranges;
+
+/* The library lists each replayed sector and zero range (sorted, possibly repeated when
+ * several entries write the same sector): merge overlapping and adjacent ones. Ranges beyond
+ * the first INFO_MAX_RANGES stay counted as they are. */
+static void merge_ranges(replay_ranges *rr, size_t total)
+{
+    size_t have = total < INFO_MAX_RANGES ? total : INFO_MAX_RANGES, n = 0;
+    for (size_t i = 0; i < have; i++) {
+        if (n > 0 && rr->off[i] >= rr->off[n - 1] &&
+            rr->off[i] - rr->off[n - 1] <= rr->len[n - 1]) {
+            uint64_t end = rr->off[i] + rr->len[i];
+            if (end < rr->off[i]) end = UINT64_MAX;
+            if (end - rr->off[n - 1] > rr->len[n - 1]) rr->len[n - 1] = end - rr->off[n - 1];
+            continue;
+        }
+        rr->off[n] = rr->off[i];
+        rr->len[n] = rr->len[i];
+        n++;
+    }
+    rr->stored = n;
+    rr->total = n + (total - have);
+}
+
 static const char *type_name(vhdx_disk_type t)
 {
     switch (t) {
@@ -75,7 +105,8 @@ static const char *log_replayed_name(int r)
     }
 }
 
-static void print_text(const char *path, const vhdx_info *in, int parent_missing)
+static void print_text(const char *path, const vhdx_info *in, int parent_missing,
+                       const replay_ranges *rr)
 {
     char g[40], h[40];
     printf("image: %s\n", path);
@@ -149,6 +180,14 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
                in->log_entries_replayed == 1 ? "entry" : "entries");
     else
         printf("log: dirty, not replayed\n");
+    if (rr->total) {
+        size_t shown = rr->stored;
+        printf("log replay changes %zu file %s:\n", rr->total,
+               rr->total == 1 ? "range" : "ranges");
+        for (size_t i = 0; i < shown; i++)
+            printf("  offset 0x%" PRIx64 " length 0x%" PRIx64 "\n", rr->off[i], rr->len[i]);
+        if (shown < rr->total) printf("  ... %zu more\n", rr->total - shown);
+    }
     if (in->has_parent) {
         printf("parent linkage: %s\n", cli_guid_str(&in->parent_linkage, g, sizeof g));
         if (parent_missing)
@@ -164,7 +203,8 @@ static void json_guid(const char *key, const vhdx_guid *gd, int comma)
     printf("\"%s\": \"%s\"%s", key, cli_guid_str(gd, g, sizeof g), comma ? ", " : "");
 }
 
-static void print_json(const char *path, const vhdx_info *in, int parent_missing)
+static void print_json(const char *path, const vhdx_info *in, int parent_missing,
+                       const replay_ranges *rr)
 {
     printf("{\n  \"image\": ");
     cli_json_str(stdout, path);
@@ -226,9 +266,13 @@ static void print_json(const char *path, const vhdx_info *in, int parent_missing
                in->bat.sector_bitmap[s]);
     printf("}\n  },\n");
     printf("  \"log\": {\"dirty\": %s, \"replayed\": \"%s\", \"entries_replayed\": %" PRIu64
-           "},\n",
+           ", \"replay_range_count\": %zu, \"replay_ranges\": [",
            in->log_dirty ? "true" : "false", log_replayed_name(in->log_replayed),
-           in->log_entries_replayed);
+           in->log_entries_replayed, rr->total);
+    for (size_t i = 0; i < rr->stored; i++)
+        printf("%s{\"offset\": %" PRIu64 ", \"length\": %" PRIu64 "}", i ? ", " : "",
+               rr->off[i], rr->len[i]);
+    printf("]},\n");
     printf("  \"parent\": {\"has_parent\": %s", in->has_parent ? "true" : "false");
     if (in->has_parent) {
         printf(", ");
@@ -293,10 +337,13 @@ int cmd_info(int argc, char **argv)
         (void)vhdx_close(img);
         return ex;
     }
+    static replay_ranges rr;
+    size_t total = vhdx_log_replay_ranges(img, rr.off, rr.len, INFO_MAX_RANGES);
+    merge_ranges(&rr, total);
     (void)vhdx_close(img);
     if (json)
-        print_json(image, &info, parent_missing);
+        print_json(image, &info, parent_missing, &rr);
     else
-        print_text(image, &info, parent_missing);
+        print_text(image, &info, parent_missing, &rr);
     return CLI_EXIT_OK;
 }

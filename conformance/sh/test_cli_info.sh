@@ -57,7 +57,7 @@ jcheck "$T/fixed.json" \
     '[h["sequence_number"] for h in d["headers"]] == [6, 7]' \
     '[(r["name"], r["file_offset"], r["length"], r["required"]) for r in d["regions"]] in ([("metadata", 2097152, 1048576, 1), ("BAT", 3145728, 1048576, 1)], [("BAT", 3145728, 1048576, 1), ("metadata", 2097152, 1048576, 1)])' \
     'd["bat"]["payload"]["FULLY_PRESENT"] == 5 and sum(d["bat"]["payload"].values()) == 5' \
-    'd["log"] == {"dirty": False, "replayed": "no", "entries_replayed": 0}' \
+    'd["log"] == {"dirty": False, "replayed": "no", "entries_replayed": 0, "replay_range_count": 0, "replay_ranges": []}' \
     'd["parent"]["has_parent"] is False' \
     'sorted(m["name"] for m in d["metadata"]) == ["file_parameters", "logical_sector_size", "physical_sector_size", "virtual_disk_id", "virtual_disk_size"]' \
     'all(m["offset"] >= 65536 and m["is_user"] is False for m in d["metadata"])' \
@@ -89,7 +89,9 @@ DIRTY=$(extract qemu-iotests_iotest-dirtylog-10G-4M.vhdx.bz2)
 before=$(sha "$DIRTY")
 run 0 "$CLI" info "$DIRTY"
 expect_match "dirty log text" "$OUT" "*
-log: dirty, replayed in memory (1 entry; file not modified)*"
+log: dirty, replayed in memory (1 entry; file not modified)
+log replay changes 1 file range:
+  offset 0x200000 length 0x1000*"
 run 0 "$CLI" info --json "$DIRTY"
 printf '%s\n' "$OUT" >"$T/dirty.json"
 jcheck "$T/dirty.json" 'd["virtual_size"] == 10<<30' 'd["block_size"] == 1<<20' \
@@ -97,7 +99,7 @@ jcheck "$T/dirty.json" 'd["virtual_size"] == 10<<30' 'd["block_size"] == 1<<20' 
     'd["chunk_ratio"] == 4096' 'd["payload_blocks"] == 10240' \
     'sorted(h["sequence_number"] for h in d["headers"]) == [932638740, 932638741]' \
     'all(h["log_guid"] == "c82755bc-427f-1245-b72c-da70aaabe031" for h in d["headers"])' \
-    'd["log"] == {"dirty": True, "replayed": "in-memory", "entries_replayed": 1}' \
+    'd["log"] == {"dirty": True, "replayed": "in-memory", "entries_replayed": 1, "replay_range_count": 1, "replay_ranges": [{"offset": 0x200000, "length": 4096}]}' \
     'd["bat"]["payload"]["FULLY_PRESENT"] == 18' \
     'all(r["required"] == 0 for r in d["regions"])' 'd["creator"] == "QEMU v1.6.50"'
 expect_eq "dirty info leaves the file untouched" "$(sha "$DIRTY")" "$before"

@@ -17,7 +17,7 @@ fi
 run 0 "$CLI" replay "$DIRTY"
 expect_eq "dirtylog replay message" "$OUT" "$DIRTY: replayed 1 log entry"
 run 0 "$CLI" info --json "$DIRTY"
-expect_match "dirtylog clean after replay" "$OUT" '*"log": {"dirty": false, "replayed": "no", "entries_replayed": 0}*'
+expect_match "dirtylog clean after replay" "$OUT" '*"log": {"dirty": false, "replayed": "no", "entries_replayed": 0, "replay_range_count": 0, "replay_ranges": []}*'
 expect_match "dirtylog 18 blocks after replay" "$OUT" '*"FULLY_PRESENT": 18*'
 expect_eq "dirtylog data after replay" "$("$CLI" cat --length 18M "$DIRTY" | hash_stdin)" \
     "$(head -c 18M /dev/zero | tr '\0' '\245' | hash_stdin)"

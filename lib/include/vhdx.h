@@ -281,6 +281,14 @@ typedef struct vhdx_info {
 
 VHDX_API VHDX_NODISCARD int vhdx_get_info(vhdx_image *img, vhdx_info *out);
 
+/* File byte ranges that the log replay of this open changes: for a read-only open the
+ * in-memory overlay, for a read-write open the sequence replayed in place at open (data
+ * sectors and zero ranges, sorted). Stores up to max (offset, length) pairs into offs/lens
+ * (either may be NULL) and returns the total number of ranges; 0 when the log was clean.
+ * Borrows img only for the call. */
+VHDX_API size_t vhdx_log_replay_ranges(vhdx_image *img, uint64_t *offs, uint64_t *lens,
+                                       size_t max);
+
 /* ---- virtual disk I/O -------------------------------------------------------------- */
 
 /* Reads len bytes of the virtual disk at off. VHDX_E_RANGE if [off, off+len) is not
