@@ -71,6 +71,8 @@ int cli_fail(const char *image, int rc, const vhdx_diag *diag)
     size_t il = strlen(image);
     if (strncmp(buf, image, il) == 0 && strncmp(buf + il, ": : ", 4) == 0)
         memmove(buf + il, buf + il + 2, strlen(buf + il + 2) + 1);
+    else if (strncmp(buf, image, il) == 0 && strncmp(buf + il, ":  at offset", 12) == 0)
+        memmove(buf + il + 1, buf + il + 2, strlen(buf + il + 2) + 1);
     const char *name = vhdx_status_name(d.code);
     size_t bl = strlen(buf), nl = strlen(name);
     if (detail[0] && bl >= nl + 3 && buf[bl - 1] == ')' &&
