@@ -65,6 +65,30 @@ img() {
     printf '%s\t%s\t%s\n' "$name" "$name.vhdx" "$desc" >> "$OUT/MANIFEST.tsv"
 }
 
+# conv NAME "CONVERT-OPTIONS" SIZE "DESCRIPTION" [QEMU-IO-COMMAND...]: the commands write
+# a raw image, which `qemu-img convert -O vhdx` turns into the VHDX (a different qemu code
+# path: zero detection, sequential allocation)
+conv() {
+    local name=$1 opts=$2 size=$3 desc=$4
+    shift 4
+    if [[ $LIST_ONLY == 1 ]]; then
+        printf '%s\t%s\n' "$name" "$desc"
+        return
+    fi
+    wanted "$name" || return 0
+    local f="$OUT/$name.vhdx" raw="$OUT/$name.raw.tmp"
+    rm -f "$f" "$raw"
+    qemu-img create -q -f raw "$raw" "$size"
+    if [[ $# -gt 0 ]]; then
+        local args=() c
+        for c in "$@"; do args+=(-c "${c//@/ }"); done
+        qemu-io -f raw "${args[@]}" "$raw" >/dev/null
+    fi
+    qemu-img convert -f raw -O vhdx -o "$opts" "$raw" "$f"
+    rm -f "$raw"
+    printf '%s\t%s\t%s\n' "$name" "$name.vhdx" "$desc" >> "$OUT/MANIFEST.tsv"
+}
+
 # Deterministic pseudo-random writes: a 31-bit LCG (glibc constants) in shell arithmetic,
 # identical on every host. rand_writes SEED COUNT SPAN MAXLEN prints qemu-io commands.
 RNG=0
@@ -142,3 +166,11 @@ img fix-1M-4G1M-nozero "subformat=fixed,block_size=1M,block_state_zero=off" 4097
 img fix-256M-512M-log8M "subformat=fixed,block_size=256M,log_size=8M" 512M \
     "fixed 256 MiB blocks, 8 MiB log, block_state_zero=on" \
     "write -P 0x71 $((256 * 1048576 - 512)) 1024"
+
+# ---- qemu-img convert from raw ----
+conv conv-dyn-1M "subformat=dynamic,block_size=1M" 64M \
+    "qemu-img convert raw -> dynamic 1 MiB blocks (zero detection leaves ZERO blocks)" \
+    "write -P 0x81 0 1M" "write -P 0x82 3M 5000" "write -P 0x83 40M 1M" "write -z 3M 4096"
+conv conv-fix-32M "subformat=fixed,block_size=32M" 96M \
+    "qemu-img convert raw -> fixed 32 MiB blocks" \
+    "write -P 0x91 0 64k" "write -P 0x92 $((64 * 1048576 - 4096)) 8192"
