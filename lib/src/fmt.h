@@ -195,10 +195,15 @@ int fmt_locator_decode(const uint8_t *buf, size_t len, fmt_locator *out);
 /* R99-R103, R106-R108 (key/value bounds, UTF-16, NUL, duplicates, required keys) */
 int fmt_locator_validate(const fmt_locator *pl, const uint8_t *buf, size_t len, vhdx_sink *sink,
                          uint64_t base);
-/* value of `key` (ASCII) as UTF-8 into out; VHDX_OK, VHDX_E_NOT_FOUND, or a corrupt code */
+/* value of `key` (ASCII) as UTF-8 into out; VHDX_OK, VHDX_E_NOT_FOUND, or a corrupt code
+ * (VHDX_E_PL_ENTRY / VHDX_E_PL_STRING for a malformed value); VHDX_E_LIMIT_METADATA when
+ * the value does not fit in outlen (out then holds a truncated, terminated prefix) */
 int fmt_locator_get(const fmt_locator *pl, const uint8_t *buf, size_t len, const char *key,
                     char *out, size_t outlen);
-/* Builds a locator item from key/value UTF-8 pairs; *written = bytes used */
+/* Builds a locator item (type VHDX, strings after the entry table) from key/value UTF-8
+ * pairs; *written = bytes used. n == 0 builds the bare 20-byte header. VHDX_E_CREATE_PARAM
+ * for empty/invalid UTF-8 strings, duplicate keys or n > VHDX_PL_MAX_ENTRIES;
+ * VHDX_E_TRUNCATED_INPUT when buf is too small. */
 int fmt_locator_build(const char *const *keys, const char *const *values, size_t n,
                       uint8_t *buf, size_t len, size_t *written);
 
@@ -257,6 +262,8 @@ typedef struct fmt_log_descriptor {
 } fmt_log_descriptor;
 int fmt_log_entry_header_decode(const uint8_t *buf, size_t len, fmt_log_entry_header *out);
 int fmt_log_entry_header_encode(const fmt_log_entry_header *in, uint8_t *buf, size_t len); /* 64, checksum as given */
+/* The decoder fills only the interpretation the signature selects: zero_reserved and
+ * zero_length for "zero", trailing/leading for anything else (the other fields are 0). */
 int fmt_log_descriptor_decode(const uint8_t *buf, size_t len, fmt_log_descriptor *out);
 int fmt_log_descriptor_encode(const fmt_log_descriptor *in, uint8_t *buf, size_t len);  /* 32 */
 /* descriptor sectors needed for n descriptors: ceil((n + 2) / 128) */
