@@ -40,6 +40,24 @@ static int journal_add(faultio *f, uint64_t off, size_t len)
     return VHDX_OK;
 }
 
+static void record_op(faultio *f, uint64_t len)
+{
+    if (f->noplen == f->capoplen) {
+        size_t nc = f->capoplen ? f->capoplen * 2 : 64;
+        uint64_t *p = realloc(f->oplen, nc * sizeof *p);
+        if (!p) return;
+        f->oplen = p;
+        f->capoplen = nc;
+    }
+    f->oplen[f->noplen++] = len;
+}
+
+uint64_t faultio_op_len(const faultio *f, uint64_t k)
+{
+    if (k == 0 || k > f->noplen) return UINT64_MAX;
+    return f->oplen[k - 1];
+}
+
 static int fi_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
     faultio *f = ctx;
@@ -53,6 +71,7 @@ static int fi_write(void *ctx, uint64_t off, const void *buf, size_t len)
     if (f->crashed) return VHDX_E_IO;
     f->ops++;
     f->writes++;
+    record_op(f, len);
     rc = journal_add(f, off, len);
     if (rc != VHDX_OK) return rc;
     if (f->crash_at && f->ops == f->crash_at) {
@@ -95,6 +114,7 @@ static int fi_flush(void *ctx)
     if (f->crashed) return VHDX_E_IO;
     f->ops++;
     f->flushes++;
+    record_op(f, 0);
     if (f->crash_at && f->ops == f->crash_at) {
         f->crashed = 1;
         return VHDX_E_IO;
@@ -145,4 +165,7 @@ void faultio_free(faultio *f)
     free(f->undo);
     f->undo = NULL;
     f->capundo = 0;
+    free(f->oplen);
+    f->oplen = NULL;
+    f->noplen = f->capoplen = 0;
 }

@@ -40,6 +40,8 @@ typedef struct faultio {
     uint64_t size_at_flush;
     faultio_undo *undo;
     size_t nundo, capundo;
+    uint64_t *oplen;           /* per numbered operation: write length, 0 for a flush */
+    size_t noplen, capoplen;
 } faultio;
 
 /* Wraps inner (which must outlive f). */
@@ -49,5 +51,8 @@ void faultio_arm(faultio *f, uint64_t k, int mode);
  * the image using f is closed. */
 void faultio_settle(faultio *f, int lose_unflushed);
 void faultio_free(faultio *f);
+/* Length of operation k (1-based) as recorded: bytes of a write, 0 for a flush, or
+ * UINT64_MAX when k was never reached. */
+uint64_t faultio_op_len(const faultio *f, uint64_t k);
 
 #endif
