@@ -110,6 +110,25 @@ expect_match "explain by status" "$OUT" "VHDX_W_HEADERS_IDENTICAL (deviation, wa
 run 1 "$CLI" check --explain R999
 expect_match "explain unknown" "$ERR" "*unknown rule 'R999'*"
 
+# differencing: --parent, --parent-ignore-linkage, a missing parent
+P=$T/parent.vhdx
+C=$T/child.vhdx
+run 0 "$CLI" create --type dynamic --block-size 1M "$P" 8M
+run 0 "$CLI" create --type differencing --parent "$P" "$C"
+run 0 "$CLI" check "$C"
+expect_eq "child with parent: no note" "$(printf '%s\n' "$OUT" | grep -c 'note:')" 0
+printf 'data' >"$T/four"
+run 0 "$CLI" write "$P" 0 "$T/four"          # the parent's DataWriteGuid changes: R105
+run 2 "$CLI" check "$C"
+expect_match "linkage mismatch" "$OUT" "*error   R105  \[MS-VHDX 2.6.2.6.3\]*"
+run 0 "$CLI" check --parent-ignore-linkage "$C"
+mv "$P" "$T/moved.vhdx"
+run 0 "$CLI" check --parent-ignore-linkage "$C"
+expect_match "missing parent note" "$OUT" "*note: parent not found*checked without it*"
+run 0 "$CLI" check --parent "$T/moved.vhdx" --parent-ignore-linkage "$C"
+expect_eq "explicit parent: no note" "$(printf '%s\n' "$OUT" | grep -c 'note:')" 0
+run 2 "$CLI" check --parent "$T/moved.vhdx" "$C"
+
 # progress bar: drawn on a terminal (a pty from script(1)), cleared before the report
 if need_prog script; then
     script -qec "$CLI check $GOOD" /dev/null >"$T/tty.out" 2>&1
