@@ -4,7 +4,7 @@
 # reports/fuzz.md (exec/s, corpus size, coverage from libFuzzer's cov/ft counters,
 # findings). Findings are kept in reports/fuzz-findings/<target>/ for triage; turn each
 # into corpus/regress/<target>/<what-it-caught> once fixed.
-#   FUZZ_SECONDS=N  FUZZ_TARGETS="fuzz_open fuzz_log"  FUZZ_JOBS=2  fuzz/smoke.sh
+#   FUZZ_SECONDS=N  FUZZ_TARGETS="fuzz_open fuzz_log"  FUZZ_JOBS=2  FUZZ_MERGE=1  fuzz/smoke.sh
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${FUZZ_BIN:-$ROOT/build-fuzz}
@@ -35,6 +35,11 @@ run_one() {
     -artifact_prefix="$w/art/" "$w/corpus" "$ROOT/corpus/$t" ${regress:+"$regress"} \
     >"$w/log" 2>&1
   echo $? >"$w/status"
+  # FUZZ_MERGE=1: fold the units that add coverage back into corpus/<t> (libFuzzer -merge)
+  if [ "${FUZZ_MERGE:-0}" = 1 ] && [ "$(cat "$w/status")" = 0 ] && [ -n "$(ls "$w/corpus")" ]; then
+    "$BIN/$t" -merge=1 -rss_limit_mb=4096 -timeout=60 -max_len="$(opt "$t" max_len 1048576)" \
+      "$ROOT/corpus/$t" "$w/corpus" >"$w/merge.log" 2>&1 || echo "smoke: merge into corpus/$t failed" >&2
+  fi
 }
 
 export -f run_one opt
@@ -69,7 +74,7 @@ for t in $TARGETS; do
     mkdir -p "$FIND/$t"
     cp "$w/art"/* "$FIND/$t"/ 2>/dev/null
     cp "$log" "$FIND/$t/log.txt"
-    kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)[^(]*|fuzz oracle failed[^\n]*|runtime error: .*' "$log" | head -1)
+    kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)[^(]*|fuzz oracle failed.*|runtime error: .*' "$log" | head -1 | cut -c1-160)
     findings="**exit $st**: ${kind:-see log} ($(ls "$w/art" | tr '\n' ' '))"
   else
     findings="none"
@@ -82,6 +87,15 @@ done
   echo "harness) at the end of the run. Line coverage of lib/ from the corpus: \`make coverage\`"
   echo "(reports/coverage/summary.txt). Findings are copied to reports/fuzz-findings/."
 } >>"$REPORT.tmp"
+# keep the AFL++ campaign sections written by fuzz/afl-campaign.sh
+if [ -f "$REPORT" ]; then
+  python3 - "$REPORT" >>"$REPORT.tmp" <<'PY'
+import re, sys
+blocks = re.findall(r"<!-- afl:[^:]+:begin -->.*?<!-- afl:[^:]+:end -->", open(sys.argv[1]).read(), re.S)
+for b in blocks:
+    print("\n" + b)
+PY
+fi
 mv "$REPORT.tmp" "$REPORT"
 cat "$REPORT"
 exit $fail
