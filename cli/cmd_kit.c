@@ -106,6 +106,8 @@ static void m_zero_offset(kit_image *ki) { kit_bat_set(ki, 1, (ki->data_off + Mi
 static void m_rt2_invalid(kit_image *ki) { ki->rt2_from_rt1 = 0; ki->keep_rt_crc[1] = 1; memcpy(ki->rt[1], ki->rt[0], 65536); kit_put32(ki->rt[1] + 4, 0x12345678); }
 static void m_pss_not_required(kit_image *ki) { uint8_t *e = md_entry(ki, &VHDX_GUID_PHYSICAL_SECTOR_SIZE); kit_put32(e + 24, 2); }
 
+static void m_fp_flags3(kit_image *ki) { kit_put32(ki->md + 0x10004, 3); }
+
 /* header section */
 static void m_short(kit_image *ki) { ki->truncate_to = 512 * 1024; }
 static void m_fileid(kit_image *ki) { memcpy(ki->fileid, "vhdxfilf", 8); }
@@ -401,6 +403,8 @@ static const kit_case cases[] = {
      "dynamic, 8 MiB, LogGuid zero but the log holds a valid entry of an earlier session that would make block 3 present with stale data; readers must not replay it",
      SPEC("", VHDX_TYPE_DYNAMIC, 8 * MiB_, (uint32_t)MiB_, 512, 4096, 1,
           {BLK(0, 6, 1)}, KIT_LOG_STALE, 3, 0, 0, 0x10B, NULL)},
+    {"diff-child-flags3.vhdx", K_VALID, B_CHILD, "", "", m_fp_flags3,
+     "differencing child of diff-parent.vhdx with File Parameters flags 3 (LeaveBlockAllocated and HasParent: valid, LeaveBlockAllocated is ignored; libvhdi refuses it); all blocks from the parent", SPEC(0)},
     /* ---- tolerated deviations: conformant with warnings ---- */
     {"dev-identical-headers.vhdx", K_DEVIATION, B_COMPACT, "", "R11", m_identical_headers,
      "both headers identical with sequence number 1 (Disk2vhd); no current header per the spec, accepted with a warning", SPEC(0)},
