@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -287,6 +288,82 @@ static void test_write_allocates(void **s)
     vb_free(&im);
 }
 
+/* differencing: each state routed to this file, the parent or zeros; sector bitmap runs
+ * in block status (convert leaves holes where neither file holds data) */
+static void test_differencing_routing(void **s)
+{
+    (void)s;
+    char dir[] = "/tmp/vhdx-diff-XXXXXX", ppath[64], cpath[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(ppath, sizeof ppath, "%s/parent.vhdx", dir);
+    snprintf(cpath, sizeof cpath, "%s/child.vhdx", dir);
+    vb_image par, ch;
+    assert_int_equal(vb_build_simple(&par, VHDX_TYPE_DYNAMIC, 8 * MiB, (uint32_t)MiB, 512), VHDX_OK);
+    vb_alloc_block(&par, 0, 1);
+    vb_alloc_block(&par, 2, 1);
+    assert_int_equal(vb_save(&par, ppath, 0), VHDX_OK);
+    vb_params p;
+    vb_params_default(&p);
+    p.type = VHDX_TYPE_DIFFERENCING;
+    p.virtual_size = 8 * MiB;
+    assert_int_equal(vb_build(&ch, &p), VHDX_OK);
+    uint64_t b0 = vb_alloc_block(&ch, 0, 0);
+    uint8_t mine[4096];
+    memset(mine, 0xC1, sizeof mine);
+    vb_write(&ch, b0, mine, sizeof mine);
+    vb_bat_set(&ch, vb_pb_index(&ch, 0), fmt_bat_make(VHDX_PB_PARTIALLY_PRESENT, b0));
+    uint64_t sb = vb_alloc_sb(&ch, 0, 0);
+    vb_put8(&ch, sb, 0xFF);                 /* sectors 0-7 of block 0 are in the child */
+    vb_bat_set(&ch, vb_pb_index(&ch, 2), fmt_bat_make(VHDX_PB_ZERO, 0));
+    vb_bat_set(&ch, vb_pb_index(&ch, 3), fmt_bat_make(VHDX_PB_UNMAPPED, 0));
+    assert_int_equal(vb_save(&ch, cpath, 0), VHDX_OK);
+
+    vhdx_open_opts o;
+    vhdx_open_opts_default(&o);
+    o.parent_path = ppath;
+    o.flags = VHDX_OPEN_IGNORE_LINKAGE;
+    vhdx_image *img = NULL;
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    assert_int_equal(vhdx_open_file(&img, cpath, &o, &d), VHDX_OK);
+    vhdx_info info;
+    assert_int_equal(vhdx_get_info(img, &info), VHDX_OK);
+    assert_int_equal(info.type, VHDX_TYPE_DIFFERENCING);
+    assert_int_equal(info.chain_depth, 2);
+    uint8_t buf[8192];
+    assert_int_equal(vhdx_read(img, 0, buf, 4096, &d), VHDX_OK);
+    assert_memory_equal(buf, mine, 4096);
+    expect_read(img, 4096, (size_t)MiB - 4096, 1);    /* parent's block 0 */
+    expect_read(img, MiB, (size_t)(7 * MiB), 0);       /* ZERO hides the parent's block 2 */
+    uint64_t run;
+    int st;
+    assert_int_equal(vhdx_block_status(img, 0, 8 * MiB, &run, &st, &d), VHDX_OK);
+    assert_int_equal(st, VHDX_BLOCK_DATA);
+    assert_int_equal(run, MiB); /* child sectors, then the parent's data */
+    assert_int_equal(vhdx_block_status(img, MiB, 7 * MiB, &run, &st, &d), VHDX_OK);
+    assert_int_equal(st, VHDX_BLOCK_ZERO);
+    assert_int_equal(run, 7 * MiB);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+
+    /* without the parent: the child's own sectors read, the parent's fail */
+    o.parent_path = NULL;
+    o.flags = VHDX_OPEN_NO_PARENT;
+    assert_int_equal(vhdx_open_file(&img, cpath, &o, &d), VHDX_OK);
+    assert_int_equal(vhdx_read(img, 0, buf, 4096, &d), VHDX_OK);
+    assert_memory_equal(buf, mine, 4096);
+    vhdx_diag_clear(&d);
+    assert_int_equal(vhdx_read(img, 4096, buf, 512, &d), VHDX_E_PARENT_NOT_FOUND);
+    assert_int_equal(vhdx_read(img, 2 * MiB, buf, 512, &d), VHDX_OK); /* ZERO */
+    assert_int_equal(vhdx_block_status(img, 4096, MiB, &run, &st, &d), VHDX_OK);
+    assert_int_equal(st, VHDX_BLOCK_DATA); /* unknown: never a silent hole */
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    vb_free(&par);
+    vb_free(&ch);
+    unlink(ppath);
+    unlink(cpath);
+    rmdir(dir);
+}
+
 /* the memory and file backends: EOF, growth cap */
 static void test_io_backends(void **s)
 {
@@ -344,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_block_status_runs),
         cmocka_unit_test(test_write_fully_present),
         cmocka_unit_test(test_write_allocates),
+        cmocka_unit_test(test_differencing_routing),
         cmocka_unit_test(test_io_backends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
