@@ -1,5 +1,8 @@
 /* fuzz_common.c - helpers shared by the libvhdx fuzz harnesses (see fuzz_common.h). */
+#include <fcntl.h>
 #include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -817,4 +820,133 @@ uint8_t *fz_read_all(const fz_file *f, unsigned open_flags, uint64_t *len, int *
     }
     (void)fz_rc(vhdx_close(img), "vhdx_close");
     return buf;
+}
+
+/* ---- file mode ---- */
+
+static int fz_write_file(const char *path, const fz_file *f)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return -1;
+    size_t done = 0;
+    while (done < f->len) {
+        ssize_t w = write(fd, f->data + done, f->len - done);
+        if (w <= 0) { close(fd); return -1; }
+        done += (size_t)w;
+    }
+    int rc = ftruncate(fd, (off_t)f->size);
+    close(fd);
+    return rc;
+}
+
+static char fz_dir[512];
+
+static void fz_tmpdir_cleanup(void)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/child.vhdx", fz_dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/parent.vhdx", fz_dir);
+    unlink(p);
+    rmdir(fz_dir);
+}
+
+const char *fz_tmpdir(void)
+{
+    static int state;
+    char *dir = fz_dir;
+    if (state == 0) {
+        const char *t = getenv("TMPDIR");
+        snprintf(dir, sizeof fz_dir, "%s/vhdx-fuzz-%ld", t && *t ? t : "/tmp", (long)getpid());
+        state = (mkdir(dir, 0700) == 0 || access(dir, W_OK) == 0) ? 1 : -1;
+        if (state == 1) atexit(fz_tmpdir_cleanup);
+    }
+    return state == 1 ? dir : NULL;
+}
+
+void fz_exercise_file(const fz_file *f, unsigned flags, uint64_t seed)
+{
+    const char *dir = fz_tmpdir();
+    const fz_file *parent = fz_template(0);
+    char child[600], ppath[600];
+    if (!dir || !parent) return;
+    snprintf(child, sizeof child, "%s/child.vhdx", dir);
+    snprintf(ppath, sizeof ppath, "%s/parent.vhdx", dir);
+    if (fz_write_file(ppath, parent) != 0 || fz_write_file(child, f) != 0) return;
+
+    vhdx_open_opts o;
+    fz_guid_state gs;
+    vhdx_diag d;
+    vhdx_image *img = NULL;
+    fz_opts(&o, &gs, flags & FZ_EX_SMALL_LIMITS, seed);
+    o.flags &= ~VHDX_OPEN_NO_PARENT;
+    if (seed & 1) o.flags |= VHDX_OPEN_IGNORE_LINKAGE;
+    vhdx_diag_clear(&d);
+    int open_rc = fz_rc(vhdx_open_file(&img, child, &o, &d), "vhdx_open_file");
+    if (open_rc == VHDX_OK) {
+        vhdx_info info;
+        uint8_t *buf = fz_big_alloc(FZ_READ_MAX);
+        if (fz_rc(vhdx_get_info(img, &info), "get_info(file)") != VHDX_OK) FZ_FAIL("get_info failed");
+        uint64_t rs = seed, vs = info.virtual_size;
+        for (unsigned i = 0; buf && i < 6; i++) {
+            uint64_t off = i == 0 ? 0 : fz_rand(&rs) % vs;
+            uint64_t len = 1 + fz_rand(&rs) % FZ_READ_MAX;
+            if (len > vs - off) len = vs - off;
+            int rc = fz_rc(vhdx_read(img, off, buf, (size_t)len, NULL), "vhdx_read(file)");
+            if (rc == VHDX_OK) fz_use(buf, (size_t)len);
+            uint64_t run;
+            int st;
+            rc = fz_rc(vhdx_block_status(img, off, len, &run, &st, NULL), "block_status(file)");
+            fz_use_u64(run + (uint64_t)st + (uint64_t)rc);
+        }
+        fz_big_free(buf);
+        (void)fz_rc(vhdx_close(img), "vhdx_close(file)");
+    }
+
+    vhdx_io io;
+    if (fz_rc(vhdx_io_file_open(&io, child, VHDX_IO_READ), "io_file_open") == VHDX_OK) {
+        vhdx_check_opts co;
+        vhdx_report *rep = NULL;
+        vhdx_check_opts_default(&co);
+        co.flags = o.flags & (VHDX_OPEN_IGNORE_LINKAGE | VHDX_OPEN_NO_PARENT);
+        co.limits = o.limits;
+        co.max_findings = 64;
+        int rc = fz_rc(vhdx_check(&io, child, &co, &rep), "vhdx_check(file)");
+        if (rc == VHDX_OK) {
+            fz_check_report(rep);
+            if (open_rc == VHDX_OK && rep->verdict == VHDX_VERDICT_UNREADABLE)
+                FZ_FAIL("image opens by path, but check says unreadable");
+            if (rep->opened != (open_rc == VHDX_OK))
+                FZ_FAIL("check opened=%d, but vhdx_open_file returned %s", rep->opened, vhdx_status_name(open_rc));
+            vhdx_report_free(rep);
+        }
+        vhdx_io_destroy(&io);
+    }
+
+    if ((flags & FZ_EX_RDWR) && open_rc == VHDX_OK) {
+        o.flags |= VHDX_OPEN_RDWR;
+        img = NULL;
+        if (fz_rc(vhdx_open_file(&img, child, &o, NULL), "vhdx_open_file(rw)") == VHDX_OK) {
+            vhdx_info info;
+            uint8_t pat[4096], back[4096];
+            memset(pat, 0x5c, sizeof pat);
+            if (fz_rc(vhdx_get_info(img, &info), "get_info") != VHDX_OK) FZ_FAIL("get_info failed");
+            uint64_t lss = info.logical_sector_size;
+            uint64_t off = (seed * 7919u % info.virtual_size) / lss * lss;
+            size_t len = (size_t)(info.virtual_size - off < sizeof pat ? info.virtual_size - off : sizeof pat);
+            int wrc = fz_rc(vhdx_write(img, off, pat, len, NULL), "vhdx_write(file)");
+            (void)fz_rc(vhdx_close(img), "vhdx_close(file rw)");
+            img = NULL;
+            o.flags &= ~VHDX_OPEN_RDWR;
+            if (wrc == VHDX_OK) {
+                int rc = fz_rc(vhdx_open_file(&img, child, &o, NULL), "vhdx_open_file(reopen)");
+                if (rc != VHDX_OK) FZ_FAIL("file written by libvhdx does not reopen: %s", vhdx_status_name(rc));
+                rc = fz_rc(vhdx_read(img, off, back, len, NULL), "vhdx_read(reopen)");
+                if (rc == VHDX_OK && memcmp(back, pat, len) != 0)
+                    FZ_FAIL("data written at %llu (by path) not read back", (unsigned long long)off);
+                (void)fz_rc(vhdx_close(img), "vhdx_close(reopen)");
+            }
+        }
+    }
+    unlink(child);
 }

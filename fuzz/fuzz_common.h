@@ -65,6 +65,15 @@ typedef struct fz_ex_result {
     uint64_t virtual_size;
 } fz_ex_result;
 void fz_exercise_image(const fz_file *f, unsigned flags, uint64_t seed, fz_ex_result *res);
+/* File mode: writes f to <tmp>/vhdx-fuzz-<pid>/child.vhdx beside parent.vhdx (the
+ * fz_template(0) image, so a differencing child made against it resolves its parent by
+ * relative_path and its linkage matches), then runs open-by-path, reads (parent chain,
+ * sector bitmaps), vhdx_check through the file backend with parent resolution, and with
+ * FZ_EX_RDWR a write + reopen. Covers io_file.c and image_parent.c. */
+void fz_exercise_file(const fz_file *f, unsigned flags, uint64_t seed);
+/* The directory used by fz_exercise_file (created on first use), or NULL. */
+const char *fz_tmpdir(void);
+
 /* Large scratch buffers, recycled across runs (fz_big_free, never free()). */
 void *fz_big_alloc(size_t n);
 void fz_big_free(void *p);
@@ -179,6 +188,15 @@ typedef struct fz_ex_result {
     uint64_t virtual_size;
 } fz_ex_result;
 void fz_exercise_image(const fz_file *f, unsigned flags, uint64_t seed, fz_ex_result *res);
+/* File mode: writes f to <tmp>/vhdx-fuzz-<pid>/child.vhdx beside parent.vhdx (the
+ * fz_template(0) image, so a differencing child made against it resolves its parent by
+ * relative_path and its linkage matches), then runs open-by-path, reads (parent chain,
+ * sector bitmaps), vhdx_check through the file backend with parent resolution, and with
+ * FZ_EX_RDWR a write + reopen. Covers io_file.c and image_parent.c. */
+void fz_exercise_file(const fz_file *f, unsigned flags, uint64_t seed);
+/* The directory used by fz_exercise_file (created on first use), or NULL. */
+const char *fz_tmpdir(void);
+
 /* Large scratch buffers, recycled across runs (fz_big_free, never free()). */
 void *fz_big_alloc(size_t n);
 void fz_big_free(void *p);

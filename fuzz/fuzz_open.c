@@ -8,7 +8,8 @@
  * Input (compact, so a mostly empty multi-MiB image is a few KiB):
  *   byte 0  flags: bit 0 leave checksums unfixed, bit 1 also read-write, bit 2 open with
  *           VHDX_OPEN_NO_REPLAY, bit 3 small limits (BAT paging, overlay, log), bit 4
- *           crash the read-write session after a few writes
+ *           crash the read-write session after a few writes, bit 5 also by path (a
+ *           file beside a parent image: io_file.c, parent chains; fz_exercise_file)
  *   byte 1  extra zero MiBs appended to the file
  *   2..3    seed of the read offsets
  *   then    segments { u32 LE file offset, u16 LE length, bytes } over a zero file
@@ -33,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (flags & 0x08) ex |= FZ_EX_SMALL_LIMITS;
     if (flags & 0x10) ex |= FZ_EX_CRASH;
     fz_exercise_image(&f, ex, seed, &r);
+    if (flags & 0x20) fz_exercise_file(&f, ex & (FZ_EX_RDWR | FZ_EX_SMALL_LIMITS), seed);
     fz_use_u64((uint64_t)r.open_rc + (uint64_t)r.verdict);
     fz_file_free(&f);
     return 0;

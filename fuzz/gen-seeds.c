@@ -73,7 +73,14 @@ static const uint8_t *current_header(const fz_file *f)
 }
 
 /* All per-structure seeds of one image. */
+static void seeds_from_image_ex(const char *name, fz_file *f, const uint8_t *open_flags, size_t nflags);
 static void seeds_from_image(const char *name, fz_file *f)
+{
+    static const uint8_t open_flags[] = { 0x00, 0x02, 0x0a };
+    seeds_from_image_ex(name, f, open_flags, sizeof open_flags);
+}
+
+static void seeds_from_image_ex(const char *name, fz_file *f, const uint8_t *open_flags, size_t nflags)
 {
     char nm[256];
     if (fz_file_ensure(f, f->size < VHDX_HEADER_SECTION ? f->size : VHDX_HEADER_SECTION) != 0) return;
@@ -81,8 +88,7 @@ static void seeds_from_image(const char *name, fz_file *f)
     uint8_t zero = 0;
 
     /* whole image, compact: read-only and read-write variants */
-    static const uint8_t open_flags[] = { 0x00, 0x02, 0x0a };
-    for (size_t i = 0; i < sizeof open_flags; i++) {
+    for (size_t i = 0; i < nflags; i++) {
         uint8_t pre[4] = { open_flags[i], 0, (uint8_t)(17 * i + 1), 0 };
         size_t n;
         uint8_t *seg = fz_image_to_segments(f, pre, sizeof pre, &n);
@@ -294,7 +300,54 @@ int main(int argc, char **argv)
         }
         fz_file_free(&f);
     }
-    /* the harness templates themselves with crashes: log seeds whose offsets fit fuzz_log */
+    /* differencing child of the fuzz_open file-mode parent (fz_template(0)), with data */
+    {
+        const fz_file *parent = fz_template(0);
+        const char *dir = fz_tmpdir();
+        char pp[600], cp[600];
+        if (parent && dir) {
+            snprintf(pp, sizeof pp, "%s/parent.vhdx", dir);
+            snprintf(cp, sizeof cp, "%s/child.vhdx", dir);
+            FILE *fp = fopen(pp, "wb");
+            if (fp && fwrite(parent->data, 1, parent->len, fp) == parent->len && fclose(fp) == 0 &&
+                truncate(pp, (off_t)parent->size) == 0) {
+                vhdx_create_params p;
+                fz_guid_state gs;
+                vhdx_create_params_default(&p);
+                p.type = VHDX_TYPE_DIFFERENCING;
+                p.parent_path = pp;
+                p.block_size = (uint32_t)MiB;
+                p.guid_gen = fz_guid_gen(&gs, 4242);
+                unlink(cp);
+                int rc = vhdx_create(cp, &p, NULL);
+                if (rc == VHDX_OK) {
+                    vhdx_image *img = NULL;
+                    vhdx_open_opts o;
+                    vhdx_open_opts_default(&o);
+                    o.flags |= VHDX_OPEN_RDWR;
+                    o.guid_gen = fz_guid_gen(&gs, 4343);
+                    if (vhdx_open_file(&img, cp, &o, NULL) == VHDX_OK) {
+                        uint8_t b[1536];
+                        memset(b, 0x6d, sizeof b);
+                        fz_use_u64((uint64_t)vhdx_write(img, 512, b, sizeof b, NULL));
+                        fz_use_u64((uint64_t)vhdx_write(img, 3 * MiB + 4096, b, 1024, NULL));
+                        (void)vhdx_close(img);
+                    }
+                    fz_file c;
+                    if (load_file(&c, cp) == 0) {
+                        static const uint8_t diff_flags[] = { 0x20, 0x22 };
+                        seeds_from_image_ex("lib-diff-on-template", &c, diff_flags, sizeof diff_flags);
+                        fz_file_free(&c);
+                    }
+                } else {
+                    fprintf(stderr, "gen-seeds: differencing create failed: %s\n", vhdx_status_name(rc));
+                }
+                unlink(cp);
+            }
+            unlink(pp);
+        }
+    }
+    /* image files from the command line (qemu-img images) */
     for (int i = 2; i < argc; i++) {
         fz_file f;
         const char *base = strrchr(argv[i], '/');
