@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,21 @@ typedef struct io_result {
 } io_result;
 
 static char bench_dir[4096];
+
+/* Files the benchmark may leave in bench_dir; removed by the signal handler on interrupt. */
+static char bench_files[5][4200];
+static volatile sig_atomic_t bench_dir_active;
+
+static void bench_on_signal(int sig)
+{
+    if (bench_dir_active) {
+        for (int i = 0; i < 5; i++)
+            if (bench_files[i][0]) unlink(bench_files[i]);
+        rmdir(bench_dir);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 
 static int bench_path(char *buf, size_t n, const char *name)
 {
@@ -435,6 +451,22 @@ int cmd_bench(int argc, char **argv)
         rm_tree_dir();
         return CLI_EXIT_USAGE;
     }
+    {
+        static const char *const names[5] = { "fixed.vhdx", "out.raw", "seq.vhdx", "rand.vhdx",
+                                               "" };
+        for (int i = 0; i < 4; i++)
+            if (bench_path(bench_files[i], sizeof bench_files[i], names[i]) != 0)
+                bench_files[i][0] = '\0';
+        bench_files[4][0] = '\0';
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = bench_on_signal;
+        sigemptyset(&sa.sa_mask);
+        bench_dir_active = 1;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+    }
     char qemu_img[4096], qemu_io[4096];
     const char *qi = have_program("qemu-img", qemu_img, sizeof qemu_img) ? qemu_img : NULL;
     const char *qo = have_program("qemu-io", qemu_io, sizeof qemu_io) ? qemu_io : NULL;
@@ -467,6 +499,7 @@ int cmd_bench(int argc, char **argv)
         if (ex == CLI_EXIT_OK) run_qemu(qi, qo, img, io_size, offs, nrand, 4096, 0xcd, &rnd_q);
     }
     free(offs);
+    bench_dir_active = 0;
     rm_tree_dir();
     if (ex != CLI_EXIT_OK) return ex;
 
