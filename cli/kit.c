@@ -418,6 +418,19 @@ static int pw(int fd, const void *buf, size_t len, uint64_t off)
     return 0;
 }
 
+/* writes only the 4 KiB pages of buf that are not all zero (the file starts empty, so the
+ * skipped pages read as zeros and stay holes) */
+static int pw_sparse(int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+    for (size_t i = 0; i < len; i += 4096) {
+        size_t n = len - i < 4096 ? len - i : 4096;
+        size_t k = 0;
+        while (k < n && buf[i + k] == 0) k++;
+        if (k < n && pw(fd, buf + i, n, off + i) != 0) return -1;
+    }
+    return 0;
+}
+
 /* writes pattern(tag) for virtual [v, v+len) at file offset foff, skipping nothing */
 static int write_pattern(int fd, uint32_t tag, uint64_t v, uint64_t len, uint64_t foff, uint8_t *buf)
 {
@@ -437,14 +450,14 @@ int kit_write(const kit_image *ki, const char *path)
     uint8_t *buf = malloc(K_MiB);
     int rc = buf ? 0 : -1;
     uint64_t bs = ki->spec.block_size;
-    if (!rc) rc = pw(fd, ki->fileid, sizeof ki->fileid, 0);
+    if (!rc) rc = pw_sparse(fd, ki->fileid, sizeof ki->fileid, 0);
     if (!rc) rc = pw(fd, ki->hdr[0], 4096, 0x10000);
     if (!rc) rc = pw(fd, ki->hdr[1], 4096, 0x20000);
-    if (!rc) rc = pw(fd, ki->rt[0], 65536, 0x30000);
-    if (!rc) rc = pw(fd, ki->rt[1], 65536, 0x40000);
-    if (!rc && ki->log_len) rc = pw(fd, ki->log, ki->log_len, ki->log_off);
-    if (!rc) rc = pw(fd, ki->md, ki->md_len, ki->md_off);
-    if (!rc) rc = pw(fd, ki->bat, ki->bat_len, ki->bat_off);
+    if (!rc) rc = pw_sparse(fd, ki->rt[0], 65536, 0x30000);
+    if (!rc) rc = pw_sparse(fd, ki->rt[1], 65536, 0x40000);
+    if (!rc && ki->log_len) rc = pw_sparse(fd, ki->log, ki->log_len, ki->log_off);
+    if (!rc) rc = pw_sparse(fd, ki->md, ki->md_len, ki->md_off);
+    if (!rc) rc = pw_sparse(fd, ki->bat, ki->bat_len, ki->bat_off);
     for (size_t i = 0; !rc && i < ki->spec.nblocks; i++) {
         const kit_block *kb = &ki->spec.blocks[i];
         if (!kb->data || !ki->boff[i]) continue;
@@ -453,7 +466,7 @@ int kit_write(const kit_image *ki, const char *path)
         uint64_t len = ki->spec.virtual_size - v < bs ? ki->spec.virtual_size - v : bs;
         rc = write_pattern(fd, ki->spec.tag, v, len, ki->boff[i], buf);
     }
-    if (!rc && ki->sb) rc = pw(fd, ki->sb, K_MiB, ki->sb_off);
+    if (!rc && ki->sb) rc = pw_sparse(fd, ki->sb, K_MiB, ki->sb_off);
     if (!rc && ki->log_data_off) {
         uint64_t v = ki->spec.log_block * bs;
         uint64_t len = ki->spec.virtual_size - v < bs ? ki->spec.virtual_size - v : bs;
