@@ -90,6 +90,17 @@ w 0 65536 12; w $((G4 - 1048576)) 1048576 13; w $((G4 - 700)) 1400 14
 w $((G4 + 4096)) 5000 15; w $((G4 + 1048576 - 513)) 513 16
 verify qemu 0 - 180397a967b423a885f56ab9389c1ab5b62dd6493baf9747d66efa658210bbfb
 
+# random writes (31-bit LCG, fixed seed: the same generator as corpus/known-good/gen.sh)
+RNG=20261129
+rng() { RNG=$(( (RNG * 1103515245 + 12345) % 2147483648 )); }
+new dyn-1M-random --type dynamic --block-size 1M 48M
+for ((i = 0; i < 24; i++)); do
+    rng; off=$(( (RNG * 64 + (RNG >> 7)) % (48 * 1048576 - 150000) ))
+    rng; len=$(( 1 + RNG % 150000 ))
+    w "$off" "$len" $((100 + i))
+done
+verify qemu 0 - df0588dcfbd93ce70aed11ade7c73780086513d5322cb8bfd3e9b48c58a9b85b
+
 # ---- fixed, 512-byte sectors ----
 new fix-1M-64M --type fixed --block-size 1M 64M
 w 0 1048576 17; w $((63 * 1048576 + 5)) 1000 18
