@@ -14,7 +14,8 @@
  *   rules    sorted distinct rule ids (VHDX-FORMAT.md section 9) of the error and warning
  *            findings, "-" when none
  *   codes    sorted distinct status names (without "VHDX_") of all findings
- *   open     status name of a read-only vhdx_open; when it opens, the disk is read
+ *   open     status name of a read-only vhdx_open, with "@0x<offset>" of its diag when the
+ *            failure has a file offset; when it opens, the disk is read
  *            (first 16 MiB and last MiB) and a failing read is appended as "+read:<name>"
  * Each case runs in a child process with a 20 s alarm and, outside sanitizer builds, an
  * address-space limit of 1 GiB: a crash, hang or runaway allocation fails the case.
@@ -504,7 +505,10 @@ static void observe(const hcase *c, char *line, size_t len)
     vhdx_diag d;
     vhdx_diag_clear(&d);
     rc = vb_open(&im, 0, &img, &d);
-    snprintf(open, sizeof open, "%s", short_name(rc));
+    if (rc != VHDX_OK && d.offset != VHDX_NO_OFFSET)
+        snprintf(open, sizeof open, "%s@0x%llx", short_name(rc), (unsigned long long)d.offset);
+    else
+        snprintf(open, sizeof open, "%s", short_name(rc));
     if (rc == VHDX_OK) {
         vhdx_info info;
         if (vhdx_get_info(img, &info) == VHDX_OK) {
