@@ -68,6 +68,17 @@ expect_match "corpus summary" "$(printf '%s\n' "$OUT" | tail -1)" "14 images: 14
 for fmt in junit sarif markdown; do
     run 3 "$CLI" check --format "$fmt" --output "$T/all.$fmt" "${all[@]}"
 done
+run 3 "$CLI" check --format json --output "$T/all.json" "${all[@]}"
+for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import jsonschema' 2>/dev/null; then
+        "$p" -c '
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])), cls=jsonschema.Draft202012Validator)
+' "${VHDX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/reports/schema/check.schema.json" "$T/all.json" \
+            && ok || fail "corpus JSON report does not fit the schema"
+        break
+    fi
+done
 python3 -c '
 import sys, xml.etree.ElementTree as ET
 r = ET.parse(sys.argv[1]).getroot()

@@ -70,6 +70,18 @@ for b in bad: print("MISMATCH", *b)
 sys.exit(1 if bad else 0)
 PY
 
+# the report over every kit image (valid, deviating, invalid, unreadable) fits the schema
+SCHEMA=${VHDX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/reports/schema/check.schema.json
+for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import jsonschema' 2>/dev/null; then
+        "$p" -c '
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])), cls=jsonschema.Draft202012Validator)
+' "$SCHEMA" "$T/check.json" && ok || fail "kit check report does not fit the JSON schema"
+        break
+    fi
+done
+
 # interoperability predictions on images built to trigger them
 python3 - "$T/check.json" <<'PY' && ok || fail "interop predictions on kit images"
 import json, os, sys
