@@ -91,6 +91,18 @@ jcheck "$T/child.json" 'd["type"] == "differencing"' 'd["virtual_size"] == 16 <<
 expect_eq "child reads the parent's data" "$("$CLI" cat "$T/child.vhdx" | hash_stdin)" \
     "$("$CLI" cat "$T/parent.vhdx" | hash_stdin)"
 run 0 "$CLI" create --type differencing --parent "$T/parent.vhdx" --block-size 1M --logical-sector 512 "$T/child2.vhdx" 16M
+# relative parent path, child opened from another working directory (relative_path locator)
+mkdir -p "$T/rel/sub"
+( cd "$T/rel/sub" && "$CLI" create --type differencing --parent ../../parent.vhdx c.vhdx ) || fail "relative differencing create"
+( cd / && "$CLI" info --json "$T/rel/sub/c.vhdx" ) >"$T/rel.json" 2>"$T/.e" || fail "info of relative child: $(cat "$T/.e")"
+jcheck "$T/rel.json" 'd["parent"]["found"] is True and d["parent"]["chain_depth"] == 2' \
+    "d['parent']['parent_linkage'] == '$pdw'"
+# a chain of three: grandchild over child over parent
+run 0 "$CLI" create --type differencing --parent "$T/child.vhdx" "$T/grandchild.vhdx"
+info_json "$T/grandchild.vhdx" "$T/gc.json"
+jcheck "$T/gc.json" 'd["parent"]["chain_depth"] == 3'
+expect_eq "grandchild reads through the chain" "$("$CLI" cat "$T/grandchild.vhdx" | hash_stdin)" \
+    "$("$CLI" cat "$T/parent.vhdx" | hash_stdin)"
 run 1 "$CLI" create --type differencing --parent "$T/missing.vhdx" "$T/child3.vhdx"
 [ ! -e "$T/child3.vhdx" ] && ok || fail "failed differencing create left child3.vhdx"
 
