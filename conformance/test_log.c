@@ -562,6 +562,65 @@ static void writer_wraps_ring_and_mid_session_copy_replays(void **state)
     unlink(path);
 }
 
+
+/* ---- robustness: mutated logs never reach an internal error or misuse ---- */
+
+static void mutated_logs(void **state)
+{
+    (void)state;
+    scen sc;
+    scen_init(&sc, 0x51);
+    uint8_t bat[4096];
+    memset(bat, 0, sizeof bat);
+    vhdx_put64(bat, fmt_bat_make(VHDX_PB_FULLY_PRESENT, T1));
+    tdesc e5[3] = { { 0, BAT_OFF, 0, bat }, { 0, T1, 0, sc.s[0] }, { 1, T2, 8192, NULL } };
+    tdesc e6 = { 0, T2, 0, sc.s[1] };
+    uint32_t l = put_entry(&sc.io, 0, 5, &sc.g, 0, e5, 3, 4 * MiB, 5 * MiB, 0);
+    uint32_t l2 = put_entry(&sc.io, l, 6, &sc.g, 0, &e6, 1, 4 * MiB, 5 * MiB, 0);
+    set_log_guid(&sc.io, &sc.g);
+    size_t n;
+    uint8_t *base = snapshot(&sc.io, &n);
+    uint64_t x = 12345;
+    int opened = 0;
+    for (int it = 0; it < 1500; it++) {
+        uint8_t *img_bytes = malloc(n);
+        assert_non_null(img_bytes);
+        memcpy(img_bytes, base, n);
+        int nm = 1 + it % 4;
+        for (int k = 0; k < nm; k++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            uint64_t pos = LOG_OFF + x % (l + l2);
+            if (it % 3 == 0) pos = LOG_OFF + (x % 64);        /* the first entry header */
+            if (it % 5 == 0) pos = LOG_OFF + 64 + (x % 96);   /* its descriptors */
+            img_bytes[pos] ^= (uint8_t)(1u << ((x >> 20) % 8));
+            if (it % 2 == 0) { /* keep the first entry's checksum valid: reach deeper checks */
+                uint32_t el = vhdx_le32(img_bytes + LOG_OFF + 8);
+                if (el == l) vhdx_put32(img_bytes + LOG_OFF + 4, vhdx_crc32c_with_zero_field(img_bytes + LOG_OFF, el, 4));
+            }
+        }
+        for (int rw = 0; rw < 2; rw++) {
+            vhdx_io io;
+            vhdx_image *img = NULL;
+            vhdx_diag dg;
+            assert_int_equal(vhdx_io_mem_open(&io, img_bytes, n, 64 * MiB), VHDX_OK);
+            int rc = open_io(&img, &io, rw ? VHDX_OPEN_RDWR : 0, &dg);
+            assert_true(vhdx_status_class(rc) != VHDX_CLASS_INTERNAL && vhdx_status_class(rc) != VHDX_CLASS_MISUSE);
+            if (rc == VHDX_OK) {
+                uint8_t v[4096];
+                opened++;
+                rc = vhdx_read(img, 0, v, sizeof v, NULL);
+                assert_true(vhdx_status_class(rc) != VHDX_CLASS_INTERNAL && vhdx_status_class(rc) != VHDX_CLASS_MISUSE);
+                assert_int_equal(vhdx_close(img), VHDX_OK);
+            }
+            vhdx_io_destroy(&io);
+        }
+        free(img_bytes);
+    }
+    assert_true(opened > 100);
+    free(base);
+    vhdx_io_destroy(&sc.io);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -579,6 +638,7 @@ int main(void)
         cmocka_unit_test(descriptor_targets_refused),
         cmocka_unit_test(overlay_memory_limit),
         cmocka_unit_test(writer_wraps_ring_and_mid_session_copy_replays),
+        cmocka_unit_test(mutated_logs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
