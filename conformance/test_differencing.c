@@ -432,6 +432,49 @@ static void locator_paths(void **state)
     free(ref);
 }
 
+static void stale_bits_and_unmapped_blocks(void **state)
+{
+    (void)state;
+    uint8_t *ref = calloc(1, SZ);
+    assert_non_null(ref);
+    mk(P("p.vhdx"), VHDX_TYPE_DYNAMIC, SZ, (uint32_t)MiB, 512, NULL);
+    vhdx_image *img = op(P("p.vhdx"), VHDX_OPEN_RDWR, NULL);
+    wr(img, ref, 0, 0, SZ);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    mk(P("c.avhdx"), VHDX_TYPE_DIFFERENCING, 0, 0, 0, P("p.vhdx"));
+    img = op(P("c.avhdx"), VHDX_OPEN_RDWR, NULL);
+    wr(img, ref, 0, 100, 10);                       /* allocates the SB block */
+    uint64_t cr = img->geo.chunk_ratio, sbe;
+    assert_int_equal(img_bat_get(img, fmt_bat_sb_index(0, cr), &sbe, NULL), VHDX_OK);
+    uint64_t bat = img->bat_offset;
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    /* block 1 NOT_PRESENT with every bitmap bit set (left by a trim elsewhere);
+     * block 2 UNMAPPED: both still read the parent */
+    FILE *f = fopen(P("c.avhdx"), "r+b");
+    assert_non_null(f);
+    uint8_t ones[512], e[8];
+    memset(ones, 0xFF, sizeof ones);
+    assert_int_equal(fseek(f, (long)(fmt_bat_offset(sbe) + 1 * (MiB / cr)), SEEK_SET), 0);
+    assert_int_equal(fwrite(ones, 1, sizeof ones, f), sizeof ones);
+    vhdx_put64(e, VHDX_PB_UNMAPPED);
+    assert_int_equal(fseek(f, (long)(bat + fmt_bat_pb_index(2, cr) * 8), SEEK_SET), 0);
+    assert_int_equal(fwrite(e, 1, 8, f), 8);
+    fclose(f);
+    img = op(P("c.avhdx"), VHDX_OPEN_RDWR, NULL);
+    cmp(img, ref, 0, SZ);
+    wr(img, ref, 0, 2 * MiB + 1000, 700);
+    wr(img, ref, 0, 4 * MiB + 4096, 4096);
+    cmp(img, ref, 0, SZ);
+    assert_int_equal(pb_state(img, 1), VHDX_PB_PARTIALLY_PRESENT);
+    assert_int_equal(pb_state(img, 2), VHDX_PB_PARTIALLY_PRESENT);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    img = op(P("c.avhdx"), 0, NULL);
+    cmp(img, ref, 0, SZ);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    check_clean(P("c.avhdx"), NULL);
+    free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +484,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cycles_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(linkage_and_sector_size, setup, teardown),
         cmocka_unit_test_setup_teardown(locator_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(stale_bits_and_unmapped_blocks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,8 +13,9 @@
  * writes whole logical sectors (edge sectors merged with the parent's data), sets their
  * sector bitmap bits and marks the block PARTIALLY_PRESENT (allocating the chunk's sector
  * bitmap block when needed); a write covering the whole block makes it FULLY_PRESENT.
- * ZERO, UNMAPPED and UNDEFINED blocks read as zeros, so they become FULLY_PRESENT with
- * zero fill in every image type.
+ * ZERO blocks read as zeros, so they become FULLY_PRESENT with zero fill; in a dynamic
+ * image so do NOT_PRESENT, UNMAPPED and UNDEFINED; in a differencing image those read the
+ * parent and become PARTIALLY_PRESENT (stale bitmap bits of the block cleared first).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,40 @@ static int set_bits(vhdx_image *img, struct img_wbatch *wb, uint64_t block, uint
     return VHDX_OK;
 }
 
+/* Clear every bit of block b in an existing SB block: a block that was partially present
+ * before (and then trimmed by another writer) may have left bits set. */
+static int clear_block_bits(vhdx_image *img, struct img_wbatch *wb, uint64_t block, vhdx_diag *diag)
+{
+    const uint64_t cr = img->geo.chunk_ratio;
+    uint64_t sbe, a, end;
+    int rc = img_bat_get(img, fmt_bat_sb_index(block / cr, cr), &sbe, diag);
+    if (rc != VHDX_OK || fmt_bat_state(sbe) != VHDX_SB_PRESENT) return rc;
+    a = fmt_bat_offset(sbe) + (block % cr) * (VHDX_SB_BLOCK_SIZE / cr);
+    end = a + VHDX_SB_BLOCK_SIZE / cr;
+    while (a < end) {
+        uint64_t soff = a / VHDX_LOG_SECTOR * VHDX_LOG_SECTOR;
+        uint64_t n = soff + VHDX_LOG_SECTOR - a;
+        uint8_t *sec;
+        size_t i;
+        int any = 0;
+        if (n > end - a) n = end - a;
+        /* only sectors that hold a set bit become pending */
+        {
+            uint8_t tmp[VHDX_LOG_SECTOR];
+            rc = img_pread(img, soff, tmp, VHDX_LOG_SECTOR, diag);
+            if (rc != VHDX_OK) return rc;
+            for (i = 0; i < n; i++) any |= tmp[a - soff + i];
+        }
+        if (any) {
+            rc = wb_sector_at(img, wb, soff, &sec, diag);
+            if (rc != VHDX_OK) return rc;
+            memset(sec + (a - soff), 0, (size_t)n);
+        }
+        a += n;
+    }
+    return VHDX_OK;
+}
+
 /* 1 when every bit for sectors [s0, s1] of block b is already set (no SB change). */
 static int bits_all_set(vhdx_image *img, uint64_t block, uint64_t s0, uint64_t s1, int *all,
                         vhdx_diag *diag)
@@ -333,9 +368,12 @@ static int write_block(vhdx_image *img, struct img_wbatch *wb, uint64_t block, u
     /* not allocated: a new block at the end of the file */
     rc = alloc_space(img, bs, &off, diag);
     if (rc != VHDX_OK) return rc;
-    if (img->geo.has_parent && st == VHDX_PB_NOT_PRESENT && !(oib == 0 && len == bs)) {
+    /* differencing: NOT_PRESENT, UNDEFINED and UNMAPPED read the parent, so the rest of
+     * the block keeps coming from there; ZERO reads zeros like everywhere else */
+    if (img->geo.has_parent && st != VHDX_PB_ZERO && !(oib == 0 && len == bs)) {
         uint64_t s0 = oib / lss, s1 = (oib + len - 1) / lss;
         rc = write_sectors(img, block, off, oib, buf, len, 0, diag);
+        if (rc == VHDX_OK) rc = clear_block_bits(img, wb, block, diag);
         if (rc == VHDX_OK) rc = set_bits(img, wb, block, s0, s1, diag);
         if (rc == VHDX_OK)
             rc = wb_set_entry(img, wb, pbi, fmt_bat_make(VHDX_PB_PARTIALLY_PRESENT, off), 0, diag);
