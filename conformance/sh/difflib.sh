@@ -96,6 +96,31 @@ diff_image() {
     LAST_SHA=$ours
 }
 
+# info_image KEY IMAGE [qemu|noqemu]: `vhdx info --json` against qemu-img info and libvhdi
+# (sizes, sector size, disk type, current DataWriteGuid). Disagreements are allow-listed
+# like content ones, with oracle "qemu-img-info"/"libvhdi-info" and first_diff = the field.
+info_image() {
+    local key=$1 img=$2 useqemu=${3:-qemu} args=() out line rc=0 o want
+    [[ $useqemu == qemu ]] && args+=(--qemu)
+    [[ $HAVE_PYVHDI == 1 ]] && args+=(--pyvhdi)
+    out=$("$CLI" info --json "$img" 2>"$WORK/info.err" | "$PY" "$ORACLE" info "$img" "${args[@]}") || rc=$?
+    [[ $rc == 0 ]] || { fail "$key: vhdx info --json | oracle.py info failed: $(head -c 300 "$WORK/info.err")"; return; }
+    while read -r o line; do
+        [[ -z $o ]] && continue
+        want=$(allowed "$o-info" "$key")
+        case $line in
+        same) [[ -z $want ]] || fail "$key: $o info now agrees; remove its allow-list line" ;;
+        *)
+            if [[ -n $want && $line == "differs $want"* ]]; then
+                note "$key: $o info $line (allow-listed)"
+            else
+                fail "$key: $o info $line"
+            fi
+            ;;
+        esac
+    done <<<"$out"
+}
+
 # check_image KEY IMAGE EXPECTED_EXIT [EXPECTED_RULES]: `vhdx check` exit code and the sorted
 # distinct rule ids of its error and warning lines ("-" = none; omitted = not compared)
 check_image() {

@@ -5,6 +5,12 @@
                                CPU's SHA extensions, several times faster than sha256sum)
   oracle.py pyvhdi FILE        SHA-256 of the whole virtual disk as read by libvhdi (pyvhdi)
   oracle.py pyvhdi-check       exit 0 when pyvhdi can be imported, 77 otherwise
+  oracle.py info IMAGE [--qemu] [--pyvhdi] < `vhdx info --json IMAGE`
+                               compares our information with `qemu-img info` (virtual size,
+                               cluster size) and libvhdi (media size, bytes per sector, disk
+                               type, identifier = DataWriteGuid of the current header);
+                               prints "qemu-img same" / "qemu-img differs FIELD ours=.. them=.."
+                               and the same for "libvhdi"
   oracle.py pattern SEED LEN    LEN bytes of test data: 8-byte LE words (index * 0x9E3779B97F4A7C15)
                                ^ SEED, so misplaced bytes are detected
   oracle.py compare OURS_RAW [--raw [LABEL=]FILE]... [--pyvhdi IMAGE]
@@ -137,6 +143,43 @@ def compare(argv):
     return 0
 
 
+def info(argv):
+    import json
+    import subprocess
+    img = argv[0]
+    ours = json.load(sys.stdin)
+    if "--qemu" in argv:
+        out = subprocess.run(["qemu-img", "info", "-f", "vhdx", "--output=json", img],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            print("qemu-img error %s" % out.stderr.strip().replace("\n", " "))
+        else:
+            q = json.loads(out.stdout)
+            diffs = ["%s ours=%s them=%s" % (k, ours.get(o), q.get(k))
+                     for k, o in (("virtual-size", "virtual_size"), ("cluster-size", "block_size"))
+                     if ours.get(o) != q.get(k)]
+            print("qemu-img same" if not diffs else "qemu-img differs " + "; ".join(diffs))
+    if "--pyvhdi" in argv:
+        import pyvhdi
+        f = pyvhdi.file()
+        try:
+            f.open(img)
+        except (IOError, OSError) as e:
+            print("libvhdi error %s" % str(e).replace("\n", " "))
+            return 0
+        types = {2: "fixed", 3: "dynamic", 4: "differencing"}
+        cur = [h for h in ours.get("headers", []) if h.get("current")]
+        dwg = cur[0].get("data_write_guid") if cur else None
+        pairs = (("media_size", ours.get("virtual_size"), f.media_size),
+                 ("bytes_per_sector", ours.get("logical_sector_size"), f.bytes_per_sector),
+                 ("disk_type", ours.get("type"), types.get(f.disk_type, f.disk_type)),
+                 ("identifier", dwg, f.identifier))
+        diffs = ["%s ours=%s them=%s" % (k, a, b) for k, a, b in pairs if a != b]
+        print("libvhdi same" if not diffs else "libvhdi differs " + "; ".join(diffs))
+        f.close()
+    return 0
+
+
 def first_diff(a, b):
     n = min(len(a), len(b))
     lo = 0
@@ -173,6 +216,8 @@ def main(argv):
         return 0
     if cmd == "compare" and len(argv) >= 3:
         return compare(argv[2:])
+    if cmd == "info" and len(argv) >= 3:
+        return info(argv[2:])
     if cmd == "pyvhdi-check":
         try:
             import pyvhdi  # noqa: F401

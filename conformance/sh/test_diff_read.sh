@@ -6,6 +6,8 @@
 #   * and is byte-identical to `qemu-img convert -f vhdx -O raw IMG` and to libvhdi's read
 #     (pyvhdi), except where conformance/oracle-allowlist.tsv lists the disagreement and the
 #     rule that proves us right (asserted at its exact first differing byte),
+#   * `vhdx info` agrees with qemu-img info and libvhdi on sizes, sector size, disk type and
+#     the current header's DataWriteGuid,
 #   * `vhdx check IMG` exits with the recorded code (3: warnings only, e.g. qemu's
 #     Required = 0 region entries).
 # Skips (77) without qemu-img. Two images are processed at a time (2 cores).
@@ -29,6 +31,7 @@ one() {
     local name=$1 img=$2 sha=$3 code=$4 rules=$5
     FAILS=0
     diff_image "kg:$name" "$img" "$sha"
+    info_image "kg:$name" "$img"
     check_image "kg:$name" "$img" "$code" "$rules"
     [[ $FAILS == 0 ]] && echo "ok   kg:$name"
     return "$FAILS"

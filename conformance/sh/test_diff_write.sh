@@ -7,6 +7,7 @@
 # bytes of the disk; also into images qemu-img created) must
 #   * pass `qemu-img check` with no errors (512-byte sectors; qemu-img cannot open 4096),
 #   * pass `vhdx check` with the expected exit code and rule ids,
+#   * report the same sizes, sector size, type and DataWriteGuid as qemu-img info / libvhdi,
 #   * read back byte-identical through `vhdx cat`, qemu-img convert, libvhdi (pyvhdi) and a
 #     raw reference built independently with dd from the same writes,
 # except where conformance/oracle-allowlist.tsv lists a disagreement with the rule that
@@ -62,6 +63,7 @@ verify() {
     fi
     check_image "$KEY" "$IMG" "$code" "$rules"
     diff_image "$KEY" "$IMG" "$sha" "$useqemu" "$REF"
+    info_image "$KEY" "$IMG" "$useqemu"
     rm -f "$IMG" "$REF"
     N=$((N + 1))
     [[ $FAILS == "$before" ]] && echo "ok   $KEY"
