@@ -459,6 +459,30 @@ static void descriptor_targets_refused(void **state)
     vhdx_io_destroy(&io);
 }
 
+static void hostile_scan_work_bounded(void **state)
+{
+    (void)state;
+    vhdx_io io;
+    mk_base(&io);
+    vhdx_guid g = guid_of(0x47);
+    /* an entry header claiming the whole ring (bad checksum) at every 4 KiB slot */
+    for (uint32_t p = 0; p < LOG_LEN; p += 4096) {
+        uint8_t h[64];
+        fmt_log_entry_header eh;
+        memset(&eh, 0, sizeof eh);
+        eh.signature = VHDX_SIG_LOGE;
+        eh.checksum = 1;
+        eh.entry_length = LOG_LEN;
+        eh.sequence_number = 1 + p;
+        eh.log_guid = g;
+        assert_int_equal(fmt_log_entry_header_encode(&eh, h, sizeof h), VHDX_OK);
+        assert_int_equal(io.write_at(io.ctx, LOG_OFF + p, h, sizeof h), VHDX_OK);
+    }
+    set_log_guid(&io, &g);
+    expect_open_fail(&io, 0, VHDX_E_LIMIT_LOG);
+    vhdx_io_destroy(&io);
+}
+
 static void overlay_memory_limit(void **state)
 {
     (void)state;
@@ -637,6 +661,7 @@ int main(void)
         cmocka_unit_test(flushed_offset_past_eof_is_truncation),
         cmocka_unit_test(descriptor_targets_refused),
         cmocka_unit_test(overlay_memory_limit),
+        cmocka_unit_test(hostile_scan_work_bounded),
         cmocka_unit_test(writer_wraps_ring_and_mid_session_copy_replays),
         cmocka_unit_test(mutated_logs),
     };

@@ -106,6 +106,7 @@ typedef struct log_ctx {
     uint8_t *scratch;         /* one entry */
     size_t scratch_cap;
     log_pos_info *pos;        /* per 4 KiB slot */
+    uint64_t budget;          /* entry bytes the scan may still read and checksum */
 } log_ctx;
 
 static int ring_read(log_ctx *c, uint32_t pos, uint8_t *buf, size_t len, vhdx_diag *diag)
@@ -155,6 +156,11 @@ static int entry_at(log_ctx *c, uint32_t pos, const log_pos_info **out, vhdx_dia
     if (h.signature != VHDX_SIG_LOGE || !vhdx_guid_equal(&h.log_guid, &c->guid)) return VHDX_OK;
     if (h.entry_length == 0 || h.entry_length % VHDX_LOG_SECTOR != 0 || h.entry_length > c->log_len)
         return VHDX_OK;
+    /* A real log checksums each entry once (entries do not overlap); a hostile one can
+     * put an entry header claiming the whole ring at every 4 KiB slot. Bound the work. */
+    if (h.entry_length > c->budget)
+        return VHDX_FAIL(diag, VHDX_E_LIMIT_LOG, c->log_off + pos, "log (scan work)");
+    c->budget -= h.entry_length;
     rc = scratch_reserve(c, h.entry_length);
     if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "log");
     rc = ring_read(c, pos, c->scratch, h.entry_length, diag);
@@ -527,6 +533,7 @@ int img_log_open(vhdx_image *img, vhdx_diag *diag)
     c.log_off = hd->log_offset;
     c.log_len = hd->log_length;
     c.guid = hd->log_guid;
+    c.budget = 8 * (uint64_t)hd->log_length + 64 * MiB;
     slots = hd->log_length / VHDX_LOG_SECTOR;
     c.pos = calloc((size_t)slots, sizeof(log_pos_info));
     s.pos = malloc((size_t)slots * sizeof(uint32_t));
