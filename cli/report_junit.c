@@ -57,12 +57,13 @@ static void findings_of(FILE *f, const check_image *c, const char *rule_id, int 
 
 static void classname(FILE *f, const char *path)
 {
+    char buf[512];
+    size_t n = 0;
+    for (const char *p = report_basename(path); *p && n + 1 < sizeof buf; p++)
+        buf[n++] = (*p == '.' || *p == ' ') ? '_' : *p;
+    buf[n] = 0;
     fputs("vhdx.check.", f);
-    for (const char *p = report_basename(path); *p; p++) {
-        char ch = *p;
-        if (ch == '.' || ch == ' ' || ch == '"' || ch == '<' || ch == '>' || ch == '&' || ch == '\'') ch = '_';
-        fputc(ch, f);
-    }
+    report_xml_str(f, buf); /* escapes markup, replaces invalid UTF-8 */
 }
 
 int report_junit(FILE *f, const check_image *im, size_t n)
