@@ -129,6 +129,18 @@ assert len(r4) == 1 and r4[0]["level"] == "error" and r4[0]["locations"][0]["phy
 assert len(run["artifacts"]) == 4
 PY
 
+# an image name that is not valid UTF-8 (or holds markup) still gives valid JSON and XML
+ODD=$T/$(printf 'odd\xff<&>\xc3\xa9.vhdx')
+cp "$GOOD" "$ODD"
+run 0 "$CLI" check --format json --output "$T/odd.json" "$ODD"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["images"][0]["image"].endswith("odd\ufffd<&>\u00e9.vhdx") else 1)' "$T/odd.json" \
+    && ok || fail "JSON with an invalid UTF-8 image name"
+for fmt in junit sarif; do
+    run 0 "$CLI" check --format "$fmt" --output "$T/odd.$fmt" "$ODD"
+done
+python3 -c 'import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])' "$T/odd.junit" && ok || fail "JUnit with an odd image name is not XML"
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/odd.sarif" && ok || fail "SARIF with an odd image name is not JSON"
+
 # ---- Markdown and text ----
 md=$(cat "$T/out.markdown")
 expect_match "markdown title" "$(printf '%s\n' "$md" | head -1)" "# VHDX conformance report"
