@@ -10,7 +10,8 @@
  *
  * Parent locator paths on Linux: relative_path is the parent's path relative to the
  * child's directory with '\' separators (".\name" in the same directory, as Hyper-V
- * writes it); absolute_win32_path is "\\?\Z:" followed by the parent's absolute path with
+ * writes it; only vhdx_create writes it: vhdx_create_io does not know the child's
+ * path); absolute_win32_path is "\\?\Z:" followed by the parent's absolute path with
  * '\' separators: Z: is the drive Wine maps to the Unix root, and image_parent.c maps any
  * "X:\rest" back to "/rest".
  */

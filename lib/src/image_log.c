@@ -359,7 +359,14 @@ void img_log_overlay_apply(const vhdx_image *img, uint64_t off, uint8_t *buf, si
 
     if (!lg || !lg->overlay || len == 0) return;
     /* zero ranges first: every surviving data sector is newer than any range covering it */
-    for (i = 0; i < lg->nzr; i++) {
+    lo = 0;
+    hi = lg->nzr;
+    while (lo < hi) { /* first range ending after off */
+        size_t mid = lo + (hi - lo) / 2;
+        if (lg->zr[mid].off + lg->zr[mid].len <= off) lo = mid + 1;
+        else hi = mid;
+    }
+    for (i = lo; i < lg->nzr; i++) {
         uint64_t a = lg->zr[i].off, b = a + lg->zr[i].len;
         if (b <= off) continue;
         if (a >= end) break;
