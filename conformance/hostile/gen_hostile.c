@@ -362,6 +362,70 @@ static void m_sb_present_dynamic(vb_image *im)
     vb_bat_set(im, vb_sb_index(im, 0), fmt_bat_make(VHDX_SB_PRESENT, off));
 }
 
+/* A one-entry log (sequence 1, tail 0) at the start of the log region with one data
+ * descriptor writing `sector` (4 KiB) to file offset `target`; sets both headers' LogGuid.
+ * flushed_extra is added to FlushedFileOffset (= the file size) to claim a longer file. */
+static void put_log_entry(vb_image *im, uint64_t target, const uint8_t sector[4096],
+                          uint64_t flushed_extra)
+{
+    static uint8_t e[2 * 4096];
+    memset(e, 0, sizeof e);
+    vhdx_guid g = guid_from(10);
+    fmt_log_descriptor d;
+    memset(&d, 0, sizeof d);
+    d.signature = VHDX_SIG_DESC;
+    d.file_offset = target;
+    d.sequence_number = 1;
+    fmt_log_data_sector_encode(sector, 1, &d, e + 4096);
+    if (fmt_log_descriptor_encode(&d, e + fmt_log_descriptor_pos(0), LOGD_SIZE) != VHDX_OK) abort();
+    fmt_log_entry_header h;
+    memset(&h, 0, sizeof h);
+    h.signature = VHDX_SIG_LOGE;
+    h.entry_length = sizeof e;
+    h.tail = 0;
+    h.sequence_number = 1;
+    h.descriptor_count = 1;
+    h.log_guid = g;
+    h.flushed_file_offset = vb_size(im) + flushed_extra;
+    h.last_file_offset = vb_size(im);
+    if (fmt_log_entry_header_encode(&h, e, LOGE_HEADER_SIZE) != VHDX_OK) abort();
+    vhdx_put32(e + LOGE_OFF_CHECKSUM, vhdx_crc32c_with_zero_field(e, sizeof e, LOGE_OFF_CHECKSUM));
+    vb_write(im, im->log_offset, e, sizeof e);
+    hdr_both_guid(im, HDR_OFF_LOG_GUID, &g);
+}
+
+/* accepted: a dirty log whose single entry rewrites the first BAT sector so that block 1
+ * becomes FULLY_PRESENT in a new (zero) block; read-only opens replay it in memory. */
+static void m_log_replay_valid(vb_image *im)
+{
+    uint8_t sector[4096];
+    uint64_t blk = append_mib(im);
+    vb_read(im, im->bat_offset, sector, sizeof sector);
+    vhdx_put64(sector + 8 * vb_pb_index(im, 1), fmt_bat_make(VHDX_PB_FULLY_PRESENT, blk));
+    put_log_entry(im, im->bat_offset, sector, 0);
+}
+/* D14 (R8): a log entry that would overwrite the file type identifier. */
+static void m_log_into_fileid(vb_image *im)
+{
+    uint8_t sector[4096];
+    memset(sector, 0x5A, sizeof sector);
+    put_log_entry(im, 0, sector, 0);
+}
+/* D14: a log entry that would overwrite header 1. */
+static void m_log_into_header(vb_image *im)
+{
+    uint8_t sector[4096];
+    memset(sector, 0x5A, sizeof sector);
+    put_log_entry(im, VHDX_HEADER1_OFFSET, sector, 0);
+}
+/* R62: the active entry's FlushedFileOffset is 1 MiB past the end of the file. */
+static void m_log_truncated(vb_image *im)
+{
+    uint8_t sector[4096];
+    vb_read(im, im->bat_offset, sector, sizeof sector);
+    put_log_entry(im, im->bat_offset, sector, MiB);
+}
+
 static const hcase cases[] = {
     { "base", "valid dynamic image (8 MiB, 1 MiB blocks, blocks 0 and 3 present)", 0, 0, m_none, 0 },
     { "size-64t-256m", "accepted boundary: VirtualDiskSize exactly 64 TiB, 256 MiB blocks (R95)", VHDX_MAX_DISK_SIZE, (uint32_t)(256 * MiB), m_none, 1 },
@@ -413,6 +477,10 @@ static const hcase cases[] = {
     { "md-duplicate", "R83: File Parameters listed twice", 0, 0, m_md_duplicate, 0 },
     { "bat-too-small", "R66: BAT region too small for 200 GiB of 1 MiB blocks", 0, 0, m_bat_too_small, 0 },
     { "lss4096-size-512", "R95: 4096-byte sectors, size a multiple of 512 only", 0, 0, m_lss4096_size_512, 0 },
+    { "log-replay-valid", "accepted: dirty log with one valid entry (replayed in memory)", 0, 0, m_log_replay_valid, 0 },
+    { "log-into-fileid", "D14/R8: log entry targets the file type identifier", 0, 0, m_log_into_fileid, 0 },
+    { "log-into-header", "D14: log entry targets header 1", 0, 0, m_log_into_header, 0 },
+    { "log-truncated", "R62: FlushedFileOffset past the end of the file", 0, 0, m_log_truncated, 0 },
     { "sb-present-dynamic", "R77: sector bitmap block present without a parent", 4 * GiB + MiB, 0, m_sb_present_dynamic, 0 },
 };
 #define NCASES (sizeof cases / sizeof cases[0])
