@@ -66,7 +66,7 @@ static int load_manifest(const char *path)
 /* decompress into a sparse file (all-zero MiB chunks become holes) */
 static void decompress(const kg_row *r, const char *src, const char *dst)
 {
-    char cmd[1024];
+    char cmd[2200];
     const char *tool = strcmp(r->comp, "gzip") == 0 ? "gzip -dc" : strcmp(r->comp, "bzip2") == 0 ? "bzip2 -dc" : "unzip -p";
     snprintf(cmd, sizeof cmd, "%s '%s'", tool, src);
     FILE *in = popen(cmd, "r");

@@ -1,6 +1,6 @@
 /* image_bat.c - paged BAT cache. The BAT is read in IMG_BAT_PAGE pages on demand; at most
- * limits.max_bat_memory bytes of pages are resident, the least recently used page is
- * evicted. Pages hold the on-disk little-endian bytes (decoded per access). */
+ * limits.max_bat_memory bytes of pages are resident (direct-mapped slots). Pages hold the
+ * on-disk little-endian bytes (decoded per access). */
 #include <stdlib.h>
 
 #include "image.h"
@@ -35,23 +35,18 @@ void img_bat_cache_free(vhdx_image *img)
     memset(c, 0, sizeof *c);
 }
 
+/* Direct-mapped: page p lives in slot p % npages, so a lookup is O(1) whatever the cache
+ * size (a 64 TiB image with 1 MiB blocks has a 512 MiB BAT: 8192 pages). */
 static img_bat_page *find_page(img_bat_cache *c, uint64_t page_index)
 {
-    for (size_t i = 0; i < c->npages; i++)
-        if (c->pages[i].used && c->pages[i].page_index == page_index) return &c->pages[i];
-    return NULL;
+    img_bat_page *p = &c->pages[page_index % c->npages];
+    return p->used && p->page_index == page_index ? p : NULL;
 }
 
 static int load_page(vhdx_image *img, uint64_t page_index, img_bat_page **out, vhdx_diag *diag)
 {
     img_bat_cache *c = &img->bat;
-    img_bat_page *victim = NULL;
-    for (size_t i = 0; i < c->npages; i++) {
-        img_bat_page *p = &c->pages[i];
-        if (!p->used) { victim = p; break; }
-        if (!victim || p->last_use < victim->last_use) victim = p;
-    }
-    if (!victim) return VHDX_FAIL(diag, VHDX_E_INTERNAL, VHDX_NO_OFFSET, "BAT cache");
+    img_bat_page *victim = &c->pages[page_index % c->npages];
     if (!victim->data) {
         victim->data = malloc(IMG_BAT_PAGE);
         if (!victim->data) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "BAT cache");
