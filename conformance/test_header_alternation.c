@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "builder.h"
+#include "image.h"
 
 /* ---- an I/O wrapper that records writes/flushes and can cut the power ---- */
 
@@ -372,6 +373,44 @@ static void test_update_sequence_limit(void **s)
     vb_free(&im);
 }
 
+/* img_header_update keeps LogGuid unless asked (IMG_HDR_SET_LOG_GUID); FileWriteGuid is
+ * refreshed only by the first update of a session */
+static void test_update_log_guid_rules(void **s)
+{
+    (void)s;
+    vb_image im;
+    build(&im, 1, 2);
+    vhdx_image *img = NULL;
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    assert_int_equal(vb_open(&im, VHDX_OPEN_RDWR, &img, &d), VHDX_OK);
+    fmt_header h;
+    vb_header_get(&im, img->cur, &h);
+    vhdx_guid session = h.file_write_guid;
+    static const vhdx_guid lg = { { 0xAA, 1, 2, 3, 4, 5, 0x06, 0x47, 0x88, 9, 10, 11, 12, 13, 14, 15 } };
+    assert_int_equal(img_header_update(img, IMG_HDR_SET_LOG_GUID, &lg, &d), VHDX_OK);
+    for (int slot = 0; slot < 2; slot++) {
+        vb_header_get(&im, slot, &h);
+        assert_true(vhdx_guid_equal(&h.log_guid, &lg));
+        assert_true(vhdx_guid_equal(&h.file_write_guid, &session));
+    }
+    assert_int_equal(img_header_update(img, 0, NULL, &d), VHDX_OK);
+    vb_header_get(&im, img->cur, &h);
+    assert_true(vhdx_guid_equal(&h.log_guid, &lg)); /* preserved */
+    assert_int_equal(h.sequence_number, 8);
+    assert_int_equal(img_header_update(img, IMG_HDR_SET_LOG_GUID, NULL, &d), VHDX_OK);
+    vb_header_get(&im, img->cur, &h);
+    assert_true(vhdx_guid_is_zero(&h.log_guid));
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    /* read-only images never update */
+    assert_int_equal(vb_open(&im, 0, &img, &d), VHDX_OK);
+    vhdx_diag_clear(&d);
+    assert_int_equal(img_header_update(img, 0, NULL, &d), VHDX_E_READONLY);
+    assert_int_equal(img_begin_modify(img, 1, &d), VHDX_E_READONLY);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    vb_free(&im);
+}
+
 /* ---- power cut at every write and flush ---- */
 
 /* After a cut, the image opens read-only and its current header is one of the states the
@@ -459,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_update_sequence),
         cmocka_unit_test(test_update_identical_headers),
         cmocka_unit_test(test_update_sequence_limit),
+        cmocka_unit_test(test_update_log_guid_rules),
         cmocka_unit_test(test_power_cut_open),
         cmocka_unit_test(test_power_cut_first_write),
     };
