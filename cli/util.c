@@ -60,31 +60,8 @@ int cli_fail(const char *image, int rc, const vhdx_diag *diag)
         vhdx_diag_clear(&d);
         d.code = rc == VHDX_OK ? VHDX_E_INTERNAL : rc;
     }
-    /* vhdx_diag_format gives "IMAGE: RULE [MS-VHDX s] at offset 0x..: message (field) (NAME)";
-     * the free-text detail is spliced in as ": detail" before " (NAME)", and the empty
-     * "RULE [section] offset" part of rule-less errors is dropped. */
-    char detail[sizeof d.detail];
-    memcpy(detail, d.detail, sizeof detail);
-    detail[sizeof detail - 1] = '\0';
-    d.detail[0] = '\0';
     vhdx_diag_format(&d, image, buf, cap);
-    size_t il = strlen(image);
-    if (strncmp(buf, image, il) == 0 && strncmp(buf + il, ": : ", 4) == 0)
-        memmove(buf + il, buf + il + 2, strlen(buf + il + 2) + 1);
-    else if (strncmp(buf, image, il) == 0 && strncmp(buf + il, ":  at offset", 12) == 0)
-        memmove(buf + il + 1, buf + il + 2, strlen(buf + il + 2) + 1);
-    const char *name = vhdx_status_name(d.code);
-    size_t bl = strlen(buf), nl = strlen(name);
-    if (detail[0] && bl >= nl + 3 && buf[bl - 1] == ')' &&
-        strncmp(buf + bl - 1 - nl, name, nl) == 0 && buf[bl - 2 - nl] == '(' &&
-        buf[bl - 3 - nl] == ' ') {
-        buf[bl - nl - 3] = '\0';
-        cli_err("%s: %s (%s)", buf, detail, name);
-    } else if (detail[0]) {
-        cli_err("%s: %s", buf, detail);
-    } else {
-        cli_err("%s", buf);
-    }
+    cli_err("%s", buf);
     free(buf);
     return cli_exit_for(d.code);
 }

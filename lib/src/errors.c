@@ -70,17 +70,28 @@ int vhdx_diag_set(vhdx_diag *d, int code, uint64_t offset, const char *field,
     return code;
 }
 
+/* "IMAGE: RULE [MS-VHDX s] at offset 0x..: message (field): detail (NAME)"; parts that do
+ * not apply (no rule, no section, no offset, no field, no detail) are left out cleanly. */
 void vhdx_diag_format(const vhdx_diag *d, const char *image_name, char *buf, size_t buflen)
 {
     if (!buf || buflen == 0) return;
-    if (!d) { snprintf(buf, buflen, "%s: no diagnostics", image_name ? image_name : "-"); return; }
+    const char *img = image_name ? image_name : "-";
+    if (!d) { snprintf(buf, buflen, "%s: no diagnostics", img); return; }
     const char *rule = vhdx_status_rule(d->code), *sec = vhdx_status_section(d->code);
-    char off[40] = "";
-    if (d->offset != VHDX_NO_OFFSET) snprintf(off, sizeof off, " at offset 0x%llx", (unsigned long long)d->offset);
-    snprintf(buf, buflen, "%s: %s%s%s%s%s%s: %s%s%s%s%s (%s)", image_name ? image_name : "-",
-             rule[0] ? rule : "", rule[0] ? " " : "", sec[0] ? "[MS-VHDX " : "", sec, sec[0] ? "]" : "",
-             off, vhdx_status_message(d->code), d->field ? " (" : "", d->field ? d->field : "",
-             d->field ? ")" : "", d->detail[0] ? d->detail : "", vhdx_status_name(d->code));
+    char prefix[96] = "";
+    size_t n = 0;
+    if (rule[0]) n += (size_t)snprintf(prefix + n, sizeof prefix - n, "%s", rule);
+    if (sec[0] && n < sizeof prefix)
+        n += (size_t)snprintf(prefix + n, sizeof prefix - n, "%s[MS-VHDX %s]", n ? " " : "", sec);
+    if (d->offset != VHDX_NO_OFFSET && n < sizeof prefix)
+        snprintf(prefix + n, sizeof prefix - n, "%sat offset 0x%llx", n ? " " : "",
+                 (unsigned long long)d->offset);
+    char detail[sizeof d->detail];
+    memcpy(detail, d->detail, sizeof detail);
+    detail[sizeof detail - 1] = '\0';
+    snprintf(buf, buflen, "%s: %s%s%s%s%s%s%s%s (%s)", img, prefix, prefix[0] ? ": " : "",
+             vhdx_status_message(d->code), d->field ? " (" : "", d->field ? d->field : "",
+             d->field ? ")" : "", detail[0] ? ": " : "", detail, vhdx_status_name(d->code));
 }
 
 int vhdx_sink_report(vhdx_sink *s, int code, uint64_t offset, const char *field,
