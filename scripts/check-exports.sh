@@ -30,9 +30,8 @@ declared=$(grep -hoE 'VHDX_API[^(;]*\b(vhdx_[A-Za-z0-9_]+)[[:space:]]*\(' "$hdr_
 declared=$(printf '%s\n' "$declared" | sort -u)
 missing=$(comm -23 <(printf '%s\n' "$declared") <(printf '%s\n' "$syms") | sed '/^$/d')
 if [ -n "$missing" ]; then
-  echo "check-exports: declared VHDX_API but not exported by $lib (not implemented yet?):"
+  echo "check-exports: declared VHDX_API but not exported by $lib (a consumer would fail to link):"
   sed 's/^/  /' <<<"$missing"
-  if [ "${VHDX_EXPORTS_STRICT:-0}" = 1 ]; then exit 1; fi
-  echo "check-exports: (warning only; set VHDX_EXPORTS_STRICT=1 to fail)"
+  exit 1
 fi
 echo "check-exports: $lib exports $count vhdx_* symbols and nothing else"
