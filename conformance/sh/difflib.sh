@@ -76,6 +76,8 @@ diff_image() {
         fi
     fi
     [[ -n $ref ]] && args+=(--raw "reference=$ref")
+    # differencing images: libvhdi is given the parent explicitly (PYV_PARENT)
+    [[ $HAVE_PYVHDI == 1 && -n ${PYV_PARENT:-} ]] && args+=(--pyvhdi-parent "$PYV_PARENT")
     [[ $HAVE_PYVHDI == 1 ]] && args+=(--pyvhdi "$img")
     out=$( { "$CLI" cat "$img" 2>"$raw.cat.err"; echo $? > "$raw.cat.rc"; } | "$PY" "$ORACLE" compare - "${args[@]}")
     rc=$(cat "$raw.cat.rc")

@@ -13,7 +13,7 @@
                                and the same for "libvhdi"
   oracle.py pattern SEED LEN    LEN bytes of test data: 8-byte LE words (index * 0x9E3779B97F4A7C15)
                                ^ SEED, so misplaced bytes are detected
-  oracle.py compare OURS_RAW [--raw [LABEL=]FILE]... [--pyvhdi IMAGE]
+  oracle.py compare OURS_RAW [--raw [LABEL=]FILE]... [--pyvhdi-parent PARENT] [--pyvhdi IMAGE]
                                one pass over the stream OURS_RAW (a file or - for stdin):
                                prints "ours <sha256> <bytes>", then for each raw file
                                "LABEL same" / "LABEL differs <first offset>" (LABEL
@@ -62,7 +62,7 @@ class RawFile:
 def compare(argv):
     ours_path = argv[0]
     raws = []  # (label, RawFile, first differing offset or None)
-    pyv = None
+    pyv = pyv_parent = None
     pyv_err = None
     i = 1
     while i < len(argv):
@@ -76,8 +76,14 @@ def compare(argv):
             pyv = pyvhdi.file()
             try:
                 pyv.open(argv[i + 1])
+                if pyv_parent:
+                    pyv.set_parent(pyv_parent)
             except (IOError, OSError) as e:
                 pyv, pyv_err = None, str(e).replace("\n", " ")
+        elif argv[i] == "--pyvhdi-parent":  # must precede --pyvhdi
+            import pyvhdi
+            pyv_parent = pyvhdi.file()
+            pyv_parent.open(argv[i + 1])
         i += 2
     if ours_path == "-":
         fd = sys.stdin.fileno()

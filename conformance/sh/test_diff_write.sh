@@ -2,7 +2,8 @@
 # test_diff_write.sh - write-side differential test (issue 4).
 #
 # Every image libvhdx creates (`vhdx create`: fixed and dynamic, block sizes 1, 2, 32 and
-# 256 MiB, 512- and 4096-byte logical sectors) or modifies (`vhdx write` at chosen offsets:
+# 256 MiB, 512- and 4096-byte logical sectors; differencing children over a parent, read
+# by libvhdi with the parent set) or modifies (`vhdx write` at chosen offsets:
 # unaligned, across the first sector-bitmap boundary at 4 GiB with 1 MiB blocks, the last
 # bytes of the disk; also into images qemu-img created) must
 #   * pass `qemu-img check` with no errors (512-byte sectors; qemu-img cannot open 4096),
@@ -39,6 +40,16 @@ from_qemu() {
     qemu-img create -q -f vhdx -o "$opts" "$IMG" "$size" || fail "$KEY: qemu-img create"
     rm -f "$REF"
     truncate -s "$(numfmt --from=iec "$size")" "$REF"
+}
+
+# child NAME [CREATE-ARGS...]: a differencing child of the current image (which becomes its
+# parent and must not change afterwards); the reference keeps the parent's content
+child() {
+    local name=$1 rc=0; shift
+    PYV_PARENT=$IMG
+    IMG="$WORK/$name.vhdx"; KEY="w:$name"
+    "$CLI" create --type differencing --parent "$PYV_PARENT" "$@" "$IMG" >"$WORK/create.out" 2>&1 || rc=$?
+    [[ $rc == 0 ]] || fail "$KEY: vhdx create --type differencing $* exited $rc: $(head -c 300 "$WORK/create.out")"
 }
 
 # w OFFSET LEN SEED: `vhdx write` of LEN pattern bytes at OFFSET, mirrored into the reference
@@ -177,6 +188,34 @@ one() {
     new dyn-32M-4k-64M --type dynamic --block-size 32M --logical-sector 4096 --physical-sector 512 64M
     w $((32 * 1048576 - 3)) 6 31
     verify noqemu 0 - 374128dedc3c26fb31867a49dcbecc8ae64fb3f379a25715decf97036ea948c0
+}; run
+
+# ---- differencing (qemu-img cannot open them: libvhdi with the parent set, dd reference) ----
+one() {
+    new diff-parent-64M --type dynamic --block-size 1M 64M
+    w 1000 3000000 40; w $((40 * 1048576)) 1048576 41
+    child diff-2M-64M
+    # sector-granular writes make PARTIALLY_PRESENT blocks with sector bitmaps
+    w 2000000 5000 42; w 513 1 43; w $((40 * 1048576 + 4096)) 8192 44
+    w $((64 * 1048576 - 512)) 512 45; w $((10 * 1048576)) 2097152 46
+    verify noqemu 0 - 8e3729000591c75ff311847c20b5caa6e4c57182823697538f4a3cdfcb5a1a3b
+}; run
+
+one() {
+    new diff-parent-4G1M --type dynamic --block-size 1M 4097M
+    w $((G4 - 4096)) 8192 47
+    child diff-1M-4G1M --block-size 1M
+    # chunk 1 (from 4 GiB) has its own sector bitmap block
+    w $((G4 - 700)) 1400 48; w $((G4 + 1048576 - 513)) 513 49
+    verify noqemu 0 - f755e078bffddeea9278e64051f38d7ca16be4abcc213e04926827d8e2c9eb0f
+}; run
+
+one() {
+    new diff-parent-4k --type dynamic --block-size 1M --logical-sector 4096 32M
+    w 0 1048576 50
+    child diff-4k-32M
+    w 4095 2 51; w $((31 * 1048576)) 12288 52
+    verify noqemu 0 - 43a9adeb12e233f41b25ecec1d684d264e959f74a48bf07a9a1b755c95ebb7ce
 }; run
 
 # ---- images qemu-img made, modified by libvhdx (Required = 0 stays: D7 warnings) ----
