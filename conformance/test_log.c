@@ -4,6 +4,7 @@
  * the ring), replay in memory (file bytes untouched) and in place, the failure codes of
  * R59/R61/R62/D14, and the journaled writer (entries wrap the ring; a copy of the file
  * taken while a session is open replays to the same content).
+ * ctest-labels: libuuid
  */
 #include <stdarg.h>
 #include <stddef.h>

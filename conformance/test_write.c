@@ -5,6 +5,7 @@
  * UNMAPPED and UNDEFINED blocks, 4096-byte sectors, fixed images, random writes; every
  * image is re-read after reopening and passes vhdx_check. A multi-block write is one log
  * entry (two flushes: entry, apply).
+ * ctest-labels: libuuid
  */
 #include <stdarg.h>
 #include <stddef.h>
