@@ -132,7 +132,7 @@ check_image() {
         fail "$1: vhdx check exited $rc, expected $3: $(head -c 600 "$WORK/check.out")"
     fi
     if [[ -n ${4:-} ]]; then
-        rules=$(sed -n 's/^  \(error\|warning\) *\([A-Z][0-9][0-9]*\) .*/\2/p' "$WORK/check.out" | sort -u | paste -sd, -)
+        rules=$(sed -n 's/^  \(error\|warning\) *\([A-Z][0-9][0-9]*\) .*/\2/p' "$WORK/check.out" | LC_ALL=C sort -u | paste -sd, -)
         [[ -n $rules ]] || rules=-
         [[ $rules == "$4" ]] || fail "$1: vhdx check rules '$rules', expected '$4': $(head -c 600 "$WORK/check.out")"
     fi
