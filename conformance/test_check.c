@@ -318,6 +318,35 @@ static void test_progress(void **s)
     vb_free(&im);
 }
 
+/* 64 TiB with a 2 MiB BAT under a 64 KiB BAT memory limit: checked page by page */
+static void test_64tib_bounded(void **s)
+{
+    (void)s;
+    vb_image im;
+    vb_params p;
+    vb_params_default(&p);
+    p.virtual_size = 64 * TiB;
+    p.block_size = 256 * (uint32_t)MiB;
+    p.lss = 4096;
+    assert_int_equal(vb_build(&im, &p), VHDX_OK);
+    vb_bat_set(&im, 5, 4); /* one defect deep inside */
+    vb_bat_set(&im, 264190, fmt_bat_make(VHDX_PB_ZERO, 0) | 0x10);
+    vhdx_check_opts o;
+    vhdx_check_opts_default(&o);
+    o.limits.max_bat_memory = 64 * 1024;
+    prog pr = { 0, 0, 0, 1 };
+    o.progress = on_progress;
+    o.progress_ctx = &pr;
+    vhdx_report *r = run_check(&im, &o);
+    const want w[] = { { VHDX_E_BAT_STATE, vb_bat_entry_offset(&im, 5) },
+                       { VHDX_E_BAT_RESERVED, vb_bat_entry_offset(&im, 264190) } };
+    expect_findings(r, w, 2);
+    assert_int_equal(pr.total, 33);
+    assert_int_equal(pr.last_done, 33);
+    vhdx_report_free(r);
+    vb_free(&im);
+}
+
 /* differencing: parent locator findings and R76 are collected with the rest */
 static void test_differencing_findings(void **s)
 {
@@ -355,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_max_findings),
         cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_64tib_bounded),
         cmocka_unit_test(test_differencing_findings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
