@@ -736,6 +736,10 @@ int cmd_kit(int argc, char **argv)
         if (!big && (strncmp(kc->file, "big-", 4) == 0 || total + size >= KIT_BUDGET)) {
             omitted[nomitted++] = kc->file;
             kit_free(ki);
+            /* an earlier --big kit in the same folder must not leave images the manifest
+             * does not list */
+            snprintf(path, sizeof path, "%s/%s", dir, kc->file);
+            (void)unlink(path);
             continue;
         }
         total += size;
