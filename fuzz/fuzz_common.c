@@ -69,6 +69,15 @@ int fz_rc(int rc, const char *what)
     vhdx_class c = vhdx_status_class(rc);
     if (c == VHDX_CLASS_INTERNAL || c == VHDX_CLASS_MISUSE)
         FZ_FAIL("%s returned %s (class %s)", what, vhdx_status_name(rc), vhdx_class_name(c));
+    if (rc != VHDX_OK) {
+        /* every failure must have a complete row in the error table */
+        const char *n = vhdx_status_name(rc), *m = vhdx_status_message(rc);
+        if (!n || strncmp(n, "VHDX_", 5) != 0 || !m || !*m) FZ_FAIL("status %d has no table row", rc);
+        fz_use(vhdx_status_rule(rc), strlen(vhdx_status_rule(rc)));
+        fz_use(vhdx_status_section(rc), strlen(vhdx_status_section(rc)));
+        fz_use(vhdx_severity_name(vhdx_status_severity(rc)), 1);
+        fz_use(vhdx_class_name(c), 1);
+    }
     return rc;
 }
 
@@ -607,6 +616,9 @@ static void fz_ro_session(const fz_file *f, unsigned flags, uint64_t seed, fz_ex
     res->open_rc = fz_rc(vhdx_open(&img, &io, 0, &o, &d), "vhdx_open(ro)");
     if (ro.view.writes) FZ_FAIL("read-only open wrote to the file");
     if (res->open_rc != VHDX_OK) {
+        char msg[512];
+        vhdx_diag_format(&d, "fuzz.vhdx", msg, sizeof msg);
+        if (strnlen(msg, sizeof msg) == sizeof msg) FZ_FAIL("diag_format output not terminated");
         if (d.code != res->open_rc)
             FZ_FAIL("open failed with %s but diag says %s", vhdx_status_name(res->open_rc),
                     vhdx_status_name(d.code));

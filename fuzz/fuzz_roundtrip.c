@@ -10,6 +10,10 @@
  *   5   close and reopen read-write
  *   6   read a range (u32 offset, u16 length-1) and compare with the model
  *   7   crash: u8 n, a write whose file writes fail after n; close; reopen (must replay)
+ *   8   create probe: u8 type/flags, u64 size, u32 block, u32 lss, u32 pss, u32 log size,
+ *       u8 creator length + bytes: any parameters, created through the library's memory
+ *       backend (or by path when flag bit 2); VHDX_E_CREATE_PARAM is the only refusal
+ *       allowed, and a created image must open and check conformant
  * Oracles: every read equals the model; after a crash every byte of the interrupted
  * write is its old or its new value and everything else is unchanged; at the end the
  * image reopens read-only with exactly the model's content and `check` finds no error.
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz_common.h"
 
@@ -63,6 +68,91 @@ static void rt_compare(rt_state *s, uint64_t off, size_t len, const char *when)
     free(buf);
 }
 
+static void create_probe(fz_in *in)
+{
+    char creator[64];
+    vhdx_create_params p;
+    fz_guid_state gs;
+    vhdx_io io;
+    vhdx_diag d;
+    unsigned t = fz_u8(in);
+    vhdx_create_params_default(&p);
+    p.type = (vhdx_disk_type)(t & 1);
+    p.virtual_size = fz_u64(in);
+    p.block_size = fz_u32(in);
+    p.logical_sector_size = fz_u32(in);
+    p.physical_sector_size = fz_u32(in);
+    p.log_size = fz_u32(in);
+    size_t cl = fz_u8(in) % sizeof creator, got;
+    const uint8_t *cp = fz_take(in, cl, &got);
+    memcpy(creator, cp, got);
+    creator[got] = 0;
+    p.creator = (t & 2) ? creator : NULL;
+    p.guid_gen = fz_guid_gen(&gs, t);
+    /* keep the work bounded: fixed images are fully written */
+    if (p.virtual_size > 64 * MiB && p.type == VHDX_TYPE_FIXED) p.virtual_size %= 64 * MiB;
+    vhdx_diag_clear(&d);
+    if (t & 4) {
+        const char *dir = fz_tmpdir();
+        char path[600];
+        if (!dir) return;
+        snprintf(path, sizeof path, "%s/created.vhdx", dir);
+        unlink(path);
+        int rc = fz_rc_allow(vhdx_create(path, &p, &d), VHDX_E_CREATE_PARAM, "vhdx_create(path)");
+        if (rc == VHDX_OK) {
+            vhdx_image *img = NULL;
+            vhdx_open_opts o;
+            vhdx_open_opts_default(&o);
+            o.guid_gen = fz_guid_gen(&gs, 5);
+            rc = fz_rc(vhdx_open_file(&img, path, &o, NULL), "vhdx_open_file(created)");
+            if (rc != VHDX_OK) FZ_FAIL("created file does not open: %s", vhdx_status_name(rc));
+            (void)fz_rc(vhdx_close(img), "vhdx_close");
+        } else if (access(path, F_OK) == 0) {
+            FZ_FAIL("refused create left a file behind");
+        }
+        unlink(path);
+        return;
+    }
+    if (fz_rc(vhdx_io_mem_open(&io, NULL, 0, 160 * MiB), "io_mem_open") != VHDX_OK) return;
+    int rc = fz_rc_allow(vhdx_create_io(&io, &p, &d), VHDX_E_CREATE_PARAM, "vhdx_create_io(probe)");
+    if (rc == VHDX_OK) {
+        vhdx_image *img = NULL;
+        vhdx_open_opts o;
+        vhdx_open_opts_default(&o);
+        o.guid_gen = fz_guid_gen(&gs, 6);
+        o.flags |= VHDX_OPEN_RDWR;
+        rc = fz_rc(vhdx_open(&img, &io, 0, &o, NULL), "vhdx_open(created)");
+        if (rc != VHDX_OK) FZ_FAIL("image created from probe parameters does not open: %s", vhdx_status_name(rc));
+        vhdx_info info;
+        if (fz_rc(vhdx_get_info(img, &info), "get_info") != VHDX_OK) FZ_FAIL("get_info failed");
+        uint8_t sec[4096];
+        memset(sec, 0xe7, sizeof sec);
+        uint64_t off = info.virtual_size > sizeof sec ? (info.virtual_size / 2) / 4096 * 4096 : 0;
+        size_t len = (size_t)(info.virtual_size - off < sizeof sec ? info.virtual_size - off : sizeof sec);
+        rc = fz_rc(vhdx_write(img, off, sec, len, NULL), "vhdx_write(created)");
+        if (rc != VHDX_OK && vhdx_status_class(rc) != VHDX_CLASS_LIMIT)
+            FZ_FAIL("write to a created image failed: %s", vhdx_status_name(rc));
+        (void)fz_rc(vhdx_close(img), "vhdx_close(created)");
+        size_t mlen = 0;
+        const uint8_t *mem = vhdx_io_mem_data(&io, &mlen);
+        fz_use_u64((uint64_t)mlen + (mem && mlen ? mem[0] : 0));
+        vhdx_check_opts co;
+        vhdx_report *rep = NULL;
+        vhdx_check_opts_default(&co);
+        rc = fz_rc(vhdx_check(&io, NULL, &co, &rep), "vhdx_check(created)");
+        if (rc == VHDX_OK) {
+            if (rep->errors) FZ_FAIL("check finds %zu errors in a created image (first %s)", rep->errors,
+                                     vhdx_status_name(rep->findings[0].code));
+            vhdx_report_free(rep);
+        }
+    } else {
+        char msg[512];
+        vhdx_diag_format(&d, "probe", msg, sizeof msg);
+        fz_use(msg, strnlen(msg, sizeof msg));
+    }
+    vhdx_io_destroy(&io);
+}
+
 static void fill(uint8_t *p, size_t n, uint8_t f, uint64_t off)
 {
     if (f == 0) { memset(p, 0, n); return; }
@@ -97,8 +187,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rt_open(&s, VHDX_OPEN_RDWR);
 
     for (unsigned nops = 0; in.n && nops < 64; nops++) {
-        unsigned op = fz_u8(&in) % 8u;
-        if (op <= 3 || op == 7) {
+        unsigned op = fz_u8(&in) % 9u;
+        if (op == 8) {
+            create_probe(&in);
+        } else if (op <= 3 || op == 7) {
             long crash = op == 7 ? (long)(fz_u8(&in) % 32u) : -1;
             uint64_t off = fz_u32(&in) % s.vs;
             size_t len = (size_t)fz_u16(&in) + 1;
