@@ -8,6 +8,9 @@
  * when x's checksum is right; fmt_header_is_valid agrees with signature + CRC computed
  * here; fmt_header_select follows the table of MS-VHDX 2.2.2 (R11); a short buffer is
  * VHDX_E_TRUNCATED_INPUT; validators report only table codes of sane classes.
+ * The same bytes also feed the file type identifier codec (2.2.1): encode(decode(x))
+ * keeps the defined 520 bytes, and the creator text survives UTF-16 -> UTF-8 -> UTF-16
+ * -> UTF-8 unchanged.
  */
 #include <string.h>
 
@@ -61,6 +64,33 @@ static void one_header(const uint8_t *raw, uint64_t base, int fixed)
     fz_use_u64((uint64_t)rc + s.count);
 }
 
+static void fileid(const uint8_t *p, size_t n)
+{
+    static uint8_t raw[VHDX_FILEID_SIZE], out[VHDX_FILEID_SIZE];
+    static fmt_fileid f, f2;
+    static char u1[256 * 4 + 1], u2[256 * 4 + 1];
+    fz_sink s;
+    if (n > sizeof raw) n = sizeof raw;
+    memset(raw, 0, FILEID_DEFINED);
+    memcpy(raw, p, n < FILEID_DEFINED ? n : FILEID_DEFINED);
+    if (fz_rc(fmt_fileid_decode(raw, sizeof raw, &f), "fileid_decode") != VHDX_OK) FZ_FAIL("fileid_decode failed");
+    if (fz_rc(fmt_fileid_encode(&f, out, sizeof out), "fileid_encode") != VHDX_OK) FZ_FAIL("fileid_encode failed");
+    if (memcmp(out, raw, FILEID_DEFINED) != 0) FZ_FAIL("fileid encode(decode(x)) differs in the defined bytes");
+    for (size_t i = FILEID_DEFINED; i < sizeof out; i++)
+        if (out[i]) FZ_FAIL("fileid encode left a non-zero reserved byte at %zu", i);
+    fz_sink_init(&s);
+    int rc = fz_rc(fmt_fileid_validate(&f, &s.sink, 0), "fileid_validate");
+    int sig_ok = memcmp(raw, "vhdxfile", 8) == 0;
+    if (!sig_ok && s.fatal == 0) FZ_FAIL("bad file identifier signature not reported");
+    fmt_fileid_creator_utf8(&f, u1, sizeof u1);
+    if (strnlen(u1, sizeof u1) == sizeof u1) FZ_FAIL("creator_utf8 not terminated");
+    f2 = f;
+    fmt_fileid_set_creator(&f2, u1);
+    fmt_fileid_creator_utf8(&f2, u2, sizeof u2);
+    if (strcmp(u1, u2) != 0) FZ_FAIL("creator text changed over a UTF-16 round trip: \"%s\" -> \"%s\"", u1, u2);
+    fz_use_u64((uint64_t)rc + s.count);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t hs[2 * VHDX_HEADER_SIZE];
@@ -78,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_fix_header(h1);
         fz_fix_header(h2);
     }
+    fileid(got ? p : hs, got);
     one_header(h1, VHDX_HEADER1_OFFSET, fixed);
     one_header(h2, VHDX_HEADER2_OFFSET, fixed);
 
