@@ -13,7 +13,7 @@
 #include "fmt.h"
 
 /* Paged BAT cache: the BAT is read in pages of IMG_BAT_PAGE bytes; at most
- * limits.max_bat_memory bytes of pages are resident (LRU-ish eviction). */
+ * limits.max_bat_memory bytes of pages are resident (direct-mapped: page p in slot p % npages). */
 #define IMG_BAT_PAGE (64u * 1024u)
 
 typedef struct img_bat_page {
