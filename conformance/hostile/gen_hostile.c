@@ -17,8 +17,9 @@
  *   open     status name of a read-only vhdx_open, with "@0x<offset>" of its diag when the
  *            failure has a file offset; when it opens, the disk is read
  *            (first 16 MiB and last MiB) and a failing read is appended as "+read:<name>"
- * Each case runs in a child process with a 20 s alarm and, outside sanitizer builds, an
- * address-space limit of 1 GiB: a crash, hang or runaway allocation fails the case.
+ * Each case runs in a child process with a 20 s alarm and an address-space limit of 1 GiB
+ * (under ASan/MSan: no single allocation above 1 GiB): a crash, hang, sanitizer report,
+ * leak or runaway allocation fails the case.
  *
  * Mutations fix every checksum they disturb, except where a bad checksum is the point.
  */
@@ -42,6 +43,15 @@
 #endif
 #ifndef HOSTILE_ASAN
 #define HOSTILE_ASAN 0
+#endif
+
+#if HOSTILE_ASAN
+/* Sanitizers reserve terabytes of address space, so RLIMIT_AS cannot bound them; instead
+ * any single allocation above 1 GiB aborts the case (sanitizer_common flag). */
+const char *__asan_default_options(void);
+const char *__msan_default_options(void);
+const char *__asan_default_options(void) { return "max_allocation_size_mb=1024"; }
+const char *__msan_default_options(void) { return "max_allocation_size_mb=1024"; }
 #endif
 
 #define BASE_SIZE (8 * MiB)
