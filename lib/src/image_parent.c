@@ -71,6 +71,7 @@ static int relative_to_child(const vhdx_image *img, const char *rel, char *out, 
 
 static int path_exists(const char *p, struct stat *st)
 {
+    memset(st, 0, sizeof *st); /* clang-14 MSan does not intercept glibc >= 2.33 stat */
     return stat(p, st) == 0 && S_ISREG(st->st_mode);
 }
 
@@ -92,6 +93,7 @@ int img_parent_open(vhdx_image *img, vhdx_diag *diag)
     vhdx_guid link1, link2;
     int have_link2 = 0, found = 0, depth = 1, rc;
     struct stat st, self;
+    memset(&self, 0, sizeof self); /* clang-14 MSan does not intercept glibc >= 2.33 stat */
     const chain_frame *f;
     chain_frame me;
     vhdx_open_opts o;
