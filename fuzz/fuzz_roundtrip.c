@@ -12,7 +12,8 @@
  *   7   crash: u8 n, a write whose file writes fail after n; close; reopen (must replay)
  *   8   create probe: u8 type/flags, u64 size, u32 block, u32 lss, u32 pss, u32 log size,
  *       u8 creator length + bytes: any parameters, created through the library's memory
- *       backend (or by path when flag bit 2); VHDX_E_CREATE_PARAM is the only refusal
+ *       backend (or by path when flag bit 2; bit 3 differencing on the fz_template(0)
+ *       parent); VHDX_E_CREATE_PARAM/VHDX_E_NOT_FOUND are the only refusals
  *       allowed, and a created image must open and check conformant
  * Oracles: every read equals the model; after a crash every byte of the interrupted
  * write is its old or its new value and everything else is unchanged; at the end the
@@ -98,7 +99,22 @@ static void create_probe(fz_in *in)
         if (!dir) return;
         snprintf(path, sizeof path, "%s/created.vhdx", dir);
         unlink(path);
+        char ppath[600];
+        if (t & 8) {
+            /* differencing child of the library-made template, written beside it */
+            const fz_file *par = fz_template(0);
+            snprintf(ppath, sizeof ppath, "%s/parent.vhdx", dir);
+            FILE *fp = par ? fopen(ppath, "wb") : NULL;
+            if (!fp) return;
+            int ok = fwrite(par->data, 1, par->len, fp) == par->len;
+            if (fclose(fp) != 0 || !ok || truncate(ppath, (off_t)par->size) != 0) return;
+            p.type = VHDX_TYPE_DIFFERENCING;
+            p.parent_path = (t & 16) ? "parent.vhdx" : ppath; /* relative: resolved from cwd */
+            if (t & 32) p.virtual_size = 0;
+        }
         int rc = fz_rc_allow(vhdx_create(path, &p, &d), VHDX_E_CREATE_PARAM, "vhdx_create(path)");
+        if (rc != VHDX_OK && rc != VHDX_E_CREATE_PARAM && vhdx_status_class(rc) != VHDX_CLASS_IO && vhdx_status_class(rc) != VHDX_CLASS_LIMIT)
+            FZ_FAIL("vhdx_create refused with %s", vhdx_status_name(rc));
         if (rc == VHDX_OK) {
             vhdx_image *img = NULL;
             vhdx_open_opts o;
