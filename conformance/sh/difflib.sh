@@ -76,12 +76,21 @@ diff_image() {
         fi
     fi
     [[ -n $ref ]] && args+=(--raw "reference=$ref")
+    # `vhdx convert` (sparse raw output) must equal `vhdx cat` byte for byte
+    local conv="$raw.convert" crc=0 cparent=()
+    [[ -n ${PYV_PARENT:-} ]] && cparent=(--parent "$PYV_PARENT")
+    "$CLI" convert "${cparent[@]}" "$img" "$conv" >"$conv.err" 2>&1 || crc=$?
+    if [[ $crc != 0 ]]; then
+        fail "$1: vhdx convert exited $crc: $(head -c 300 "$conv.err")"
+    else
+        args+=(--raw "convert=$conv")
+    fi
     # differencing images: libvhdi is given the parent explicitly (PYV_PARENT)
     [[ $HAVE_PYVHDI == 1 && -n ${PYV_PARENT:-} ]] && args+=(--pyvhdi-parent "$PYV_PARENT")
     [[ $HAVE_PYVHDI == 1 ]] && args+=(--pyvhdi "$img")
     out=$( { "$CLI" cat "$img" 2>"$raw.cat.err"; echo $? > "$raw.cat.rc"; } | "$PY" "$ORACLE" compare - "${args[@]}")
     rc=$(cat "$raw.cat.rc")
-    rm -f "$raw"
+    rm -f "$raw" "$conv"
     if [[ $rc != 0 ]]; then
         fail "$1: vhdx cat exited $rc: $(head -c 300 "$raw.cat.err")"
         return
@@ -92,6 +101,8 @@ diff_image() {
         fail "$1: vhdx cat sha256 $ours, expected $sha"
     fi
     line=$(sed -n 's/^raw //p' <<<"$out"); [[ -n $line ]] && judge qemu-img "$1" "$line"
+    line=$(sed -n 's/^convert //p' <<<"$out")
+    [[ -n $line && $line != same ]] && fail "$1: vhdx convert output differs from vhdx cat: $line"
     line=$(sed -n 's/^reference //p' <<<"$out")
     [[ -n $line && $line != same ]] && fail "$1: vhdx cat differs from the reference raw: $line"
     line=$(sed -n 's/^pyvhdi //p' <<<"$out"); [[ -n $line ]] && judge libvhdi "$1" "$line"

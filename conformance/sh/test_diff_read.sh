@@ -6,6 +6,7 @@
 #   * and is byte-identical to `qemu-img convert -f vhdx -O raw IMG` and to libvhdi's read
 #     (pyvhdi), except where conformance/oracle-allowlist.tsv lists the disagreement and the
 #     rule that proves us right (asserted at its exact first differing byte),
+#   * `vhdx convert IMG OUT.raw` (sparse) is byte-identical to `vhdx cat`,
 #   * `vhdx info` agrees with qemu-img info and libvhdi on sizes, sector size, disk type and
 #     the current header's DataWriteGuid,
 #   * `vhdx check IMG` exits with the recorded code (3: warnings only, e.g. qemu's

@@ -10,7 +10,7 @@
 #   * pass `vhdx check` with the expected exit code and rule ids,
 #   * report the same sizes, sector size, type and DataWriteGuid as qemu-img info / libvhdi,
 #   * read back byte-identical through `vhdx cat`, qemu-img convert, libvhdi (pyvhdi) and a
-#     raw reference built independently with dd from the same writes,
+#     raw reference built independently with dd from the same writes, and `vhdx convert`,
 # except where conformance/oracle-allowlist.tsv lists a disagreement with the rule that
 # proves us right. Skips (77) without qemu-img.
 # ctest-labels: slow
