@@ -38,7 +38,7 @@ check_targets() { # check_targets OUT ENGINE
       fi
     else
       LLVM_PROFILE_FILE="$out/profraw/$t-%p.profraw" \
-        "$bin" -runs=0 -rss_limit_mb=2560 "$seeds" >"$out/$t.run.log" 2>&1 || { echo "  $t: FAILED on its seeds (see $out/$t.run.log)"; ok=0; continue; }
+        "$bin" -runs=0 -rss_limit_mb=2560 -artifact_prefix="$out/" "$seeds" >"$out/$t.run.log" 2>&1 || { echo "  $t: FAILED on its seeds (see $out/$t.run.log)"; ok=0; continue; }
       grep -qE "INITED|DONE" "$out/$t.run.log" || { echo "  $t: no libFuzzer banner"; ok=0; continue; }
     fi
     echo "  $t: ok ($n seeds)"
