@@ -3,15 +3,18 @@
  * (recursively, sorted, dot-files skipped) without any fuzzing engine; this is how every
  * ordinary build replays corpus/<harness>/ and corpus/regress/<harness>/.
  *
- *   fuzz_X [-n] [-v] PATH...
+ *   fuzz_X [-f] [-n] [-v] PATH...
  *
- * Each input runs in a forked child so that one aborting input is reported by name and
- * the others still run; -n runs everything in-process (coverage builds, debuggers).
+ * Inputs run in-process (fast: the whole corpus replays in seconds). When one dies (abort,
+ * signal, or a sanitizer report through its death callback) the driver names the input
+ * first. -f runs each input in a forked child instead, so every failing input is counted
+ * and the others still run. -n is accepted for compatibility (in-process).
  * Prints "N passed, N failed" and exits 1 when anything failed. A missing PATH is
  * reported and skipped (an empty regress folder is not tracked by git).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +26,29 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int opt_fork = 1, opt_verbose;
+static int opt_fork = 0, opt_verbose;
 static unsigned long n_pass, n_fail;
+static const char *current;
+
+/* sanitizer runtimes call this before they exit on a report (weak: absent otherwise) */
+extern void __sanitizer_set_death_callback(void (*cb)(void)) __attribute__((weak));
+
+static void say_current(void)
+{
+    if (!current) return;
+    static const char pre[] = "FAIL ", post[] = ": this input died\n";
+    ssize_t r = write(2, pre, sizeof pre - 1);
+    r = write(2, current, strlen(current));
+    r = write(2, post, sizeof post - 1);
+    (void)r;
+}
+
+static void on_signal(int sig)
+{
+    say_current();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 
 static int read_file(const char *path, uint8_t **out, size_t *len)
 {
@@ -62,8 +86,11 @@ static void run_one(const char *path)
     }
     if (opt_verbose) fprintf(stderr, "run %s (%zu bytes)\n", path, len);
     if (!opt_fork) {
+        current = path;
         /* The return value of LLVMFuzzerTestOneInput is reserved (must be 0). */
-        if (LLVMFuzzerTestOneInput(data, len) != 0) {
+        int rc = LLVMFuzzerTestOneInput(data, len);
+        current = NULL;
+        if (rc != 0) {
             fprintf(stderr, "FAIL %s: harness returned non-zero\n", path);
             n_fail++;
         } else {
@@ -151,15 +178,24 @@ int main(int argc, char **argv)
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         if (strcmp(argv[i], "-n") == 0) opt_fork = 0;
+        else if (strcmp(argv[i], "-f") == 0) opt_fork = 1;
         else if (strcmp(argv[i], "-v") == 0) opt_verbose = 1;
         else if (strcmp(argv[i], "--") == 0) { i++; break; }
         else {
-            fprintf(stderr, "usage: %s [-n] [-v] FILE|DIR...\n", argv[0]);
+            fprintf(stderr, "usage: %s [-f] [-n] [-v] FILE|DIR...\n", argv[0]);
             return 2;
         }
     }
+    if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(say_current);
+    signal(SIGABRT, on_signal);
+    if (!__sanitizer_set_death_callback) {
+        signal(SIGSEGV, on_signal);
+        signal(SIGBUS, on_signal);
+        signal(SIGFPE, on_signal);
+        signal(SIGILL, on_signal);
+    }
     if (i >= argc) {
-        fprintf(stderr, "usage: %s [-n] [-v] FILE|DIR...\n", argv[0]);
+        fprintf(stderr, "usage: %s [-f] [-n] [-v] FILE|DIR...\n", argv[0]);
         return 2;
     }
     for (; i < argc; i++) run_path(argv[i], 1);
