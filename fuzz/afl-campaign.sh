@@ -37,6 +37,11 @@ wait "$P1" "$P2"
 for p in $(pgrep -P "$P1" 2>/dev/null) $(pgrep -P "$P2" 2>/dev/null); do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
 
 stat() { sed -n "s/^$2[[:space:]]*:[[:space:]]*//p" "$OUTD/out/$1/fuzzer_stats" 2>/dev/null | head -1; }
+eps() { # execs_done / run_time (the execs_per_sec field of 4.04c is a short-window value)
+  local e t; e=$(stat "$1" execs_done); t=$(stat "$1" run_time)
+  [ -n "$t" ] || t=$(( $(stat "$1" last_update) - $(stat "$1" start_time) ))
+  [ -n "$e" ] && [ "${t:-0}" -gt 0 ] && echo $(( e / t )) || echo "?"
+}
 REPLAY=$ROOT/build-fuzz/$T
 FIND=$ROOT/reports/fuzz-findings/afl-$T
 confirmed=0; total=0
@@ -57,8 +62,8 @@ $(date -u '+%Y-%m-%d %H:%M UTC'), ${SECS} s, two instances (main: ASan+UBSan wit
 
 | instance | execs | exec/s | corpus | crashes | hangs | edges found |
 |---|---|---|---|---|---|---|
-| main | $(stat main execs_done) | $(stat main execs_per_sec) | $(stat main corpus_count) | $(stat main saved_crashes) | $(stat main saved_hangs) | $(stat main edges_found) |
-| cmplog | $(stat cmplog execs_done) | $(stat cmplog execs_per_sec) | $(stat cmplog corpus_count) | $(stat cmplog saved_crashes) | $(stat cmplog saved_hangs) | $(stat cmplog edges_found) |
+| main | $(stat main execs_done) | $(eps main) | $(stat main corpus_count) | $(stat main saved_crashes) | $(stat main saved_hangs) | $(stat main edges_found) |
+| cmplog | $(stat cmplog execs_done) | $(eps cmplog) | $(stat cmplog corpus_count) | $(stat cmplog saved_crashes) | $(stat cmplog saved_hangs) | $(stat cmplog edges_found) |
 
 Crashes/hangs saved: $total; reproduced in the libFuzzer ASan build: $confirmed$( [ "$confirmed" -gt 0 ] && echo " (copied to reports/fuzz-findings/afl-$T/)").
 EOS
