@@ -55,11 +55,8 @@ int cmd_cat(int argc, char **argv)
                 printf("%s%s", usage, help);
                 return CLI_EXIT_OK;
             }
-            if (strcmp(a, "--parent-ignore-linkage") == 0) { ignore_linkage = 1; continue; }
-            if ((m = cli_opt_value(argc, argv, &i, "--parent", &v)) != 0) {
-                if (m < 0) return cli_usage_error("cat", usage, "option --parent needs a value");
-                if (!v[0]) return cli_usage_error("cat", usage, "empty --parent path");
-                parent = v;
+            if ((m = cli_parent_option(argc, argv, &i, "cat", usage, &parent, &ignore_linkage)) != 0) {
+                if (m < 0) return CLI_EXIT_USAGE;
                 continue;
             }
             if ((m = cli_opt_value(argc, argv, &i, "--offset", &v)) != 0) {

@@ -287,7 +287,7 @@ int cmd_info(int argc, char **argv)
     const char *image = NULL, *parent = NULL;
     int json = 0, ignore_linkage = 0, dashdash = 0;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
+        const char *a = argv[i];
         if (!dashdash && a[0] == '-' && a[1] != '\0') {
             int m;
             if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
@@ -296,11 +296,8 @@ int cmd_info(int argc, char **argv)
                 return CLI_EXIT_OK;
             }
             if (strcmp(a, "--json") == 0) { json = 1; continue; }
-            if (strcmp(a, "--parent-ignore-linkage") == 0) { ignore_linkage = 1; continue; }
-            if ((m = cli_opt_value(argc, argv, &i, "--parent", &v)) != 0) {
-                if (m < 0) return cli_usage_error("info", usage, "option --parent needs a value");
-                if (!v[0]) return cli_usage_error("info", usage, "empty --parent path");
-                parent = v;
+            if ((m = cli_parent_option(argc, argv, &i, "info", usage, &parent, &ignore_linkage)) != 0) {
+                if (m < 0) return CLI_EXIT_USAGE;
                 continue;
             }
             return cli_usage_error("info", usage, "unknown option '%s'", a);

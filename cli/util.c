@@ -261,3 +261,25 @@ double cli_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+int cli_parent_option(int argc, char **argv, int *i, const char *cmd, const char *usage,
+                      const char **parent, int *ignore_linkage)
+{
+    const char *v;
+    int m;
+    if (strcmp(argv[*i], "--parent-ignore-linkage") == 0) {
+        *ignore_linkage = 1;
+        return 1;
+    }
+    if ((m = cli_opt_value(argc, argv, i, "--parent", &v)) == 0) return 0;
+    if (m < 0) {
+        cli_usage_error(cmd, usage, "option --parent needs a value");
+        return -1;
+    }
+    if (!v[0]) {
+        cli_usage_error(cmd, usage, "empty --parent path");
+        return -1;
+    }
+    *parent = v;
+    return 1;
+}

@@ -42,6 +42,11 @@ int cli_parse_size32(const char *s, uint32_t *out);
  * value, advances *i as needed and returns 1; returns -1 when the value is missing, 0 when
  * argv[*i] is not this option. */
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
+/* The parent options shared by info, cat and convert: `--parent PATH` and
+ * `--parent-ignore-linkage`. Returns 0 when argv[*i] is neither, 1 when it was consumed,
+ * or -1 after printing a usage error (the caller exits with CLI_EXIT_USAGE). */
+int cli_parent_option(int argc, char **argv, int *i, const char *cmd, const char *usage,
+                      const char **parent, int *ignore_linkage);
 int cli_is_help(const char *arg); /* "-h" or "--help" */
 
 /* JSON string literal (with quotes) of UTF-8 text; invalid UTF-8 bytes become \ufffd. */
