@@ -277,6 +277,8 @@ typedef struct vhdx_info {
     int has_parent;
     vhdx_guid parent_linkage;        /* when has_parent */
     int chain_depth;                 /* 1 = no parent */
+    uint32_t file_parameter_flags;   /* [MS-VHDX 2.6.2.1] Flags as stored: bit 0 LeaveBlockAllocated,
+                                        bit 1 HasParent, other bits reserved */
 } vhdx_info;
 
 VHDX_API VHDX_NODISCARD int vhdx_get_info(vhdx_image *img, vhdx_info *out);

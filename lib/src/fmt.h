@@ -162,6 +162,7 @@ typedef struct fmt_geometry {
     uint64_t virtual_size;
     uint32_t block_size, logical_sector_size, physical_sector_size;
     int has_parent, leave_allocated;
+    uint32_t fp_flags;          /* the file parameters' Flags word as stored (reserved bits too) */
     uint64_t chunk_ratio;       /* CR */
     uint64_t payload_blocks;    /* N */
     uint64_t sb_blocks;         /* S */

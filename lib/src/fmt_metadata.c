@@ -325,6 +325,7 @@ int fmt_geometry_compute(fmt_geometry *g, uint64_t virtual_size, uint32_t block_
     g->physical_sector_size = pss;
     g->has_parent = (fp_flags & VHDX_FP_HAS_PARENT) != 0;
     g->leave_allocated = (fp_flags & VHDX_FP_LEAVE_BLOCK_ALLOCATED) != 0;
+    g->fp_flags = fp_flags;
     g->chunk_ratio = cr;
     g->payload_blocks = n;
     g->sb_blocks = s;

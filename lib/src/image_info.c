@@ -79,5 +79,6 @@ int vhdx_get_info(vhdx_image *img, vhdx_info *out)
         free(loc);
     }
     out->chain_depth = img->chain_depth;
+    out->file_parameter_flags = g->fp_flags;
     return VHDX_OK;
 }
