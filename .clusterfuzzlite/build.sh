@@ -1,3 +1,3 @@
 #!/bin/bash -eu
-# ClusterFuzzLite (code-change and batch modes): the same build as OSS-Fuzz.
-exec bash "$SRC/vhdx/oss-fuzz/build.sh"
+# ClusterFuzzLite (code-change and batch modes): the same build as OSS-Fuzz, from the repository.
+exec bash "${VHDX_SRC:-$SRC/vhdx}/fuzz/build-oss-fuzz.sh"

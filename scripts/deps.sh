@@ -11,7 +11,7 @@
 # Groups (all installed by default; the list is the contract for a fresh machine):
 #   build     compilers, cmake, cmocka, libuuid, OpenSSL (SHA-256 in tests)
 #   oracle    independent VHDX implementations for differential tests, JSON Schema validation
-#   sanitize  clang runtime for ASan/UBSan/MSan/libFuzzer, llvm tools for coverage
+#   sanitize  clang-14 and clang-19 with their ASan/UBSan/MSan/libFuzzer runtimes, llvm tools
 #   fuzz      AFL++
 #   be        s390x cross compiler and qemu-user for the big-endian leg (make be-check)
 set -euo pipefail
@@ -19,7 +19,9 @@ set -euo pipefail
 BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git)
 ORACLE_PKGS=(qemu-utils libvhdi-utils python3-libvhdi python3 python3-jsonschema
              bzip2 gzip xz-utils unzip zip gcovr)
-SANITIZE_PKGS=(clang-14 llvm-14 libclang-rt-14-dev clang llvm)
+# clang-19 (the newest clang Debian 12 ships, closest to OSS-Fuzz's) beside the default clang-14:
+# fuzz/check-oss-fuzz-build.sh builds every OSS-Fuzz configuration with both.
+SANITIZE_PKGS=(clang-14 llvm-14 libclang-rt-14-dev clang llvm clang-19 llvm-19 libclang-rt-19-dev)
 FUZZ_PKGS=(afl++)
 BE_PKGS=(gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user)
 PKGS=("${BUILD_PKGS[@]}" "${ORACLE_PKGS[@]}" "${SANITIZE_PKGS[@]}" "${FUZZ_PKGS[@]}" "${BE_PKGS[@]}")

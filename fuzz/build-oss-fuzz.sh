@@ -1,0 +1,41 @@
+#!/bin/bash -eu
+# SPDX-License-Identifier: Apache-2.0
+# The OSS-Fuzz / ClusterFuzzLite build of the libvhdx fuzz targets. oss-fuzz/build.sh and
+# .clusterfuzzlite/build.sh are one-line calls into this script, so the build that OSS-Fuzz runs
+# is the one in this repository (also used by `make fuzz`, `make afl` and the emulation
+# fuzz/check-oss-fuzz-build.sh).
+# Inputs (from the base-builder image or fuzz/check-oss-fuzz-build.sh): CC CXX CFLAGS CXXFLAGS
+# LIB_FUZZING_ENGINE OUT SRC [WORK SANITIZER FUZZING_ENGINE]. VHDX_SRC overrides the source
+# directory ($SRC/vhdx). Every target is a fuzz/<name>.c harness + fuzz_common.c + the
+# library sources, compiled with $CC $CFLAGS and linked with $CXX $LIB_FUZZING_ENGINE.
+# libuuid is replaced by fuzz/uuid_stub.c (MSan; the harnesses never generate GUIDs
+# through it). Beside each target: <t>_seed_corpus.zip, <t>.dict, <t>.options.
+VHDX_SRC=${VHDX_SRC:-$SRC/vhdx}
+WORK=${WORK:-$(mktemp -d)}
+OBJ=$WORK/vhdx-obj
+rm -rf "$OBJ"
+mkdir -p "$OBJ" "$OUT"
+
+TARGETS=${VHDX_FUZZ_TARGETS:-"fuzz_header fuzz_region_table fuzz_metadata fuzz_bat fuzz_log fuzz_guid fuzz_crc32c fuzz_open fuzz_roundtrip"}
+DEFS="-D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -DVHDX_BUILDING_LIBRARY"
+INC="-I$VHDX_SRC/lib/include -I$VHDX_SRC/lib/src -I$VHDX_SRC/fuzz"
+
+objs=()
+for src in "$VHDX_SRC"/lib/src/*.c "$VHDX_SRC"/fuzz/fuzz_common.c "$VHDX_SRC"/fuzz/uuid_stub.c; do
+  o="$OBJ/$(basename "${src%.c}").o"
+  $CC $CFLAGS -std=gnu11 $DEFS $INC -c "$src" -o "$o"
+  objs+=("$o")
+done
+
+for t in $TARGETS; do
+  $CC $CFLAGS -std=gnu11 $DEFS $INC -c "$VHDX_SRC/fuzz/$t.c" -o "$OBJ/$t.o"
+  $CXX $CXXFLAGS "$OBJ/$t.o" "${objs[@]}" $LIB_FUZZING_ENGINE -o "$OUT/$t"
+  cp "$VHDX_SRC/fuzz/vhdx.dict" "$OUT/$t.dict"
+  [ -f "$VHDX_SRC/fuzz/$t.options" ] && cp "$VHDX_SRC/fuzz/$t.options" "$OUT/$t.options"
+  rm -f "$OUT/${t}_seed_corpus.zip"
+  for d in "$VHDX_SRC/corpus/$t" "$VHDX_SRC/corpus/regress/$t"; do
+    if [ -d "$d" ] && [ -n "$(ls -A "$d" 2>/dev/null | grep -v '^\.')" ]; then
+      (cd "$d" && zip -q -j "$OUT/${t}_seed_corpus.zip" $(ls | grep -v '^\.'))
+    fi
+  done
+done
