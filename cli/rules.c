@@ -1,10 +1,12 @@
 /*
- * rules.c - the rule catalogue of `vhdx check` (see rules.h). Requirements follow
- * ../shared/spec/VHDX-FORMAT.md section 9 (MS-VHDX v20240423); D-checks are the derived
- * structural checks listed under that table, numbered as in lib/include/vhdx_errors.h.
+ * rules.c - the rule catalogue of `vhdx check` (see rules.h). Requirements follow the
+ * numbered MUST/SHOULD statements of [MS-VHDX] v20240423, one rule id each (R1-R108); D-checks
+ * are structural checks derived from the specification, numbered as in
+ * lib/include/vhdx_errors.h. docs/rules.md is generated from this table.
  */
 #include "rules.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -316,4 +318,13 @@ const char *rules_default_severity(const rule_info *r)
         if (vhdx_status_severity(codes[i]) < best) best = vhdx_status_severity(codes[i]);
     if (n == 0) return strcmp(r->level, "S") == 0 ? "warning" : "error";
     return vhdx_severity_name(best);
+}
+
+const char *rules_doc_anchor(const rule_info *r, char *buf, size_t n)
+{
+    size_t i = 0;
+    if (n == 0) return buf;
+    for (; r && r->id[i] && i + 1 < n; i++) buf[i] = (char)tolower((unsigned char)r->id[i]);
+    buf[i] = '\0';
+    return buf;
 }

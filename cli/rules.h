@@ -1,8 +1,10 @@
 /*
- * rules.h - the rule catalogue of `vhdx check`: every rule R1-R108 of
- * ../shared/spec/VHDX-FORMAT.md section 9 and the derived structural checks D1-D14 used in
+ * rules.h - the rule catalogue of `vhdx check`: every numbered requirement R1-R108 of
+ * [MS-VHDX] (v20240423) and the derived structural checks D1-D14 used in
  * lib/include/vhdx_errors.h, with section, level, kind, requirement, how to fix an image
- * that breaks it, and whether `vhdx check` judges it from the bytes of an image.
+ * that breaks it, and whether `vhdx check` judges it from the bytes of an image. Each rule is
+ * documented in docs/rules.md (generated from this catalogue and the status table) under the
+ * anchor of its lowercase id: docs/rules.md#r11.
  *
  * The link between a rule and the library's findings is the RULE column of the status
  * table (vhdx_status_rule()); rules_codes() lists the status codes of a rule.
@@ -33,6 +35,10 @@ typedef struct rule_info {
     const char *note;        /* optional extra (which checks imply it, ...) or NULL */
 } rule_info;
 
+/* The rule documentation, relative to the repository root; a rule's entry is
+ * RULES_DOC_PATH "#" + rules_doc_anchor(). */
+#define RULES_DOC_PATH "docs/rules.md"
+
 size_t rules_count(void);
 const rule_info *rules_at(size_t i);
 /* Case-insensitive lookup by id ("r10" works); NULL when unknown. */
@@ -48,5 +54,8 @@ size_t rules_codes(const char *id, int *codes, size_t max);
  * codes are errors, "warning" for S rules ... (the most severe of its status codes; the
  * level when it has none). */
 const char *rules_default_severity(const rule_info *r);
+/* The rule's anchor in RULES_DOC_PATH: its id in lowercase ("r11", "d3"), written to buf
+ * (always NUL-terminated, truncated to n - 1 characters); returns buf. */
+const char *rules_doc_anchor(const rule_info *r, char *buf, size_t n);
 
 #endif
