@@ -15,15 +15,16 @@
 # in lib/include/vhdx.h, the SARIF informationUri once cli/report_sarif.c takes it from
 # vhdx_project.h, and every GitHub repository URL in the project's files (corpus/ aside): each
 # must be HOME_URL's repository or a third-party repository listed in THIRD_PARTY below.
-# --upstream (before submitting to OSS-Fuzz or publishing): also fails while VHDX_CONTACT is a
-# placeholder (.invalid or example.* domain) and when `git ls-remote HOME_URL` cannot reach the
-# repository. Exit 0 when everything agrees, 1 otherwise, with one line per disagreement.
+# --upstream, or VHDX_UPSTREAM_CHECK=1 in the environment (before submitting to OSS-Fuzz or
+# publishing): also fails while VHDX_CONTACT is a placeholder (.invalid or example.* domain)
+# and when `git ls-remote HOME_URL` cannot reach the repository. Exit 0 when everything agrees,
+# 1 otherwise, with one line per disagreement.
 set -uo pipefail
 
 # GitHub repositories the project may name besides its own (tools it integrates with).
 THIRD_PARTY="google/oss-fuzz google/clusterfuzzlite"
 
-upstream=0
+upstream=${VHDX_UPSTREAM_CHECK:-0}   # VHDX_UPSTREAM_CHECK=1 ctest -R build.identity
 for a in "$@"; do
   case $a in
     --upstream) upstream=1 ;;
