@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 #include "util.h"
 
 extern char **environ;
@@ -363,27 +365,26 @@ static void print_io_text(const char *title, const io_result *o, const io_result
     }
 }
 
-static void print_io_json(const char *key, const io_result *o, const io_result *q,
-                          const char *qname, uint64_t bytes, size_t ops, int last)
+static void print_io_json(json_w *w, const char *key, const io_result *o, const io_result *q,
+                          const char *qname, uint64_t bytes, size_t ops)
 {
-    printf("  \"%s\": {\"bytes\": %" PRIu64 ", ", key, bytes);
-    if (ops) printf("\"writes\": %zu, ", ops);
-    if (o->ok)
-        printf("\"vhdx_seconds\": %.6f, \"vhdx_gbps\": %.6f, ", o->seconds, o->bytes_per_s / 1e9);
-    else
-        printf("\"vhdx_seconds\": null, \"vhdx_gbps\": null, ");
-    printf("\"reference\": \"%s\", ", qname);
-    if (q->ok)
-        printf("\"reference_seconds\": %.6f, \"reference_gbps\": %.6f, \"ratio\": %.6f, "
-               "\"reference_note\": null}",
-               q->seconds, q->bytes_per_s / 1e9, o->ok ? o->bytes_per_s / q->bytes_per_s : 0.0);
-    else {
-        printf("\"reference_seconds\": null, \"reference_gbps\": null, \"ratio\": null, "
-               "\"reference_note\": ");
-        cli_json_str(stdout, q->note);
-        printf("}");
-    }
-    printf("%s\n", last ? "" : ",");
+    json_key(w, key);
+    json_obj(w, NULL);
+    json_ku64(w, "bytes", bytes);
+    if (ops) json_ku64(w, "writes", ops);
+    json_key(w, "vhdx_seconds");
+    json_fixed6(w, o->ok ? o->seconds : NAN);
+    json_key(w, "vhdx_gbps");
+    json_fixed6(w, o->ok ? o->bytes_per_s / 1e9 : NAN);
+    json_kstr(w, "reference", qname);
+    json_key(w, "reference_seconds");
+    json_fixed6(w, q->ok ? q->seconds : NAN);
+    json_key(w, "reference_gbps");
+    json_fixed6(w, q->ok ? q->bytes_per_s / 1e9 : NAN);
+    json_key(w, "ratio");
+    json_fixed6(w, !q->ok ? NAN : o->ok ? o->bytes_per_s / q->bytes_per_s : 0.0);
+    json_kstr(w, "reference_note", q->ok ? NULL : q->note);
+    json_end(w);
 }
 
 static int rm_tree_dir(void)
@@ -505,20 +506,41 @@ int cmd_bench(int argc, char **argv)
 
     char hs[32];
     if (json) {
-        printf("{\n  \"quick\": %s,\n  \"crc32c\": {\n    \"path\": \"%s\",\n    \"sizes\": [",
-               quick ? "true" : "false", crc_path);
-        for (int s = 0; s < 3; s++)
-            printf("%s\n      {\"bytes\": %zu, \"vhdx_gbps\": %.6f, \"table_gbps\": %.6f, "
-                   "\"ratio\": %.6f}",
-                   s ? "," : "", sizes[s], lib_bps[s] / 1e9, tab_bps[s] / 1e9,
-                   lib_bps[s] / tab_bps[s]);
-        printf("\n    ],\n    \"target_ratio_1m\": 30, \"ratio_1m\": %.6f, \"pass\": %s\n  },\n",
-               ratio_1m, crc_pass ? "true" : "false");
-        print_io_json("convert_read", &conv, &conv_q, "qemu-img convert", io_size, 0, 0);
-        print_io_json("sequential_write", &seq, &seq_q, "qemu-io", io_size, 0, 0);
-        print_io_json("random_write_4k", &rnd, &rnd_q, "qemu-io", (uint64_t)nrand * 4096, nrand,
-                      1);
-        printf("}\n");
+        static const json_style top = { "\n  ", ",\n  ", "\n", NULL };
+        static const json_style crc = { "\n    ", ",\n    ", "\n  ", NULL };
+        static const json_style rows = { "\n      ", ",\n      ", "\n    ", NULL };
+        json_w w;
+        json_init(&w, stdout);
+        json_obj(&w, &top);
+        json_kbool(&w, "quick", quick);
+        json_key(&w, "crc32c");
+        json_obj(&w, &crc);
+        json_kstr(&w, "path", crc_path);
+        json_key(&w, "sizes");
+        json_arr(&w, &rows);
+        for (int s = 0; s < 3; s++) {
+            json_obj(&w, NULL);
+            json_ku64(&w, "bytes", sizes[s]);
+            json_key(&w, "vhdx_gbps");
+            json_fixed6(&w, lib_bps[s] / 1e9);
+            json_key(&w, "table_gbps");
+            json_fixed6(&w, tab_bps[s] / 1e9);
+            json_key(&w, "ratio");
+            json_fixed6(&w, lib_bps[s] / tab_bps[s]);
+            json_end(&w);
+        }
+        json_end(&w);
+        json_ku64(&w, "target_ratio_1m", 30);
+        json_key(&w, "ratio_1m");
+        json_fixed6(&w, ratio_1m);
+        json_kbool(&w, "pass", crc_pass);
+        json_end(&w);
+        print_io_json(&w, "convert_read", &conv, &conv_q, "qemu-img convert", io_size, 0);
+        print_io_json(&w, "sequential_write", &seq, &seq_q, "qemu-io", io_size, 0);
+        print_io_json(&w, "random_write_4k", &rnd, &rnd_q, "qemu-io", (uint64_t)nrand * 4096,
+                      nrand);
+        json_end(&w);
+        fputc('\n', stdout);
         return CLI_EXIT_OK;
     }
     printf("vhdx bench%s\n\n", quick ? " (--quick: reduced sizes)" : "");

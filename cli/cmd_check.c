@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 #include "interop.h"
+#include "json.h"
 #include "report.h"
 #include "rules.h"
 
@@ -151,45 +152,55 @@ static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
 }
 
 /* ---- --rules / --explain ---- */
-static void print_codes(FILE *f, const char *id, int json)
+static void print_codes(FILE *f, const char *id)
 {
     int codes[64];
     size_t n = rules_codes(id, codes, 64);
     if (n > 64) n = 64;
-    for (size_t i = 0; i < n; i++) {
-        if (json) {
-            fputs(i ? ", " : "", f);
-            report_json_str(f, vhdx_status_name(codes[i]));
-        } else {
-            fprintf(f, "  %s (%s): %s\n", vhdx_status_name(codes[i]),
-                    vhdx_severity_name(vhdx_status_severity(codes[i])), vhdx_status_message(codes[i]));
-        }
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %s (%s): %s\n", vhdx_status_name(codes[i]),
+                vhdx_severity_name(vhdx_status_severity(codes[i])), vhdx_status_message(codes[i]));
+}
+
+static void rules_json(FILE *f)
+{
+    static const json_style rule_lines = { "\n  ", ",\n  ", "\n", NULL };
+    json_w w;
+    json_init(&w, f);
+    json_obj(&w, NULL);
+    json_key(&w, "rules");
+    json_arr(&w, &rule_lines);
+    for (size_t i = 0; i < rules_count(); i++) {
+        const rule_info *r = rules_at(i);
+        int codes[64];
+        size_t nc = rules_codes(r->id, codes, 64);
+        json_obj(&w, NULL);
+        json_kstr(&w, "id", r->id);
+        json_kstr(&w, "section", r->section);
+        json_kstr(&w, "level", r->level);
+        json_kstr(&w, "kind", r->kind);
+        json_kbool(&w, "judged", rules_is_judged(r));
+        json_kstr(&w, "judge", rules_judge_text(r->judge));
+        json_kstr(&w, "severity", rules_default_severity(r));
+        json_kstr(&w, "requirement", r->requirement);
+        json_kstr(&w, "fix", r->fix);
+        json_kstr(&w, "note", r->note);
+        json_key(&w, "codes");
+        json_arr(&w, NULL);
+        for (size_t k = 0; k < nc && k < 64; k++) json_str(&w, vhdx_status_name(codes[k]));
+        json_end(&w);
+        json_end(&w);
     }
+    json_end(&w);
+    json_end(&w);
+    fputc('\n', f);
 }
 
 static void print_rules(FILE *f, report_format fmt)
 {
     size_t n = rules_count();
     if (fmt == REPORT_JSON) {
-        fputs("{\"rules\": [", f);
-        for (size_t i = 0; i < n; i++) {
-            const rule_info *r = rules_at(i);
-            fprintf(f, "%s\n  {\"id\": \"%s\", \"section\": \"%s\", \"level\": \"%s\", \"kind\": \"%s\", \"judged\": %s, \"judge\": ",
-                    i ? "," : "", r->id, r->section, r->level, r->kind, rules_is_judged(r) ? "true" : "false");
-            report_json_str(f, rules_judge_text(r->judge));
-            fputs(", \"severity\": ", f);
-            report_json_str(f, rules_default_severity(r));
-            fputs(", \"requirement\": ", f);
-            report_json_str(f, r->requirement);
-            fputs(", \"fix\": ", f);
-            report_json_str(f, r->fix);
-            fputs(", \"note\": ", f);
-            report_json_str(f, r->note);
-            fputs(", \"codes\": [", f);
-            print_codes(f, r->id, 1);
-            fputs("]}", f);
-        }
-        fputs("\n]}\n", f);
+        rules_json(f);
         return;
     }
     if (fmt == REPORT_MARKDOWN) {
@@ -245,7 +256,7 @@ static int explain(FILE *f, const char *what)
     int codes[64];
     if (rules_codes(r->id, codes, 64)) {
         fputs("Findings reported for it:\n", f);
-        print_codes(f, r->id, 0);
+        print_codes(f, r->id);
     }
     return 0;
 }

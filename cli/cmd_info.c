@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "util.h"
 
 static const char usage[] =
@@ -197,89 +198,140 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
     }
 }
 
-static void json_guid(const char *key, const vhdx_guid *gd, int comma)
+/* Layouts of the document: one member per line at the top, one item per line in the
+ * header, region and metadata lists and in "bat", everything else on one line. */
+static const json_style top_style = { "\n  ", ",\n  ", "\n", NULL };
+static const json_style list_style = { "\n    ", ",\n    ", "\n  ", NULL };
+
+static void json_header(json_w *w, int i, const vhdx_info *in)
 {
-    char g[40];
-    printf("\"%s\": \"%s\"%s", key, cli_guid_str(gd, g, sizeof g), comma ? ", " : "");
+    const vhdx_header_info *hd = &in->headers[i];
+    char sum[16];
+    json_obj(w, NULL);
+    json_ki64(w, "index", i);
+    json_kbool(w, "valid", hd->valid);
+    json_kbool(w, "current", i == in->current_header);
+    if (hd->valid) {
+        json_ku64(w, "sequence_number", hd->sequence_number);
+        json_key(w, "file_write_guid");
+        json_guid(w, &hd->file_write_guid);
+        json_key(w, "data_write_guid");
+        json_guid(w, &hd->data_write_guid);
+        json_key(w, "log_guid");
+        json_guid(w, &hd->log_guid);
+        json_ku64(w, "log_version", hd->log_version);
+        json_ku64(w, "version", hd->version);
+        json_ku64(w, "log_offset", hd->log_offset);
+        json_ku64(w, "log_length", hd->log_length);
+        snprintf(sum, sizeof sum, "0x%08" PRIx32, hd->checksum);
+        json_kstr(w, "checksum", sum);
+    }
+    json_end(w);
+}
+
+static void json_tables(json_w *w, const vhdx_info *in)
+{
+    json_key(w, "regions");
+    json_arr(w, &list_style);
+    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++) {
+        const vhdx_region_info *r = &in->regions[i];
+        json_obj(w, NULL);
+        json_key(w, "guid");
+        json_guid(w, &r->guid);
+        json_kstr(w, "name", region_name(&r->guid));
+        json_ku64(w, "file_offset", r->file_offset);
+        json_ku64(w, "length", r->length);
+        json_ku64(w, "required", r->required);
+        json_end(w);
+    }
+    json_end(w);
+    json_key(w, "metadata");
+    json_arr(w, &list_style);
+    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++) {
+        const vhdx_metadata_info *m = &in->metadata[i];
+        json_obj(w, NULL);
+        json_key(w, "item_id");
+        json_guid(w, &m->item_id);
+        json_kstr(w, "name", metadata_name(m));
+        json_ku64(w, "offset", m->offset);
+        json_ku64(w, "length", m->length);
+        json_kbool(w, "is_user", m->is_user);
+        json_kbool(w, "is_virtual_disk", m->is_virtual_disk);
+        json_kbool(w, "is_required", m->is_required);
+        json_end(w);
+    }
+    json_end(w);
+}
+
+static void json_bat_log(json_w *w, const vhdx_info *in, const replay_ranges *rr)
+{
+    json_key(w, "bat");
+    json_obj(w, &list_style);
+    json_key(w, "payload");
+    json_obj(w, NULL);
+    for (int s = 0; s < 8; s++) json_ku64(w, payload_state_names[s], in->bat.payload[s]);
+    json_end(w);
+    json_key(w, "sector_bitmap");
+    json_obj(w, NULL);
+    for (int s = 0; s < 8; s++) json_ku64(w, sb_state_names[s], in->bat.sector_bitmap[s]);
+    json_end(w);
+    json_end(w);
+    json_key(w, "log");
+    json_obj(w, NULL);
+    json_kbool(w, "dirty", in->log_dirty);
+    json_kstr(w, "replayed", log_replayed_name(in->log_replayed));
+    json_ku64(w, "entries_replayed", in->log_entries_replayed);
+    json_ku64(w, "replay_range_count", rr->total);
+    json_key(w, "replay_ranges");
+    json_arr(w, NULL);
+    for (size_t i = 0; i < rr->stored; i++) {
+        json_obj(w, NULL);
+        json_ku64(w, "offset", rr->off[i]);
+        json_ku64(w, "length", rr->len[i]);
+        json_end(w);
+    }
+    json_end(w);
+    json_end(w);
 }
 
 static void print_json(const char *path, const vhdx_info *in, int parent_missing,
                        const replay_ranges *rr)
 {
-    printf("{\n  \"image\": ");
-    cli_json_str(stdout, path);
-    printf(",\n  \"type\": \"%s\",\n", type_name(in->type));
-    printf("  \"virtual_size\": %" PRIu64 ",\n", in->virtual_size);
-    printf("  \"block_size\": %" PRIu32 ",\n", in->block_size);
-    printf("  \"logical_sector_size\": %" PRIu32 ",\n", in->logical_sector_size);
-    printf("  \"physical_sector_size\": %" PRIu32 ",\n", in->physical_sector_size);
-    printf("  \"chunk_ratio\": %" PRIu32 ",\n", in->chunk_ratio);
-    printf("  \"payload_blocks\": %" PRIu64 ",\n", in->payload_blocks);
-    printf("  \"bat_entries\": %" PRIu64 ",\n", in->bat_entries);
-    printf("  \"file_size\": %" PRIu64 ",\n", in->file_size);
-    printf("  ");
-    json_guid("virtual_disk_id", &in->virtual_disk_id, 0);
-    printf(",\n  \"creator\": ");
-    cli_json_str(stdout, in->creator);
-    printf(",\n  \"current_header\": %d,\n  \"headers\": [\n", in->current_header);
-    for (int i = 0; i < 2; i++) {
-        const vhdx_header_info *hd = &in->headers[i];
-        printf("    {\"index\": %d, \"valid\": %s, \"current\": %s", i,
-               hd->valid ? "true" : "false", i == in->current_header ? "true" : "false");
-        if (hd->valid) {
-            printf(", \"sequence_number\": %" PRIu64 ", ", hd->sequence_number);
-            json_guid("file_write_guid", &hd->file_write_guid, 1);
-            json_guid("data_write_guid", &hd->data_write_guid, 1);
-            json_guid("log_guid", &hd->log_guid, 1);
-            printf("\"log_version\": %u, \"version\": %u, \"log_offset\": %" PRIu64
-                   ", \"log_length\": %" PRIu32 ", \"checksum\": \"0x%08" PRIx32 "\"",
-                   (unsigned)hd->log_version, (unsigned)hd->version, hd->log_offset,
-                   hd->log_length, hd->checksum);
-        }
-        printf("}%s\n", i == 0 ? "," : "");
-    }
-    printf("  ],\n  \"regions\": [");
-    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++) {
-        const vhdx_region_info *r = &in->regions[i];
-        printf("%s\n    {", i ? "," : "");
-        json_guid("guid", &r->guid, 1);
-        printf("\"name\": \"%s\", \"file_offset\": %" PRIu64 ", \"length\": %" PRIu32
-               ", \"required\": %" PRIu32 "}",
-               region_name(&r->guid), r->file_offset, r->length, r->required);
-    }
-    printf("%s],\n  \"metadata\": [", in->region_count ? "\n  " : "");
-    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++) {
-        const vhdx_metadata_info *m = &in->metadata[i];
-        printf("%s\n    {", i ? "," : "");
-        json_guid("item_id", &m->item_id, 1);
-        printf("\"name\": \"%s\", \"offset\": %" PRIu32 ", \"length\": %" PRIu32
-               ", \"is_user\": %s, \"is_virtual_disk\": %s, \"is_required\": %s}",
-               metadata_name(m), m->offset, m->length, m->is_user ? "true" : "false",
-               m->is_virtual_disk ? "true" : "false", m->is_required ? "true" : "false");
-    }
-    printf("%s],\n  \"bat\": {\n    \"payload\": {", in->metadata_count ? "\n  " : "");
-    for (int s = 0; s < 8; s++)
-        printf("%s\"%s\": %" PRIu64, s ? ", " : "", payload_state_names[s], in->bat.payload[s]);
-    printf("},\n    \"sector_bitmap\": {");
-    for (int s = 0; s < 8; s++)
-        printf("%s\"%s\": %" PRIu64, s ? ", " : "", sb_state_names[s],
-               in->bat.sector_bitmap[s]);
-    printf("}\n  },\n");
-    printf("  \"log\": {\"dirty\": %s, \"replayed\": \"%s\", \"entries_replayed\": %" PRIu64
-           ", \"replay_range_count\": %zu, \"replay_ranges\": [",
-           in->log_dirty ? "true" : "false", log_replayed_name(in->log_replayed),
-           in->log_entries_replayed, rr->total);
-    for (size_t i = 0; i < rr->stored; i++)
-        printf("%s{\"offset\": %" PRIu64 ", \"length\": %" PRIu64 "}", i ? ", " : "",
-               rr->off[i], rr->len[i]);
-    printf("]},\n");
-    printf("  \"parent\": {\"has_parent\": %s", in->has_parent ? "true" : "false");
+    json_w w;
+    json_init(&w, stdout);
+    json_obj(&w, &top_style);
+    json_kstr(&w, "image", path);
+    json_kstr(&w, "type", type_name(in->type));
+    json_ku64(&w, "virtual_size", in->virtual_size);
+    json_ku64(&w, "block_size", in->block_size);
+    json_ku64(&w, "logical_sector_size", in->logical_sector_size);
+    json_ku64(&w, "physical_sector_size", in->physical_sector_size);
+    json_ku64(&w, "chunk_ratio", in->chunk_ratio);
+    json_ku64(&w, "payload_blocks", in->payload_blocks);
+    json_ku64(&w, "bat_entries", in->bat_entries);
+    json_ku64(&w, "file_size", in->file_size);
+    json_key(&w, "virtual_disk_id");
+    json_guid(&w, &in->virtual_disk_id);
+    json_kstr(&w, "creator", in->creator);
+    json_ki64(&w, "current_header", in->current_header);
+    json_key(&w, "headers");
+    json_arr(&w, &list_style);
+    for (int i = 0; i < 2; i++) json_header(&w, i, in);
+    json_end(&w);
+    json_tables(&w, in);
+    json_bat_log(&w, in, rr);
+    json_key(&w, "parent");
+    json_obj(&w, NULL);
+    json_kbool(&w, "has_parent", in->has_parent);
     if (in->has_parent) {
-        printf(", ");
-        json_guid("parent_linkage", &in->parent_linkage, 1);
-        printf("\"found\": %s", parent_missing ? "false" : "true");
+        json_key(&w, "parent_linkage");
+        json_guid(&w, &in->parent_linkage);
+        json_kbool(&w, "found", !parent_missing);
     }
-    printf(", \"chain_depth\": %d}\n}\n", in->chain_depth);
+    json_ki64(&w, "chain_depth", in->chain_depth);
+    json_end(&w);
+    json_end(&w);
+    fputc('\n', stdout);
 }
 
 int cmd_info(int argc, char **argv)

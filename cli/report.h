@@ -41,10 +41,6 @@ int report_markdown(FILE *f, const check_image *im, size_t n);
 const char *report_verdict_name(vhdx_verdict v);   /* conformant|nonconformant|unreadable */
 /* rule id of a finding's code, or "" */
 const char *report_rule_of(int code);
-/* JSON string literal (with quotes) of s (NULL -> null) */
-void report_json_str(FILE *f, const char *s);
-/* XML-escaped text of s */
-void report_xml_str(FILE *f, const char *s);
 /* Markdown table cell text (| and newlines escaped) */
 void report_md_str(FILE *f, const char *s);
 /* Basename of a path (pointer into it). */

@@ -49,8 +49,10 @@ int cli_parent_option(int argc, char **argv, int *i, const char *cmd, const char
                       const char **parent, int *ignore_linkage);
 int cli_is_help(const char *arg); /* "-h" or "--help" */
 
-/* JSON string literal (with quotes) of UTF-8 text; invalid UTF-8 bytes become \ufffd. */
-void cli_json_str(FILE *f, const char *s);
+/* Length (1..4) of the valid UTF-8 sequence at NUL-terminated p, with its code point in
+ * *cp; 0 when p does not start one (stray continuation byte, overlong form, surrogate,
+ * above U+10FFFF, or cut short). The JSON and XML escapers share it. */
+size_t cli_utf8_seq(const unsigned char *p, uint32_t *cp);
 /* GUID as lowercase text without braces (buf of at least 37 bytes); returns buf. */
 const char *cli_guid_str(const vhdx_guid *g, char *buf, size_t buflen);
 /* "1 GiB", "512 KiB", "1.50 MiB", "123 bytes" for human-readable output. */
