@@ -5,11 +5,13 @@
  * one error, 3 warnings only, 1 an image could not be checked (usage, I/O, not VHDX);
  * over several images the first of 1, 2, 3 that applies wins.
  */
+#include "atomic_out.h"
 #include "cli.h"
 #include "interop.h"
 #include "json.h"
 #include "report.h"
 #include "rules.h"
+#include "util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -272,34 +274,37 @@ static int parse_format(const char *s, report_format *out)
     return -1;
 }
 
-/* Output goes to FILE through a temporary file renamed on success, so a failed run leaves
- * no partial report behind. */
+/* The report goes to standard output, or to FILE through atomic_out (no partial report
+ * is left behind when a run fails). */
 typedef struct out_file {
     FILE *f;
-    const char *path;
-    char tmp[4096];
+    const char *path;   /* NULL: standard output */
+    atomic_out ao;
 } out_file;
 
 static int out_open(out_file *o, const char *path)
 {
-    o->path = path;
-    o->tmp[0] = 0;
-    if (!path || strcmp(path, "-") == 0) { o->f = stdout; o->path = NULL; return 0; }
-    int n = snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path);
-    if (n < 0 || (size_t)n >= sizeof o->tmp) return -1;
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) return -1;
-    o->f = fdopen(fd, "w");
-    if (!o->f) { close(fd); unlink(o->tmp); return -1; }
+    o->path = path && strcmp(path, "-") != 0 ? path : NULL;
+    o->f = stdout;
+    if (!o->path) return 0;
+    if (atomic_out_open(&o->ao, path, 0) != 0) return -1;
+    o->f = atomic_out_stream(&o->ao);
+    if (!o->f) {
+        atomic_out_abort(&o->ao);
+        return -1;
+    }
     return 0;
 }
 
+/* Finishes the report; ok = it was written completely. Returns 0 or -1 with errno. */
 static int out_close(out_file *o, int ok)
 {
-    if (!o->path) { return fflush(stdout) == 0 && ok ? 0 : -1; }
-    int rc = fclose(o->f);
-    if (rc != 0 || !ok || rename(o->tmp, o->path) != 0) { unlink(o->tmp); return -1; }
-    return 0;
+    if (!o->path) return fflush(stdout) == 0 && ok ? 0 : -1;
+    if (!ok) {
+        atomic_out_abort(&o->ao);
+        return -1;
+    }
+    return atomic_out_commit(&o->ao);
 }
 
 int cmd_check(int argc, char **argv)
@@ -345,7 +350,7 @@ int cmd_check(int argc, char **argv)
     out_file out;
     if (list_rules) {
         if (out_open(&out, output) != 0) {
-            fprintf(stderr, "vhdx check: cannot write %s: %s\n", output, strerror(errno));
+            cli_err("%s: cannot write: %s", output, strerror(errno));
             return 1;
         }
         print_rules(out.f, fmt);
@@ -378,7 +383,7 @@ int cmd_check(int argc, char **argv)
     exit_code = any_unreadable ? 1 : any_error ? 2 : any_warning ? 3 : 0;
 
     if (out_open(&out, output) != 0) {
-        fprintf(stderr, "vhdx check: cannot write %s: %s\n", output, strerror(errno));
+        cli_err("%s: cannot write: %s", output, strerror(errno));
         exit_code = 1;
     } else {
         int wr = 0;
@@ -390,7 +395,7 @@ int cmd_check(int argc, char **argv)
         case REPORT_MARKDOWN: wr = report_markdown(out.f, im, (size_t)nimages); break;
         }
         if (out_close(&out, wr == 0) != 0) {
-            fprintf(stderr, "vhdx check: cannot write %s\n", output ? output : "standard output");
+            cli_err("%s: cannot write: %s", output ? output : "standard output", strerror(errno));
             exit_code = 1;
         }
     }
