@@ -395,18 +395,20 @@ static int rm_tree_dir(void)
 
 int cmd_bench(int argc, char **argv)
 {
-    int quick = 0, json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            printf("%s%s", usage, help);
-            return CLI_EXIT_OK;
-        }
-        if (strcmp(a, "--quick") == 0) quick = 1;
-        else if (strcmp(a, "--json") == 0) json = 1;
-        else if (a[0] == '-') return cli_usage_error("bench", usage, "unknown option '%s'", a);
-        else return cli_usage_error("bench", usage, "unexpected argument '%s'", a);
+    static const struct option longopts[] = {
+        { "quick", no_argument, NULL, 'q' }, { "json", no_argument, NULL, 'j' },
+        CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
+    };
+    cli_opts op = { "bench", usage, help, "h", longopts, 0 };
+    int quick = 0, json = 0, c;
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+        if (c == 'q') quick = 1;
+        if (c == 'j') json = 1;
     }
+    if (optind < argc)
+        return cli_usage_error("bench", usage, "unexpected argument '%s'", argv[optind]);
 
     /* CRC-32C */
     static const size_t sizes[3] = { 4096, 65536, 1048576 };

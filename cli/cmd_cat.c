@@ -44,37 +44,25 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 
 int cmd_cat(int argc, char **argv)
 {
-    const char *image = NULL, *parent = NULL, *off_s = NULL, *len_s = NULL;
-    int ignore_linkage = 0, dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!dashdash && a[0] == '-' && a[1] != '\0') {
-            int m;
-            if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
-            if (cli_is_help(a)) {
-                printf("%s%s", usage, help);
-                return CLI_EXIT_OK;
-            }
-            if ((m = cli_parent_option(argc, argv, &i, "cat", usage, &parent, &ignore_linkage)) != 0) {
-                if (m < 0) return CLI_EXIT_USAGE;
-                continue;
-            }
-            if ((m = cli_opt_value(argc, argv, &i, "--offset", &v)) != 0) {
-                if (m < 0) return cli_usage_error("cat", usage, "option --offset needs a value");
-                off_s = v;
-                continue;
-            }
-            if ((m = cli_opt_value(argc, argv, &i, "--length", &v)) != 0) {
-                if (m < 0) return cli_usage_error("cat", usage, "option --length needs a value");
-                len_s = v;
-                continue;
-            }
-            return cli_usage_error("cat", usage, "unknown option '%s'", a);
-        }
-        if (image) return cli_usage_error("cat", usage, "unexpected argument '%s'", a);
-        image = a;
+    static const struct option longopts[] = {
+        { "offset", required_argument, NULL, 'O' }, { "length", required_argument, NULL, 'l' },
+        CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
+    };
+    cli_opts op = { "cat", usage, help, "h", longopts, 0 };
+    const char *image, *parent = NULL, *off_s = NULL, *len_s = NULL;
+    int ignore_linkage = 0, c;
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+        if (cli_parent_opt(&op, c, &parent, &ignore_linkage) == CLI_OPT_ERROR)
+            return CLI_EXIT_USAGE;
+        if (c == 'O') off_s = optarg;
+        if (c == 'l') len_s = optarg;
     }
-    if (!image) return cli_usage_error("cat", usage, "missing IMAGE");
+    if (optind >= argc) return cli_usage_error("cat", usage, "missing IMAGE");
+    if (argc - optind > 1)
+        return cli_usage_error("cat", usage, "unexpected argument '%s'", argv[optind + 1]);
+    image = argv[optind];
     uint64_t off = 0, len = 0;
     if (off_s && cli_parse_size(off_s, &off) != 0)
         return cli_usage_error("cat", usage, "invalid --offset '%s'", off_s);

@@ -14,7 +14,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,14 +21,30 @@
 #include <strings.h>
 #include <unistd.h>
 
-static void check_usage(FILE *f)
-{
-    fputs("usage: vhdx check [--format text|json|junit|sarif|markdown] [--output FILE]\n"
-          "                  [--parent PATH] [--parent-ignore-linkage] [--no-progress] IMAGE...\n"
-          "       vhdx check --rules [--format text|json|markdown]\n"
-          "       vhdx check --explain RULE|STATUS\n"
-          "exit: 0 conformant, 2 errors, 3 warnings only, 1 could not be checked\n", f);
-}
+static const char usage[] =
+    "usage: vhdx check [--format text|json|junit|sarif|markdown] [--output FILE]\n"
+    "                  [--parent PATH] [--parent-ignore-linkage] [--no-progress] IMAGE...\n"
+    "       vhdx check --rules [--format text|json|markdown] [--output FILE]\n"
+    "       vhdx check --explain RULE|STATUS\n";
+
+static const char help[] =
+    "\n"
+    "Checks each IMAGE against every static rule of [MS-VHDX] and reports the findings, the\n"
+    "rules they break and which known readers (QEMU, VirtualBox, Hyper-V, libvhdi,\n"
+    "cloud-hypervisor, 7-Zip) are predicted to reject or misread the image.\n"
+    "\n"
+    "options:\n"
+    "  -f, --format F             text (default), json, junit, sarif or markdown\n"
+    "  -o, --output FILE          write the report to FILE (complete or not at all)\n"
+    "  --parent PATH              parent image of a differencing disk (overrides the locator)\n"
+    "  --parent-ignore-linkage    do not require parent DataWriteGuid == parent_linkage (R105)\n"
+    "  --no-progress              no progress bar (drawn only when stderr is a terminal)\n"
+    "  --rules                    list the rule catalogue\n"
+    "  --explain RULE|STATUS      explain a rule (R10, D7) or a status (VHDX_E_...)\n"
+    "  -h, --help                 show this help\n"
+    "\n"
+    "Exit codes (as qemu-img check): 0 conformant, 2 errors, 3 warnings only, 1 an image\n"
+    "could not be checked (usage, I/O, not VHDX); over several images 1 beats 2 beats 3.\n";
 
 /* ---- progress bar (stderr, only when it is a terminal) ---- */
 typedef struct progress_ctx {
@@ -247,7 +262,7 @@ static int explain(FILE *f, const char *what)
         }
     }
     if (!r) {
-        fprintf(stderr, "vhdx check: unknown rule '%s' (see vhdx check --rules)\n", what);
+        cli_err("check: unknown rule '%s' (see vhdx check --rules)", what);
         return 1;
     }
     fprintf(f, "%s [MS-VHDX %s] level %s, kind %s: %s\n", r->id, r->section, r->level, r->kind,
@@ -307,71 +322,111 @@ static int out_close(out_file *o, int ok)
     return atomic_out_commit(&o->ao);
 }
 
+typedef struct check_args {
+    report_format fmt;
+    const char *output, *explain_id, *parent;
+    int list_rules, ignore_linkage, no_progress;
+} check_args;
+
+/* Returns CLI_EXIT_OK, or -1 for --help, or CLI_EXIT_USAGE after a usage error. */
+static int parse_args(int argc, char **argv, check_args *a)
+{
+    enum { OPT_RULES = CLI_OPT_FIRST_FREE, OPT_EXPLAIN, OPT_NO_PROGRESS };
+    static const struct option longopts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, 'o' },
+        { "rules", no_argument, NULL, OPT_RULES },
+        { "explain", required_argument, NULL, OPT_EXPLAIN },
+        { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+        CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
+    };
+    cli_opts op = { "check", usage, help, "f:o:h", longopts, 0 };
+    int c;
+    memset(a, 0, sizeof *a);
+    a->fmt = REPORT_TEXT;
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        switch (c) {
+        case CLI_OPT_HELP: return -1;
+        case CLI_OPT_ERROR: return CLI_EXIT_USAGE;
+        case 'f':
+            if (parse_format(optarg, &a->fmt) != 0)
+                return cli_usage_error("check", usage,
+                                       "unknown format '%s' (text, json, junit, sarif or markdown)",
+                                       optarg);
+            break;
+        case 'o': a->output = optarg; break;
+        case OPT_RULES: a->list_rules = 1; break;
+        case OPT_EXPLAIN: a->explain_id = optarg; break;
+        case OPT_NO_PROGRESS: a->no_progress = 1; break;
+        default:
+            if (cli_parent_opt(&op, c, &a->parent, &a->ignore_linkage) == CLI_OPT_ERROR)
+                return CLI_EXIT_USAGE;
+        }
+    }
+    if (!a->explain_id && !a->list_rules && optind >= argc)
+        return cli_usage_error("check", usage, "missing IMAGE");
+    return CLI_EXIT_OK;
+}
+
+static int write_report(const check_args *a, check_image *im, size_t n)
+{
+    out_file out;
+    if (out_open(&out, a->output) != 0) {
+        cli_err("%s: cannot write: %s", a->output, strerror(errno));
+        return -1;
+    }
+    int wr = 0;
+    switch (a->fmt) {
+    case REPORT_TEXT: wr = report_text(out.f, im, n); break;
+    case REPORT_JSON: wr = report_json(out.f, im, n); break;
+    case REPORT_JUNIT: wr = report_junit(out.f, im, n); break;
+    case REPORT_SARIF: wr = report_sarif(out.f, im, n); break;
+    case REPORT_MARKDOWN: wr = report_markdown(out.f, im, n); break;
+    }
+    if (out_close(&out, wr == 0) != 0) {
+        cli_err("%s: cannot write: %s", a->output ? a->output : "standard output",
+                strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int list_rules(const check_args *a)
+{
+    out_file out;
+    if (out_open(&out, a->output) != 0) {
+        cli_err("%s: cannot write: %s", a->output, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    print_rules(out.f, a->fmt);
+    if (out_close(&out, !ferror(out.f)) != 0) {
+        cli_err("%s: cannot write: %s", a->output ? a->output : "standard output",
+                strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 int cmd_check(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"rules", no_argument, NULL, 'R'},
-        {"explain", required_argument, NULL, 'E'},
-        {"parent", required_argument, NULL, 'p'},
-        {"parent-ignore-linkage", no_argument, NULL, 'L'},
-        {"no-progress", no_argument, NULL, 'N'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}
-    };
-    report_format fmt = REPORT_TEXT;
-    const char *output = NULL, *explain_id = NULL, *parent = NULL;
-    int list_rules = 0, ignore_linkage = 0, no_progress = 0, c;
-
-    optind = 0; /* GNU: re-initialise (main may have used getopt) */
-    opterr = 1;
-    while ((c = getopt_long(argc, argv, "+f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            if (parse_format(optarg, &fmt) != 0) {
-                fprintf(stderr, "vhdx check: unknown format '%s'\n", optarg);
-                check_usage(stderr);
-                return 1;
-            }
-            break;
-        case 'o': output = optarg; break;
-        case 'R': list_rules = 1; break;
-        case 'E': explain_id = optarg; break;
-        case 'p': parent = optarg; break;
-        case 'L': ignore_linkage = 1; break;
-        case 'N': no_progress = 1; break;
-        case 'h': check_usage(stdout); return 0;
-        default: check_usage(stderr); return 1;
-        }
-    }
-    if (explain_id) return explain(stdout, explain_id);
-
-    out_file out;
-    if (list_rules) {
-        if (out_open(&out, output) != 0) {
-            cli_err("%s: cannot write: %s", output, strerror(errno));
-            return 1;
-        }
-        print_rules(out.f, fmt);
-        return out_close(&out, !ferror(out.f)) == 0 ? 0 : 1;
-    }
+    check_args a;
+    int ex = parse_args(argc, argv, &a);
+    if (ex != CLI_EXIT_OK) return ex < 0 ? CLI_EXIT_OK : ex;
+    if (a.explain_id) return explain(stdout, a.explain_id);
+    if (a.list_rules) return list_rules(&a);
     int nimages = argc - optind;
-    if (nimages <= 0) {
-        fprintf(stderr, "vhdx check: no image given\n");
-        check_usage(stderr);
-        return 1;
-    }
-
     vhdx_check_opts opts;
     vhdx_check_opts_default(&opts);
-    opts.parent_path = parent;
-    if (ignore_linkage) opts.flags |= VHDX_OPEN_IGNORE_LINKAGE;
-    int progress = !no_progress && isatty(STDERR_FILENO);
+    opts.parent_path = a.parent;
+    if (a.ignore_linkage) opts.flags |= VHDX_OPEN_IGNORE_LINKAGE;
+    int progress = !a.no_progress && isatty(STDERR_FILENO);
 
     check_image *im = calloc((size_t)nimages, sizeof *im);
-    if (!im) { fprintf(stderr, "vhdx check: out of memory\n"); return 1; }
-    int exit_code = 0, any_unreadable = 0, any_error = 0, any_warning = 0;
+    if (!im) {
+        cli_err("check: out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    int any_unreadable = 0, any_error = 0, any_warning = 0;
     for (int i = 0; i < nimages; i++) {
         im[i].path = argv[optind + i];
         errno = 0;
@@ -380,29 +435,12 @@ int cmd_check(int argc, char **argv)
         else if (im[i].verdict == VHDX_VERDICT_NONCONFORMANT || im[i].errors) any_error = 1;
         else if (im[i].warnings) any_warning = 1;
     }
-    exit_code = any_unreadable ? 1 : any_error ? 2 : any_warning ? 3 : 0;
-
-    if (out_open(&out, output) != 0) {
-        cli_err("%s: cannot write: %s", output, strerror(errno));
-        exit_code = 1;
-    } else {
-        int wr = 0;
-        switch (fmt) {
-        case REPORT_TEXT: wr = report_text(out.f, im, (size_t)nimages); break;
-        case REPORT_JSON: wr = report_json(out.f, im, (size_t)nimages); break;
-        case REPORT_JUNIT: wr = report_junit(out.f, im, (size_t)nimages); break;
-        case REPORT_SARIF: wr = report_sarif(out.f, im, (size_t)nimages); break;
-        case REPORT_MARKDOWN: wr = report_markdown(out.f, im, (size_t)nimages); break;
-        }
-        if (out_close(&out, wr == 0) != 0) {
-            cli_err("%s: cannot write: %s", output ? output : "standard output", strerror(errno));
-            exit_code = 1;
-        }
-    }
+    int exit_code = any_unreadable ? 1 : any_error ? 2 : any_warning ? 3 : 0;
+    if (write_report(&a, im, (size_t)nimages) != 0) exit_code = CLI_EXIT_USAGE;
     /* unreadable images also get a one-line message on stderr (naming file and status) */
-    if (fmt != REPORT_TEXT || output) {
+    if (a.fmt != REPORT_TEXT || a.output) {
         for (int i = 0; i < nimages; i++)
-            if (!im[i].rep) fprintf(stderr, "vhdx check: %s\n", im[i].error);
+            if (!im[i].rep) cli_err("check: %s", im[i].error);
     }
     for (int i = 0; i < nimages; i++)
         if (im[i].rep) vhdx_report_free(im[i].rep);

@@ -175,29 +175,24 @@ int cli_convert_to_raw(vhdx_image *img, const char *image_name, const char *out_
 
 int cmd_convert(int argc, char **argv)
 {
-    const char *image = NULL, *out = NULL, *parent = NULL;
-    int ignore_linkage = 0, dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!dashdash && a[0] == '-' && a[1] != '\0') {
-            int m;
-            if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
-            if (cli_is_help(a)) {
-                printf("%s%s", usage, help);
-                return CLI_EXIT_OK;
-            }
-            if ((m = cli_parent_option(argc, argv, &i, "convert", usage, &parent, &ignore_linkage)) != 0) {
-                if (m < 0) return CLI_EXIT_USAGE;
-                continue;
-            }
-            return cli_usage_error("convert", usage, "unknown option '%s'", a);
-        }
-        if (!image) image = a;
-        else if (!out) out = a;
-        else return cli_usage_error("convert", usage, "unexpected argument '%s'", a);
+    static const struct option longopts[] = {
+        CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
+    };
+    cli_opts op = { "convert", usage, help, "h", longopts, 0 };
+    const char *image, *out, *parent = NULL;
+    int ignore_linkage = 0, c;
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+        if (cli_parent_opt(&op, c, &parent, &ignore_linkage) == CLI_OPT_ERROR)
+            return CLI_EXIT_USAGE;
     }
-    if (!image) return cli_usage_error("convert", usage, "missing IMAGE");
-    if (!out) return cli_usage_error("convert", usage, "missing OUT.raw");
+    if (optind >= argc) return cli_usage_error("convert", usage, "missing IMAGE");
+    if (argc - optind < 2) return cli_usage_error("convert", usage, "missing OUT.raw");
+    if (argc - optind > 2)
+        return cli_usage_error("convert", usage, "unexpected argument '%s'", argv[optind + 2]);
+    image = argv[optind];
+    out = argv[optind + 1];
     if (!out[0] || strcmp(out, "-") == 0)
         return cli_usage_error("convert", usage,
                                "OUT.raw must be a file path (use 'vhdx cat' for stdout)");

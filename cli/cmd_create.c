@@ -29,42 +29,50 @@ static const char help[] =
     "Exit codes: 0 success, 1 usage or I/O error (including invalid parameters),\n"
     "2 the parent is an invalid image.\n";
 
+/* The value options of create, in the order of their slots in parse_args. */
+static const struct option create_longopts[] = {
+    { "type", required_argument, NULL, CLI_OPT_FIRST_FREE + 0 },
+    { "parent", required_argument, NULL, CLI_OPT_FIRST_FREE + 1 },
+    { "block-size", required_argument, NULL, CLI_OPT_FIRST_FREE + 2 },
+    { "logical-sector", required_argument, NULL, CLI_OPT_FIRST_FREE + 3 },
+    { "physical-sector", required_argument, NULL, CLI_OPT_FIRST_FREE + 4 },
+    { "log-size", required_argument, NULL, CLI_OPT_FIRST_FREE + 5 },
+    CLI_LONGOPT_HELP,
+    { NULL, 0, NULL, 0 }
+};
+enum { OPT_TYPE, OPT_PARENT, OPT_BLOCK_SIZE, OPT_LSS, OPT_PSS, OPT_LOG_SIZE, OPT_COUNT };
+
+/* Options into v[OPT_*] (each at most once), operands into image and size_s. Returns
+ * CLI_EXIT_OK, or -1 for --help, or CLI_EXIT_USAGE after a usage error. */
+static int parse_args(int argc, char **argv, const char *v[OPT_COUNT], const char **image,
+                      const char **size_s)
+{
+    cli_opts op = { "create", usage, help, "h", create_longopts, 0 };
+    int c;
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return -1;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+        int k = c - CLI_OPT_FIRST_FREE;
+        if (k < 0 || k >= OPT_COUNT) continue; /* -h without usage cannot happen */
+        if (v[k])
+            return cli_usage_error("create", usage, "option --%s given twice",
+                                   create_longopts[k].name);
+        v[k] = optarg;
+    }
+    *image = optind < argc ? argv[optind] : NULL;
+    *size_s = optind + 1 < argc ? argv[optind + 1] : NULL;
+    if (argc - optind > 2)
+        return cli_usage_error("create", usage, "unexpected argument '%s'", argv[optind + 2]);
+    return CLI_EXIT_OK;
+}
+
 int cmd_create(int argc, char **argv)
 {
-    const char *image = NULL, *size_s = NULL, *type_s = NULL, *parent = NULL;
-    const char *bs_s = NULL, *ls_s = NULL, *ps_s = NULL, *log_s = NULL;
-    int dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!dashdash && a[0] == '-' && a[1] != '\0') {
-            int m;
-            if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
-            if (cli_is_help(a)) {
-                printf("%s%s", usage, help);
-                return CLI_EXIT_OK;
-            }
-            static const char *const names[] = { "--type", "--parent", "--block-size",
-                                                 "--logical-sector", "--physical-sector",
-                                                 "--log-size" };
-            const char **slots[] = { &type_s, &parent, &bs_s, &ls_s, &ps_s, &log_s };
-            int matched = 0;
-            for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-                if ((m = cli_opt_value(argc, argv, &i, names[k], &v)) == 0) continue;
-                if (m < 0)
-                    return cli_usage_error("create", usage, "option %s needs a value", names[k]);
-                if (*slots[k])
-                    return cli_usage_error("create", usage, "option %s given twice", names[k]);
-                *slots[k] = v;
-                matched = 1;
-                break;
-            }
-            if (matched) continue;
-            return cli_usage_error("create", usage, "unknown option '%s'", a);
-        }
-        if (!image) image = a;
-        else if (!size_s) size_s = a;
-        else return cli_usage_error("create", usage, "unexpected argument '%s'", a);
-    }
+    const char *v[OPT_COUNT] = { NULL }, *image = NULL, *size_s = NULL;
+    int ex = parse_args(argc, argv, v, &image, &size_s);
+    if (ex != CLI_EXIT_OK) return ex < 0 ? CLI_EXIT_OK : ex;
+    const char *type_s = v[OPT_TYPE], *parent = v[OPT_PARENT], *bs_s = v[OPT_BLOCK_SIZE];
+    const char *ls_s = v[OPT_LSS], *ps_s = v[OPT_PSS], *log_s = v[OPT_LOG_SIZE];
 
     vhdx_create_params p;
     vhdx_create_params_default(&p);

@@ -336,28 +336,24 @@ static void print_json(const char *path, const vhdx_info *in, int parent_missing
 
 int cmd_info(int argc, char **argv)
 {
-    const char *image = NULL, *parent = NULL;
-    int json = 0, ignore_linkage = 0, dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!dashdash && a[0] == '-' && a[1] != '\0') {
-            int m;
-            if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
-            if (cli_is_help(a)) {
-                printf("%s%s", usage, help);
-                return CLI_EXIT_OK;
-            }
-            if (strcmp(a, "--json") == 0) { json = 1; continue; }
-            if ((m = cli_parent_option(argc, argv, &i, "info", usage, &parent, &ignore_linkage)) != 0) {
-                if (m < 0) return CLI_EXIT_USAGE;
-                continue;
-            }
-            return cli_usage_error("info", usage, "unknown option '%s'", a);
-        }
-        if (image) return cli_usage_error("info", usage, "unexpected argument '%s'", a);
-        image = a;
+    static const struct option longopts[] = {
+        { "json", no_argument, NULL, 'j' }, CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP,
+        { NULL, 0, NULL, 0 }
+    };
+    cli_opts op = { "info", usage, help, "h", longopts, 0 };
+    const char *image, *parent = NULL;
+    int json = 0, ignore_linkage = 0, c;
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+        if (cli_parent_opt(&op, c, &parent, &ignore_linkage) == CLI_OPT_ERROR)
+            return CLI_EXIT_USAGE;
+        if (c == 'j') json = 1;
     }
-    if (!image) return cli_usage_error("info", usage, "missing IMAGE");
+    if (optind >= argc) return cli_usage_error("info", usage, "missing IMAGE");
+    if (argc - optind > 1)
+        return cli_usage_error("info", usage, "unexpected argument '%s'", argv[optind + 1]);
+    image = argv[optind];
 
     vhdx_open_opts o;
     vhdx_diag d;

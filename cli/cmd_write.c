@@ -93,21 +93,16 @@ fail: {
 
 int cmd_write(int argc, char **argv)
 {
-    const char *pos[3] = { NULL, NULL, NULL };
-    int npos = 0, dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!dashdash && a[0] == '-' && a[1] != '\0') {
-            if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
-            if (cli_is_help(a)) {
-                printf("%s%s", usage, help);
-                return CLI_EXIT_OK;
-            }
-            return cli_usage_error("write", usage, "unknown option '%s'", a);
-        }
-        if (npos == 3) return cli_usage_error("write", usage, "unexpected argument '%s'", a);
-        pos[npos++] = a;
+    static const struct option longopts[] = { CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 } };
+    cli_opts op = { "write", usage, help, "h", longopts, 0 };
+    int c;
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
     }
+    char **pos = argv + optind;
+    int npos = argc - optind;
+    if (npos > 3) return cli_usage_error("write", usage, "unexpected argument '%s'", pos[3]);
     if (npos < 1) return cli_usage_error("write", usage, "missing IMAGE");
     if (npos < 2) return cli_usage_error("write", usage, "missing OFFSET");
     if (npos < 3) return cli_usage_error("write", usage, "missing FILE (or - for stdin)");

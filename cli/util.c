@@ -23,13 +23,13 @@ int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
     va_list ap;
     fflush(stdout);
-    fprintf(stderr, "vhdx: %s: ", cmd);
+    fprintf(stderr, "vhdx: %s%s", cmd ? cmd : "", cmd ? ": " : "");
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     if (usage) fprintf(stderr, "%s", usage);
-    fprintf(stderr, "Try 'vhdx %s --help' for more information.\n", cmd);
+    fprintf(stderr, "Try 'vhdx%s%s --help' for more information.\n", cmd ? " " : "", cmd ? cmd : "");
     return CLI_EXIT_USAGE;
 }
 
@@ -128,24 +128,98 @@ int cli_parse_size32(const char *s, uint32_t *out)
 
 /* ---- options ---- */
 
-int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value)
+/* The long option spelled by argument a ("--name" or "--name=value"): the exact match, or
+ * the only one it abbreviates; *ambiguous is set when several match. */
+static const struct option *long_of(const struct option *lo, const char *a, int *ambiguous)
 {
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0) return 0;
-    if (a[n] == '=') {
-        *value = a + n + 1;
-        return 1;
+    const char *name = a + 2;
+    size_t n = strcspn(name, "=");
+    const struct option *hit = NULL;
+    *ambiguous = 0;
+    for (; lo && lo->name; lo++) {
+        if (strncmp(lo->name, name, n) != 0) continue;
+        if (lo->name[n] == '\0') return lo;
+        if (hit) *ambiguous = 1;
+        hit = lo;
     }
-    if (a[n] != '\0') return 0;
-    if (*i + 1 >= argc) return -1;
-    *value = argv[++*i];
-    return 1;
+    return *ambiguous ? NULL : hit;
 }
 
-int cli_is_help(const char *arg)
+/* The spelling of the option with value val: "--name" when the user wrote a long option,
+ * else "-c". */
+static void opt_name(const cli_opts *o, int val, const char *arg, char *buf, size_t n)
 {
-    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+    if (arg && arg[0] == '-' && arg[1] == '-') {
+        for (const struct option *lo = o->longopts; lo && lo->name; lo++)
+            if (lo->val == val && !lo->flag) {
+                snprintf(buf, n, "--%s", lo->name);
+                return;
+            }
+    }
+    snprintf(buf, n, "-%c", val > 0 && val < 256 ? val : '?');
+}
+
+static int opt_error(const cli_opts *o, int c, int argc, char **argv)
+{
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : NULL;
+    char name[64];
+    if (c == ':') {
+        opt_name(o, optopt, arg, name, sizeof name);
+        cli_usage_error(o->cmd, o->usage, "option %s needs a value", name);
+        return CLI_OPT_ERROR;
+    }
+    if (arg && arg[0] == '-' && arg[1] == '-') {
+        int amb;
+        const struct option *lo = long_of(o->longopts, arg, &amb);
+        if (amb)
+            cli_usage_error(o->cmd, o->usage, "ambiguous option '%.*s'",
+                            (int)strcspn(arg, "="), arg);
+        else if (lo && lo->has_arg == no_argument && strchr(arg, '='))
+            cli_usage_error(o->cmd, o->usage, "option --%s takes no value", lo->name);
+        else
+            cli_usage_error(o->cmd, o->usage, "unknown option '%s'", arg);
+        return CLI_OPT_ERROR;
+    }
+    cli_usage_error(o->cmd, o->usage, "unknown option '-%c'", optopt > 0 ? optopt : '?');
+    return CLI_OPT_ERROR;
+}
+
+int cli_getopt(cli_opts *o, int argc, char **argv)
+{
+    char shortopts[64];
+    const char *so = o->shortopts ? o->shortopts : "";
+    /* ':' first (after a '+' or '-' mode flag): a missing value is reported as ':' and
+     * getopt prints nothing itself */
+    int mode = so[0] == '+' || so[0] == '-';
+    snprintf(shortopts, sizeof shortopts, "%.*s:%s", mode, so, so + mode);
+    if (!o->started) {
+        o->started = 1;
+        optind = 0; /* glibc: a full re-initialisation (main parsed its own options) */
+    }
+    opterr = 0;
+    int c = getopt_long(argc, argv, shortopts, o->longopts, NULL);
+    if (c == -1) return CLI_OPT_END;
+    if (c == '?' || c == ':') return opt_error(o, c, argc, argv);
+    if (c == 'h' && o->usage) {
+        printf("%s%s", o->usage, o->help ? o->help : "");
+        return CLI_OPT_HELP;
+    }
+    return c;
+}
+
+int cli_parent_opt(const cli_opts *o, int c, const char **parent, int *ignore_linkage)
+{
+    if (c == CLI_OPT_IGNORE_LINKAGE) {
+        *ignore_linkage = 1;
+        return 1;
+    }
+    if (c != CLI_OPT_PARENT) return 0;
+    if (!optarg[0]) {
+        cli_usage_error(o->cmd, o->usage, "empty --parent path");
+        return CLI_OPT_ERROR;
+    }
+    *parent = optarg;
+    return 1;
 }
 
 /* ---- text ---- */
@@ -225,26 +299,4 @@ double cli_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-int cli_parent_option(int argc, char **argv, int *i, const char *cmd, const char *usage,
-                      const char **parent, int *ignore_linkage)
-{
-    const char *v;
-    int m;
-    if (strcmp(argv[*i], "--parent-ignore-linkage") == 0) {
-        *ignore_linkage = 1;
-        return 1;
-    }
-    if ((m = cli_opt_value(argc, argv, i, "--parent", &v)) == 0) return 0;
-    if (m < 0) {
-        cli_usage_error(cmd, usage, "option --parent needs a value");
-        return -1;
-    }
-    if (!v[0]) {
-        cli_usage_error(cmd, usage, "empty --parent path");
-        return -1;
-    }
-    *parent = v;
-    return 1;
 }
