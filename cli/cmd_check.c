@@ -75,34 +75,6 @@ static void progress_end(progress_ctx *p)
     if (p->drawn) { fputs("\r\033[K", stderr); fflush(stderr); }
 }
 
-/* ---- facts the report does not carry ---- */
-static void gather_facts(vhdx_io *io, const vhdx_report *rep, interop_facts *facts)
-{
-    memset(facts, 0, sizeof *facts);
-    if (!rep || !rep->info_valid) return;
-    const vhdx_info *in = &rep->info;
-    uint64_t md_off = 0;
-    int have_md = 0;
-    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++)
-        if (vhdx_guid_equal(&in->regions[i].guid, &VHDX_GUID_METADATA_REGION)) {
-            md_off = in->regions[i].file_offset;
-            have_md = 1;
-        }
-    if (!have_md) return;
-    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++) {
-        const vhdx_metadata_info *m = &in->metadata[i];
-        if (m->is_user || !vhdx_guid_equal(&m->item_id, &VHDX_GUID_FILE_PARAMETERS) || m->length < 8)
-            continue;
-        uint8_t b[8];
-        if (md_off > UINT64_MAX - m->offset) return;
-        if (io->read_at(io->ctx, md_off + m->offset, b, sizeof b) != VHDX_OK) return;
-        facts->fp_flags = (uint32_t)b[4] | ((uint32_t)b[5] << 8) | ((uint32_t)b[6] << 16) |
-                          ((uint32_t)b[7] << 24);
-        facts->fp_flags_known = 1;
-        return;
-    }
-}
-
 static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
 {
     vhdx_io io;
@@ -163,9 +135,8 @@ static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
     c->errors = c->rep->errors;
     c->warnings = c->rep->warnings;
     c->infos = c->rep->infos;
-    gather_facts(&io, c->rep, &c->facts);
     vhdx_io_destroy(&io);
-    c->n_interop = interop_predict(c->rep, &c->facts, c->interop, INTEROP_MAX);
+    c->n_interop = interop_predict(c->rep, c->interop, INTEROP_MAX);
 }
 
 /* ---- --rules / --explain ---- */

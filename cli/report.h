@@ -21,7 +21,6 @@ typedef struct check_image {
     size_t errors, warnings, infos; /* finding counts (all, incl. dropped beyond storage) */
     char error[256];                /* why the image could not be checked (rep == NULL) */
     char note[400];                 /* remark on how it was checked (e.g. parent not found), or "" */
-    interop_facts facts;
     interop_prediction interop[INTEROP_MAX];
     size_t n_interop;
 } check_image;
