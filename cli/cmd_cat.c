@@ -42,6 +42,60 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* Copies len bytes of the virtual disk from off to standard output. */
+static int copy_out(vhdx_image *img, const char *image, uint64_t off, uint64_t len)
+{
+    uint8_t *buf = malloc(CAT_CHUNK);
+    if (!buf) {
+        cli_err("%s: out of memory", image);
+        return CLI_EXIT_USAGE;
+    }
+    fflush(stdout);
+    int ex = CLI_EXIT_OK;
+    while (len > 0) {
+        size_t n = len < CAT_CHUNK ? (size_t)len : CAT_CHUNK;
+        vhdx_diag d;
+        vhdx_diag_clear(&d);
+        int rc = vhdx_read(img, off, buf, n, &d);
+        if (rc != VHDX_OK) {
+            ex = cli_fail(image, rc, &d);
+            break;
+        }
+        if (write_all(STDOUT_FILENO, buf, n) != 0) {
+            cli_err("standard output: %s", strerror(errno));
+            ex = CLI_EXIT_USAGE;
+            break;
+        }
+        off += n;
+        len -= n;
+    }
+    free(buf);
+    return ex;
+}
+
+/* Checks --offset/--length against the virtual size (len_s NULL: to the end) and copies. */
+static int cat_range(vhdx_image *img, const char *image, uint64_t off, uint64_t len,
+                     const char *len_s)
+{
+    static vhdx_info info;
+    int rc = vhdx_get_info(img, &info);
+    if (rc != VHDX_OK) return cli_fail(image, rc, NULL);
+    uint64_t vsize = info.virtual_size;
+    if (off > vsize) {
+        cli_err("%s: --offset %" PRIu64 " is past the end of the virtual disk (%" PRIu64
+                " bytes)", image, off, vsize);
+        return CLI_EXIT_USAGE;
+    }
+    if (!len_s) len = vsize - off;
+    if (len > vsize - off) {
+        cli_err("%s: --offset %" PRIu64 " --length %" PRIu64
+                " extends past the end of the virtual disk (%" PRIu64 " bytes)",
+                image, off, len, vsize);
+        return CLI_EXIT_USAGE;
+    }
+    return copy_out(img, image, off, len);
+}
+
 int cmd_cat(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -72,55 +126,7 @@ int cmd_cat(int argc, char **argv)
     vhdx_image *img;
     int ex = cli_open_image(image, parent, ignore_linkage, 0, &img);
     if (ex != CLI_EXIT_OK) return ex;
-    static vhdx_info info;
-    int rc = vhdx_get_info(img, &info);
-    if (rc != VHDX_OK) {
-        ex = cli_fail(image, rc, NULL);
-        (void)vhdx_close(img);
-        return ex;
-    }
-    uint64_t vsize = info.virtual_size;
-    if (off > vsize) {
-        (void)vhdx_close(img);
-        cli_err("%s: --offset %" PRIu64 " is past the end of the virtual disk (%" PRIu64
-                " bytes)", image, off, vsize);
-        return CLI_EXIT_USAGE;
-    }
-    if (!len_s) len = vsize - off;
-    if (len > vsize - off) {
-        (void)vhdx_close(img);
-        cli_err("%s: --offset %" PRIu64 " --length %" PRIu64
-                " extends past the end of the virtual disk (%" PRIu64 " bytes)",
-                image, off, len, vsize);
-        return CLI_EXIT_USAGE;
-    }
-
-    uint8_t *buf = malloc(CAT_CHUNK);
-    if (!buf) {
-        (void)vhdx_close(img);
-        cli_err("%s: out of memory", image);
-        return CLI_EXIT_USAGE;
-    }
-    fflush(stdout);
-    ex = CLI_EXIT_OK;
-    while (len > 0) {
-        size_t n = len < CAT_CHUNK ? (size_t)len : CAT_CHUNK;
-        vhdx_diag d;
-        vhdx_diag_clear(&d);
-        rc = vhdx_read(img, off, buf, n, &d);
-        if (rc != VHDX_OK) {
-            ex = cli_fail(image, rc, &d);
-            break;
-        }
-        if (write_all(STDOUT_FILENO, buf, n) != 0) {
-            cli_err("standard output: %s", strerror(errno));
-            ex = CLI_EXIT_USAGE;
-            break;
-        }
-        off += n;
-        len -= n;
-    }
-    free(buf);
+    ex = cat_range(img, image, off, len, len_s);
     (void)vhdx_close(img);
     return ex;
 }

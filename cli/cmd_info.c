@@ -106,25 +106,9 @@ static const char *log_replayed_name(int r)
     }
 }
 
-static void print_text(const char *path, const vhdx_info *in, int parent_missing,
-                       const replay_ranges *rr)
+static void print_tables(const vhdx_info *in)
 {
-    char g[40], h[40];
-    printf("image: %s\n", path);
-    printf("type: %s\n", type_name(in->type));
-    printf("virtual size: %" PRIu64 " (%s)\n", in->virtual_size,
-           cli_human_size(in->virtual_size, h, sizeof h));
-    printf("block size: %" PRIu32 " (%s)\n", in->block_size,
-           cli_human_size(in->block_size, h, sizeof h));
-    printf("logical sector size: %" PRIu32 "\n", in->logical_sector_size);
-    printf("physical sector size: %" PRIu32 "\n", in->physical_sector_size);
-    printf("chunk ratio: %" PRIu32 "\n", in->chunk_ratio);
-    printf("payload blocks: %" PRIu64 "\n", in->payload_blocks);
-    printf("BAT entries: %" PRIu64 "\n", in->bat_entries);
-    printf("file size: %" PRIu64 "\n", in->file_size);
-    printf("virtual disk id: %s\n", cli_guid_str(&in->virtual_disk_id, g, sizeof g));
-    printf("creator: %s\n", in->creator);
-    printf("current header: %d\n", in->current_header);
+    char g[40];
     for (int i = 0; i < 2; i++) {
         const vhdx_header_info *hd = &in->headers[i];
         if (!hd->valid) {
@@ -155,6 +139,10 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
                m->is_user ? " user" : "", m->is_virtual_disk ? " virtual-disk" : "",
                m->is_required ? " required" : "");
     }
+}
+
+static void print_bat_log(const vhdx_info *in, const replay_ranges *rr)
+{
     printf("BAT payload blocks:");
     int any = 0;
     for (int s = 0; s < 8; s++) {
@@ -189,6 +177,29 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
             printf("  offset 0x%" PRIx64 " length 0x%" PRIx64 "\n", rr->off[i], rr->len[i]);
         if (shown < rr->total) printf("  ... %zu more\n", rr->total - shown);
     }
+}
+
+static void print_text(const char *path, const vhdx_info *in, int parent_missing,
+                       const replay_ranges *rr)
+{
+    char g[40], h[40];
+    printf("image: %s\n", path);
+    printf("type: %s\n", type_name(in->type));
+    printf("virtual size: %" PRIu64 " (%s)\n", in->virtual_size,
+           cli_human_size(in->virtual_size, h, sizeof h));
+    printf("block size: %" PRIu32 " (%s)\n", in->block_size,
+           cli_human_size(in->block_size, h, sizeof h));
+    printf("logical sector size: %" PRIu32 "\n", in->logical_sector_size);
+    printf("physical sector size: %" PRIu32 "\n", in->physical_sector_size);
+    printf("chunk ratio: %" PRIu32 "\n", in->chunk_ratio);
+    printf("payload blocks: %" PRIu64 "\n", in->payload_blocks);
+    printf("BAT entries: %" PRIu64 "\n", in->bat_entries);
+    printf("file size: %" PRIu64 "\n", in->file_size);
+    printf("virtual disk id: %s\n", cli_guid_str(&in->virtual_disk_id, g, sizeof g));
+    printf("creator: %s\n", in->creator);
+    printf("current header: %d\n", in->current_header);
+    print_tables(in);
+    print_bat_log(in, rr);
     if (in->has_parent) {
         printf("parent linkage: %s\n", cli_guid_str(&in->parent_linkage, g, sizeof g));
         if (parent_missing)

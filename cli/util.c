@@ -68,26 +68,26 @@ int cli_fail(const char *image, int rc, const vhdx_diag *diag)
 
 /* ---- numbers ---- */
 
+/* 0x-prefixed hex digits (after the prefix), no suffix. */
+static int parse_hex(const char *p, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!isxdigit((unsigned char)*p)) return -1;
+    for (; *p; p++) {
+        if (!isxdigit((unsigned char)*p) || v > (UINT64_MAX >> 4)) return -1;
+        unsigned c = (unsigned)tolower((unsigned char)*p);
+        v = (v << 4) | (c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    *out = v;
+    return 0;
+}
+
 int cli_parse_size(const char *s, uint64_t *out)
 {
     if (!s || !out) return -1;
     const char *p = s;
     uint64_t v = 0;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-        p += 2;
-        if (!isxdigit((unsigned char)*p)) return -1;
-        for (; *p; p++) {
-            int dv;
-            if (*p >= '0' && *p <= '9') dv = *p - '0';
-            else if (*p >= 'a' && *p <= 'f') dv = *p - 'a' + 10;
-            else if (*p >= 'A' && *p <= 'F') dv = *p - 'A' + 10;
-            else return -1;
-            if (v > (UINT64_MAX >> 4)) return -1;
-            v = (v << 4) | (uint64_t)dv;
-        }
-        *out = v;
-        return 0;
-    }
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) return parse_hex(p + 2, out);
     if (!isdigit((unsigned char)*p)) return -1; /* no sign, no space, not empty */
     for (; isdigit((unsigned char)*p); p++) {
         unsigned dv = (unsigned)(*p - '0');
