@@ -566,7 +566,7 @@ int cmd_bench(int argc, char **argv)
         { "quick", no_argument, NULL, 'q' }, { "json", no_argument, NULL, 'j' },
         CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
-    cli_opts op = { "bench", usage, help, "h", longopts, 0 };
+    cli_opts op = { "bench", usage, help, "h", longopts, NULL, NULL, 0 };
     static bench_results b;
     int json = 0, c;
     memset(&b, 0, sizeof b);

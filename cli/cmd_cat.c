@@ -102,14 +102,12 @@ int cmd_cat(int argc, char **argv)
         { "offset", required_argument, NULL, 'O' }, { "length", required_argument, NULL, 'l' },
         CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
-    cli_opts op = { "cat", usage, help, "h", longopts, 0 };
     const char *image, *parent = NULL, *off_s = NULL, *len_s = NULL;
     int ignore_linkage = 0, c;
+    cli_opts op = { "cat", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
         if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
-        if (cli_parent_opt(&op, c, &parent, &ignore_linkage) == CLI_OPT_ERROR)
-            return CLI_EXIT_USAGE;
         if (c == 'O') off_s = optarg;
         if (c == 'l') len_s = optarg;
     }

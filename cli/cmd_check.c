@@ -311,7 +311,8 @@ static int parse_args(int argc, char **argv, check_args *a)
         { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
         CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
-    cli_opts op = { "check", usage, help, "f:o:h", longopts, 0 };
+    cli_opts op = { "check", usage, help, "f:o:h", longopts, &a->parent, &a->ignore_linkage,
+                    0 };
     int c;
     memset(a, 0, sizeof *a);
     a->fmt = REPORT_TEXT;
@@ -329,9 +330,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         case OPT_RULES: a->list_rules = 1; break;
         case OPT_EXPLAIN: a->explain_id = optarg; break;
         case OPT_NO_PROGRESS: a->no_progress = 1; break;
-        default:
-            if (cli_parent_opt(&op, c, &a->parent, &a->ignore_linkage) == CLI_OPT_ERROR)
-                return CLI_EXIT_USAGE;
+        default: break;
         }
     }
     if (!a->explain_id && !a->list_rules && optind >= argc)

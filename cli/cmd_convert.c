@@ -178,15 +178,11 @@ int cmd_convert(int argc, char **argv)
     static const struct option longopts[] = {
         CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
-    cli_opts op = { "convert", usage, help, "h", longopts, 0 };
     const char *image, *out, *parent = NULL;
-    int ignore_linkage = 0, c;
-    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
-        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
-        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
-        if (cli_parent_opt(&op, c, &parent, &ignore_linkage) == CLI_OPT_ERROR)
-            return CLI_EXIT_USAGE;
-    }
+    int ignore_linkage = 0;
+    cli_opts op = { "convert", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
+    int ex = cli_getopt_all(&op, argc, argv);
+    if (ex >= 0) return ex;
     if (optind >= argc) return cli_usage_error("convert", usage, "missing IMAGE");
     if (argc - optind < 2) return cli_usage_error("convert", usage, "missing OUT.raw");
     if (argc - optind > 2)
@@ -205,7 +201,7 @@ int cmd_convert(int argc, char **argv)
         return cli_usage_error("convert", usage, "OUT.raw is the parent image");
 
     vhdx_image *img;
-    int ex = cli_open_image(image, parent, ignore_linkage, 0, &img);
+    ex = cli_open_image(image, parent, ignore_linkage, 0, &img);
     if (ex != CLI_EXIT_OK) return ex;
     ex = cli_convert_to_raw(img, image, out, NULL);
     (void)vhdx_close(img);

@@ -47,7 +47,7 @@ enum { OPT_TYPE, OPT_PARENT, OPT_BLOCK_SIZE, OPT_LSS, OPT_PSS, OPT_LOG_SIZE, OPT
 static int parse_args(int argc, char **argv, const char *v[OPT_COUNT], const char **image,
                       const char **size_s)
 {
-    cli_opts op = { "create", usage, help, "h", create_longopts, 0 };
+    cli_opts op = { "create", usage, help, "h", create_longopts, NULL, NULL, 0 };
     int c;
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         if (c == CLI_OPT_HELP) return -1;

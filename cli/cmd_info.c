@@ -224,14 +224,7 @@ static void json_header(json_w *w, int i, const vhdx_info *in)
     json_kbool(w, "current", i == in->current_header);
     if (hd->valid) {
         json_ku64(w, "sequence_number", hd->sequence_number);
-        json_key(w, "file_write_guid");
-        json_guid(w, &hd->file_write_guid);
-        json_key(w, "data_write_guid");
-        json_guid(w, &hd->data_write_guid);
-        json_key(w, "log_guid");
-        json_guid(w, &hd->log_guid);
-        json_ku64(w, "log_version", hd->log_version);
-        json_ku64(w, "version", hd->version);
+        json_header_ids(w, hd);
         json_ku64(w, "log_offset", hd->log_offset);
         json_ku64(w, "log_length", hd->log_length);
         snprintf(sum, sizeof sum, "0x%08" PRIx32, hd->checksum);
@@ -244,33 +237,13 @@ static void json_tables(json_w *w, const vhdx_info *in)
 {
     json_key(w, "regions");
     json_arr(w, &list_style);
-    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++) {
-        const vhdx_region_info *r = &in->regions[i];
-        json_obj(w, NULL);
-        json_key(w, "guid");
-        json_guid(w, &r->guid);
-        json_kstr(w, "name", region_name(&r->guid));
-        json_ku64(w, "file_offset", r->file_offset);
-        json_ku64(w, "length", r->length);
-        json_ku64(w, "required", r->required);
-        json_end(w);
-    }
+    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++)
+        json_region(w, &in->regions[i], region_name(&in->regions[i].guid));
     json_end(w);
     json_key(w, "metadata");
     json_arr(w, &list_style);
-    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++) {
-        const vhdx_metadata_info *m = &in->metadata[i];
-        json_obj(w, NULL);
-        json_key(w, "item_id");
-        json_guid(w, &m->item_id);
-        json_kstr(w, "name", metadata_name(m));
-        json_ku64(w, "offset", m->offset);
-        json_ku64(w, "length", m->length);
-        json_kbool(w, "is_user", m->is_user);
-        json_kbool(w, "is_virtual_disk", m->is_virtual_disk);
-        json_kbool(w, "is_required", m->is_required);
-        json_end(w);
-    }
+    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++)
+        json_metadata_item(w, &in->metadata[i], metadata_name(&in->metadata[i]));
     json_end(w);
 }
 
@@ -351,14 +324,12 @@ int cmd_info(int argc, char **argv)
         { "json", no_argument, NULL, 'j' }, CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP,
         { NULL, 0, NULL, 0 }
     };
-    cli_opts op = { "info", usage, help, "h", longopts, 0 };
     const char *image, *parent = NULL;
     int json = 0, ignore_linkage = 0, c;
+    cli_opts op = { "info", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
         if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
-        if (cli_parent_opt(&op, c, &parent, &ignore_linkage) == CLI_OPT_ERROR)
-            return CLI_EXIT_USAGE;
         if (c == 'j') json = 1;
     }
     if (optind >= argc) return cli_usage_error("info", usage, "missing IMAGE");

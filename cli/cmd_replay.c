@@ -21,12 +21,9 @@ static const char help[] =
 int cmd_replay(int argc, char **argv)
 {
     static const struct option longopts[] = { CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 } };
-    cli_opts op = { "replay", usage, help, "h", longopts, 0 };
-    int c;
-    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
-        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
-        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
-    }
+    cli_opts op = { "replay", usage, help, "h", longopts, NULL, NULL, 0 };
+    int ex = cli_getopt_all(&op, argc, argv);
+    if (ex >= 0) return ex;
     if (optind >= argc) return cli_usage_error("replay", usage, "missing IMAGE");
     if (argc - optind > 1)
         return cli_usage_error("replay", usage, "unexpected argument '%s'", argv[optind + 1]);

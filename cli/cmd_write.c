@@ -209,12 +209,9 @@ static int write_image(write_job *j)
 int cmd_write(int argc, char **argv)
 {
     static const struct option longopts[] = { CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 } };
-    cli_opts op = { "write", usage, help, "h", longopts, 0 };
-    int c;
-    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
-        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
-        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
-    }
+    cli_opts op = { "write", usage, help, "h", longopts, NULL, NULL, 0 };
+    int ex = cli_getopt_all(&op, argc, argv);
+    if (ex >= 0) return ex;
     char **pos = argv + optind;
     int npos = argc - optind;
     if (npos > 3) return cli_usage_error("write", usage, "unexpected argument '%s'", pos[3]);
@@ -233,7 +230,7 @@ int cmd_write(int argc, char **argv)
         j.src_name = pos[2];
     }
     j.buf = malloc(WRITE_CHUNK);
-    int ex = CLI_EXIT_USAGE;
+    ex = CLI_EXIT_USAGE;
     if (!j.buf) cli_err("out of memory");
     else if ((ex = probe_size(&j)) == CLI_EXIT_OK && (ex = input_length(&j)) == CLI_EXIT_OK &&
              (ex = write_image(&j)) == CLI_EXIT_OK)

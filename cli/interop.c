@@ -160,51 +160,46 @@ static int differencing(const interop_ctx *c, interop_args *a)
     return c->in && c->in->type == VHDX_TYPE_DIFFERENCING;
 }
 
-/* Counts the system items: unknown ones, known ones without IsRequired (Physical Sector
- * Size apart, which VirtualBox tolerates). */
-static void item_flags(const vhdx_info *in, unsigned *unknown, int *known_nr, int *pss_nr)
+/* The system items: how many are unknown, whether a known one (Physical Sector Size
+ * apart, which VirtualBox tolerates) or Physical Sector Size lacks IsRequired. */
+typedef struct item_flags {
+    unsigned unknown;
+    int known_not_required, pss_not_required;
+} item_flags;
+
+static item_flags system_items(const vhdx_info *in)
 {
-    *unknown = 0;
-    *known_nr = *pss_nr = 0;
+    item_flags k = { 0, 0, 0 };
     for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++) {
         const vhdx_metadata_info *m = &in->metadata[i];
         if (m->is_user) continue;
-        if (!is_known_item(&m->item_id)) (*unknown)++;
+        if (!is_known_item(&m->item_id)) k.unknown++;
         else if (!m->is_required && vhdx_guid_equal(&m->item_id, &VHDX_GUID_PHYSICAL_SECTOR_SIZE))
-            *pss_nr = 1;
+            k.pss_not_required = 1;
         else if (!m->is_required)
-            *known_nr = 1;
+            k.known_not_required = 1;
     }
+    return k;
 }
 
 static int unknown_items(const interop_ctx *c, interop_args *a)
 {
-    unsigned unknown;
-    int known_nr, pss_nr;
-    if (!c->in) return 0;
-    item_flags(c->in, &unknown, &known_nr, &pss_nr);
-    arg_u64(a, 0, unknown);
-    return unknown != 0;
+    unsigned n = c->in ? system_items(c->in).unknown : 0;
+    arg_u64(a, 0, n);
+    return n != 0;
 }
 
 static int item_not_required(const interop_ctx *c, interop_args *a)
 {
-    unsigned unknown;
-    int known_nr, pss_nr;
     (void)a;
-    if (!c->in) return 0;
-    item_flags(c->in, &unknown, &known_nr, &pss_nr);
-    return known_nr || pss_nr;
+    item_flags k = c->in ? system_items(c->in) : (item_flags){ 0, 0, 0 };
+    return k.known_not_required || k.pss_not_required;
 }
 
 static int item_not_required_but_pss(const interop_ctx *c, interop_args *a)
 {
-    unsigned unknown;
-    int known_nr, pss_nr;
     (void)a;
-    if (!c->in) return 0;
-    item_flags(c->in, &unknown, &known_nr, &pss_nr);
-    return known_nr;
+    return c->in && system_items(c->in).known_not_required;
 }
 
 /* 7-Zip tests the single bit log2(LogicalSectorSize) of VirtualDiskSize */

@@ -174,3 +174,41 @@ void json_kbool(json_w *w, const char *key, int v)
     json_key(w, key);
     json_bool(w, v);
 }
+
+void json_region(json_w *w, const vhdx_region_info *r, const char *name)
+{
+    json_obj(w, NULL);
+    json_key(w, "guid");
+    json_guid(w, &r->guid);
+    json_kstr(w, "name", name);
+    json_ku64(w, "file_offset", r->file_offset);
+    json_ku64(w, "length", r->length);
+    json_ku64(w, "required", r->required);
+    json_end(w);
+}
+
+void json_metadata_item(json_w *w, const vhdx_metadata_info *m, const char *name)
+{
+    json_obj(w, NULL);
+    json_key(w, "item_id");
+    json_guid(w, &m->item_id);
+    json_kstr(w, "name", name);
+    json_ku64(w, "offset", m->offset);
+    json_ku64(w, "length", m->length);
+    json_kbool(w, "is_user", m->is_user);
+    json_kbool(w, "is_virtual_disk", m->is_virtual_disk);
+    json_kbool(w, "is_required", m->is_required);
+    json_end(w);
+}
+
+void json_header_ids(json_w *w, const vhdx_header_info *h)
+{
+    json_key(w, "file_write_guid");
+    json_guid(w, &h->file_write_guid);
+    json_key(w, "data_write_guid");
+    json_guid(w, &h->data_write_guid);
+    json_key(w, "log_guid");
+    json_guid(w, &h->log_guid);
+    json_ku64(w, "log_version", h->log_version);
+    json_ku64(w, "version", h->version);
+}

@@ -62,6 +62,15 @@ void json_null(json_w *w);
 void json_fixed6(json_w *w, double v);            /* "%.6f"; NaN or infinite -> null */
 void json_guid(json_w *w, const vhdx_guid *g);    /* "xxxxxxxx-xxxx-..." lowercase */
 
+/* Objects shared by info --json and check --format json: a region table entry
+ * {"guid", "name", "file_offset", "length", "required"}, a metadata table entry
+ * {"item_id", "name", "offset", "length", "is_user", "is_virtual_disk", "is_required"}
+ * (name NULL -> null), and the identity members of a header ("file_write_guid",
+ * "data_write_guid", "log_guid", "log_version", "version") inside an open object. */
+void json_region(json_w *w, const vhdx_region_info *r, const char *name);
+void json_metadata_item(json_w *w, const vhdx_metadata_info *m, const char *name);
+void json_header_ids(json_w *w, const vhdx_header_info *h);
+
 /* Shorthands for a member: json_key + value. */
 void json_kstr(json_w *w, const char *key, const char *s);
 void json_ku64(json_w *w, const char *key, uint64_t v);

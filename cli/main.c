@@ -67,7 +67,7 @@ int main(int argc, char **argv)
         CLI_LONGOPT_HELP, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 }
     };
     /* '+': the options before the command only; the command parses the rest */
-    cli_opts op = { NULL, NULL, NULL, "+hV", longopts, 0 };
+    cli_opts op = { NULL, NULL, NULL, "+hV", longopts, NULL, NULL, 0 };
     int c;
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;

@@ -33,14 +33,7 @@ static void info_headers(json_w *w, const vhdx_info *in)
         json_obj(w, NULL);
         json_kbool(w, "valid", h->valid);
         json_ku64(w, "sequence_number", h->sequence_number);
-        json_key(w, "file_write_guid");
-        json_guid(w, &h->file_write_guid);
-        json_key(w, "data_write_guid");
-        json_guid(w, &h->data_write_guid);
-        json_key(w, "log_guid");
-        json_guid(w, &h->log_guid);
-        json_ku64(w, "log_version", h->log_version);
-        json_ku64(w, "version", h->version);
+        json_header_ids(w, h);
         json_ku64(w, "log_length", h->log_length);
         json_ku64(w, "log_offset", h->log_offset);
         json_ku64(w, "checksum", h->checksum);
@@ -53,33 +46,13 @@ static void info_tables(json_w *w, const vhdx_info *in)
 {
     json_key(w, "regions");
     json_arr(w, NULL);
-    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++) {
-        const vhdx_region_info *r = &in->regions[i];
-        json_obj(w, NULL);
-        json_key(w, "guid");
-        json_guid(w, &r->guid);
-        json_kstr(w, "name", region_name(&r->guid));
-        json_ku64(w, "file_offset", r->file_offset);
-        json_ku64(w, "length", r->length);
-        json_ku64(w, "required", r->required);
-        json_end(w);
-    }
+    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++)
+        json_region(w, &in->regions[i], region_name(&in->regions[i].guid));
     json_end(w);
     json_key(w, "metadata");
     json_arr(w, NULL);
-    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++) {
-        const vhdx_metadata_info *m = &in->metadata[i];
-        json_obj(w, NULL);
-        json_key(w, "item_id");
-        json_guid(w, &m->item_id);
-        json_kstr(w, "name", item_name(&m->item_id));
-        json_ku64(w, "offset", m->offset);
-        json_ku64(w, "length", m->length);
-        json_kbool(w, "is_user", m->is_user);
-        json_kbool(w, "is_virtual_disk", m->is_virtual_disk);
-        json_kbool(w, "is_required", m->is_required);
-        json_end(w);
-    }
+    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++)
+        json_metadata_item(w, &in->metadata[i], item_name(&in->metadata[i].item_id));
     json_end(w);
 }
 

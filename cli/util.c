@@ -184,6 +184,21 @@ static int opt_error(const cli_opts *o, int c, int argc, char **argv)
     return CLI_OPT_ERROR;
 }
 
+/* --parent PATH / --parent-ignore-linkage into the command's storage; 0 or CLI_OPT_ERROR */
+static int parent_opt(const cli_opts *o, int c)
+{
+    if (c == CLI_OPT_IGNORE_LINKAGE) {
+        *o->ignore_linkage = 1;
+        return 0;
+    }
+    if (!optarg[0]) {
+        cli_usage_error(o->cmd, o->usage, "empty --parent path");
+        return CLI_OPT_ERROR;
+    }
+    *o->parent = optarg;
+    return 0;
+}
+
 int cli_getopt(cli_opts *o, int argc, char **argv)
 {
     char shortopts[64];
@@ -197,29 +212,30 @@ int cli_getopt(cli_opts *o, int argc, char **argv)
         optind = 0; /* glibc: a full re-initialisation (main parsed its own options) */
     }
     opterr = 0;
-    int c = getopt_long(argc, argv, shortopts, o->longopts, NULL);
-    if (c == -1) return CLI_OPT_END;
-    if (c == '?' || c == ':') return opt_error(o, c, argc, argv);
-    if (c == 'h' && o->usage) {
-        printf("%s%s", o->usage, o->help ? o->help : "");
-        return CLI_OPT_HELP;
+    for (;;) {
+        int c = getopt_long(argc, argv, shortopts, o->longopts, NULL);
+        if (c == -1) return CLI_OPT_END;
+        if (c == '?' || c == ':') return opt_error(o, c, argc, argv);
+        if (c == 'h' && o->usage) {
+            printf("%s%s", o->usage, o->help ? o->help : "");
+            return CLI_OPT_HELP;
+        }
+        if ((c == CLI_OPT_PARENT || c == CLI_OPT_IGNORE_LINKAGE) && o->parent) {
+            if (parent_opt(o, c) != 0) return CLI_OPT_ERROR;
+            continue;
+        }
+        return c;
     }
-    return c;
 }
 
-int cli_parent_opt(const cli_opts *o, int c, const char **parent, int *ignore_linkage)
+int cli_getopt_all(cli_opts *o, int argc, char **argv)
 {
-    if (c == CLI_OPT_IGNORE_LINKAGE) {
-        *ignore_linkage = 1;
-        return 1;
+    int c;
+    while ((c = cli_getopt(o, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
     }
-    if (c != CLI_OPT_PARENT) return 0;
-    if (!optarg[0]) {
-        cli_usage_error(o->cmd, o->usage, "empty --parent path");
-        return CLI_OPT_ERROR;
-    }
-    *parent = optarg;
-    return 1;
+    return -1;
 }
 
 /* ---- text ---- */

@@ -50,6 +50,8 @@ typedef struct cli_opts {
     const char *help;                /* text after the usage for --help */
     const char *shortopts;           /* getopt letters, e.g. "h" or "f:o:h" */
     const struct option *longopts;   /* ends with a zero entry */
+    const char **parent;             /* with CLI_LONGOPTS_PARENT: where --parent goes */
+    int *ignore_linkage;             /* ... and --parent-ignore-linkage */
     int started;                     /* set by cli_getopt */
 } cli_opts;
 
@@ -71,12 +73,14 @@ enum {
 /* The next option's value (the letter or long option's val; its argument in optarg), or
  * CLI_OPT_END, CLI_OPT_HELP (only when o->usage is set; otherwise 'h' is returned), or
  * CLI_OPT_ERROR after printing "vhdx: CMD: unknown option '--x'" (or "ambiguous option",
- * "option --x needs a value", "option --x takes no value") with the usage. */
+ * "option --x needs a value", "option --x takes no value", "empty --parent path") with
+ * the usage. The parent options are stored through o->parent / o->ignore_linkage and not
+ * returned. */
 int cli_getopt(cli_opts *o, int argc, char **argv);
-/* Handles CLI_OPT_PARENT and CLI_OPT_IGNORE_LINKAGE (the shared parent options of info,
- * cat, convert and check): returns 1 when c was one of them, 0 when not, CLI_OPT_ERROR
- * after a usage error (an empty --parent path). */
-int cli_parent_opt(const cli_opts *o, int c, const char **parent, int *ignore_linkage);
+/* The whole loop for a command whose options cli_getopt handles itself (help, parent):
+ * returns -1 when the operands follow at argv[optind], else the exit code to return. */
+int cli_getopt_all(cli_opts *o, int argc, char **argv);
+
 /* Length (1..4) of the valid UTF-8 sequence at NUL-terminated p, with its code point in
  * *cp; 0 when p does not start one (stray continuation byte, overlong form, surrogate,
  * above U+10FFFF, or cut short). The JSON and XML escapers share it. */
