@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 #include "util.h"
 
 extern char **environ;
@@ -363,27 +365,26 @@ static void print_io_text(const char *title, const io_result *o, const io_result
     }
 }
 
-static void print_io_json(const char *key, const io_result *o, const io_result *q,
-                          const char *qname, uint64_t bytes, size_t ops, int last)
+static void print_io_json(json_w *w, const char *key, const io_result *o, const io_result *q,
+                          const char *qname, uint64_t bytes, size_t ops)
 {
-    printf("  \"%s\": {\"bytes\": %" PRIu64 ", ", key, bytes);
-    if (ops) printf("\"writes\": %zu, ", ops);
-    if (o->ok)
-        printf("\"vhdx_seconds\": %.6f, \"vhdx_gbps\": %.6f, ", o->seconds, o->bytes_per_s / 1e9);
-    else
-        printf("\"vhdx_seconds\": null, \"vhdx_gbps\": null, ");
-    printf("\"reference\": \"%s\", ", qname);
-    if (q->ok)
-        printf("\"reference_seconds\": %.6f, \"reference_gbps\": %.6f, \"ratio\": %.6f, "
-               "\"reference_note\": null}",
-               q->seconds, q->bytes_per_s / 1e9, o->ok ? o->bytes_per_s / q->bytes_per_s : 0.0);
-    else {
-        printf("\"reference_seconds\": null, \"reference_gbps\": null, \"ratio\": null, "
-               "\"reference_note\": ");
-        cli_json_str(stdout, q->note);
-        printf("}");
-    }
-    printf("%s\n", last ? "" : ",");
+    json_key(w, key);
+    json_obj(w, NULL);
+    json_ku64(w, "bytes", bytes);
+    if (ops) json_ku64(w, "writes", ops);
+    json_key(w, "vhdx_seconds");
+    json_fixed6(w, o->ok ? o->seconds : NAN);
+    json_key(w, "vhdx_gbps");
+    json_fixed6(w, o->ok ? o->bytes_per_s / 1e9 : NAN);
+    json_kstr(w, "reference", qname);
+    json_key(w, "reference_seconds");
+    json_fixed6(w, q->ok ? q->seconds : NAN);
+    json_key(w, "reference_gbps");
+    json_fixed6(w, q->ok ? q->bytes_per_s / 1e9 : NAN);
+    json_key(w, "ratio");
+    json_fixed6(w, !q->ok ? NAN : o->ok ? o->bytes_per_s / q->bytes_per_s : 0.0);
+    json_kstr(w, "reference_note", q->ok ? NULL : q->note);
+    json_end(w);
 }
 
 static int rm_tree_dir(void)
@@ -392,51 +393,50 @@ static int rm_tree_dir(void)
     return rmdir(bench_dir);
 }
 
-int cmd_bench(int argc, char **argv)
-{
-    int quick = 0, json = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_is_help(a)) {
-            printf("%s%s", usage, help);
-            return CLI_EXIT_OK;
-        }
-        if (strcmp(a, "--quick") == 0) quick = 1;
-        else if (strcmp(a, "--json") == 0) json = 1;
-        else if (a[0] == '-') return cli_usage_error("bench", usage, "unknown option '%s'", a);
-        else return cli_usage_error("bench", usage, "unexpected argument '%s'", a);
-    }
+static const size_t crc_sizes[3] = { 4096, 65536, 1048576 };
 
-    /* CRC-32C */
-    static const size_t sizes[3] = { 4096, 65536, 1048576 };
-    const double min_time = quick ? 0.05 : 1.0;
-    uint8_t *cbuf = malloc(sizes[2]);
+typedef struct bench_results {
+    int quick;
+    double lib_bps[3], tab_bps[3], ratio_1m;   /* CRC-32C, by crc_sizes */
+    int crc_pass;
+    const char *crc_path;
+    uint64_t io_size;
+    size_t nrand;
+    io_result conv, conv_q, seq, seq_q, rnd, rnd_q;
+} bench_results;
+
+static int bench_crc(bench_results *b)
+{
+    const double min_time = b->quick ? 0.05 : 1.0;
+    uint8_t *cbuf = malloc(crc_sizes[2]);
     if (!cbuf) {
         cli_err("out of memory");
         return CLI_EXIT_USAGE;
     }
     uint64_t seed = RAND_SEED;
-    for (size_t i = 0; i < sizes[2]; i++) cbuf[i] = (uint8_t)xorshift64(&seed);
+    for (size_t i = 0; i < crc_sizes[2]; i++) cbuf[i] = (uint8_t)xorshift64(&seed);
     crc_table_init();
     if (crc_bytewise(0, (const uint8_t *)"123456789", 9) != 0xE3069283u ||
-        vhdx_crc32c(0, cbuf, sizes[2]) != crc_bytewise(0, cbuf, sizes[2])) {
+        vhdx_crc32c(0, cbuf, crc_sizes[2]) != crc_bytewise(0, cbuf, crc_sizes[2])) {
         free(cbuf);
         cli_err("bench: vhdx_crc32c disagrees with the byte-at-a-time table");
         return CLI_EXIT_FAIL;
     }
-    double lib_bps[3], tab_bps[3];
     for (int s = 0; s < 3; s++) {
-        lib_bps[s] = crc_measure(vhdx_crc32c, cbuf, sizes[s], min_time, 5);
-        tab_bps[s] = crc_measure(crc_bytewise_adapter, cbuf, sizes[s], min_time, 5);
+        b->lib_bps[s] = crc_measure(vhdx_crc32c, cbuf, crc_sizes[s], min_time, 5);
+        b->tab_bps[s] = crc_measure(crc_bytewise_adapter, cbuf, crc_sizes[s], min_time, 5);
     }
     free(cbuf);
-    const double ratio_1m = lib_bps[2] / tab_bps[2];
-    const int crc_pass = ratio_1m >= 30.0;
-    const char *crc_path = vhdx_crc32c_hw_available() ? "hardware" : "software";
+    b->ratio_1m = b->lib_bps[2] / b->tab_bps[2];
+    b->crc_pass = b->ratio_1m >= 30.0;
+    b->crc_path = vhdx_crc32c_hw_available() ? "hardware" : "software";
+    return CLI_EXIT_OK;
+}
 
-    /* I/O */
-    const uint64_t io_size = quick ? (64ull << 20) : (1ull << 30);
-    const size_t nrand = quick ? 200 : 2000;
+/* The private folder under $TMPDIR, with room for the I/O tests, and the signal handler
+ * that removes it on interrupt. */
+static int bench_dir_setup(uint64_t io_size)
+{
     const char *tmp = getenv("TMPDIR");
     if (!tmp || !tmp[0]) tmp = "/tmp";
     int n = snprintf(bench_dir, sizeof bench_dir, "%s/vhdx-bench-XXXXXX", tmp);
@@ -451,94 +451,143 @@ int cmd_bench(int argc, char **argv)
         rm_tree_dir();
         return CLI_EXIT_USAGE;
     }
-    {
-        static const char *const names[5] = { "fixed.vhdx", "out.raw", "seq.vhdx", "rand.vhdx",
-                                               "" };
-        for (int i = 0; i < 4; i++)
-            if (bench_path(bench_files[i], sizeof bench_files[i], names[i]) != 0)
-                bench_files[i][0] = '\0';
-        bench_files[4][0] = '\0';
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = bench_on_signal;
-        sigemptyset(&sa.sa_mask);
-        bench_dir_active = 1;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
-    }
-    char qemu_img[4096], qemu_io[4096];
+    static const char *const names[5] = { "fixed.vhdx", "out.raw", "seq.vhdx", "rand.vhdx", "" };
+    for (int i = 0; i < 4; i++)
+        if (bench_path(bench_files[i], sizeof bench_files[i], names[i]) != 0)
+            bench_files[i][0] = '\0';
+    bench_files[4][0] = '\0';
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = bench_on_signal;
+    sigemptyset(&sa.sa_mask);
+    bench_dir_active = 1;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    return CLI_EXIT_OK;
+}
+
+/* convert, sequential and random writes, each next to qemu when installed */
+static int bench_io(bench_results *b)
+{
+    char qemu_img[4096], qemu_io[4096], img[4200];
     const char *qi = have_program("qemu-img", qemu_img, sizeof qemu_img) ? qemu_img : NULL;
     const char *qo = have_program("qemu-io", qemu_io, sizeof qemu_io) ? qemu_io : NULL;
-
-    io_result conv = { 0 }, conv_q = { 0 }, seq = { 0 }, seq_q = { 0 }, rnd = { 0 },
-              rnd_q = { 0 };
-    int ex = bench_convert(io_size, &conv, &conv_q, qi);
-    char img[4200];
-    const size_t seq_chunk = 1024u * 1024u;
-    uint64_t *offs = NULL;
+    const size_t seq_chunk = 1024u * 1024u, nseq = (size_t)(b->io_size / seq_chunk);
+    int ex = bench_convert(b->io_size, &b->conv, &b->conv_q, qi);
     if (ex == CLI_EXIT_OK && bench_path(img, sizeof img, "seq.vhdx") == 0) {
-        ex = run_ours(img, io_size, NULL, (size_t)(io_size / seq_chunk), seq_chunk, 0xab, &seq);
+        ex = run_ours(img, b->io_size, NULL, nseq, seq_chunk, 0xab, &b->seq);
         unlink(img);
         if (ex == CLI_EXIT_OK)
-            run_qemu(qi, qo, img, io_size, NULL, (size_t)(io_size / seq_chunk), seq_chunk, 0xab,
-                     &seq_q);
+            run_qemu(qi, qo, img, b->io_size, NULL, nseq, seq_chunk, 0xab, &b->seq_q);
     }
-    if (ex == CLI_EXIT_OK) {
-        offs = malloc(nrand * sizeof *offs);
-        if (!offs) {
-            cli_err("out of memory");
-            ex = CLI_EXIT_USAGE;
-        }
+    if (ex != CLI_EXIT_OK || bench_path(img, sizeof img, "rand.vhdx") != 0) return ex;
+    uint64_t *offs = malloc(b->nrand * sizeof *offs), seed = RAND_SEED;
+    if (!offs) {
+        cli_err("out of memory");
+        return CLI_EXIT_USAGE;
     }
-    if (ex == CLI_EXIT_OK && bench_path(img, sizeof img, "rand.vhdx") == 0) {
-        seed = RAND_SEED;
-        for (size_t i = 0; i < nrand; i++) offs[i] = (xorshift64(&seed) % (io_size / 4096)) * 4096;
-        ex = run_ours(img, io_size, offs, nrand, 4096, 0xcd, &rnd);
-        unlink(img);
-        if (ex == CLI_EXIT_OK) run_qemu(qi, qo, img, io_size, offs, nrand, 4096, 0xcd, &rnd_q);
-    }
+    for (size_t i = 0; i < b->nrand; i++)
+        offs[i] = (xorshift64(&seed) % (b->io_size / 4096)) * 4096;
+    ex = run_ours(img, b->io_size, offs, b->nrand, 4096, 0xcd, &b->rnd);
+    unlink(img);
+    if (ex == CLI_EXIT_OK) run_qemu(qi, qo, img, b->io_size, offs, b->nrand, 4096, 0xcd, &b->rnd_q);
     free(offs);
-    bench_dir_active = 0;
-    rm_tree_dir();
-    if (ex != CLI_EXIT_OK) return ex;
+    return ex;
+}
 
-    char hs[32];
-    if (json) {
-        printf("{\n  \"quick\": %s,\n  \"crc32c\": {\n    \"path\": \"%s\",\n    \"sizes\": [",
-               quick ? "true" : "false", crc_path);
-        for (int s = 0; s < 3; s++)
-            printf("%s\n      {\"bytes\": %zu, \"vhdx_gbps\": %.6f, \"table_gbps\": %.6f, "
-                   "\"ratio\": %.6f}",
-                   s ? "," : "", sizes[s], lib_bps[s] / 1e9, tab_bps[s] / 1e9,
-                   lib_bps[s] / tab_bps[s]);
-        printf("\n    ],\n    \"target_ratio_1m\": 30, \"ratio_1m\": %.6f, \"pass\": %s\n  },\n",
-               ratio_1m, crc_pass ? "true" : "false");
-        print_io_json("convert_read", &conv, &conv_q, "qemu-img convert", io_size, 0, 0);
-        print_io_json("sequential_write", &seq, &seq_q, "qemu-io", io_size, 0, 0);
-        print_io_json("random_write_4k", &rnd, &rnd_q, "qemu-io", (uint64_t)nrand * 4096, nrand,
-                      1);
-        printf("}\n");
-        return CLI_EXIT_OK;
+static void print_json(const bench_results *b)
+{
+    static const json_style top = { "\n  ", ",\n  ", "\n", NULL };
+    static const json_style crc = { "\n    ", ",\n    ", "\n  ", NULL };
+    static const json_style rows = { "\n      ", ",\n      ", "\n    ", NULL };
+    json_w w;
+    json_init(&w, stdout);
+    json_obj(&w, &top);
+    json_kbool(&w, "quick", b->quick);
+    json_key(&w, "crc32c");
+    json_obj(&w, &crc);
+    json_kstr(&w, "path", b->crc_path);
+    json_key(&w, "sizes");
+    json_arr(&w, &rows);
+    for (int s = 0; s < 3; s++) {
+        json_obj(&w, NULL);
+        json_ku64(&w, "bytes", crc_sizes[s]);
+        json_key(&w, "vhdx_gbps");
+        json_fixed6(&w, b->lib_bps[s] / 1e9);
+        json_key(&w, "table_gbps");
+        json_fixed6(&w, b->tab_bps[s] / 1e9);
+        json_key(&w, "ratio");
+        json_fixed6(&w, b->lib_bps[s] / b->tab_bps[s]);
+        json_end(&w);
     }
-    printf("vhdx bench%s\n\n", quick ? " (--quick: reduced sizes)" : "");
-    printf("CRC-32C (vhdx_crc32c %s path vs byte-at-a-time table)\n", crc_path);
+    json_end(&w);
+    json_ku64(&w, "target_ratio_1m", 30);
+    json_key(&w, "ratio_1m");
+    json_fixed6(&w, b->ratio_1m);
+    json_kbool(&w, "pass", b->crc_pass);
+    json_end(&w);
+    print_io_json(&w, "convert_read", &b->conv, &b->conv_q, "qemu-img convert", b->io_size, 0);
+    print_io_json(&w, "sequential_write", &b->seq, &b->seq_q, "qemu-io", b->io_size, 0);
+    print_io_json(&w, "random_write_4k", &b->rnd, &b->rnd_q, "qemu-io",
+                  (uint64_t)b->nrand * 4096, b->nrand);
+    json_end(&w);
+    fputc('\n', stdout);
+}
+
+static void print_text(const bench_results *b)
+{
+    char hs[32], title[160];
+    printf("vhdx bench%s\n\n", b->quick ? " (--quick: reduced sizes)" : "");
+    printf("CRC-32C (vhdx_crc32c %s path vs byte-at-a-time table)\n", b->crc_path);
     printf("  %-8s %14s %14s %9s\n", "size", "vhdx_crc32c", "byte table", "ratio");
     for (int s = 0; s < 3; s++)
-        printf("  %-8s %9.3f GB/s %9.3f GB/s %8.1fx\n", cli_human_size(sizes[s], hs, sizeof hs),
-               lib_bps[s] / 1e9, tab_bps[s] / 1e9, lib_bps[s] / tab_bps[s]);
-    printf("  target: 1 MiB ratio >= 30x: %s (%.1fx)\n\n", crc_pass ? "PASS" : "FAIL", ratio_1m);
-    char title[160];
-    snprintf(title, sizeof title, "convert read: fixed %s image, fully allocated",
-             cli_human_size(io_size, hs, sizeof hs));
-    print_io_text(title, &conv, &conv_q, "qemu-img", 0);
-    snprintf(title, sizeof title, "\nsequential write: %s in 1 MiB writes into a new dynamic image",
-             cli_human_size(io_size, hs, sizeof hs));
-    print_io_text(title, &seq, &seq_q, "qemu-io", 0);
+        printf("  %-8s %9.3f GB/s %9.3f GB/s %8.1fx\n",
+               cli_human_size(crc_sizes[s], hs, sizeof hs), b->lib_bps[s] / 1e9,
+               b->tab_bps[s] / 1e9, b->lib_bps[s] / b->tab_bps[s]);
+    printf("  target: 1 MiB ratio >= 30x: %s (%.1fx)\n\n", b->crc_pass ? "PASS" : "FAIL",
+           b->ratio_1m);
+    cli_human_size(b->io_size, hs, sizeof hs);
+    snprintf(title, sizeof title, "convert read: fixed %s image, fully allocated", hs);
+    print_io_text(title, &b->conv, &b->conv_q, "qemu-img", 0);
+    snprintf(title, sizeof title,
+             "\nsequential write: %s in 1 MiB writes into a new dynamic image", hs);
+    print_io_text(title, &b->seq, &b->seq_q, "qemu-io", 0);
     snprintf(title, sizeof title,
              "\nrandom writes: %zu x 4 KiB at aligned offsets (seed 0x%llx) into a new dynamic "
              "%s image",
-             nrand, (unsigned long long)RAND_SEED, cli_human_size(io_size, hs, sizeof hs));
-    print_io_text(title, &rnd, &rnd_q, "qemu-io", nrand);
+             b->nrand, (unsigned long long)RAND_SEED, hs);
+    print_io_text(title, &b->rnd, &b->rnd_q, "qemu-io", b->nrand);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "quick", no_argument, NULL, 'q' }, { "json", no_argument, NULL, 'j' },
+        CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
+    };
+    cli_opts op = { "bench", usage, help, "h", longopts, NULL, NULL, 0 };
+    static bench_results b;
+    int json = 0, c;
+    memset(&b, 0, sizeof b);
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+        if (c == 'q') b.quick = 1;
+        if (c == 'j') json = 1;
+    }
+    if (optind < argc)
+        return cli_usage_error("bench", usage, "unexpected argument '%s'", argv[optind]);
+    b.io_size = b.quick ? (64ull << 20) : (1ull << 30);
+    b.nrand = b.quick ? 200 : 2000;
+    int ex = bench_crc(&b);
+    if (ex == CLI_EXIT_OK) ex = bench_dir_setup(b.io_size);
+    if (ex != CLI_EXIT_OK) return ex;
+    ex = bench_io(&b);
+    bench_dir_active = 0;
+    rm_tree_dir();
+    if (ex != CLI_EXIT_OK) return ex;
+    if (json) print_json(&b);
+    else print_text(&b);
     return CLI_EXIT_OK;
 }

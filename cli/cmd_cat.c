@@ -42,84 +42,21 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-int cmd_cat(int argc, char **argv)
+/* Copies len bytes of the virtual disk from off to standard output. */
+static int copy_out(vhdx_image *img, const char *image, uint64_t off, uint64_t len)
 {
-    const char *image = NULL, *parent = NULL, *off_s = NULL, *len_s = NULL;
-    int ignore_linkage = 0, dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!dashdash && a[0] == '-' && a[1] != '\0') {
-            int m;
-            if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
-            if (cli_is_help(a)) {
-                printf("%s%s", usage, help);
-                return CLI_EXIT_OK;
-            }
-            if ((m = cli_parent_option(argc, argv, &i, "cat", usage, &parent, &ignore_linkage)) != 0) {
-                if (m < 0) return CLI_EXIT_USAGE;
-                continue;
-            }
-            if ((m = cli_opt_value(argc, argv, &i, "--offset", &v)) != 0) {
-                if (m < 0) return cli_usage_error("cat", usage, "option --offset needs a value");
-                off_s = v;
-                continue;
-            }
-            if ((m = cli_opt_value(argc, argv, &i, "--length", &v)) != 0) {
-                if (m < 0) return cli_usage_error("cat", usage, "option --length needs a value");
-                len_s = v;
-                continue;
-            }
-            return cli_usage_error("cat", usage, "unknown option '%s'", a);
-        }
-        if (image) return cli_usage_error("cat", usage, "unexpected argument '%s'", a);
-        image = a;
-    }
-    if (!image) return cli_usage_error("cat", usage, "missing IMAGE");
-    uint64_t off = 0, len = 0;
-    if (off_s && cli_parse_size(off_s, &off) != 0)
-        return cli_usage_error("cat", usage, "invalid --offset '%s'", off_s);
-    if (len_s && cli_parse_size(len_s, &len) != 0)
-        return cli_usage_error("cat", usage, "invalid --length '%s'", len_s);
-
-    vhdx_image *img;
-    int ex = cli_open_image(image, parent, ignore_linkage, 0, &img);
-    if (ex != CLI_EXIT_OK) return ex;
-    static vhdx_info info;
-    int rc = vhdx_get_info(img, &info);
-    if (rc != VHDX_OK) {
-        ex = cli_fail(image, rc, NULL);
-        (void)vhdx_close(img);
-        return ex;
-    }
-    uint64_t vsize = info.virtual_size;
-    if (off > vsize) {
-        (void)vhdx_close(img);
-        cli_err("%s: --offset %" PRIu64 " is past the end of the virtual disk (%" PRIu64
-                " bytes)", image, off, vsize);
-        return CLI_EXIT_USAGE;
-    }
-    if (!len_s) len = vsize - off;
-    if (len > vsize - off) {
-        (void)vhdx_close(img);
-        cli_err("%s: --offset %" PRIu64 " --length %" PRIu64
-                " extends past the end of the virtual disk (%" PRIu64 " bytes)",
-                image, off, len, vsize);
-        return CLI_EXIT_USAGE;
-    }
-
     uint8_t *buf = malloc(CAT_CHUNK);
     if (!buf) {
-        (void)vhdx_close(img);
         cli_err("%s: out of memory", image);
         return CLI_EXIT_USAGE;
     }
     fflush(stdout);
-    ex = CLI_EXIT_OK;
+    int ex = CLI_EXIT_OK;
     while (len > 0) {
         size_t n = len < CAT_CHUNK ? (size_t)len : CAT_CHUNK;
         vhdx_diag d;
         vhdx_diag_clear(&d);
-        rc = vhdx_read(img, off, buf, n, &d);
+        int rc = vhdx_read(img, off, buf, n, &d);
         if (rc != VHDX_OK) {
             ex = cli_fail(image, rc, &d);
             break;
@@ -133,6 +70,61 @@ int cmd_cat(int argc, char **argv)
         len -= n;
     }
     free(buf);
+    return ex;
+}
+
+/* Checks --offset/--length against the virtual size (len_s NULL: to the end) and copies. */
+static int cat_range(vhdx_image *img, const char *image, uint64_t off, uint64_t len,
+                     const char *len_s)
+{
+    static vhdx_info info;
+    int rc = vhdx_get_info(img, &info);
+    if (rc != VHDX_OK) return cli_fail(image, rc, NULL);
+    uint64_t vsize = info.virtual_size;
+    if (off > vsize) {
+        cli_err("%s: --offset %" PRIu64 " is past the end of the virtual disk (%" PRIu64
+                " bytes)", image, off, vsize);
+        return CLI_EXIT_USAGE;
+    }
+    if (!len_s) len = vsize - off;
+    if (len > vsize - off) {
+        cli_err("%s: --offset %" PRIu64 " --length %" PRIu64
+                " extends past the end of the virtual disk (%" PRIu64 " bytes)",
+                image, off, len, vsize);
+        return CLI_EXIT_USAGE;
+    }
+    return copy_out(img, image, off, len);
+}
+
+int cmd_cat(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "offset", required_argument, NULL, 'O' }, { "length", required_argument, NULL, 'l' },
+        CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
+    };
+    const char *image, *parent = NULL, *off_s = NULL, *len_s = NULL;
+    int ignore_linkage = 0, c;
+    cli_opts op = { "cat", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+        if (c == 'O') off_s = optarg;
+        if (c == 'l') len_s = optarg;
+    }
+    if (optind >= argc) return cli_usage_error("cat", usage, "missing IMAGE");
+    if (argc - optind > 1)
+        return cli_usage_error("cat", usage, "unexpected argument '%s'", argv[optind + 1]);
+    image = argv[optind];
+    uint64_t off = 0, len = 0;
+    if (off_s && cli_parse_size(off_s, &off) != 0)
+        return cli_usage_error("cat", usage, "invalid --offset '%s'", off_s);
+    if (len_s && cli_parse_size(len_s, &len) != 0)
+        return cli_usage_error("cat", usage, "invalid --length '%s'", len_s);
+
+    vhdx_image *img;
+    int ex = cli_open_image(image, parent, ignore_linkage, 0, &img);
+    if (ex != CLI_EXIT_OK) return ex;
+    ex = cat_range(img, image, off, len, len_s);
     (void)vhdx_close(img);
     return ex;
 }

@@ -5,13 +5,15 @@
  * one error, 3 warnings only, 1 an image could not be checked (usage, I/O, not VHDX);
  * over several images the first of 1, 2, 3 that applies wins.
  */
+#include "atomic_out.h"
 #include "cli.h"
 #include "interop.h"
+#include "json.h"
 #include "report.h"
 #include "rules.h"
+#include "util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +21,30 @@
 #include <strings.h>
 #include <unistd.h>
 
-static void check_usage(FILE *f)
-{
-    fputs("usage: vhdx check [--format text|json|junit|sarif|markdown] [--output FILE]\n"
-          "                  [--parent PATH] [--parent-ignore-linkage] [--no-progress] IMAGE...\n"
-          "       vhdx check --rules [--format text|json|markdown]\n"
-          "       vhdx check --explain RULE|STATUS\n"
-          "exit: 0 conformant, 2 errors, 3 warnings only, 1 could not be checked\n", f);
-}
+static const char usage[] =
+    "usage: vhdx check [--format text|json|junit|sarif|markdown] [--output FILE]\n"
+    "                  [--parent PATH] [--parent-ignore-linkage] [--no-progress] IMAGE...\n"
+    "       vhdx check --rules [--format text|json|markdown] [--output FILE]\n"
+    "       vhdx check --explain RULE|STATUS\n";
+
+static const char help[] =
+    "\n"
+    "Checks each IMAGE against every static rule of [MS-VHDX] and reports the findings, the\n"
+    "rules they break and which known readers (QEMU, VirtualBox, Hyper-V, libvhdi,\n"
+    "cloud-hypervisor, 7-Zip) are predicted to reject or misread the image.\n"
+    "\n"
+    "options:\n"
+    "  -f, --format F             text (default), json, junit, sarif or markdown\n"
+    "  -o, --output FILE          write the report to FILE (complete or not at all)\n"
+    "  --parent PATH              parent image of a differencing disk (overrides the locator)\n"
+    "  --parent-ignore-linkage    do not require parent DataWriteGuid == parent_linkage (R105)\n"
+    "  --no-progress              no progress bar (drawn only when stderr is a terminal)\n"
+    "  --rules                    list the rule catalogue\n"
+    "  --explain RULE|STATUS      explain a rule (R10, D7) or a status (VHDX_E_...)\n"
+    "  -h, --help                 show this help\n"
+    "\n"
+    "Exit codes (as qemu-img check): 0 conformant, 2 errors, 3 warnings only, 1 an image\n"
+    "could not be checked (usage, I/O, not VHDX); over several images 1 beats 2 beats 3.\n";
 
 /* ---- progress bar (stderr, only when it is a terminal) ---- */
 typedef struct progress_ctx {
@@ -55,34 +73,6 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 static void progress_end(progress_ctx *p)
 {
     if (p->drawn) { fputs("\r\033[K", stderr); fflush(stderr); }
-}
-
-/* ---- facts the report does not carry ---- */
-static void gather_facts(vhdx_io *io, const vhdx_report *rep, interop_facts *facts)
-{
-    memset(facts, 0, sizeof *facts);
-    if (!rep || !rep->info_valid) return;
-    const vhdx_info *in = &rep->info;
-    uint64_t md_off = 0;
-    int have_md = 0;
-    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++)
-        if (vhdx_guid_equal(&in->regions[i].guid, &VHDX_GUID_METADATA_REGION)) {
-            md_off = in->regions[i].file_offset;
-            have_md = 1;
-        }
-    if (!have_md) return;
-    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++) {
-        const vhdx_metadata_info *m = &in->metadata[i];
-        if (m->is_user || !vhdx_guid_equal(&m->item_id, &VHDX_GUID_FILE_PARAMETERS) || m->length < 8)
-            continue;
-        uint8_t b[8];
-        if (md_off > UINT64_MAX - m->offset) return;
-        if (io->read_at(io->ctx, md_off + m->offset, b, sizeof b) != VHDX_OK) return;
-        facts->fp_flags = (uint32_t)b[4] | ((uint32_t)b[5] << 8) | ((uint32_t)b[6] << 16) |
-                          ((uint32_t)b[7] << 24);
-        facts->fp_flags_known = 1;
-        return;
-    }
 }
 
 static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
@@ -145,51 +135,60 @@ static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
     c->errors = c->rep->errors;
     c->warnings = c->rep->warnings;
     c->infos = c->rep->infos;
-    gather_facts(&io, c->rep, &c->facts);
     vhdx_io_destroy(&io);
-    c->n_interop = interop_predict(c->rep, &c->facts, c->interop, INTEROP_MAX);
+    c->n_interop = interop_predict(c->rep, c->interop, INTEROP_MAX);
 }
 
 /* ---- --rules / --explain ---- */
-static void print_codes(FILE *f, const char *id, int json)
+static void print_codes(FILE *f, const char *id)
 {
     int codes[64];
     size_t n = rules_codes(id, codes, 64);
     if (n > 64) n = 64;
-    for (size_t i = 0; i < n; i++) {
-        if (json) {
-            fputs(i ? ", " : "", f);
-            report_json_str(f, vhdx_status_name(codes[i]));
-        } else {
-            fprintf(f, "  %s (%s): %s\n", vhdx_status_name(codes[i]),
-                    vhdx_severity_name(vhdx_status_severity(codes[i])), vhdx_status_message(codes[i]));
-        }
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %s (%s): %s\n", vhdx_status_name(codes[i]),
+                vhdx_severity_name(vhdx_status_severity(codes[i])), vhdx_status_message(codes[i]));
+}
+
+static void rules_json(FILE *f)
+{
+    static const json_style rule_lines = { "\n  ", ",\n  ", "\n", NULL };
+    json_w w;
+    json_init(&w, f);
+    json_obj(&w, NULL);
+    json_key(&w, "rules");
+    json_arr(&w, &rule_lines);
+    for (size_t i = 0; i < rules_count(); i++) {
+        const rule_info *r = rules_at(i);
+        int codes[64];
+        size_t nc = rules_codes(r->id, codes, 64);
+        json_obj(&w, NULL);
+        json_kstr(&w, "id", r->id);
+        json_kstr(&w, "section", r->section);
+        json_kstr(&w, "level", r->level);
+        json_kstr(&w, "kind", r->kind);
+        json_kbool(&w, "judged", rules_is_judged(r));
+        json_kstr(&w, "judge", rules_judge_text(r->judge));
+        json_kstr(&w, "severity", rules_default_severity(r));
+        json_kstr(&w, "requirement", r->requirement);
+        json_kstr(&w, "fix", r->fix);
+        json_kstr(&w, "note", r->note);
+        json_key(&w, "codes");
+        json_arr(&w, NULL);
+        for (size_t k = 0; k < nc && k < 64; k++) json_str(&w, vhdx_status_name(codes[k]));
+        json_end(&w);
+        json_end(&w);
     }
+    json_end(&w);
+    json_end(&w);
+    fputc('\n', f);
 }
 
 static void print_rules(FILE *f, report_format fmt)
 {
     size_t n = rules_count();
     if (fmt == REPORT_JSON) {
-        fputs("{\"rules\": [", f);
-        for (size_t i = 0; i < n; i++) {
-            const rule_info *r = rules_at(i);
-            fprintf(f, "%s\n  {\"id\": \"%s\", \"section\": \"%s\", \"level\": \"%s\", \"kind\": \"%s\", \"judged\": %s, \"judge\": ",
-                    i ? "," : "", r->id, r->section, r->level, r->kind, rules_is_judged(r) ? "true" : "false");
-            report_json_str(f, rules_judge_text(r->judge));
-            fputs(", \"severity\": ", f);
-            report_json_str(f, rules_default_severity(r));
-            fputs(", \"requirement\": ", f);
-            report_json_str(f, r->requirement);
-            fputs(", \"fix\": ", f);
-            report_json_str(f, r->fix);
-            fputs(", \"note\": ", f);
-            report_json_str(f, r->note);
-            fputs(", \"codes\": [", f);
-            print_codes(f, r->id, 1);
-            fputs("]}", f);
-        }
-        fputs("\n]}\n", f);
+        rules_json(f);
         return;
     }
     if (fmt == REPORT_MARKDOWN) {
@@ -234,7 +233,7 @@ static int explain(FILE *f, const char *what)
         }
     }
     if (!r) {
-        fprintf(stderr, "vhdx check: unknown rule '%s' (see vhdx check --rules)\n", what);
+        cli_err("check: unknown rule '%s' (see vhdx check --rules)", what);
         return 1;
     }
     fprintf(f, "%s [MS-VHDX %s] level %s, kind %s: %s\n", r->id, r->section, r->level, r->kind,
@@ -245,7 +244,7 @@ static int explain(FILE *f, const char *what)
     int codes[64];
     if (rules_codes(r->id, codes, 64)) {
         fputs("Findings reported for it:\n", f);
-        print_codes(f, r->id, 0);
+        print_codes(f, r->id);
     }
     return 0;
 }
@@ -261,101 +260,143 @@ static int parse_format(const char *s, report_format *out)
     return -1;
 }
 
-/* Output goes to FILE through a temporary file renamed on success, so a failed run leaves
- * no partial report behind. */
+/* The report goes to standard output, or to FILE through atomic_out (no partial report
+ * is left behind when a run fails). */
 typedef struct out_file {
     FILE *f;
-    const char *path;
-    char tmp[4096];
+    const char *path;   /* NULL: standard output */
+    atomic_out ao;
 } out_file;
 
 static int out_open(out_file *o, const char *path)
 {
-    o->path = path;
-    o->tmp[0] = 0;
-    if (!path || strcmp(path, "-") == 0) { o->f = stdout; o->path = NULL; return 0; }
-    int n = snprintf(o->tmp, sizeof o->tmp, "%s.tmp.XXXXXX", path);
-    if (n < 0 || (size_t)n >= sizeof o->tmp) return -1;
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) return -1;
-    o->f = fdopen(fd, "w");
-    if (!o->f) { close(fd); unlink(o->tmp); return -1; }
+    o->path = path && strcmp(path, "-") != 0 ? path : NULL;
+    o->f = stdout;
+    if (!o->path) return 0;
+    if (atomic_out_open(&o->ao, path, 0) != 0) return -1;
+    o->f = atomic_out_stream(&o->ao);
+    if (!o->f) {
+        atomic_out_abort(&o->ao);
+        return -1;
+    }
     return 0;
 }
 
+/* Finishes the report; ok = it was written completely. Returns 0 or -1 with errno. */
 static int out_close(out_file *o, int ok)
 {
-    if (!o->path) { return fflush(stdout) == 0 && ok ? 0 : -1; }
-    int rc = fclose(o->f);
-    if (rc != 0 || !ok || rename(o->tmp, o->path) != 0) { unlink(o->tmp); return -1; }
+    if (!o->path) return fflush(stdout) == 0 && ok ? 0 : -1;
+    if (!ok) {
+        atomic_out_abort(&o->ao);
+        return -1;
+    }
+    return atomic_out_commit(&o->ao);
+}
+
+typedef struct check_args {
+    report_format fmt;
+    const char *output, *explain_id, *parent;
+    int list_rules, ignore_linkage, no_progress;
+} check_args;
+
+/* Returns CLI_EXIT_OK, or -1 for --help, or CLI_EXIT_USAGE after a usage error. */
+static int parse_args(int argc, char **argv, check_args *a)
+{
+    enum { OPT_RULES = CLI_OPT_FIRST_FREE, OPT_EXPLAIN, OPT_NO_PROGRESS };
+    static const struct option longopts[] = {
+        { "format", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, 'o' },
+        { "rules", no_argument, NULL, OPT_RULES },
+        { "explain", required_argument, NULL, OPT_EXPLAIN },
+        { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+        CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
+    };
+    cli_opts op = { "check", usage, help, "f:o:h", longopts, &a->parent, &a->ignore_linkage,
+                    0 };
+    int c;
+    memset(a, 0, sizeof *a);
+    a->fmt = REPORT_TEXT;
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        switch (c) {
+        case CLI_OPT_HELP: return -1;
+        case CLI_OPT_ERROR: return CLI_EXIT_USAGE;
+        case 'f':
+            if (parse_format(optarg, &a->fmt) != 0)
+                return cli_usage_error("check", usage,
+                                       "unknown format '%s' (text, json, junit, sarif or markdown)",
+                                       optarg);
+            break;
+        case 'o': a->output = optarg; break;
+        case OPT_RULES: a->list_rules = 1; break;
+        case OPT_EXPLAIN: a->explain_id = optarg; break;
+        case OPT_NO_PROGRESS: a->no_progress = 1; break;
+        default: break;
+        }
+    }
+    if (!a->explain_id && !a->list_rules && optind >= argc)
+        return cli_usage_error("check", usage, "missing IMAGE");
+    return CLI_EXIT_OK;
+}
+
+static int write_report(const check_args *a, check_image *im, size_t n)
+{
+    out_file out;
+    if (out_open(&out, a->output) != 0) {
+        cli_err("%s: cannot write: %s", a->output, strerror(errno));
+        return -1;
+    }
+    int wr = 0;
+    switch (a->fmt) {
+    case REPORT_TEXT: wr = report_text(out.f, im, n); break;
+    case REPORT_JSON: wr = report_json(out.f, im, n); break;
+    case REPORT_JUNIT: wr = report_junit(out.f, im, n); break;
+    case REPORT_SARIF: wr = report_sarif(out.f, im, n); break;
+    case REPORT_MARKDOWN: wr = report_markdown(out.f, im, n); break;
+    }
+    if (out_close(&out, wr == 0) != 0) {
+        cli_err("%s: cannot write: %s", a->output ? a->output : "standard output",
+                strerror(errno));
+        return -1;
+    }
     return 0;
+}
+
+static int list_rules(const check_args *a)
+{
+    out_file out;
+    if (out_open(&out, a->output) != 0) {
+        cli_err("%s: cannot write: %s", a->output, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    print_rules(out.f, a->fmt);
+    if (out_close(&out, !ferror(out.f)) != 0) {
+        cli_err("%s: cannot write: %s", a->output ? a->output : "standard output",
+                strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
 }
 
 int cmd_check(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"rules", no_argument, NULL, 'R'},
-        {"explain", required_argument, NULL, 'E'},
-        {"parent", required_argument, NULL, 'p'},
-        {"parent-ignore-linkage", no_argument, NULL, 'L'},
-        {"no-progress", no_argument, NULL, 'N'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}
-    };
-    report_format fmt = REPORT_TEXT;
-    const char *output = NULL, *explain_id = NULL, *parent = NULL;
-    int list_rules = 0, ignore_linkage = 0, no_progress = 0, c;
-
-    optind = 0; /* GNU: re-initialise (main may have used getopt) */
-    opterr = 1;
-    while ((c = getopt_long(argc, argv, "+f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            if (parse_format(optarg, &fmt) != 0) {
-                fprintf(stderr, "vhdx check: unknown format '%s'\n", optarg);
-                check_usage(stderr);
-                return 1;
-            }
-            break;
-        case 'o': output = optarg; break;
-        case 'R': list_rules = 1; break;
-        case 'E': explain_id = optarg; break;
-        case 'p': parent = optarg; break;
-        case 'L': ignore_linkage = 1; break;
-        case 'N': no_progress = 1; break;
-        case 'h': check_usage(stdout); return 0;
-        default: check_usage(stderr); return 1;
-        }
-    }
-    if (explain_id) return explain(stdout, explain_id);
-
-    out_file out;
-    if (list_rules) {
-        if (out_open(&out, output) != 0) {
-            fprintf(stderr, "vhdx check: cannot write %s: %s\n", output, strerror(errno));
-            return 1;
-        }
-        print_rules(out.f, fmt);
-        return out_close(&out, !ferror(out.f)) == 0 ? 0 : 1;
-    }
+    check_args a;
+    int ex = parse_args(argc, argv, &a);
+    if (ex != CLI_EXIT_OK) return ex < 0 ? CLI_EXIT_OK : ex;
+    if (a.explain_id) return explain(stdout, a.explain_id);
+    if (a.list_rules) return list_rules(&a);
     int nimages = argc - optind;
-    if (nimages <= 0) {
-        fprintf(stderr, "vhdx check: no image given\n");
-        check_usage(stderr);
-        return 1;
-    }
-
     vhdx_check_opts opts;
     vhdx_check_opts_default(&opts);
-    opts.parent_path = parent;
-    if (ignore_linkage) opts.flags |= VHDX_OPEN_IGNORE_LINKAGE;
-    int progress = !no_progress && isatty(STDERR_FILENO);
+    opts.parent_path = a.parent;
+    if (a.ignore_linkage) opts.flags |= VHDX_OPEN_IGNORE_LINKAGE;
+    int progress = !a.no_progress && isatty(STDERR_FILENO);
 
     check_image *im = calloc((size_t)nimages, sizeof *im);
-    if (!im) { fprintf(stderr, "vhdx check: out of memory\n"); return 1; }
-    int exit_code = 0, any_unreadable = 0, any_error = 0, any_warning = 0;
+    if (!im) {
+        cli_err("check: out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    int any_unreadable = 0, any_error = 0, any_warning = 0;
     for (int i = 0; i < nimages; i++) {
         im[i].path = argv[optind + i];
         errno = 0;
@@ -364,29 +405,12 @@ int cmd_check(int argc, char **argv)
         else if (im[i].verdict == VHDX_VERDICT_NONCONFORMANT || im[i].errors) any_error = 1;
         else if (im[i].warnings) any_warning = 1;
     }
-    exit_code = any_unreadable ? 1 : any_error ? 2 : any_warning ? 3 : 0;
-
-    if (out_open(&out, output) != 0) {
-        fprintf(stderr, "vhdx check: cannot write %s: %s\n", output, strerror(errno));
-        exit_code = 1;
-    } else {
-        int wr = 0;
-        switch (fmt) {
-        case REPORT_TEXT: wr = report_text(out.f, im, (size_t)nimages); break;
-        case REPORT_JSON: wr = report_json(out.f, im, (size_t)nimages); break;
-        case REPORT_JUNIT: wr = report_junit(out.f, im, (size_t)nimages); break;
-        case REPORT_SARIF: wr = report_sarif(out.f, im, (size_t)nimages); break;
-        case REPORT_MARKDOWN: wr = report_markdown(out.f, im, (size_t)nimages); break;
-        }
-        if (out_close(&out, wr == 0) != 0) {
-            fprintf(stderr, "vhdx check: cannot write %s\n", output ? output : "standard output");
-            exit_code = 1;
-        }
-    }
+    int exit_code = any_unreadable ? 1 : any_error ? 2 : any_warning ? 3 : 0;
+    if (write_report(&a, im, (size_t)nimages) != 0) exit_code = CLI_EXIT_USAGE;
     /* unreadable images also get a one-line message on stderr (naming file and status) */
-    if (fmt != REPORT_TEXT || output) {
+    if (a.fmt != REPORT_TEXT || a.output) {
         for (int i = 0; i < nimages; i++)
-            if (!im[i].rep) fprintf(stderr, "vhdx check: %s\n", im[i].error);
+            if (!im[i].rep) cli_err("check: %s", im[i].error);
     }
     for (int i = 0; i < nimages; i++)
         if (im[i].rep) vhdx_report_free(im[i].rep);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "util.h"
 
 static const char usage[] =
@@ -105,25 +106,9 @@ static const char *log_replayed_name(int r)
     }
 }
 
-static void print_text(const char *path, const vhdx_info *in, int parent_missing,
-                       const replay_ranges *rr)
+static void print_tables(const vhdx_info *in)
 {
-    char g[40], h[40];
-    printf("image: %s\n", path);
-    printf("type: %s\n", type_name(in->type));
-    printf("virtual size: %" PRIu64 " (%s)\n", in->virtual_size,
-           cli_human_size(in->virtual_size, h, sizeof h));
-    printf("block size: %" PRIu32 " (%s)\n", in->block_size,
-           cli_human_size(in->block_size, h, sizeof h));
-    printf("logical sector size: %" PRIu32 "\n", in->logical_sector_size);
-    printf("physical sector size: %" PRIu32 "\n", in->physical_sector_size);
-    printf("chunk ratio: %" PRIu32 "\n", in->chunk_ratio);
-    printf("payload blocks: %" PRIu64 "\n", in->payload_blocks);
-    printf("BAT entries: %" PRIu64 "\n", in->bat_entries);
-    printf("file size: %" PRIu64 "\n", in->file_size);
-    printf("virtual disk id: %s\n", cli_guid_str(&in->virtual_disk_id, g, sizeof g));
-    printf("creator: %s\n", in->creator);
-    printf("current header: %d\n", in->current_header);
+    char g[40];
     for (int i = 0; i < 2; i++) {
         const vhdx_header_info *hd = &in->headers[i];
         if (!hd->valid) {
@@ -154,6 +139,10 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
                m->is_user ? " user" : "", m->is_virtual_disk ? " virtual-disk" : "",
                m->is_required ? " required" : "");
     }
+}
+
+static void print_bat_log(const vhdx_info *in, const replay_ranges *rr)
+{
     printf("BAT payload blocks:");
     int any = 0;
     for (int s = 0; s < 8; s++) {
@@ -188,6 +177,29 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
             printf("  offset 0x%" PRIx64 " length 0x%" PRIx64 "\n", rr->off[i], rr->len[i]);
         if (shown < rr->total) printf("  ... %zu more\n", rr->total - shown);
     }
+}
+
+static void print_text(const char *path, const vhdx_info *in, int parent_missing,
+                       const replay_ranges *rr)
+{
+    char g[40], h[40];
+    printf("image: %s\n", path);
+    printf("type: %s\n", type_name(in->type));
+    printf("virtual size: %" PRIu64 " (%s)\n", in->virtual_size,
+           cli_human_size(in->virtual_size, h, sizeof h));
+    printf("block size: %" PRIu32 " (%s)\n", in->block_size,
+           cli_human_size(in->block_size, h, sizeof h));
+    printf("logical sector size: %" PRIu32 "\n", in->logical_sector_size);
+    printf("physical sector size: %" PRIu32 "\n", in->physical_sector_size);
+    printf("chunk ratio: %" PRIu32 "\n", in->chunk_ratio);
+    printf("payload blocks: %" PRIu64 "\n", in->payload_blocks);
+    printf("BAT entries: %" PRIu64 "\n", in->bat_entries);
+    printf("file size: %" PRIu64 "\n", in->file_size);
+    printf("virtual disk id: %s\n", cli_guid_str(&in->virtual_disk_id, g, sizeof g));
+    printf("creator: %s\n", in->creator);
+    printf("current header: %d\n", in->current_header);
+    print_tables(in);
+    print_bat_log(in, rr);
     if (in->has_parent) {
         printf("parent linkage: %s\n", cli_guid_str(&in->parent_linkage, g, sizeof g));
         if (parent_missing)
@@ -197,115 +209,133 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
     }
 }
 
-static void json_guid(const char *key, const vhdx_guid *gd, int comma)
+/* Layouts of the document: one member per line at the top, one item per line in the
+ * header, region and metadata lists and in "bat", everything else on one line. */
+static const json_style top_style = { "\n  ", ",\n  ", "\n", NULL };
+static const json_style list_style = { "\n    ", ",\n    ", "\n  ", NULL };
+
+static void json_header(json_w *w, int i, const vhdx_info *in)
 {
-    char g[40];
-    printf("\"%s\": \"%s\"%s", key, cli_guid_str(gd, g, sizeof g), comma ? ", " : "");
+    const vhdx_header_info *hd = &in->headers[i];
+    char sum[16];
+    json_obj(w, NULL);
+    json_ki64(w, "index", i);
+    json_kbool(w, "valid", hd->valid);
+    json_kbool(w, "current", i == in->current_header);
+    if (hd->valid) {
+        json_ku64(w, "sequence_number", hd->sequence_number);
+        json_header_ids(w, hd);
+        json_ku64(w, "log_offset", hd->log_offset);
+        json_ku64(w, "log_length", hd->log_length);
+        snprintf(sum, sizeof sum, "0x%08" PRIx32, hd->checksum);
+        json_kstr(w, "checksum", sum);
+    }
+    json_end(w);
+}
+
+static void json_tables(json_w *w, const vhdx_info *in)
+{
+    json_key(w, "regions");
+    json_arr(w, &list_style);
+    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++)
+        json_region(w, &in->regions[i], region_name(&in->regions[i].guid));
+    json_end(w);
+    json_key(w, "metadata");
+    json_arr(w, &list_style);
+    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++)
+        json_metadata_item(w, &in->metadata[i], metadata_name(&in->metadata[i]));
+    json_end(w);
+}
+
+static void json_bat_log(json_w *w, const vhdx_info *in, const replay_ranges *rr)
+{
+    json_key(w, "bat");
+    json_obj(w, &list_style);
+    json_key(w, "payload");
+    json_obj(w, NULL);
+    for (int s = 0; s < 8; s++) json_ku64(w, payload_state_names[s], in->bat.payload[s]);
+    json_end(w);
+    json_key(w, "sector_bitmap");
+    json_obj(w, NULL);
+    for (int s = 0; s < 8; s++) json_ku64(w, sb_state_names[s], in->bat.sector_bitmap[s]);
+    json_end(w);
+    json_end(w);
+    json_key(w, "log");
+    json_obj(w, NULL);
+    json_kbool(w, "dirty", in->log_dirty);
+    json_kstr(w, "replayed", log_replayed_name(in->log_replayed));
+    json_ku64(w, "entries_replayed", in->log_entries_replayed);
+    json_ku64(w, "replay_range_count", rr->total);
+    json_key(w, "replay_ranges");
+    json_arr(w, NULL);
+    for (size_t i = 0; i < rr->stored; i++) {
+        json_obj(w, NULL);
+        json_ku64(w, "offset", rr->off[i]);
+        json_ku64(w, "length", rr->len[i]);
+        json_end(w);
+    }
+    json_end(w);
+    json_end(w);
 }
 
 static void print_json(const char *path, const vhdx_info *in, int parent_missing,
                        const replay_ranges *rr)
 {
-    printf("{\n  \"image\": ");
-    cli_json_str(stdout, path);
-    printf(",\n  \"type\": \"%s\",\n", type_name(in->type));
-    printf("  \"virtual_size\": %" PRIu64 ",\n", in->virtual_size);
-    printf("  \"block_size\": %" PRIu32 ",\n", in->block_size);
-    printf("  \"logical_sector_size\": %" PRIu32 ",\n", in->logical_sector_size);
-    printf("  \"physical_sector_size\": %" PRIu32 ",\n", in->physical_sector_size);
-    printf("  \"chunk_ratio\": %" PRIu32 ",\n", in->chunk_ratio);
-    printf("  \"payload_blocks\": %" PRIu64 ",\n", in->payload_blocks);
-    printf("  \"bat_entries\": %" PRIu64 ",\n", in->bat_entries);
-    printf("  \"file_size\": %" PRIu64 ",\n", in->file_size);
-    printf("  ");
-    json_guid("virtual_disk_id", &in->virtual_disk_id, 0);
-    printf(",\n  \"creator\": ");
-    cli_json_str(stdout, in->creator);
-    printf(",\n  \"current_header\": %d,\n  \"headers\": [\n", in->current_header);
-    for (int i = 0; i < 2; i++) {
-        const vhdx_header_info *hd = &in->headers[i];
-        printf("    {\"index\": %d, \"valid\": %s, \"current\": %s", i,
-               hd->valid ? "true" : "false", i == in->current_header ? "true" : "false");
-        if (hd->valid) {
-            printf(", \"sequence_number\": %" PRIu64 ", ", hd->sequence_number);
-            json_guid("file_write_guid", &hd->file_write_guid, 1);
-            json_guid("data_write_guid", &hd->data_write_guid, 1);
-            json_guid("log_guid", &hd->log_guid, 1);
-            printf("\"log_version\": %u, \"version\": %u, \"log_offset\": %" PRIu64
-                   ", \"log_length\": %" PRIu32 ", \"checksum\": \"0x%08" PRIx32 "\"",
-                   (unsigned)hd->log_version, (unsigned)hd->version, hd->log_offset,
-                   hd->log_length, hd->checksum);
-        }
-        printf("}%s\n", i == 0 ? "," : "");
-    }
-    printf("  ],\n  \"regions\": [");
-    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++) {
-        const vhdx_region_info *r = &in->regions[i];
-        printf("%s\n    {", i ? "," : "");
-        json_guid("guid", &r->guid, 1);
-        printf("\"name\": \"%s\", \"file_offset\": %" PRIu64 ", \"length\": %" PRIu32
-               ", \"required\": %" PRIu32 "}",
-               region_name(&r->guid), r->file_offset, r->length, r->required);
-    }
-    printf("%s],\n  \"metadata\": [", in->region_count ? "\n  " : "");
-    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++) {
-        const vhdx_metadata_info *m = &in->metadata[i];
-        printf("%s\n    {", i ? "," : "");
-        json_guid("item_id", &m->item_id, 1);
-        printf("\"name\": \"%s\", \"offset\": %" PRIu32 ", \"length\": %" PRIu32
-               ", \"is_user\": %s, \"is_virtual_disk\": %s, \"is_required\": %s}",
-               metadata_name(m), m->offset, m->length, m->is_user ? "true" : "false",
-               m->is_virtual_disk ? "true" : "false", m->is_required ? "true" : "false");
-    }
-    printf("%s],\n  \"bat\": {\n    \"payload\": {", in->metadata_count ? "\n  " : "");
-    for (int s = 0; s < 8; s++)
-        printf("%s\"%s\": %" PRIu64, s ? ", " : "", payload_state_names[s], in->bat.payload[s]);
-    printf("},\n    \"sector_bitmap\": {");
-    for (int s = 0; s < 8; s++)
-        printf("%s\"%s\": %" PRIu64, s ? ", " : "", sb_state_names[s],
-               in->bat.sector_bitmap[s]);
-    printf("}\n  },\n");
-    printf("  \"log\": {\"dirty\": %s, \"replayed\": \"%s\", \"entries_replayed\": %" PRIu64
-           ", \"replay_range_count\": %zu, \"replay_ranges\": [",
-           in->log_dirty ? "true" : "false", log_replayed_name(in->log_replayed),
-           in->log_entries_replayed, rr->total);
-    for (size_t i = 0; i < rr->stored; i++)
-        printf("%s{\"offset\": %" PRIu64 ", \"length\": %" PRIu64 "}", i ? ", " : "",
-               rr->off[i], rr->len[i]);
-    printf("]},\n");
-    printf("  \"parent\": {\"has_parent\": %s", in->has_parent ? "true" : "false");
+    json_w w;
+    json_init(&w, stdout);
+    json_obj(&w, &top_style);
+    json_kstr(&w, "image", path);
+    json_kstr(&w, "type", type_name(in->type));
+    json_ku64(&w, "virtual_size", in->virtual_size);
+    json_ku64(&w, "block_size", in->block_size);
+    json_ku64(&w, "logical_sector_size", in->logical_sector_size);
+    json_ku64(&w, "physical_sector_size", in->physical_sector_size);
+    json_ku64(&w, "chunk_ratio", in->chunk_ratio);
+    json_ku64(&w, "payload_blocks", in->payload_blocks);
+    json_ku64(&w, "bat_entries", in->bat_entries);
+    json_ku64(&w, "file_size", in->file_size);
+    json_key(&w, "virtual_disk_id");
+    json_guid(&w, &in->virtual_disk_id);
+    json_kstr(&w, "creator", in->creator);
+    json_ki64(&w, "current_header", in->current_header);
+    json_key(&w, "headers");
+    json_arr(&w, &list_style);
+    for (int i = 0; i < 2; i++) json_header(&w, i, in);
+    json_end(&w);
+    json_tables(&w, in);
+    json_bat_log(&w, in, rr);
+    json_key(&w, "parent");
+    json_obj(&w, NULL);
+    json_kbool(&w, "has_parent", in->has_parent);
     if (in->has_parent) {
-        printf(", ");
-        json_guid("parent_linkage", &in->parent_linkage, 1);
-        printf("\"found\": %s", parent_missing ? "false" : "true");
+        json_key(&w, "parent_linkage");
+        json_guid(&w, &in->parent_linkage);
+        json_kbool(&w, "found", !parent_missing);
     }
-    printf(", \"chain_depth\": %d}\n}\n", in->chain_depth);
+    json_ki64(&w, "chain_depth", in->chain_depth);
+    json_end(&w);
+    json_end(&w);
+    fputc('\n', stdout);
 }
 
 int cmd_info(int argc, char **argv)
 {
-    const char *image = NULL, *parent = NULL;
-    int json = 0, ignore_linkage = 0, dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!dashdash && a[0] == '-' && a[1] != '\0') {
-            int m;
-            if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
-            if (cli_is_help(a)) {
-                printf("%s%s", usage, help);
-                return CLI_EXIT_OK;
-            }
-            if (strcmp(a, "--json") == 0) { json = 1; continue; }
-            if ((m = cli_parent_option(argc, argv, &i, "info", usage, &parent, &ignore_linkage)) != 0) {
-                if (m < 0) return CLI_EXIT_USAGE;
-                continue;
-            }
-            return cli_usage_error("info", usage, "unknown option '%s'", a);
-        }
-        if (image) return cli_usage_error("info", usage, "unexpected argument '%s'", a);
-        image = a;
+    static const struct option longopts[] = {
+        { "json", no_argument, NULL, 'j' }, CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP,
+        { NULL, 0, NULL, 0 }
+    };
+    const char *image, *parent = NULL;
+    int json = 0, ignore_linkage = 0, c;
+    cli_opts op = { "info", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+        if (c == 'j') json = 1;
     }
-    if (!image) return cli_usage_error("info", usage, "missing IMAGE");
+    if (optind >= argc) return cli_usage_error("info", usage, "missing IMAGE");
+    if (argc - optind > 1)
+        return cli_usage_error("info", usage, "unexpected argument '%s'", argv[optind + 1]);
+    image = argv[optind];
 
     vhdx_open_opts o;
     vhdx_diag d;

@@ -20,22 +20,14 @@ static const char help[] =
 
 int cmd_replay(int argc, char **argv)
 {
-    const char *image = NULL;
-    int dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!dashdash && a[0] == '-' && a[1] != '\0') {
-            if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
-            if (cli_is_help(a)) {
-                printf("%s%s", usage, help);
-                return CLI_EXIT_OK;
-            }
-            return cli_usage_error("replay", usage, "unknown option '%s'", a);
-        }
-        if (image) return cli_usage_error("replay", usage, "unexpected argument '%s'", a);
-        image = a;
-    }
-    if (!image) return cli_usage_error("replay", usage, "missing IMAGE");
+    static const struct option longopts[] = { CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 } };
+    cli_opts op = { "replay", usage, help, "h", longopts, NULL, NULL, 0 };
+    int ex = cli_getopt_all(&op, argc, argv);
+    if (ex >= 0) return ex;
+    if (optind >= argc) return cli_usage_error("replay", usage, "missing IMAGE");
+    if (argc - optind > 1)
+        return cli_usage_error("replay", usage, "unexpected argument '%s'", argv[optind + 1]);
+    const char *image = argv[optind];
 
     uint64_t n = 0;
     vhdx_diag d;

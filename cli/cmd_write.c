@@ -91,154 +91,152 @@ fail: {
     }
 }
 
-int cmd_write(int argc, char **argv)
+typedef struct write_job {
+    const char *image, *src_name;
+    uint64_t off, vsize, len;
+    int in;          /* the source (stdin or FILE) */
+    int rd;          /* what the data is read from: in, or the spool of a pipe */
+    int spool_fd;
+    uint8_t *buf;    /* WRITE_CHUNK bytes */
+} write_job;
+
+/* The virtual size through a read-only open, so that a usage error leaves the file
+ * untouched (a read-write open already updates the headers). */
+static int probe_size(write_job *j)
 {
-    const char *pos[3] = { NULL, NULL, NULL };
-    int npos = 0, dashdash = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!dashdash && a[0] == '-' && a[1] != '\0') {
-            if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
-            if (cli_is_help(a)) {
-                printf("%s%s", usage, help);
-                return CLI_EXIT_OK;
-            }
-            return cli_usage_error("write", usage, "unknown option '%s'", a);
-        }
-        if (npos == 3) return cli_usage_error("write", usage, "unexpected argument '%s'", a);
-        pos[npos++] = a;
-    }
-    if (npos < 1) return cli_usage_error("write", usage, "missing IMAGE");
-    if (npos < 2) return cli_usage_error("write", usage, "missing OFFSET");
-    if (npos < 3) return cli_usage_error("write", usage, "missing FILE (or - for stdin)");
-    const char *image = pos[0], *src = pos[2];
-    uint64_t off;
-    if (cli_parse_size(pos[1], &off) != 0)
-        return cli_usage_error("write", usage, "invalid OFFSET '%s'", pos[1]);
-
-    int in = STDIN_FILENO;
-    const char *src_name = "standard input";
-    if (strcmp(src, "-") != 0) {
-        in = open(src, O_RDONLY | O_CLOEXEC);
-        if (in < 0) {
-            cli_err("%s: %s", src, strerror(errno));
-            return CLI_EXIT_USAGE;
-        }
-        src_name = src;
-    }
-    uint8_t *buf = malloc(WRITE_CHUNK);
-    if (!buf) {
-        if (in != STDIN_FILENO) close(in);
-        cli_err("out of memory");
-        return CLI_EXIT_USAGE;
-    }
-
-    int ex = CLI_EXIT_OK;
-    vhdx_image *img = NULL;
-    int spool_fd = -1, rd = in;
-    /* Learn the virtual size through a read-only open first, so that a usage error leaves
-     * the file untouched (a read-write open already updates the headers). */
-    ex = cli_open_image(image, NULL, 0, 0, &img);
-    if (ex != CLI_EXIT_OK) goto out;
+    vhdx_image *img;
+    int ex = cli_open_image(j->image, NULL, 0, 0, &img);
+    if (ex != CLI_EXIT_OK) return ex;
     static vhdx_info info;
     int rc = vhdx_get_info(img, &info);
     (void)vhdx_close(img);
-    img = NULL;
-    if (rc != VHDX_OK) {
-        ex = cli_fail(image, rc, NULL);
-        goto out;
-    }
-    const uint64_t vsize = info.virtual_size;
-    if (off > vsize) {
+    if (rc != VHDX_OK) return cli_fail(j->image, rc, NULL);
+    j->vsize = info.virtual_size;
+    if (j->off > j->vsize) {
         cli_err("%s: OFFSET %" PRIu64 " is past the end of the virtual disk (%" PRIu64 " bytes)",
-                image, off, vsize);
-        ex = CLI_EXIT_USAGE;
-        goto out;
+                j->image, j->off, j->vsize);
+        return CLI_EXIT_USAGE;
     }
+    return CLI_EXIT_OK;
+}
+
+/* The length of the input (a regular file from its position, anything else spooled) and
+ * whether it fits. */
+static int input_length(write_job *j)
+{
     struct stat st;
-    uint64_t len;
-    if (fstat(in, &st) != 0) {
-        cli_err("%s: %s", src_name, strerror(errno));
-        ex = CLI_EXIT_USAGE;
-        goto out;
+    if (fstat(j->in, &st) != 0) {
+        cli_err("%s: %s", j->src_name, strerror(errno));
+        return CLI_EXIT_USAGE;
     }
     if (S_ISREG(st.st_mode)) {
-        off_t cur = lseek(in, 0, SEEK_CUR);
+        off_t cur = lseek(j->in, 0, SEEK_CUR);
         if (cur < 0 || cur > st.st_size) cur = 0;
-        len = (uint64_t)(st.st_size - cur);
+        j->len = (uint64_t)(st.st_size - cur);
     } else {
-        if (spool(in, vsize - off, &spool_fd, &len, buf) != 0) {
+        if (spool(j->in, j->vsize - j->off, &j->spool_fd, &j->len, j->buf) != 0) {
             if (errno == EFBIG)
                 cli_err("%s: %s extends past the end of the virtual disk (%" PRIu64
-                        " bytes) when written at offset %" PRIu64, image, src_name, vsize, off);
+                        " bytes) when written at offset %" PRIu64, j->image, j->src_name,
+                        j->vsize, j->off);
             else
-                cli_err("%s: %s", src_name, strerror(errno));
-            ex = CLI_EXIT_USAGE;
-            goto out;
+                cli_err("%s: %s", j->src_name, strerror(errno));
+            return CLI_EXIT_USAGE;
         }
-        rd = spool_fd;
+        j->rd = j->spool_fd;
     }
-    if (len > vsize - off) {
+    if (j->len > j->vsize - j->off) {
         cli_err("%s: %s (%" PRIu64 " bytes) extends past the end of the virtual disk (%" PRIu64
-                " bytes) when written at offset %" PRIu64, image, src_name, len, vsize, off);
-        ex = CLI_EXIT_USAGE;
-        goto out;
+                " bytes) when written at offset %" PRIu64, j->image, j->src_name, j->len,
+                j->vsize, j->off);
+        return CLI_EXIT_USAGE;
     }
+    return CLI_EXIT_OK;
+}
 
-    ex = cli_open_image(image, NULL, 0, 1, &img);
-    if (ex != CLI_EXIT_OK) goto out;
-    rc = vhdx_get_info(img, &info);
-    if (rc != VHDX_OK || info.virtual_size != vsize) {
-        ex = rc != VHDX_OK ? cli_fail(image, rc, NULL) : cli_fail(image, VHDX_E_INTERNAL, NULL);
-        goto out;
-    }
-    uint64_t pos_v = off, left = len;
+/* Copies the input into the open image, then flushes. */
+static int copy_in(write_job *j, vhdx_image *img)
+{
+    uint64_t pos = j->off, left = j->len;
+    vhdx_diag d;
     while (left > 0) {
         size_t want = left < WRITE_CHUNK ? (size_t)left : WRITE_CHUNK, got;
-        if (read_full(rd, buf, want, &got) != 0) {
-            cli_err("%s: %s", src_name, strerror(errno));
-            ex = CLI_EXIT_USAGE;
-            goto out;
+        if (read_full(j->rd, j->buf, want, &got) != 0) {
+            cli_err("%s: %s", j->src_name, strerror(errno));
+            return CLI_EXIT_USAGE;
         }
         if (got != want) {
-            cli_err("%s: input shrank while being written", src_name);
-            ex = CLI_EXIT_USAGE;
-            goto out;
+            cli_err("%s: input shrank while being written", j->src_name);
+            return CLI_EXIT_USAGE;
         }
-        vhdx_diag d;
         vhdx_diag_clear(&d);
-        rc = vhdx_write(img, pos_v, buf, got, &d);
+        int rc = vhdx_write(img, pos, j->buf, got, &d);
         if (rc != VHDX_OK) {
-            cli_fail(image, rc, &d);
-            ex = CLI_EXIT_FAIL;
-            goto out;
+            cli_fail(j->image, rc, &d);
+            return CLI_EXIT_FAIL;
         }
-        pos_v += got;
+        pos += got;
         left -= got;
     }
-    vhdx_diag d;
     vhdx_diag_clear(&d);
-    rc = vhdx_flush(img, &d);
+    int rc = vhdx_flush(img, &d);
     if (rc != VHDX_OK) {
-        cli_fail(image, rc, &d);
-        ex = CLI_EXIT_FAIL;
-        goto out;
+        cli_fail(j->image, rc, &d);
+        return CLI_EXIT_FAIL;
     }
+    return CLI_EXIT_OK;
+}
+
+static int write_image(write_job *j)
+{
+    vhdx_image *img;
+    static vhdx_info info;
+    int ex = cli_open_image(j->image, NULL, 0, 1, &img);
+    if (ex != CLI_EXIT_OK) return ex;
+    int rc = vhdx_get_info(img, &info);
+    if (rc != VHDX_OK || info.virtual_size != j->vsize)
+        ex = cli_fail(j->image, rc != VHDX_OK ? rc : VHDX_E_INTERNAL, NULL);
+    else
+        ex = copy_in(j, img);
     rc = vhdx_close(img);
-    img = NULL;
-    if (rc != VHDX_OK) {
-        cli_fail(image, rc, NULL);
+    if (rc != VHDX_OK && ex == CLI_EXIT_OK) {
+        cli_fail(j->image, rc, NULL);
         ex = CLI_EXIT_FAIL;
-        goto out;
     }
-    printf("wrote %" PRIu64 " bytes at offset %" PRIu64 "\n", len, off);
-out:
-    if (img) {
-        rc = vhdx_close(img);
-        if (rc != VHDX_OK && ex == CLI_EXIT_OK) ex = cli_fail(image, rc, NULL);
+    return ex;
+}
+
+int cmd_write(int argc, char **argv)
+{
+    static const struct option longopts[] = { CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 } };
+    cli_opts op = { "write", usage, help, "h", longopts, NULL, NULL, 0 };
+    int ex = cli_getopt_all(&op, argc, argv);
+    if (ex >= 0) return ex;
+    char **pos = argv + optind;
+    int npos = argc - optind;
+    if (npos > 3) return cli_usage_error("write", usage, "unexpected argument '%s'", pos[3]);
+    if (npos < 1) return cli_usage_error("write", usage, "missing IMAGE");
+    if (npos < 2) return cli_usage_error("write", usage, "missing OFFSET");
+    if (npos < 3) return cli_usage_error("write", usage, "missing FILE (or - for stdin)");
+    write_job j = { pos[0], "standard input", 0, 0, 0, STDIN_FILENO, STDIN_FILENO, -1, NULL };
+    if (cli_parse_size(pos[1], &j.off) != 0)
+        return cli_usage_error("write", usage, "invalid OFFSET '%s'", pos[1]);
+    if (strcmp(pos[2], "-") != 0) {
+        j.in = j.rd = open(pos[2], O_RDONLY | O_CLOEXEC);
+        if (j.in < 0) {
+            cli_err("%s: %s", pos[2], strerror(errno));
+            return CLI_EXIT_USAGE;
+        }
+        j.src_name = pos[2];
     }
-    if (in != STDIN_FILENO) close(in);
-    if (spool_fd >= 0) close(spool_fd);
-    free(buf);
+    j.buf = malloc(WRITE_CHUNK);
+    ex = CLI_EXIT_USAGE;
+    if (!j.buf) cli_err("out of memory");
+    else if ((ex = probe_size(&j)) == CLI_EXIT_OK && (ex = input_length(&j)) == CLI_EXIT_OK &&
+             (ex = write_image(&j)) == CLI_EXIT_OK)
+        printf("wrote %" PRIu64 " bytes at offset %" PRIu64 "\n", j.len, j.off);
+    if (j.in != STDIN_FILENO) close(j.in);
+    if (j.spool_fd >= 0) close(j.spool_fd);
+    free(j.buf);
     return ex;
 }

@@ -1,9 +1,10 @@
 /*
  * interop.h - interoperability predictions of `vhdx check`: which known consumers of VHDX
  * (QEMU, VirtualBox, Hyper-V, libvhdi, cloud-hypervisor, 7-Zip) will reject or misread an
- * image, and why. Every prediction rests on a fact recorded in
- * ../shared/spec/VHDX-FORMAT.md section 10 (cited in `basis`), applied to the findings and
- * the information of a check report.
+ * image, and why. Each prediction is a row of the table in interop.c: a consumer
+ * behaviour described in docs/interop.md, applied to the findings and the information of
+ * a check report. Its `basis` names the [MS-VHDX] section, the rule (docs/rules.md) and
+ * the consumer's entry in docs/interop.md.
  */
 #ifndef VHDX_CLI_INTEROP_H
 #define VHDX_CLI_INTEROP_H
@@ -21,27 +22,20 @@ typedef enum interop_effect {
     INTEROP_NOTE           /* accepted; a peculiarity worth knowing */
 } interop_effect;
 
-/* Facts about an image that a report does not carry, gathered by the caller from the
- * image bytes (through the public I/O interface). */
-typedef struct interop_facts {
-    int fp_flags_known;
-    uint32_t fp_flags;          /* raw File Parameters flags */
-} interop_facts;
-
-#define INTEROP_MAX 40
+#define INTEROP_MAX 40     /* at least the number of rows of the table */
 
 typedef struct interop_prediction {
     const char *consumer;       /* "QEMU", "VirtualBox", ... */
     interop_effect effect;
     char reason[300];
-    const char *basis;          /* "VHDX-FORMAT.md 10.6" */
+    const char *basis;          /* "[MS-VHDX 2.2.3.2]; docs/rules.md#d7; docs/interop.md#virtualbox" */
 } interop_prediction;
 
 const char *interop_effect_name(interop_effect e); /* "rejects", "misreads", ... */
 /* The consumers predictions are made for (stable order). */
 const char *const *interop_consumers(size_t *n);
-/* Predictions for one report (rep may be NULL: none). Returns the number written (<= max). */
-size_t interop_predict(const vhdx_report *rep, const interop_facts *facts,
-                       interop_prediction *out, size_t max);
+/* Predictions for one report (rep may be NULL: none), in table order. Returns the number
+ * written (<= max). */
+size_t interop_predict(const vhdx_report *rep, interop_prediction *out, size_t max);
 
 #endif

@@ -34,43 +34,65 @@ static void print_help(FILE *f)
                "operation (check: 3 = warnings only).\n");
 }
 
-int main(int argc, char **argv)
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(name, commands[i].name) == 0) return &commands[i];
+    return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+    cli_err("unknown command '%s'", name);
+    fprintf(stderr, "Try 'vhdx --help' for the list of commands.\n");
+    return CLI_EXIT_USAGE;
+}
+
+/* `vhdx help [COMMAND]` */
+static int help_command(int argc, char **argv)
 {
     if (argc < 2) {
+        print_help(stdout);
+        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    }
+    const command *cmd = find_command(argv[1]);
+    if (!cmd) return unknown_command(argv[1]);
+    char *sub[] = { argv[1], (char *)"--help", NULL };
+    return cmd->fn(2, sub);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_LONGOPT_HELP, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 }
+    };
+    /* '+': the options before the command only; the command parses the rest */
+    cli_opts op = { NULL, NULL, NULL, "+hV", longopts, NULL, NULL, 0 };
+    int c;
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+        if (c == 'h') {
+            print_help(stdout);
+            return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+        }
+        if (c == 'V') {
+            printf("vhdx %s\n", VHDX_VERSION_STRING);
+            return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
         cli_err("missing command");
         print_help(stderr);
         return CLI_EXIT_USAGE;
     }
-    const char *c = argv[1];
-    if (cli_is_help(c) || strcmp(c, "help") == 0) {
-        if (strcmp(c, "help") == 0 && argc >= 3) {
-            for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-                if (strcmp(argv[2], commands[i].name) == 0) {
-                    char *sub[] = { argv[2], (char *)"--help", NULL };
-                    return commands[i].fn(2, sub);
-                }
-            }
-            cli_err("unknown command '%s'", argv[2]);
-            return CLI_EXIT_USAGE;
-        }
-        print_help(stdout);
-        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    const char *name = argv[optind];
+    if (strcmp(name, "help") == 0) return help_command(argc - optind, argv + optind);
+    const command *cmd = find_command(name);
+    if (!cmd) return unknown_command(name);
+    int rc = cmd->fn(argc - optind, argv + optind);
+    if (fflush(stdout) != 0 && rc == CLI_EXIT_OK) {
+        cli_err("error writing standard output");
+        rc = CLI_EXIT_USAGE;
     }
-    if (strcmp(c, "--version") == 0 || strcmp(c, "-V") == 0) {
-        printf("vhdx %s\n", VHDX_VERSION_STRING);
-        return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-    }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (strcmp(c, commands[i].name) == 0) {
-            int rc = commands[i].fn(argc - 1, argv + 1);
-            if (fflush(stdout) != 0 && rc == CLI_EXIT_OK) {
-                cli_err("error writing standard output");
-                rc = CLI_EXIT_USAGE;
-            }
-            return rc;
-        }
-    }
-    cli_err("unknown command '%s'", c);
-    fprintf(stderr, "Try 'vhdx --help' for the list of commands.\n");
-    return CLI_EXIT_USAGE;
+    return rc;
 }

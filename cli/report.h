@@ -21,7 +21,6 @@ typedef struct check_image {
     size_t errors, warnings, infos; /* finding counts (all, incl. dropped beyond storage) */
     char error[256];                /* why the image could not be checked (rep == NULL) */
     char note[400];                 /* remark on how it was checked (e.g. parent not found), or "" */
-    interop_facts facts;
     interop_prediction interop[INTEROP_MAX];
     size_t n_interop;
 } check_image;
@@ -41,10 +40,6 @@ int report_markdown(FILE *f, const check_image *im, size_t n);
 const char *report_verdict_name(vhdx_verdict v);   /* conformant|nonconformant|unreadable */
 /* rule id of a finding's code, or "" */
 const char *report_rule_of(int code);
-/* JSON string literal (with quotes) of s (NULL -> null) */
-void report_json_str(FILE *f, const char *s);
-/* XML-escaped text of s */
-void report_xml_str(FILE *f, const char *s);
 /* Markdown table cell text (| and newlines escaped) */
 void report_md_str(FILE *f, const char *s);
 /* Basename of a path (pointer into it). */

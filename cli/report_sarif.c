@@ -3,25 +3,49 @@
  * findings without a rule); each result has ruleId, ruleIndex, level, message and a
  * physicalLocation whose region carries the byte offset of the finding in the image. */
 #include "report.h"
+#include "json.h"
 #include "rules.h"
 
 #include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static void uri(FILE *f, const char *path)
+/* The path as a URI reference: unreserved characters and '/' kept, every other byte
+ * percent-encoded (so the JSON string needs no escaping, but goes through it anyway). */
+static void json_uri(json_w *w, const char *path)
 {
     static const char hex[] = "0123456789ABCDEF";
-    fputc('"', f);
+    size_t len = strlen(path);
+    char *buf = len < SIZE_MAX / 3 ? malloc(3 * len + 1) : NULL;
+    if (!buf) {
+        json_str(w, "");
+        return;
+    }
+    char *o = buf;
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
         unsigned char ch = *p;
         if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '/')
-            fputc(ch, f);
-        else
-            fprintf(f, "%%%c%c", hex[ch >> 4], hex[ch & 15]);
+            ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '/') {
+            *o++ = (char)ch;
+        } else {
+            *o++ = '%';
+            *o++ = hex[ch >> 4];
+            *o++ = hex[ch & 15];
+        }
     }
-    fputc('"', f);
+    *o = 0;
+    json_str(w, buf);
+    free(buf);
+}
+
+static void json_text(json_w *w, const char *key, const char *text)
+{
+    json_key(w, key);
+    json_obj(w, NULL);
+    json_kstr(w, "text", text);
+    json_end(w);
 }
 
 static const char *sarif_level(vhdx_severity s)
@@ -38,86 +62,186 @@ static long rule_index(const char *id)
     return (long)n; /* GENERAL */
 }
 
-int report_sarif(FILE *f, const check_image *im, size_t n)
+static void rule_json(json_w *w, const rule_info *r)
+{
+    const char *sev = rules_default_severity(r);
+    char full[600];
+    snprintf(full, sizeof full, "[MS-VHDX %s] %s (%s)", r->section, r->requirement,
+             rules_judge_text(r->judge));
+    json_obj(w, NULL);
+    json_kstr(w, "id", r->id);
+    json_kstr(w, "name", r->id);
+    json_text(w, "shortDescription", r->requirement);
+    json_text(w, "fullDescription", full);
+    json_text(w, "help", r->fix);
+    json_key(w, "defaultConfiguration");
+    json_obj(w, NULL);
+    json_kstr(w, "level", strcmp(sev, "info") == 0 ? "note" : sev);
+    json_kbool(w, "enabled", rules_is_judged(r));
+    json_end(w);
+    json_key(w, "properties");
+    json_obj(w, NULL);
+    json_kstr(w, "section", r->section);
+    json_kstr(w, "level", r->level);
+    json_kstr(w, "kind", r->kind);
+    json_kbool(w, "judged", rules_is_judged(r));
+    json_end(w);
+    json_end(w);
+}
+
+static void driver_json(json_w *w)
+{
+    static const json_style rule_lines = { "\n  ", ",\n  ", "\n", NULL };
+    json_key(w, "tool");
+    json_obj(w, NULL);
+    json_key(w, "driver");
+    json_obj(w, NULL);
+    json_kstr(w, "name", "vhdx check");
+    json_kstr(w, "version", VHDX_VERSION_STRING);
+    json_kstr(w, "informationUri",
+              "https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-vhdx/");
+    json_key(w, "rules");
+    json_arr(w, &rule_lines);
+    for (size_t i = 0; i < rules_count(); i++) rule_json(w, rules_at(i));
+    json_obj(w, NULL);
+    json_kstr(w, "id", "GENERAL");
+    json_kstr(w, "name", "GENERAL");
+    json_text(w, "shortDescription",
+              "The image can be read and checked (I/O, limits, parent chain).");
+    json_text(w, "help", "See the finding's status code.");
+    json_key(w, "defaultConfiguration");
+    json_obj(w, NULL);
+    json_kstr(w, "level", "error");
+    json_end(w);
+    json_end(w);
+    json_end(w);
+    json_end(w);
+    json_end(w);
+}
+
+/* "locations": [{"physicalLocation": {"artifactLocation": {...}, "region": ...}, ...}] */
+static void location_json(json_w *w, const check_image *c, size_t k, const vhdx_finding *fi)
+{
+    json_key(w, "locations");
+    json_arr(w, NULL);
+    json_obj(w, NULL);
+    json_key(w, "physicalLocation");
+    json_obj(w, NULL);
+    json_key(w, "artifactLocation");
+    json_obj(w, NULL);
+    json_key(w, "uri");
+    json_uri(w, c->path);
+    json_ku64(w, "index", k);
+    json_end(w);
+    if (fi && fi->offset != UINT64_MAX) {
+        json_key(w, "region");
+        json_obj(w, NULL);
+        json_ku64(w, "byteOffset", fi->offset);
+        json_end(w);
+    }
+    json_end(w);
+    if (fi && fi->field) {
+        json_key(w, "logicalLocations");
+        json_arr(w, NULL);
+        json_obj(w, NULL);
+        json_kstr(w, "name", fi->field);
+        json_kstr(w, "kind", "member");
+        json_end(w);
+        json_end(w);
+    }
+    json_end(w);
+    json_end(w);
+}
+
+static void result_json(json_w *w, const check_image *c, size_t k, const vhdx_finding *fi)
 {
     size_t nrules = rules_count();
-    fputs("{\n\"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n\"version\": \"2.1.0\",\n"
-          "\"runs\": [{\n\"tool\": {\"driver\": {\"name\": \"vhdx check\", \"version\": \"" VHDX_VERSION_STRING "\", "
-          "\"informationUri\": \"https://learn.microsoft.com/en-us/openspecs/windows_protocols/ms-vhdx/\", \"rules\": [", f);
-    for (size_t i = 0; i < nrules; i++) {
-        const rule_info *r = rules_at(i);
-        const char *sev = rules_default_severity(r);
-        fprintf(f, "%s\n  {\"id\": \"%s\", \"name\": \"%s\", \"shortDescription\": {\"text\": ", i ? "," : "", r->id, r->id);
-        report_json_str(f, r->requirement);
-        fputs("}, \"fullDescription\": {\"text\": ", f);
-        char full[600];
-        snprintf(full, sizeof full, "[MS-VHDX %s] %s (%s)", r->section, r->requirement, rules_judge_text(r->judge));
-        report_json_str(f, full);
-        fputs("}, \"help\": {\"text\": ", f);
-        report_json_str(f, r->fix);
-        fprintf(f, "}, \"defaultConfiguration\": {\"level\": \"%s\", \"enabled\": %s}, "
-                   "\"properties\": {\"section\": \"%s\", \"level\": \"%s\", \"kind\": \"%s\", \"judged\": %s}}",
-                strcmp(sev, "info") == 0 ? "note" : sev, rules_is_judged(r) ? "true" : "false",
-                r->section, r->level, r->kind, rules_is_judged(r) ? "true" : "false");
-    }
-    fputs(",\n  {\"id\": \"GENERAL\", \"name\": \"GENERAL\", \"shortDescription\": {\"text\": \"The image can be read and checked (I/O, limits, parent chain).\"}, "
-          "\"help\": {\"text\": \"See the finding's status code.\"}, \"defaultConfiguration\": {\"level\": \"error\"}}\n]}},\n", f);
+    const char *rule = report_rule_of(fi->code);
+    long idx = rule_index(rule);
+    const char *id = (size_t)idx < nrules ? rules_at((size_t)idx)->id : "GENERAL";
+    char msg[512], text[700];
+    report_finding_message(fi, msg, sizeof msg);
+    const char *sec = vhdx_status_section(fi->code);
+    if (sec && sec[0])
+        snprintf(text, sizeof text, "%s [MS-VHDX %s]%s%s: %s", id, sec, fi->field ? " " : "",
+                 fi->field ? fi->field : "", msg);
+    else
+        snprintf(text, sizeof text, "%s%s%s: %s", id, fi->field ? " " : "",
+                 fi->field ? fi->field : "", msg);
+    json_obj(w, NULL);
+    json_kstr(w, "ruleId", id);
+    json_ki64(w, "ruleIndex", idx);
+    json_kstr(w, "level", sarif_level(fi->severity));
+    json_text(w, "message", text);
+    location_json(w, c, k, fi);
+    json_key(w, "properties");
+    json_obj(w, NULL);
+    json_kstr(w, "code", vhdx_status_name(fi->code));
+    json_kstr(w, "severity", vhdx_severity_name(fi->severity));
+    json_end(w);
+    json_end(w);
+}
 
-    fputs("\"artifacts\": [", f);
+static void unreadable_json(json_w *w, const check_image *c, size_t k)
+{
+    json_obj(w, NULL);
+    json_kstr(w, "ruleId", "GENERAL");
+    json_ku64(w, "ruleIndex", rules_count());
+    json_kstr(w, "level", "error");
+    json_text(w, "message", c->error[0] ? c->error : vhdx_status_message(c->rc));
+    location_json(w, c, k, NULL);
+    json_key(w, "properties");
+    json_obj(w, NULL);
+    json_kstr(w, "code", vhdx_status_name(c->rc));
+    json_kstr(w, "verdict", "unreadable");
+    json_end(w);
+    json_end(w);
+}
+
+int report_sarif(FILE *f, const check_image *im, size_t n)
+{
+    static const json_style lines = { "\n", ",\n", "\n", NULL };
+    static const json_style result_lines = { "\n  ", ",\n  ", "\n", "\n" };
+    json_w w;
+    json_init(&w, f);
+    json_obj(&w, &lines);
+    json_kstr(&w, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+    json_kstr(&w, "version", "2.1.0");
+    json_key(&w, "runs");
+    json_arr(&w, NULL);
+    json_obj(&w, &lines);
+    driver_json(&w);
+    json_key(&w, "artifacts");
+    json_arr(&w, NULL);
     for (size_t k = 0; k < n; k++) {
-        fputs(k ? ", {\"location\": {\"uri\": " : "{\"location\": {\"uri\": ", f);
-        uri(f, im[k].path);
-        fputs("}", f);
-        if (im[k].rep && im[k].rep->info_valid)
-            fprintf(f, ", \"length\": %" PRIu64, im[k].rep->info.file_size);
-        fputs("}", f);
+        json_obj(&w, NULL);
+        json_key(&w, "location");
+        json_obj(&w, NULL);
+        json_key(&w, "uri");
+        json_uri(&w, im[k].path);
+        json_end(&w);
+        if (im[k].rep && im[k].rep->info_valid) json_ku64(&w, "length", im[k].rep->info.file_size);
+        json_end(&w);
     }
-    fputs("],\n\"invocations\": [{\"executionSuccessful\": true}],\n\"results\": [", f);
-    int first = 1;
+    json_end(&w);
+    json_key(&w, "invocations");
+    json_arr(&w, NULL);
+    json_obj(&w, NULL);
+    json_kbool(&w, "executionSuccessful", 1);
+    json_end(&w);
+    json_end(&w);
+    json_key(&w, "results");
+    json_arr(&w, &result_lines);
     for (size_t k = 0; k < n; k++) {
         const check_image *c = &im[k];
-        if (!c->rep) {
-            fprintf(f, "%s\n  {\"ruleId\": \"GENERAL\", \"ruleIndex\": %zu, \"level\": \"error\", \"message\": {\"text\": ",
-                    first ? "" : ",", nrules);
-            report_json_str(f, c->error[0] ? c->error : vhdx_status_message(c->rc));
-            fputs("}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", f);
-            uri(f, c->path);
-            fprintf(f, ", \"index\": %zu}}}], \"properties\": {\"code\": \"%s\", \"verdict\": \"unreadable\"}}",
-                    k, vhdx_status_name(c->rc));
-            first = 0;
-            continue;
-        }
-        for (size_t i = 0; i < c->rep->count; i++) {
-            const vhdx_finding *fi = &c->rep->findings[i];
-            const char *rule = report_rule_of(fi->code);
-            long idx = rule_index(rule);
-            const char *id = (size_t)idx < nrules ? rules_at((size_t)idx)->id : "GENERAL";
-            char msg[512], text[700];
-            report_finding_message(fi, msg, sizeof msg);
-            const char *sec = vhdx_status_section(fi->code);
-            if (sec && sec[0]) snprintf(text, sizeof text, "%s [MS-VHDX %s]%s%s: %s", id, sec,
-                                        fi->field ? " " : "", fi->field ? fi->field : "", msg);
-            else snprintf(text, sizeof text, "%s%s%s: %s", id, fi->field ? " " : "",
-                          fi->field ? fi->field : "", msg);
-            fprintf(f, "%s\n  {\"ruleId\": \"%s\", \"ruleIndex\": %ld, \"level\": \"%s\", \"message\": {\"text\": ",
-                    first ? "" : ",", id, idx, sarif_level(fi->severity));
-            report_json_str(f, text);
-            fputs("}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", f);
-            uri(f, c->path);
-            fprintf(f, ", \"index\": %zu}", k);
-            if (fi->offset != UINT64_MAX)
-                fprintf(f, ", \"region\": {\"byteOffset\": %" PRIu64 "}", fi->offset);
-            fputs("}", f);
-            if (fi->field) {
-                fputs(", \"logicalLocations\": [{\"name\": ", f);
-                report_json_str(f, fi->field);
-                fputs(", \"kind\": \"member\"}]", f);
-            }
-            fprintf(f, "}], \"properties\": {\"code\": \"%s\", \"severity\": \"%s\"}}",
-                    vhdx_status_name(fi->code), vhdx_severity_name(fi->severity));
-            first = 0;
-        }
+        if (!c->rep) unreadable_json(&w, c, k);
+        for (size_t i = 0; c->rep && i < c->rep->count; i++)
+            result_json(&w, c, k, &c->rep->findings[i]);
     }
-    fputs("\n]\n}]\n}\n", f);
+    json_end(&w);
+    json_end(&w);
+    json_end(&w);
+    json_end(&w);
+    fputc('\n', f);
     return ferror(f) ? -1 : 0;
 }

@@ -23,13 +23,13 @@ int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
 {
     va_list ap;
     fflush(stdout);
-    fprintf(stderr, "vhdx: %s: ", cmd);
+    fprintf(stderr, "vhdx: %s%s", cmd ? cmd : "", cmd ? ": " : "");
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     if (usage) fprintf(stderr, "%s", usage);
-    fprintf(stderr, "Try 'vhdx %s --help' for more information.\n", cmd);
+    fprintf(stderr, "Try 'vhdx%s%s --help' for more information.\n", cmd ? " " : "", cmd ? cmd : "");
     return CLI_EXIT_USAGE;
 }
 
@@ -68,26 +68,26 @@ int cli_fail(const char *image, int rc, const vhdx_diag *diag)
 
 /* ---- numbers ---- */
 
+/* 0x-prefixed hex digits (after the prefix), no suffix. */
+static int parse_hex(const char *p, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!isxdigit((unsigned char)*p)) return -1;
+    for (; *p; p++) {
+        if (!isxdigit((unsigned char)*p) || v > (UINT64_MAX >> 4)) return -1;
+        unsigned c = (unsigned)tolower((unsigned char)*p);
+        v = (v << 4) | (c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    *out = v;
+    return 0;
+}
+
 int cli_parse_size(const char *s, uint64_t *out)
 {
     if (!s || !out) return -1;
     const char *p = s;
     uint64_t v = 0;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-        p += 2;
-        if (!isxdigit((unsigned char)*p)) return -1;
-        for (; *p; p++) {
-            int dv;
-            if (*p >= '0' && *p <= '9') dv = *p - '0';
-            else if (*p >= 'a' && *p <= 'f') dv = *p - 'a' + 10;
-            else if (*p >= 'A' && *p <= 'F') dv = *p - 'A' + 10;
-            else return -1;
-            if (v > (UINT64_MAX >> 4)) return -1;
-            v = (v << 4) | (uint64_t)dv;
-        }
-        *out = v;
-        return 0;
-    }
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) return parse_hex(p + 2, out);
     if (!isdigit((unsigned char)*p)) return -1; /* no sign, no space, not empty */
     for (; isdigit((unsigned char)*p); p++) {
         unsigned dv = (unsigned)(*p - '0');
@@ -128,84 +128,139 @@ int cli_parse_size32(const char *s, uint32_t *out)
 
 /* ---- options ---- */
 
-int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value)
+/* The long option spelled by argument a ("--name" or "--name=value"): the exact match, or
+ * the only one it abbreviates; *ambiguous is set when several match. */
+static const struct option *long_of(const struct option *lo, const char *a, int *ambiguous)
 {
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0) return 0;
-    if (a[n] == '=') {
-        *value = a + n + 1;
-        return 1;
+    const char *name = a + 2;
+    size_t n = strcspn(name, "=");
+    const struct option *hit = NULL;
+    *ambiguous = 0;
+    for (; lo && lo->name; lo++) {
+        if (strncmp(lo->name, name, n) != 0) continue;
+        if (lo->name[n] == '\0') return lo;
+        if (hit) *ambiguous = 1;
+        hit = lo;
     }
-    if (a[n] != '\0') return 0;
-    if (*i + 1 >= argc) return -1;
-    *value = argv[++*i];
-    return 1;
+    return *ambiguous ? NULL : hit;
 }
 
-int cli_is_help(const char *arg)
+/* The spelling of the option with value val: "--name" when the user wrote a long option,
+ * else "-c". */
+static void opt_name(const cli_opts *o, int val, const char *arg, char *buf, size_t n)
 {
-    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+    if (arg && arg[0] == '-' && arg[1] == '-') {
+        for (const struct option *lo = o->longopts; lo && lo->name; lo++)
+            if (lo->val == val && !lo->flag) {
+                snprintf(buf, n, "--%s", lo->name);
+                return;
+            }
+    }
+    snprintf(buf, n, "-%c", val > 0 && val < 256 ? val : '?');
+}
+
+static int opt_error(const cli_opts *o, int c, int argc, char **argv)
+{
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : NULL;
+    char name[64];
+    if (c == ':') {
+        opt_name(o, optopt, arg, name, sizeof name);
+        cli_usage_error(o->cmd, o->usage, "option %s needs a value", name);
+        return CLI_OPT_ERROR;
+    }
+    if (arg && arg[0] == '-' && arg[1] == '-') {
+        int amb;
+        const struct option *lo = long_of(o->longopts, arg, &amb);
+        if (amb)
+            cli_usage_error(o->cmd, o->usage, "ambiguous option '%.*s'",
+                            (int)strcspn(arg, "="), arg);
+        else if (lo && lo->has_arg == no_argument && strchr(arg, '='))
+            cli_usage_error(o->cmd, o->usage, "option --%s takes no value", lo->name);
+        else
+            cli_usage_error(o->cmd, o->usage, "unknown option '%s'", arg);
+        return CLI_OPT_ERROR;
+    }
+    cli_usage_error(o->cmd, o->usage, "unknown option '-%c'", optopt > 0 ? optopt : '?');
+    return CLI_OPT_ERROR;
+}
+
+/* --parent PATH / --parent-ignore-linkage into the command's storage; 0 or CLI_OPT_ERROR */
+static int parent_opt(const cli_opts *o, int c)
+{
+    if (c == CLI_OPT_IGNORE_LINKAGE) {
+        *o->ignore_linkage = 1;
+        return 0;
+    }
+    if (!optarg[0]) {
+        cli_usage_error(o->cmd, o->usage, "empty --parent path");
+        return CLI_OPT_ERROR;
+    }
+    *o->parent = optarg;
+    return 0;
+}
+
+int cli_getopt(cli_opts *o, int argc, char **argv)
+{
+    char shortopts[64];
+    const char *so = o->shortopts ? o->shortopts : "";
+    /* ':' first (after a '+' or '-' mode flag): a missing value is reported as ':' and
+     * getopt prints nothing itself */
+    int mode = so[0] == '+' || so[0] == '-';
+    snprintf(shortopts, sizeof shortopts, "%.*s:%s", mode, so, so + mode);
+    if (!o->started) {
+        o->started = 1;
+        optind = 0; /* glibc: a full re-initialisation (main parsed its own options) */
+    }
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, shortopts, o->longopts, NULL);
+        if (c == -1) return CLI_OPT_END;
+        if (c == '?' || c == ':') return opt_error(o, c, argc, argv);
+        if (c == 'h' && o->usage) {
+            printf("%s%s", o->usage, o->help ? o->help : "");
+            return CLI_OPT_HELP;
+        }
+        if ((c == CLI_OPT_PARENT || c == CLI_OPT_IGNORE_LINKAGE) && o->parent) {
+            if (parent_opt(o, c) != 0) return CLI_OPT_ERROR;
+            continue;
+        }
+        return c;
+    }
+}
+
+int cli_getopt_all(cli_opts *o, int argc, char **argv)
+{
+    int c;
+    while ((c = cli_getopt(o, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+    }
+    return -1;
 }
 
 /* ---- text ---- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s)
+size_t cli_utf8_seq(const unsigned char *p, uint32_t *cp)
 {
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-        if (c == 0xE0 && s[1] < 0xA0) return 0;          /* overlong */
-        if (c == 0xED && s[1] >= 0xA0) return 0;         /* surrogate */
-        return 3;
+    unsigned c = p[0];
+    size_t n;
+    uint32_t min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
     }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if ((s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
-        if (c == 0xF0 && s[1] < 0x90) return 0;
-        if (c == 0xF4 && s[1] >= 0x90) return 0;
-        return 4;
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; min = 0x10000; }
+    else return 0;
+    uint32_t v = c & (0x3Fu >> (n - 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0; /* also stops at the terminating NUL */
+        v = (v << 6) | (p[i] & 0x3Fu);
     }
-    return 0;
-}
-
-void cli_json_str(FILE *f, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    fputc('"', f);
-    while (*p) {
-        unsigned c = *p;
-        if (c == '"' || c == '\\') {
-            fputc('\\', f);
-            fputc((int)c, f);
-            p++;
-        } else if (c < 0x20 || c == 0x7f) {
-            switch (c) {
-            case '\n': fputs("\\n", f); break;
-            case '\r': fputs("\\r", f); break;
-            case '\t': fputs("\\t", f); break;
-            case '\b': fputs("\\b", f); break;
-            case '\f': fputs("\\f", f); break;
-            default: fprintf(f, "\\u%04x", c); break;
-            }
-            p++;
-        } else if (c < 0x80) {
-            fputc((int)c, f);
-            p++;
-        } else {
-            size_t n = utf8_seq(p);
-            if (n == 0) {
-                fputs("\\ufffd", f);
-                p++;
-            } else {
-                fwrite(p, 1, n, f);
-                p += n;
-            }
-        }
-    }
-    fputc('"', f);
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return n;
 }
 
 const char *cli_guid_str(const vhdx_guid *g, char *buf, size_t buflen)
@@ -260,26 +315,4 @@ double cli_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-int cli_parent_option(int argc, char **argv, int *i, const char *cmd, const char *usage,
-                      const char **parent, int *ignore_linkage)
-{
-    const char *v;
-    int m;
-    if (strcmp(argv[*i], "--parent-ignore-linkage") == 0) {
-        *ignore_linkage = 1;
-        return 1;
-    }
-    if ((m = cli_opt_value(argc, argv, i, "--parent", &v)) == 0) return 0;
-    if (m < 0) {
-        cli_usage_error(cmd, usage, "option --parent needs a value");
-        return -1;
-    }
-    if (!v[0]) {
-        cli_usage_error(cmd, usage, "empty --parent path");
-        return -1;
-    }
-    *parent = v;
-    return 1;
 }

@@ -2,6 +2,7 @@
 #ifndef VHDX_CLI_UTIL_H
 #define VHDX_CLI_UTIL_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,7 +22,8 @@
 /* "vhdx: " + formatted text + newline on stderr. */
 void cli_err(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* Usage error of subcommand `cmd`: "vhdx: cmd: text", then "usage: ..." line(s) and a hint
- * to run `vhdx cmd --help`; returns CLI_EXIT_USAGE. */
+ * to run `vhdx cmd --help`; returns CLI_EXIT_USAGE. cmd NULL: the top level ("vhdx: text",
+ * "Try 'vhdx --help'"). */
 int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...) CLI_PRINTF(3, 4);
 
 /* Prints "vhdx: IMAGE: RULE [MS-VHDX section] at offset 0x...: message" for a failed library
@@ -37,20 +39,52 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* Same, and the value must fit in uint32_t. */
 int cli_parse_size32(const char *s, uint32_t *out);
 
-/* Option matching for the hand-written argument loops.
- * cli_opt_value: if argv[*i] is `name` (value in argv[*i + 1]) or `name=VALUE`, stores the
- * value, advances *i as needed and returns 1; returns -1 when the value is missing, 0 when
- * argv[*i] is not this option. */
-int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
-/* The parent options shared by info, cat and convert: `--parent PATH` and
- * `--parent-ignore-linkage`. Returns 0 when argv[*i] is neither, 1 when it was consumed,
- * or -1 after printing a usage error (the caller exits with CLI_EXIT_USAGE). */
-int cli_parent_option(int argc, char **argv, int *i, const char *cmd, const char *usage,
-                      const char **parent, int *ignore_linkage);
-int cli_is_help(const char *arg); /* "-h" or "--help" */
+/* ---- options: getopt_long for every command ----
+ * A command describes its options once (cli_opts) and loops over cli_getopt(). Options and
+ * operands may come in any order (GNU permutation), "--" ends the options, "--opt=value"
+ * and "--opt value" both work, a unique prefix of a long option is accepted. Operands are
+ * argv[optind .. argc-1] after the loop. */
+typedef struct cli_opts {
+    const char *cmd;                 /* "info"; NULL for the top level */
+    const char *usage;               /* "usage: vhdx info ...\n" (printed with errors) */
+    const char *help;                /* text after the usage for --help */
+    const char *shortopts;           /* getopt letters, e.g. "h" or "f:o:h" */
+    const struct option *longopts;   /* ends with a zero entry */
+    const char **parent;             /* with CLI_LONGOPTS_PARENT: where --parent goes */
+    int *ignore_linkage;             /* ... and --parent-ignore-linkage */
+    int started;                     /* set by cli_getopt */
+} cli_opts;
 
-/* JSON string literal (with quotes) of UTF-8 text; invalid UTF-8 bytes become \ufffd. */
-void cli_json_str(FILE *f, const char *s);
+/* Option values above the byte range, for long options without a letter. */
+enum {
+    CLI_OPT_PARENT = 256,            /* --parent PATH */
+    CLI_OPT_IGNORE_LINKAGE,          /* --parent-ignore-linkage */
+    CLI_OPT_FIRST_FREE               /* first value a command may use for its own */
+};
+#define CLI_LONGOPT_HELP { "help", no_argument, NULL, 'h' }
+#define CLI_LONGOPTS_PARENT                                                                   \
+    { "parent", required_argument, NULL, CLI_OPT_PARENT },                                    \
+    { "parent-ignore-linkage", no_argument, NULL, CLI_OPT_IGNORE_LINKAGE }
+
+#define CLI_OPT_END (-1)     /* no more options */
+#define CLI_OPT_HELP (-2)    /* -h/--help: usage and help printed on stdout; exit 0 */
+#define CLI_OPT_ERROR (-3)   /* usage error printed on stderr; exit CLI_EXIT_USAGE */
+
+/* The next option's value (the letter or long option's val; its argument in optarg), or
+ * CLI_OPT_END, CLI_OPT_HELP (only when o->usage is set; otherwise 'h' is returned), or
+ * CLI_OPT_ERROR after printing "vhdx: CMD: unknown option '--x'" (or "ambiguous option",
+ * "option --x needs a value", "option --x takes no value", "empty --parent path") with
+ * the usage. The parent options are stored through o->parent / o->ignore_linkage and not
+ * returned. */
+int cli_getopt(cli_opts *o, int argc, char **argv);
+/* The whole loop for a command whose options cli_getopt handles itself (help, parent):
+ * returns -1 when the operands follow at argv[optind], else the exit code to return. */
+int cli_getopt_all(cli_opts *o, int argc, char **argv);
+
+/* Length (1..4) of the valid UTF-8 sequence at NUL-terminated p, with its code point in
+ * *cp; 0 when p does not start one (stray continuation byte, overlong form, surrogate,
+ * above U+10FFFF, or cut short). The JSON and XML escapers share it. */
+size_t cli_utf8_seq(const unsigned char *p, uint32_t *cp);
 /* GUID as lowercase text without braces (buf of at least 37 bytes); returns buf. */
 const char *cli_guid_str(const vhdx_guid *g, char *buf, size_t buflen);
 /* "1 GiB", "512 KiB", "1.50 MiB", "123 bytes" for human-readable output. */

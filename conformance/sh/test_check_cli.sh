@@ -62,7 +62,7 @@ expect_eq "stdout empty with --output" "$OUT" ""
 py -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if [i["verdict"] for i in d["images"]]==["conformant","nonconformant"] else 1)' "$T/r.json" && ok || fail "--output JSON content"
 run 1 "$CLI" check --output "$T/nodir/r.txt" "$GOOD"
 [ ! -e "$T/nodir" ] && ok || fail "--output into a missing folder left something behind"
-ls "$T" | grep -q '\.tmp\.' && fail "temporary report file left behind" || ok
+ls "$T" | grep -q '\.tmp-' && fail "temporary report file left behind" || ok
 
 # --rules: every rule R1-R108 and D1-D14 once; every status code's rule is in the catalogue
 run 0 "$CLI" check --rules

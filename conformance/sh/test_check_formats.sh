@@ -76,6 +76,26 @@ bad = copy.deepcopy(doc); bad["images"][1]["findings"][0]["rule"] = "R109"
 assert not V.is_valid(bad)
 PY
 
+# every prediction's basis cites the spec section, the rule and the consumer's entry in
+# docs/interop.md (never a file outside the repository); every anchor used exists
+"$PY" - "$T/out.json" "$SRC/cli/interop.c" "$SRC/docs/interop.md" <<'PY' && ok || fail "interop basis"
+import json, re, sys
+doc = json.load(open(sys.argv[1]))
+src = open(sys.argv[2]).read()
+md = open(sys.argv[3]).read()
+anchors = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-") for h in re.findall(r"^## (.+)$", md, re.M)}
+used = set(re.findall(r'docs/interop\.md#([a-z0-9-]+)', src))
+assert used and used <= anchors, (used - anchors, anchors)
+form = re.compile(r"^\[MS-VHDX [0-9.]+\]; (docs/rules\.md#[rd][0-9]+; docs/interop\.md#[a-z0-9-]+|known behaviour of QEMU 7\.2 \(docs/interop\.md#qemu\))$")
+preds = [p for i in doc["images"] for p in i["interop"]]
+assert preds
+for p in preds:
+    assert form.match(p["basis"]), p["basis"]
+    assert "VHDX-FORMAT" not in p["basis"] + p["reason"] and "shared" not in p["basis"], p
+    assert "{0}" not in p["reason"] and "{1}" not in p["reason"], p
+assert "../shared" not in src and "VHDX-FORMAT" not in src
+PY
+
 # ---- JUnit ----
 NRULES=$("$CLI" check --rules | grep -cE '^(R[0-9]+|D[0-9]+) ')
 python3 - "$T/out.junit" "$NRULES" <<'PY' && ok || fail "JUnit report"

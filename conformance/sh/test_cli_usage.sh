@@ -86,6 +86,65 @@ u "vhdx: bench: unknown option '--slow'" bench --slow
 u "vhdx: bench: unexpected argument 'x'" bench x
 [ ! -e x.vhdx ] && ok || fail "a usage error created x.vhdx"
 
+# ---- getopt_long: the same rules for every command ----
+# an unknown option: exit 1, the message, the usage line(s) and the hint on stderr
+for c in info check cat convert create write replay bench; do
+    run 1 "$CLI" "$c" --no-such-option x
+    expect_eq "$c: unknown option" "$(head -1 <<<"$ERR")" "vhdx: $c: unknown option '--no-such-option'"
+    expect_match "$c: usage on stderr" "$(sed -n 2p <<<"$ERR")" "usage: vhdx $c *"
+    expect_match "$c: hint" "$ERR" "*Try 'vhdx $c --help' for more information."
+    expect_eq "$c: nothing on stdout" "$OUT" ""
+    run 1 "$CLI" "$c" -Z
+    expect_eq "$c: unknown short option" "$(head -1 <<<"$ERR")" "vhdx: $c: unknown option '-Z'"
+done
+u "vhdx: info: option --json takes no value" info --json=yes x.vhdx
+u "vhdx: info: ambiguous option '--par'" info --par p.vhdx x.vhdx
+u "vhdx: check: option --output needs a value" check x.vhdx --output
+u "vhdx: check: option -f needs a value" check x.vhdx -f
+u "vhdx: check: unknown format 'yaml' (text, json, junit, sarif or markdown)" check --format=yaml x.vhdx
+u "vhdx: check: missing IMAGE" check
+run 1 "$CLI" --no-such-option
+expect_eq "top-level unknown option" "$(head -1 <<<"$ERR")" "vhdx: unknown option '--no-such-option'"
+expect_eq "top-level hint" "$(sed -n 2p <<<"$ERR")" "Try 'vhdx --help' for more information."
+run 0 "$CLI" -V
+expect_eq "-V" "$OUT" "vhdx 0.1.0"
+
+# --opt=value and --opt value; options after operands; unique prefixes; "--" ends options
+G=$T/g.vhdx
+run 0 "$CLI" create --type=dynamic --block-size=1M "$G" 8M
+run 0 "$CLI" create "$T/g2.vhdx" --type dynamic 8M --block-size 1M
+printf 'abcdefgh' >"$T/eight"
+run 0 "$CLI" write "$G" 4096 "$T/eight"
+run 0 "$CLI" cat --offset=4098 --length=3 "$G"
+expect_eq "cat --offset=V --length=V" "$OUT" "cde"
+run 0 "$CLI" cat "$G" --offset 4098 --length 3
+expect_eq "cat IMAGE --offset V --length V" "$OUT" "cde"
+run 0 "$CLI" cat --off 4100 --len 2 "$G"
+expect_eq "cat with abbreviated options" "$OUT" "ef"
+run 0 "$CLI" info "$G" --json
+expect_match "info IMAGE --json" "$OUT" "{
+  \"image\": *"
+run 0 "$CLI" check --format=json "$G"
+expect_match "check --format=json" "$OUT" "{\"schema\": *"
+run 0 "$CLI" check "$G" -f json --no-progress
+expect_match "check IMAGE -f json" "$OUT" "{\"schema\": *"
+cp "$G" "$T/-x.vhdx"
+cp "$G" "$T/--json"
+here=$PWD
+CLI=$(readlink -f "$CLI")   # the block below runs in $T
+cd "$T" || exit 1
+run 0 "$CLI" info -- -x.vhdx
+expect_match "info -- -x.vhdx" "$OUT" "image: -x.vhdx*"
+run 1 "$CLI" info -x.vhdx
+expect_eq "info -x.vhdx is an option" "$(head -1 <<<"$ERR")" "vhdx: info: unknown option '-x'"
+run 0 "$CLI" info -- --json
+expect_match "info -- --json: an image named --json" "$OUT" "image: --json*"
+run 0 "$CLI" cat --length 3 --offset 4096 -- -x.vhdx
+expect_eq "cat -- -x.vhdx" "$OUT" "abc"
+run 0 "$CLI" convert -- -x.vhdx -out.raw
+[ -f ./-out.raw ] && ok || fail "convert -- -x.vhdx -out.raw"
+cd "$here" || exit 1
+
 # files that do not exist / are not images: exit 1 (I/O) or 2 (invalid), message names the file
 run 1 "$CLI" info "$T/does-not-exist.vhdx"
 expect_match "missing file message" "$ERR" "vhdx: $T/does-not-exist.vhdx: *"
