@@ -300,7 +300,11 @@ int img_step_regions(img_open_state *os);
 int img_step_metadata(img_open_state *os);
 int img_step_bat(img_open_state *os);
 /* A region entry whose placement can be checked (R29/R30 hold, below 2^62). */
-int img_region_usable(const fmt_region_entry *e);
+static inline int img_region_usable(const fmt_region_entry *e)
+{
+    return e->file_offset % MiB == 0 && e->file_offset >= MiB && e->length % MiB == 0 &&
+           e->length != 0 && e->file_offset < ((uint64_t)1 << 62);
+}
 
 /* ==== 5d. parent open (image_parent.c) ==== */
 

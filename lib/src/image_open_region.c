@@ -16,12 +16,6 @@ static const char *rt_defect(const uint8_t *raw, int *code)
     return "CRC-32C mismatch";
 }
 
-int img_region_usable(const fmt_region_entry *e)
-{
-    return e->file_offset % MiB == 0 && e->file_offset >= MiB && e->length % MiB == 0 &&
-           e->length != 0 && e->file_offset < ((uint64_t)1 << 62);
-}
-
 /* Reads both copies and decodes the first valid one into img->rt (R23). */
 static int rt_select(img_open_state *os, uint8_t *const r[2])
 {
