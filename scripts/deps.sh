@@ -9,14 +9,16 @@
 #   scripts/deps.sh --check    exit 0 when all are installed, 1 otherwise (no install)
 #
 # Groups (all installed by default; the list is the contract for a fresh machine):
-#   build     compilers, cmake, cmocka, libuuid, OpenSSL (SHA-256 in tests)
+#   build     compilers, cmake, cmocka, libuuid, OpenSSL (SHA-256 in tests), pmccabe and
+#             ctags (scripts/complexity.sh, scripts/callgraph.sh)
 #   oracle    independent VHDX implementations for differential tests, JSON Schema validation
 #   sanitize  clang runtime for ASan/UBSan/MSan/libFuzzer, llvm tools for coverage
 #   fuzz      AFL++
 #   be        s390x cross compiler and qemu-user for the big-endian leg (make be-check)
 set -euo pipefail
 
-BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git)
+BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git
+            pmccabe universal-ctags)
 ORACLE_PKGS=(qemu-utils libvhdi-utils python3-libvhdi python3 python3-jsonschema
              bzip2 gzip xz-utils unzip zip gcovr)
 SANITIZE_PKGS=(clang-14 llvm-14 libclang-rt-14-dev clang llvm)
