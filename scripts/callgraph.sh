@@ -120,7 +120,13 @@ if cycles:
         print("CYCLE: " + " <-> ".join(c), file=sys.stderr)
     sys.exit(1)
 
-# bottom-up order: a file after every file it calls (Tarjan emits callees first)
-print("\nbottom-up: " + " ".join(c[0] for c in sccs))
+# bottom-up layers: a file sits one layer above the highest file it calls
+level = {}
+for c in sccs:  # Tarjan emits a component after every component it reaches
+    v = c[0]
+    level[v] = 1 + max((level[w] for w in graph[v]), default=-1)
+print("\nlayers, bottom-up (each file calls only files of lower layers; the allowed back edge left out):")
+for k in range(max(level.values()) + 1):
+    print(f"  {k}: " + " ".join(sorted(n for n in nodes if level[n] == k)))
 print(f"{len(nodes)} files, {len(edges)} edges, no cycle but the allowed parent open")
 EOF

@@ -168,6 +168,10 @@ int img_header_update(vhdx_image *img, unsigned what, const vhdx_guid *new_log_g
  * R12/R20) and, when user_visible, the DataWriteGuid change once (R13). */
 int img_begin_modify(vhdx_image *img, int user_visible, vhdx_diag *diag);
 
+/* Lowest file byte a log entry may update: the first region table (header section before
+ * it is never logged, D14). */
+#define IMG_LOG_LOGGABLE_MIN (192u * 1024u)
+
 /* ==== 3a. log scan and replay (image_logscan.c) ====
  * Owns img->replay_*. Called by open right after header selection, with LogGuid set and
  * the header's log fields already checked: finds the active sequence (2.3.2-2.3.3) and
@@ -180,9 +184,6 @@ void img_log_replay_free(vhdx_image *img);
 
 /* ==== 3b. journal writer (image_journal.c) ==== Owns img->jr. */
 
-/* Lowest file byte a log entry may update: the first region table (header section before
- * it is never logged, D14). */
-#define IMG_LOG_LOGGABLE_MIN (192u * 1024u)
 /* Journaled metadata update: each element is one 4 KiB-aligned sector of the file (BAT,
  * metadata region, region table, sector bitmap). Writes one log entry, flushes, applies in
  * place, flushes. */

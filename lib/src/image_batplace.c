@@ -20,6 +20,7 @@ typedef struct bat_rec {
     uint32_t index;       /* BAT index (< 2^29: the region is at most 4095 MiB) */
     uint32_t len_mb;
 } bat_rec;
+_Static_assert(sizeof(bat_rec) == IMG_BAT_RECORD_SIZE, "img_step_bat sizes the limit with it");
 
 typedef struct bat_ctx {
     const img_bat_layout *l;

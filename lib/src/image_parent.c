@@ -168,7 +168,7 @@ int img_parent_open(vhdx_image *img, vhdx_diag *diag)
 
     /* read-only, replay in memory, this image's limits, findings stop at the first fatal */
     vhdx_open_opts o;
-    vhdx_open_opts_default(&o);
+    memset(&o, 0, sizeof o);
     o.flags = img->flags & VHDX_OPEN_IGNORE_LINKAGE;
     o.limits = img->limits;
     o.guid_gen = img->gen;
