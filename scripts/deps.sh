@@ -9,14 +9,16 @@
 #   scripts/deps.sh --check    exit 0 when all are installed, 1 otherwise (no install)
 #
 # Groups (all installed by default; the list is the contract for a fresh machine):
-#   build     compilers, cmake, cmocka, libuuid, OpenSSL (SHA-256 in tests)
+#   build     compilers, cmake, cmocka, libuuid, OpenSSL (SHA-256 in tests), pmccabe and
+#             ctags (scripts/complexity.sh, scripts/callgraph.sh)
 #   oracle    independent VHDX implementations for differential tests, JSON Schema validation
 #   sanitize  clang-14 and clang-19 with their ASan/UBSan/MSan/libFuzzer runtimes, llvm tools
 #   fuzz      AFL++
 #   be        s390x cross compiler and qemu-user for the big-endian leg (make be-check)
 set -euo pipefail
 
-BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git)
+BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git
+            pmccabe universal-ctags)
 ORACLE_PKGS=(qemu-utils libvhdi-utils python3-libvhdi python3 python3-jsonschema
              bzip2 gzip xz-utils unzip zip gcovr)
 # clang-19 (the newest clang Debian 12 ships, closest to OSS-Fuzz's) beside the default clang-14:

@@ -1,5 +1,5 @@
 /* api_log_ranges.c - public view of the file ranges a log replay changes (used by
- * `vhdx info`); the ranges themselves are computed by image_log.c. */
+ * `vhdx info`); the ranges themselves are recorded by image_logscan.c. */
 #include "image.h"
 
 size_t vhdx_log_replay_ranges(vhdx_image *img, uint64_t *offs, uint64_t *lens, size_t max)

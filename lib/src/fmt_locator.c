@@ -105,6 +105,7 @@ static int pl_volume_path_ok(const uint8_t *buf, uint32_t off, uint16_t n)
     return vhdx_le16(buf + off + 2 * (pl + 38)) == '\\';
 }
 
+/* flat validator: R99-R103, R106-R108 as a list of `if (rule) report`, per entry */
 int fmt_locator_validate(const fmt_locator *pl, const uint8_t *buf, size_t len, vhdx_sink *sink,
                          uint64_t base)
 {

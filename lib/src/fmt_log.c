@@ -123,6 +123,7 @@ int fmt_log_data_sector_validate(const uint8_t *sector, uint64_t seq, vhdx_sink 
     return VHDX_OK;
 }
 
+/* flat validator: R35-R57 as a list of `if (rule) report`, per descriptor */
 int fmt_log_entry_validate(const uint8_t *entry, size_t len, const vhdx_guid *log_guid,
                            uint32_t log_length, vhdx_sink *sink, uint64_t base)
 {

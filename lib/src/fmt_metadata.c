@@ -109,6 +109,7 @@ static uint64_t md_entry_off(const fmt_metadata_table *t, const fmt_metadata_ent
     return base + MD_HEADER_SIZE + (uint64_t)(m - t->entries) * MD_ENTRY_SIZE;
 }
 
+/* flat validator: R79-R91 as a list of `if (rule) report`, per entry */
 int fmt_metadata_table_validate(const fmt_metadata_table *t, uint64_t region_length,
                                 vhdx_sink *sink, uint64_t base)
 {

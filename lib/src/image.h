@@ -1,16 +1,28 @@
 /*
  * image.h - image layer internals shared by image_*.c.
  *
- * Ownership of the functions declared here (one file each, see the comments):
- *   image core  (image_open.c, image_read.c, image_header.c, image_bat.c, image_check.c, io_*.c)
- *   log/write   (image_log.c, image_write.c, image_create.c, image_parent.c)
- * All allocation of the library happens in this layer, bounded by spec maxima and by
- * img->limits.
+ * The image layer is a one-way stack: each file calls only files of the groups above it
+ * in this header (bottom of the stack first). The one edge back up is a parent open
+ * (image_parent.c -> image_open.c): a parent open is an open. scripts/callgraph.sh checks
+ * this. All allocation of the library happens in this layer, bounded by spec maxima and
+ * by img->limits.
+ *
+ *   1 overlay, file I/O     image_overlay.c, image_io.c          (io_file.c, io_mem.c below)
+ *   2 BAT cache, headers    image_bat.c, image_header.c
+ *   3 log, virtual reads    image_logscan.c, image_journal.c, image_vread.c
+ *   4 block writes          image_write.c
+ *   5 open                  image_open_state.c, image_batplace.c, image_open_hdr.c,
+ *                           image_open_region.c, image_open_meta.c, image_open_bat.c,
+ *                           image_parent.c, image_open.c
+ *   6 public operations     image_read.c, image_info.c, image_check.c, image_create.c,
+ *                           image_replay.c, api_log_ranges.c
  */
 #ifndef VHDX_IMAGE_H
 #define VHDX_IMAGE_H
 
 #include "fmt.h"
+
+/* ==== the image ==== */
 
 /* Paged BAT cache: the BAT is read in pages of IMG_BAT_PAGE bytes; at most
  * limits.max_bat_memory bytes of pages are resident (direct-mapped: page p in slot p % npages). */
@@ -29,11 +41,30 @@ typedef struct img_bat_cache {
     uint64_t clock;
 } img_bat_cache;
 
-struct img_log;      /* image_log.c: active sequence, read-only overlay */
+/* Journal writer session (image_journal.c). */
+typedef struct img_journal {
+    int session;                  /* LogGuid set by this open */
+    int failed;                   /* a journal write failed: LogGuid stays set */
+    vhdx_guid guid;
+    uint64_t next_seq;
+    uint32_t head_pos, head_len;  /* newest entry of the session */
+} img_journal;
+
+/* The parent locator as decoded once at open (image_open_meta.c); a value that could not
+ * be read is absent (have_* 0, path ""). */
+#define IMG_PL_NPATHS 3           /* relative_path, absolute_win32_path, volume_path */
+typedef struct img_parent_loc {
+    int have_linkage, have_linkage2;
+    vhdx_guid linkage, linkage2;  /* parent_linkage, parent_linkage2 (R103) */
+    char path[IMG_PL_NPATHS][VHDX_PL_MAX_STRING]; /* UTF-8, in resolution order */
+} img_parent_loc;
+
+struct img_overlay;  /* image_overlay.c */
+struct img_wbatch;   /* image_write.c */
 
 struct vhdx_image {
     vhdx_io *io;
-    int own_io;
+    int own_io;                   /* 1: destroy io on close; 2: also free it */
     unsigned flags;               /* VHDX_OPEN_* */
     int writable;
     vhdx_limits limits;
@@ -41,7 +72,7 @@ struct vhdx_image {
     char *path;                   /* file path when opened by path (parent resolution), or NULL */
     const char *parent_path_opt;  /* explicit parent (borrowed from opts during open) */
 
-    uint64_t file_size;
+    uint64_t file_size;           /* logical size under a read-only replay overlay */
     fmt_fileid fileid;
 
     /* headers */
@@ -65,37 +96,67 @@ struct vhdx_image {
     vhdx_guid virtual_disk_id;
     uint8_t *locator;             /* raw parent locator item (differencing), or NULL */
     size_t locator_len;
+    img_parent_loc ploc;          /* its decoded form */
 
     /* BAT */
     img_bat_cache bat;
     vhdx_bat_counts counts;
 
     /* log */
-    struct img_log *log;
+    struct img_overlay *ov;       /* read-only replay (image_overlay.c), or NULL */
+    uint64_t *replay_off, *replay_len; /* ranges the replay changed (image_logscan.c) */
+    size_t replay_n;
+    img_journal jr;               /* image_journal.c */
     int log_dirty_at_open;
     int log_replayed;             /* 1 in memory, 2 in place */
     uint64_t log_entries_replayed;
+
+    /* writes */
+    struct img_wbatch *wb;        /* pending metadata of a vhdx_write (image_write.c), or NULL */
 
     /* differencing */
     vhdx_image *parent;
     int chain_depth;              /* 1 = this image only */
 };
 
-/* ---- image core ---- */
+/* ==== 1a. read-only replay overlay (image_overlay.c) ====
+ * Owns img->ov: the file as a replay would leave it, in memory (sectors and zero ranges in
+ * replay order). Pure memory, no I/O; bounded by limits.max_overlay_memory. */
+int img_overlay_start(vhdx_image *img, vhdx_diag *diag); /* backend size = img->file_size */
+int img_overlay_add_sector(vhdx_image *img, uint64_t off, const uint8_t *data, vhdx_diag *diag);
+int img_overlay_add_zero(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *diag);
+/* Sorts the sectors, keeps the newest per offset, drops those a later zero range covers. */
+void img_overlay_finalize(vhdx_image *img);
+/* Patch replayed sectors over a file read of [off, off+len). No-op without overlay. */
+void img_overlay_apply(const vhdx_image *img, uint64_t off, uint8_t *buf, size_t len);
+/* While an overlay is active, img->file_size is the LOGICAL file size (max(backend size,
+ * head LastFileOffset, end of every replayed descriptor)); bytes at or beyond this size do
+ * not exist in the backend and read as zeros before the overlay patches the buffer.
+ * Without an overlay it returns img->file_size. */
+uint64_t img_log_backend_size(const vhdx_image *img);
+void img_overlay_free(vhdx_image *img);
 
-/* Reads file bytes; when a read-only replay overlay is active, replayed sectors are
- * patched over the result (img_log_overlay_apply). VHDX_E_IO_EOF past end of file. */
+/* ==== 1b. file I/O (image_io.c) ==== */
+
+/* Reads file bytes; the read-only replay overlay is patched over the result.
+ * VHDX_E_IO_EOF past end of file. */
 int img_pread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *diag);
 /* Writes file bytes (writable images only); updates img->file_size when extending. */
 int img_pwrite(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_diag *diag);
 int img_fflush(vhdx_image *img, vhdx_diag *diag);
 
+/* ==== 2a. BAT cache (image_bat.c) ====
+ * Owns img->bat: slots bounded by limits.max_bat_memory. */
+int img_bat_cache_init(vhdx_image *img);
+void img_bat_cache_free(vhdx_image *img);
 /* BAT entry by index (bounded by geo.bat_entries; VHDX_E_RANGE otherwise). */
 int img_bat_get(vhdx_image *img, uint64_t index, uint64_t *entry, vhdx_diag *diag);
 /* Update the cached copy of an entry after it was written in place (no I/O). */
 void img_bat_cache_set(vhdx_image *img, uint64_t index, uint64_t entry);
 
-/* Header update (MS-VHDX 2.2.2.1): writes the non-current header with sequence + 1,
+/* ==== 2b. header update (image_header.c) ====
+ * Owns the header slots after open and the session GUID flags.
+ * Header update (MS-VHDX 2.2.2.1): writes the non-current header with sequence + 1,
  * flushes, twice. IMG_HDR_* select what changes; the first update of an open always
  * takes a fresh FileWriteGuid (R21). new_log_guid is used with IMG_HDR_SET_LOG_GUID
  * (NULL = zero GUID). Refuses (VHDX_E_HEADER_SEQ_MAX) when the sequence would wrap. */
@@ -107,87 +168,164 @@ int img_header_update(vhdx_image *img, unsigned what, const vhdx_guid *new_log_g
  * R12/R20) and, when user_visible, the DataWriteGuid change once (R13). */
 int img_begin_modify(vhdx_image *img, int user_visible, vhdx_diag *diag);
 
-/* ---- log / write (image_log.c, image_write.c, image_create.c, image_parent.c) ---- */
+/* Lowest file byte a log entry may update: the first region table (header section before
+ * it is never logged, D14). */
+#define IMG_LOG_LOGGABLE_MIN (192u * 1024u)
 
-/* Called by open right after header selection, before region tables are read. With
- * LogGuid zero: nothing. Otherwise finds the active sequence (2.3.2-2.3.3) and replays it:
- * in place for writable images (then clears LogGuid), else into an in-memory overlay. */
-int img_log_open(vhdx_image *img, vhdx_diag *diag);
-/* Patch replayed sectors over a file read of [off, off+len). No-op without overlay. */
-void img_log_overlay_apply(const vhdx_image *img, uint64_t off, uint8_t *buf, size_t len);
-void img_log_close(vhdx_image *img);
+/* ==== 3a. log scan and replay (image_logscan.c) ====
+ * Owns img->replay_*. Called by open right after header selection, with LogGuid set and
+ * the header's log fields already checked: finds the active sequence (2.3.2-2.3.3) and
+ * replays it, in place for writable images (then clears LogGuid), else into the overlay. */
+int img_log_replay(vhdx_image *img, vhdx_diag *diag);
+/* File ranges the replay changed: up to max ranges into offs/lens (data sectors and zero
+ * ranges, in replay order); returns the total number of ranges. */
+size_t img_log_replay_ranges(const vhdx_image *img, uint64_t *offs, uint64_t *lens, size_t max);
+void img_log_replay_free(vhdx_image *img);
+
+/* ==== 3b. journal writer (image_journal.c) ==== Owns img->jr. */
 
 /* Journaled metadata update: each element is one 4 KiB-aligned sector of the file (BAT,
- * metadata region, region table, sector bitmap). Writes one log entry (batched), flushes,
- * applies in place, flushes. */
+ * metadata region, region table, sector bitmap). Writes one log entry, flushes, applies in
+ * place, flushes. */
 typedef struct img_meta_sector {
     uint64_t file_offset;         /* multiple of 4096 */
     const uint8_t *data;          /* 4096 bytes */
 } img_meta_sector;
 int img_log_write(vhdx_image *img, const img_meta_sector *sectors, size_t n, vhdx_diag *diag);
+/* Clears LogGuid (header update) when this open's journal set one; vhdx_close calls it
+ * to see the error, img_free again (then a no-op). */
+int img_log_finish(vhdx_image *img, vhdx_diag *diag);
 
-/* Block allocation for a payload block that is not FULLY_PRESENT (image_write.c); called
- * by vhdx_write. Allocates at end of file (1 MiB aligned), writes data, logs the BAT. */
-int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block,
-                          const uint8_t *buf, size_t len, vhdx_diag *diag);
+/* ==== 3c. virtual reads (image_vread.c) ==== */
 
-/* Differencing (image_parent.c): open the parent chain after BAT validation;
- * read of a PARTIALLY_PRESENT block range through the sector bitmap. */
-int img_parent_open(vhdx_image *img, vhdx_diag *diag);
+/* VHDX_E_RANGE unless [off, off+len) lies within the virtual disk. */
+int img_check_range(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *diag);
+/* BAT entry of payload block b. */
+int img_block_entry(vhdx_image *img, uint64_t b, uint64_t *e, vhdx_diag *diag);
+/* Virtual bytes [off, off+len) of this image (range-checked), through the parent chain. */
+int img_vread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *diag);
+/* Read of a PARTIALLY_PRESENT block range through the sector bitmap. */
 int img_read_partial(vhdx_image *img, uint64_t block, uint64_t off_in_block, uint8_t *buf,
                      size_t len, vhdx_diag *diag);
+/* Virtual bytes [off, off+len) of the parent chain: bytes beyond the parent's virtual size
+ * read as zeros; without a parent (VHDX_OPEN_NO_PARENT) VHDX_E_PARENT_NOT_FOUND. */
+int img_parent_read(vhdx_image *img, uint64_t off, uint8_t *buf, size_t len, vhdx_diag *diag);
 
-/* ---- image core additions (image_open.c, image_bat.c, image_check.c) ---- */
+/* ==== 4. block writes (image_write.c) ==== Owns img->wb. */
+
+/* Block allocation for a payload block that is not FULLY_PRESENT; called by vhdx_write.
+ * Allocates at end of file (1 MiB aligned), writes data, journals the BAT. */
+int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block,
+                          const uint8_t *buf, size_t len, vhdx_diag *diag);
+/* Write batching: vhdx_write calls img_write_batch_begin before its block loop and
+ * img_write_batch_end(status) after it (also on failure, passing the loop's status); every
+ * img_write_unallocated in between is journaled in as few log entries as possible
+ * (normally one) at batch end. Without begin, each call commits on its own.
+ * img_write_batch_end returns status when it is an error, else the commit's status. */
+void img_write_batch_begin(vhdx_image *img);
+int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag);
+void img_write_batch_free(vhdx_image *img);
+
+/* ==== 5a. open state (image_open_state.c) ====
+ * The findings sink every open step reports through; it forwards to the caller's sink. */
 
 /* Optional hooks of an open (vhdx_check): progress over the BAT pages validated. */
 typedef struct img_open_hooks {
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
 } img_open_hooks;
-/* img_open_sink with hooks (may be NULL). Every failure, also I/O and limits, is reported
- * to `sink` as a finding; validation continues after a finding when the sink says so and
- * the structure allows it; the open still fails when any fatal finding was reported. */
+
+typedef struct img_open_state {
+    vhdx_sink sink;               /* handed to every validator */
+    vhdx_sink *inner;             /* caller's sink (NULL: stop at first fatal) */
+    vhdx_diag *diag;
+    int first_fatal;
+    unsigned long nfatal;
+    uint8_t seen[(VHDX_STATUS_COUNT + 7) / 8];
+    const img_open_hooks *hooks;
+    vhdx_image *img;
+    uint64_t hdr_base;            /* file offset of the current header */
+    uint64_t log_off, log_len;    /* usable log range (len 0: none) */
+    uint64_t rt_base;             /* file offset of the region table copy in use */
+    int bat_idx, md_idx;
+} img_open_state;
+
+void img_os_init(img_open_state *os, vhdx_image *img, vhdx_sink *inner, vhdx_diag *diag,
+                 const img_open_hooks *hooks);
+/* A structural stop: report (unless a validator already reported this code) and return
+ * the code whatever the sink says. */
+int img_os_stop(img_open_state *os, int code, uint64_t off, const char *field,
+                const char *detail, const char *file, int line);
+/* Forward a failure recorded in a local diag (log/parent helpers) as a finding. */
+int img_os_stop_diag(img_open_state *os, int rc, const vhdx_diag *d, const char *file, int line);
+/* img_pread; a failure is a structural stop. */
+int img_os_read(img_open_state *os, uint64_t off, void *buf, size_t len, const char *field);
+/* A finding: evaluates to the sink's verdict (VHDX_OK = go on). */
+#define OS_NOTE(os, code, off, field, detail) \
+    vhdx_sink_report(&(os)->sink, (code), (off), (field), (detail), __FILE__, __LINE__)
+#define OS_STOP(os, code, off, field, detail) \
+    img_os_stop((os), (code), (off), (field), (detail), __FILE__, __LINE__)
+
+/* ==== 5b. BAT placement (image_batplace.c) ====
+ * Entry rules and block placement over any source of BAT bytes; no I/O of its own. */
+typedef struct img_span { uint64_t start, end; } img_span;
+typedef struct img_bat_layout {
+    const fmt_geometry *geo;      /* bat_entries entries are checked */
+    uint64_t file_size;           /* D12 */
+    uint64_t bat_offset;          /* findings are reported at bat_offset + 8 * index */
+    const img_span *fixed;        /* regions and log, [start, end), any order (R70/R32) */
+    size_t nfixed;
+    size_t max_records;           /* blocks held at once for the sweep (at least 3) */
+} img_bat_layout;
+#define IMG_BAT_RECORD_SIZE 16u   /* bytes per block held by the sweep */
+typedef struct img_bat_reader {
+    /* BAT bytes [pos, pos+len) relative to the BAT; a failure is returned as it is (the
+     * reader reports it) */
+    int (*read)(void *ctx, uint64_t pos, uint8_t *buf, size_t len);
+    void *ctx;
+    void (*progress)(void *ctx, uint64_t done, uint64_t total); /* first pass, or NULL */
+    void *progress_ctx;
+} img_bat_reader;
+/* Reports every finding to sink (fmt_bat_entry_validate's R69/R72/R77/R78, R76, D12,
+ * R70 against fixed structures and between blocks, R71); fills counts. Returns VHDX_OK,
+ * the sink's stop verdict, the reader's failure, or VHDX_E_NOMEM (reported). */
+int img_bat_placement(const img_bat_layout *l, const img_bat_reader *rd, vhdx_sink *sink,
+                      vhdx_bat_counts *counts);
+
+/* ==== 5c. open steps (image_open_hdr.c, image_open_region.c, image_open_meta.c,
+ * image_open_bat.c), in file order ==== */
+int img_step_fileid(img_open_state *os);
+int img_step_headers(img_open_state *os);
+int img_step_log(img_open_state *os);
+int img_step_regions(img_open_state *os);
+int img_step_metadata(img_open_state *os);
+int img_step_bat(img_open_state *os);
+/* A region entry whose placement can be checked (R29/R30 hold, below 2^62). */
+static inline int img_region_usable(const fmt_region_entry *e)
+{
+    return e->file_offset % MiB == 0 && e->file_offset >= MiB && e->length % MiB == 0 &&
+           e->length != 0 && e->file_offset < ((uint64_t)1 << 62);
+}
+
+/* ==== 5d. parent open (image_parent.c) ==== */
+
+/* After BAT validation: resolves and opens the parent chain (img->parent); no-op without a
+ * parent or with VHDX_OPEN_NO_PARENT. */
+int img_parent_open(vhdx_image *img, vhdx_diag *diag);
+
+/* ==== 5e. open and close (image_open.c) ==== */
+
+/* Every failure, also I/O and limits, is reported to `sink` as a finding; validation
+ * continues after a finding when the sink says so and the structure allows it; the open
+ * still fails when any fatal finding was reported. hooks may be NULL. own_io: 1 destroy
+ * io on close, 2 also free it (taken also on failure). */
 int img_open_ex(vhdx_image **out, vhdx_io *io, int own_io, const vhdx_open_opts *opts,
                 const char *path, vhdx_sink *sink, const img_open_hooks *hooks,
                 vhdx_diag *diag);
-/* BAT cache lifetime (image_bat.c): slots bounded by limits.max_bat_memory. */
-int img_bat_cache_init(vhdx_image *img);
-void img_bat_cache_free(vhdx_image *img);
-
-/* ---- additions by the log/write helper ----
- * Read-only replay: while an overlay is active, img->file_size is the LOGICAL file size
- * (max(backend size, head LastFileOffset, end of every replayed descriptor)); bytes at or
- * beyond img_log_backend_size() do not exist in the backend and must read as zeros before
- * img_log_overlay_apply patches the buffer. Without an overlay it returns img->file_size. */
-uint64_t img_log_backend_size(const vhdx_image *img);
-/* File ranges a replay changes (overlay or last replayed sequence): up to max ranges into
- * offs/lens (sorted, data sectors and zero ranges); returns the total number of ranges. */
-size_t img_log_replay_ranges(const vhdx_image *img, uint64_t *offs, uint64_t *lens, size_t max);
-/* Clears LogGuid (header update) when this open set one; called by img_log_close too.
- * vhdx_close may call it first to see the error. */
-int img_log_finish(vhdx_image *img, vhdx_diag *diag);
-
-/* Write batching (image_write.c): vhdx_write calls img_write_batch_begin before its block
- * loop and img_write_batch_end(status) after it (also on failure, passing the loop's
- * status); every img_write_unallocated in between is journaled in as few log entries as
- * possible (normally one) at batch end. Without begin, each call commits on its own.
- * img_write_batch_end returns status when it is an error, else the commit's status. */
-void img_write_batch_begin(vhdx_image *img);
-int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag);
-
-/* image_write.c's batch state lives in image_log.c's per-image state (img->log, created on
- * demand); NULL only when out of memory. Freed through img_write_batch_free. */
-struct img_wbatch;
-struct img_wbatch **img_log_wbatch_slot(vhdx_image *img);
-void img_write_batch_free(struct img_wbatch *wb);
-
-/* Reads virtual bytes [off, off+len) of the parent chain (image_parent.c): bytes beyond
- * the parent's virtual size read as zeros; without a parent (VHDX_OPEN_NO_PARENT)
- * VHDX_E_PARENT_NOT_FOUND. */
-int img_parent_read(vhdx_image *img, uint64_t off, uint8_t *buf, size_t len, vhdx_diag *diag);
-
-/* Internal open with a findings sink (used by vhdx_open and vhdx_check). */
-int img_open_sink(vhdx_image **out, vhdx_io *io, int own_io, const vhdx_open_opts *opts,
-                  const char *path, vhdx_sink *sink, vhdx_diag *diag);
+/* img_open_ex on the file at path (read-write when opts say VHDX_OPEN_RDWR). */
+int img_open_path(vhdx_image **out, const char *path, const vhdx_open_opts *opts,
+                  vhdx_sink *sink, const img_open_hooks *hooks, vhdx_diag *diag);
+/* Frees an image and its parent chain without flushing (vhdx_close flushes first). */
+void img_free(vhdx_image *img);
 
 #endif

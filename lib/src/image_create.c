@@ -157,78 +157,137 @@ static int build_locator(create_plan *pl, const vhdx_guid *linkage, const char *
 
 /* ---- planning (no writes) ---------------------------------------------------------- */
 
-static int plan_create(const vhdx_create_params *p, const char *child_path, create_plan *pl,
-                       vhdx_diag *diag)
-{
-    const vhdx_guid_gen *gen;
-    uint64_t bat_bytes;
-    int rc;
+/* Collects the codes fmt_geometry_validate reports (R92, R95-R97): create refuses the
+ * parameters instead of writing a nonconformant file. */
+typedef struct geo_sink {
+    vhdx_sink sink;
+    unsigned bad;                 /* GEO_* */
+} geo_sink;
+enum { GEO_BLOCK = 1u, GEO_LSS = 2u, GEO_PSS = 4u, GEO_SIZE = 8u };
 
-    memset(pl, 0, sizeof *pl);
-    if (!p) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
+static int geo_report(vhdx_sink *s, int code, uint64_t offset, const char *field,
+                      const char *detail, const char *src_file, int src_line)
+{
+    geo_sink *gs = s->ctx;
+    (void)offset; (void)field; (void)detail; (void)src_file; (void)src_line;
+    if (code == VHDX_E_BLOCK_SIZE) gs->bad |= GEO_BLOCK;
+    else if (code == VHDX_E_LOGICAL_SECTOR) gs->bad |= GEO_LSS;
+    else if (code == VHDX_E_PHYSICAL_SECTOR) gs->bad |= GEO_PSS;
+    else if (code == VHDX_E_DISK_SIZE) gs->bad |= GEO_SIZE;
+    return VHDX_OK;
+}
+
+static unsigned geo_check(uint64_t vsize, uint32_t block, uint32_t lss, uint32_t pss, uint32_t flags)
+{
+    geo_sink gs = { { geo_report, NULL }, 0 };
+    gs.sink.ctx = &gs;
+    (void)fmt_geometry_validate(vsize, block, lss, pss, flags, &gs.sink, VHDX_NO_OFFSET,
+                                VHDX_NO_OFFSET, VHDX_NO_OFFSET, VHDX_NO_OFFSET);
+    return gs.bad;
+}
+
+/* The caller's block size, sector sizes and log size (defaults filled in). The virtual
+ * size waits for the parent (a differencing image has its parent's). */
+static int plan_params(const vhdx_create_params *p, create_plan *pl, vhdx_diag *diag)
+{
     if (p->type != VHDX_TYPE_FIXED && p->type != VHDX_TYPE_DYNAMIC && p->type != VHDX_TYPE_DIFFERENCING)
         return param_fail(diag, "type", "unknown disk type");
     pl->type = p->type;
     pl->block_size = p->block_size ? p->block_size
                      : (p->type == VHDX_TYPE_DIFFERENCING ? CREATE_DEFAULT_DIFF_BLOCK : CREATE_DEFAULT_BLOCK);
-    /* R92 */
-    if (!vhdx_is_pow2(pl->block_size) || pl->block_size < MiB || pl->block_size > 256 * MiB)
-        return param_fail(diag, "block_size", "block size must be a power of two from 1 MiB to 256 MiB");
-    if (p->logical_sector_size != 0 && p->logical_sector_size != 512 && p->logical_sector_size != 4096)
-        return param_fail(diag, "logical_sector_size", "logical sector size must be 512 or 4096"); /* R96 */
-    if (p->physical_sector_size != 0 && p->physical_sector_size != 512 && p->physical_sector_size != 4096)
-        return param_fail(diag, "physical_sector_size", "physical sector size must be 512 or 4096"); /* R97 */
     pl->pss = p->physical_sector_size ? p->physical_sector_size : 4096;
+    unsigned bad = geo_check(p->virtual_size, pl->block_size,
+                             p->logical_sector_size ? p->logical_sector_size : 512, pl->pss, 0);
+    if (bad & GEO_BLOCK) /* R92 */
+        return param_fail(diag, "block_size", "block size must be a power of two from 1 MiB to 256 MiB");
+    if (bad & GEO_LSS) /* R96 */
+        return param_fail(diag, "logical_sector_size", "logical sector size must be 512 or 4096");
+    if (bad & GEO_PSS) /* R97 */
+        return param_fail(diag, "physical_sector_size", "physical sector size must be 512 or 4096");
     pl->log_size = p->log_size ? p->log_size : (uint32_t)MiB;
     if (pl->log_size % MiB != 0 || pl->log_size > CREATE_MAX_LOG) /* R17 */
         return param_fail(diag, "log_size", "log size must be a multiple of 1 MiB below 4 GiB");
     pl->creator = p->creator ? p->creator : "libvhdx " VHDX_VERSION_STRING;
+    return VHDX_OK;
+}
 
-    if (p->type == VHDX_TYPE_DIFFERENCING) {
-        vhdx_image *par = NULL;
-        vhdx_open_opts o;
-        vhdx_info *info;
-        vhdx_diag pd;
-        char *real;
-        if (!p->parent_path || !p->parent_path[0])
-            return param_fail(diag, "parent_path", "a differencing image needs a parent");
-        real = realpath(p->parent_path, NULL);
-        if (!real) {
-            rc = VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent_path");
-            if (diag) snprintf(diag->detail, sizeof diag->detail, "%s", p->parent_path);
-            return rc;
-        }
-        info = malloc(sizeof *info);
-        if (!info) { free(real); return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL); }
-        vhdx_open_opts_default(&o);
-        o.flags = VHDX_OPEN_NO_PARENT | VHDX_OPEN_IGNORE_LINKAGE;
-        vhdx_diag_clear(&pd);
-        rc = vhdx_open_file(&par, real, &o, &pd);
-        if (rc == VHDX_OK) {
-            rc = vhdx_get_info(par, info);
-            (void)vhdx_close(par);
-        }
-        if (rc != VHDX_OK) {
-            if (diag && diag->code == VHDX_OK) { *diag = pd; snprintf(diag->detail, sizeof diag->detail, "parent %s", real); }
-            free(info);
-            free(real);
-            return rc;
-        }
-        if (p->virtual_size != 0 && p->virtual_size != info->virtual_size)
-            rc = param_fail(diag, "virtual_size", "a differencing image has its parent's size");
-        else if (p->logical_sector_size != 0 && p->logical_sector_size != info->logical_sector_size)
-            rc = param_fail(diag, "logical_sector_size", "the parent's logical sector size differs (R96)");
-        if (rc == VHDX_OK) {
-            pl->virtual_size = info->virtual_size;
-            pl->lss = info->logical_sector_size;
-            pl->disk_id = info->virtual_disk_id;
-            pl->fp_flags = VHDX_FP_HAS_PARENT;
-            /* R104: parent_linkage = the parent's DataWriteGuid */
-            rc = build_locator(pl, &info->headers[info->current_header].data_write_guid, real,
-                               child_path, diag);
-        }
-        free(info);
+/* Differencing: size, logical sector size and disk id are the parent's; the locator links
+ * to its DataWriteGuid (R104). */
+static int plan_parent(const vhdx_create_params *p, const char *child_path, create_plan *pl,
+                       vhdx_diag *diag)
+{
+    vhdx_image *par = NULL;
+    vhdx_open_opts o;
+    vhdx_diag pd;
+    int rc;
+    if (!p->parent_path || !p->parent_path[0])
+        return param_fail(diag, "parent_path", "a differencing image needs a parent");
+    char *real = realpath(p->parent_path, NULL);
+    if (!real) {
+        rc = VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent_path");
+        if (diag) snprintf(diag->detail, sizeof diag->detail, "%s", p->parent_path);
+        return rc;
+    }
+    vhdx_open_opts_default(&o);
+    o.flags = VHDX_OPEN_NO_PARENT | VHDX_OPEN_IGNORE_LINKAGE;
+    vhdx_diag_clear(&pd);
+    rc = vhdx_open_file(&par, real, &o, &pd);
+    if (rc != VHDX_OK) {
+        if (diag && diag->code == VHDX_OK) { *diag = pd; snprintf(diag->detail, sizeof diag->detail, "parent %s", real); }
         free(real);
+        return rc;
+    }
+    if (p->virtual_size != 0 && p->virtual_size != par->geo.virtual_size)
+        rc = param_fail(diag, "virtual_size", "a differencing image has its parent's size");
+    else if (p->logical_sector_size != 0 && p->logical_sector_size != par->geo.logical_sector_size)
+        rc = param_fail(diag, "logical_sector_size", "the parent's logical sector size differs (R96)");
+    if (rc == VHDX_OK) {
+        pl->virtual_size = par->geo.virtual_size;
+        pl->lss = par->geo.logical_sector_size;
+        pl->disk_id = par->virtual_disk_id;
+        pl->fp_flags = VHDX_FP_HAS_PARENT;
+        rc = build_locator(pl, &par->hdr[par->cur].data_write_guid, real, child_path, diag);
+    }
+    (void)vhdx_close(par);
+    free(real);
+    return rc;
+}
+
+/* Geometry (R95 on the final size), file layout and the new GUIDs. */
+static int plan_layout(const vhdx_create_params *p, create_plan *pl, vhdx_diag *diag)
+{
+    if (geo_check(pl->virtual_size, pl->block_size, pl->lss, pl->pss, pl->fp_flags) & GEO_SIZE)
+        return param_fail(diag, "virtual_size",
+                          "size must be non-zero, a multiple of the logical sector size and at most 64 TiB");
+    int rc = fmt_geometry_compute(&pl->geo, pl->virtual_size, pl->block_size, pl->lss, pl->pss, pl->fp_flags);
+    if (rc != VHDX_OK) return param_fail(diag, "geometry", "invalid geometry");
+    uint64_t bat_bytes = vhdx_div_round_up(pl->geo.bat_entries * 8, MiB) * MiB;
+    if (bat_bytes > (uint64_t)UINT32_MAX - MiB + 1) return param_fail(diag, "block_size", "BAT too large");
+    pl->bat_len = (uint32_t)bat_bytes;
+    pl->log_off = CREATE_LOG_OFFSET;
+    pl->md_off = pl->log_off + pl->log_size;
+    pl->bat_off = pl->md_off + CREATE_MD_LENGTH;
+    pl->data_off = pl->bat_off + pl->bat_len;
+    pl->file_size = pl->data_off;
+    if (p->type == VHDX_TYPE_FIXED) pl->file_size += pl->geo.payload_blocks * pl->block_size;
+
+    const vhdx_guid_gen *gen = p->guid_gen ? p->guid_gen : vhdx_guid_gen_default();
+    rc = vhdx_guid_generate(gen, &pl->file_write_guid);
+    if (rc == VHDX_OK) rc = vhdx_guid_generate(gen, &pl->data_write_guid);
+    if (rc == VHDX_OK && p->type != VHDX_TYPE_DIFFERENCING) rc = vhdx_guid_generate(gen, &pl->disk_id);
+    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "guid_gen");
+    return VHDX_OK;
+}
+
+static int plan_create(const vhdx_create_params *p, const char *child_path, create_plan *pl,
+                       vhdx_diag *diag)
+{
+    memset(pl, 0, sizeof *pl);
+    if (!p) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
+    int rc = plan_params(p, pl, diag);
+    if (rc != VHDX_OK) return rc;
+    if (p->type == VHDX_TYPE_DIFFERENCING) {
+        rc = plan_parent(p, child_path, pl, diag);
         if (rc != VHDX_OK) return rc;
     } else {
         if (p->parent_path) return param_fail(diag, "parent_path", "only differencing images have a parent");
@@ -236,32 +295,7 @@ static int plan_create(const vhdx_create_params *p, const char *child_path, crea
         pl->lss = p->logical_sector_size ? p->logical_sector_size : 512;
         pl->fp_flags = p->type == VHDX_TYPE_FIXED ? VHDX_FP_LEAVE_BLOCK_ALLOCATED : 0;
     }
-    /* R95 */
-    if (pl->virtual_size == 0) return param_fail(diag, "virtual_size", "size must not be zero");
-    if (pl->virtual_size % pl->lss != 0)
-        return param_fail(diag, "virtual_size", "size must be a multiple of the logical sector size");
-    if (pl->virtual_size > VHDX_MAX_DISK_SIZE) return param_fail(diag, "virtual_size", "size above 64 TiB");
-    rc = fmt_geometry_compute(&pl->geo, pl->virtual_size, pl->block_size, pl->lss, pl->pss, pl->fp_flags);
-    if (rc != VHDX_OK) return param_fail(diag, "geometry", "invalid geometry");
-
-    bat_bytes = vhdx_div_round_up(pl->geo.bat_entries * 8, MiB) * MiB;
-    if (bat_bytes > (uint64_t)UINT32_MAX - MiB + 1) return param_fail(diag, "block_size", "BAT too large");
-    pl->bat_len = (uint32_t)bat_bytes;
-    pl->log_off = CREATE_LOG_OFFSET;
-    pl->md_off = pl->log_off + pl->log_size;
-    pl->bat_off = pl->md_off + CREATE_MD_LENGTH;
-    pl->data_off = pl->bat_off + pl->bat_len;
-    if (p->type == VHDX_TYPE_FIXED)
-        pl->file_size = pl->data_off + pl->geo.payload_blocks * pl->block_size;
-    else
-        pl->file_size = pl->data_off;
-
-    gen = p->guid_gen ? p->guid_gen : vhdx_guid_gen_default();
-    rc = vhdx_guid_generate(gen, &pl->file_write_guid);
-    if (rc == VHDX_OK) rc = vhdx_guid_generate(gen, &pl->data_write_guid);
-    if (rc == VHDX_OK && p->type != VHDX_TYPE_DIFFERENCING) rc = vhdx_guid_generate(gen, &pl->disk_id);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "guid_gen");
-    return VHDX_OK;
+    return plan_layout(p, pl, diag);
 }
 
 /* ---- writing ----------------------------------------------------------------------- */
@@ -285,29 +319,17 @@ static void add_md(fmt_metadata_table *t, const vhdx_guid *id, uint32_t off, uin
     t->decoded = t->entry_count;
 }
 
-static int write_image(vhdx_io *io, const create_plan *pl, vhdx_diag *diag)
+/* [MS-VHDX 2.2.1] R6: file type identifier; [2.2.2] headers: sequence 0 and 1, LogGuid zero */
+static int write_fileid_headers(vhdx_io *io, const create_plan *pl, uint8_t *buf, vhdx_diag *diag)
 {
-    uint8_t *buf = calloc(1, MiB);
     fmt_fileid fid;
-    fmt_header h;
-    fmt_region_table *rt = calloc(1, sizeof *rt);
-    fmt_metadata_table *mt = calloc(1, sizeof *mt);
-    fmt_file_parameters fp;
-    uint32_t ioff = 0x10000u;
-    const uint32_t req = VHDX_MD_FLAG_IS_REQUIRED, vreq = VHDX_MD_FLAG_IS_REQUIRED | VHDX_MD_FLAG_IS_VIRTUAL_DISK;
-    int rc = VHDX_OK, i;
-
-    if (!buf || !rt || !mt) { rc = VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL); goto out; }
-
-    /* [MS-VHDX 2.2.1] R6: file type identifier */
     memset(&fid, 0, sizeof fid);
     memcpy(fid.signature, "vhdxfile", 8);
     fmt_fileid_set_creator(&fid, pl->creator);
     (void)fmt_fileid_encode(&fid, buf, VHDX_FILEID_SIZE);
-    rc = io_write(io, 0, buf, VHDX_FILEID_SIZE, diag);
-
-    /* [MS-VHDX 2.2.2] headers: sequence 0 and 1, LogGuid zero */
-    for (i = 0; i < 2 && rc == VHDX_OK; i++) {
+    int rc = io_write(io, 0, buf, VHDX_FILEID_SIZE, diag);
+    for (int i = 0; i < 2 && rc == VHDX_OK; i++) {
+        fmt_header h;
         memset(&h, 0, sizeof h);
         h.signature = VHDX_SIG_HEAD;
         h.sequence_number = (uint64_t)i;
@@ -321,99 +343,126 @@ static int write_image(vhdx_io *io, const create_plan *pl, vhdx_diag *diag)
         (void)fmt_header_encode(&h, buf, VHDX_HEADER_SIZE);
         rc = io_write(io, i ? VHDX_HEADER2_OFFSET : VHDX_HEADER1_OFFSET, buf, VHDX_HEADER_SIZE, diag);
     }
+    return rc;
+}
 
-    /* [MS-VHDX 2.2.3] region tables, Required = 1 */
-    if (rc == VHDX_OK) {
-        rt->signature = VHDX_SIG_REGI;
-        rt->entry_count = 2;
-        rt->decoded = 2;
-        rt->entries[0].guid = VHDX_GUID_BAT_REGION;
-        rt->entries[0].file_offset = pl->bat_off;
-        rt->entries[0].length = pl->bat_len;
-        rt->entries[0].required = 1;
-        rt->entries[1].guid = VHDX_GUID_METADATA_REGION;
-        rt->entries[1].file_offset = pl->md_off;
-        rt->entries[1].length = (uint32_t)CREATE_MD_LENGTH;
-        rt->entries[1].required = 1;
-        (void)fmt_region_table_encode(rt, buf, VHDX_RT_SIZE);
-        rc = io_write(io, VHDX_RT1_OFFSET, buf, VHDX_RT_SIZE, diag);
-        if (rc == VHDX_OK) rc = io_write(io, VHDX_RT2_OFFSET, buf, VHDX_RT_SIZE, diag);
+/* [MS-VHDX 2.2.3] two identical region tables, Required = 1 */
+static int write_regions(vhdx_io *io, const create_plan *pl, uint8_t *buf, fmt_region_table *rt,
+                         vhdx_diag *diag)
+{
+    rt->signature = VHDX_SIG_REGI;
+    rt->entry_count = 2;
+    rt->decoded = 2;
+    rt->entries[0].guid = VHDX_GUID_BAT_REGION;
+    rt->entries[0].file_offset = pl->bat_off;
+    rt->entries[0].length = pl->bat_len;
+    rt->entries[0].required = 1;
+    rt->entries[1].guid = VHDX_GUID_METADATA_REGION;
+    rt->entries[1].file_offset = pl->md_off;
+    rt->entries[1].length = (uint32_t)CREATE_MD_LENGTH;
+    rt->entries[1].required = 1;
+    (void)fmt_region_table_encode(rt, buf, VHDX_RT_SIZE);
+    int rc = io_write(io, VHDX_RT1_OFFSET, buf, VHDX_RT_SIZE, diag);
+    if (rc == VHDX_OK) rc = io_write(io, VHDX_RT2_OFFSET, buf, VHDX_RT_SIZE, diag);
+    return rc;
+}
+
+/* [MS-VHDX 2.6] metadata region: table, then the items packed from 64 KiB */
+static int write_metadata(vhdx_io *io, const create_plan *pl, uint8_t *buf, fmt_metadata_table *mt,
+                          vhdx_diag *diag)
+{
+    const uint32_t req = VHDX_MD_FLAG_IS_REQUIRED, vreq = VHDX_MD_FLAG_IS_REQUIRED | VHDX_MD_FLAG_IS_VIRTUAL_DISK;
+    uint32_t ioff = 0x10000u;
+    fmt_file_parameters fp;
+    memset(buf, 0, MiB);
+    mt->signature = VHDX_SIG_METADATA;
+    fp.block_size = pl->block_size;
+    fp.flags = pl->fp_flags;
+    add_md(mt, &VHDX_GUID_FILE_PARAMETERS, ioff, 8, req);
+    (void)fmt_file_parameters_encode(&fp, buf + ioff, 8);
+    ioff += 8;
+    add_md(mt, &VHDX_GUID_VIRTUAL_DISK_SIZE, ioff, 8, vreq);
+    (void)fmt_u64_item_encode(pl->virtual_size, buf + ioff, 8);
+    ioff += 8;
+    add_md(mt, &VHDX_GUID_LOGICAL_SECTOR_SIZE, ioff, 4, vreq);
+    (void)fmt_u32_item_encode(pl->lss, buf + ioff, 4);
+    ioff += 4;
+    add_md(mt, &VHDX_GUID_PHYSICAL_SECTOR_SIZE, ioff, 4, vreq);
+    (void)fmt_u32_item_encode(pl->pss, buf + ioff, 4);
+    ioff += 4;
+    add_md(mt, &VHDX_GUID_VIRTUAL_DISK_ID, ioff, 16, vreq);
+    (void)fmt_guid_item_encode(&pl->disk_id, buf + ioff, 16);
+    ioff += 16;
+    if (pl->locator) {
+        add_md(mt, &VHDX_GUID_PARENT_LOCATOR, ioff, (uint32_t)pl->locator_len, req);
+        memcpy(buf + ioff, pl->locator, pl->locator_len);
+        ioff += (uint32_t)pl->locator_len;
     }
+    (void)fmt_metadata_table_encode(mt, buf, VHDX_MD_TABLE_SIZE);
+    return io_write(io, pl->md_off, buf, ioff, diag);
+}
 
-    /* [MS-VHDX 2.6] metadata region: table, then the items packed from 64 KiB */
-    if (rc == VHDX_OK) {
+/* [MS-VHDX 2.5] BAT of a fixed image: every payload block FULLY_PRESENT, SB slots
+ * NOT_PRESENT (dynamic/differencing: all NOT_PRESENT, zero from the file extension) */
+static int write_fixed_bat(vhdx_io *io, const create_plan *pl, uint8_t *buf, vhdx_diag *diag)
+{
+    uint64_t idx = 0, b = 0, cr = pl->geo.chunk_ratio;
+    int rc = VHDX_OK;
+    while (idx < pl->geo.bat_entries && rc == VHDX_OK) {
+        uint64_t start = idx;
+        size_t k = 0;
         memset(buf, 0, MiB);
-        mt->signature = VHDX_SIG_METADATA;
-        fp.block_size = pl->block_size;
-        fp.flags = pl->fp_flags;
-        add_md(mt, &VHDX_GUID_FILE_PARAMETERS, ioff, 8, req);
-        (void)fmt_file_parameters_encode(&fp, buf + ioff, 8);
-        ioff += 8;
-        add_md(mt, &VHDX_GUID_VIRTUAL_DISK_SIZE, ioff, 8, vreq);
-        (void)fmt_u64_item_encode(pl->virtual_size, buf + ioff, 8);
-        ioff += 8;
-        add_md(mt, &VHDX_GUID_LOGICAL_SECTOR_SIZE, ioff, 4, vreq);
-        (void)fmt_u32_item_encode(pl->lss, buf + ioff, 4);
-        ioff += 4;
-        add_md(mt, &VHDX_GUID_PHYSICAL_SECTOR_SIZE, ioff, 4, vreq);
-        (void)fmt_u32_item_encode(pl->pss, buf + ioff, 4);
-        ioff += 4;
-        add_md(mt, &VHDX_GUID_VIRTUAL_DISK_ID, ioff, 16, vreq);
-        (void)fmt_guid_item_encode(&pl->disk_id, buf + ioff, 16);
-        ioff += 16;
-        if (pl->locator) {
-            add_md(mt, &VHDX_GUID_PARENT_LOCATOR, ioff, (uint32_t)pl->locator_len, req);
-            memcpy(buf + ioff, pl->locator, pl->locator_len);
-            ioff += (uint32_t)pl->locator_len;
+        while (idx < pl->geo.bat_entries && k < MiB / 8) {
+            uint64_t e = 0;
+            if (!fmt_bat_is_sb_slot(idx, cr)) {
+                e = fmt_bat_make(VHDX_PB_FULLY_PRESENT, pl->data_off + b * pl->block_size);
+                b++;
+            }
+            vhdx_put64(buf + k * 8, e);
+            k++;
+            idx++;
         }
-        (void)fmt_metadata_table_encode(mt, buf, VHDX_MD_TABLE_SIZE);
-        rc = io_write(io, pl->md_off, buf, ioff, diag);
+        rc = io_write(io, pl->bat_off + start * 8, buf, k * 8, diag);
     }
+    return rc;
+}
 
-    /* [MS-VHDX 2.5] BAT: dynamic/differencing all NOT_PRESENT (zero, from the file
-     * extension); fixed: every payload block FULLY_PRESENT, SB slots NOT_PRESENT */
-    if (rc == VHDX_OK && pl->type == VHDX_TYPE_FIXED) {
-        uint64_t idx = 0, b = 0, cr = pl->geo.chunk_ratio;
-        while (idx < pl->geo.bat_entries && rc == VHDX_OK) {
-            uint64_t start = idx;
-            size_t k = 0;
+/* the rest (log, BAT tail, fixed payload) is zero: extend the file sparsely, then flush */
+static int write_extend(vhdx_io *io, const create_plan *pl, uint8_t *buf, vhdx_diag *diag)
+{
+    int rc = VHDX_OK;
+    if (io->set_size) {
+        rc = io->set_size(io->ctx, pl->file_size);
+        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, pl->file_size, "create");
+    } else {
+        uint64_t cur = 0;
+        if (io->get_size(io->ctx, &cur) == VHDX_OK && cur < pl->file_size) {
             memset(buf, 0, MiB);
-            while (idx < pl->geo.bat_entries && k < MiB / 8) {
-                uint64_t e = 0;
-                if (!fmt_bat_is_sb_slot(idx, cr)) {
-                    e = fmt_bat_make(VHDX_PB_FULLY_PRESENT, pl->data_off + b * pl->block_size);
-                    b++;
-                }
-                vhdx_put64(buf + k * 8, e);
-                k++;
-                idx++;
+            while (cur < pl->file_size && rc == VHDX_OK) {
+                size_t n = pl->file_size - cur > MiB ? (size_t)MiB : (size_t)(pl->file_size - cur);
+                rc = io_write(io, cur, buf, n, diag);
+                cur += n;
             }
-            rc = io_write(io, pl->bat_off + start * 8, buf, k * 8, diag);
+            if (rc != VHDX_OK) return rc;
         }
     }
+    rc = io->flush(io->ctx);
+    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "create flush");
+    return VHDX_OK;
+}
 
-    /* the rest (log, BAT tail, fixed payload) is zero: extend the file sparsely */
-    if (rc == VHDX_OK) {
-        if (io->set_size) {
-            rc = io->set_size(io->ctx, pl->file_size);
-            if (rc != VHDX_OK) rc = VHDX_FAIL(diag, rc, pl->file_size, "create");
-        } else {
-            uint64_t cur = 0;
-            if (io->get_size(io->ctx, &cur) == VHDX_OK && cur < pl->file_size) {
-                memset(buf, 0, MiB);
-                while (cur < pl->file_size && rc == VHDX_OK) {
-                    size_t n = pl->file_size - cur > MiB ? (size_t)MiB : (size_t)(pl->file_size - cur);
-                    rc = io_write(io, cur, buf, n, diag);
-                    cur += n;
-                }
-            }
-        }
-    }
-    if (rc == VHDX_OK) {
-        rc = io->flush(io->ctx);
-        if (rc != VHDX_OK) rc = VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "create flush");
-    }
-out:
+static int write_image(vhdx_io *io, const create_plan *pl, vhdx_diag *diag)
+{
+    uint8_t *buf = calloc(1, MiB);
+    fmt_region_table *rt = calloc(1, sizeof *rt);
+    fmt_metadata_table *mt = calloc(1, sizeof *mt);
+    int rc = VHDX_OK;
+    if (!buf || !rt || !mt) rc = VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
+    if (rc == VHDX_OK) rc = write_fileid_headers(io, pl, buf, diag);
+    if (rc == VHDX_OK) rc = write_regions(io, pl, buf, rt, diag);
+    if (rc == VHDX_OK) rc = write_metadata(io, pl, buf, mt, diag);
+    if (rc == VHDX_OK && pl->type == VHDX_TYPE_FIXED) rc = write_fixed_bat(io, pl, buf, diag);
+    if (rc == VHDX_OK) rc = write_extend(io, pl, buf, diag);
     free(buf);
     free(rt);
     free(mt);

@@ -1,8 +1,6 @@
 /* image_info.c - vhdx_get_info: everything an opened image knows about itself. */
 #include "image.h"
 
-#include <stdlib.h>
-
 static void header_info(vhdx_header_info *o, const fmt_header *h, int valid)
 {
     memset(o, 0, sizeof *o);
@@ -66,18 +64,8 @@ int vhdx_get_info(vhdx_image *img, vhdx_info *out)
     out->log_replayed = img->log_replayed;
     out->log_entries_replayed = img->log_entries_replayed;
     out->has_parent = g->has_parent;
-    if (g->has_parent && img->locator) {
-        fmt_locator *loc = malloc(sizeof *loc);
-        if (!loc) return VHDX_E_NOMEM;
-        char text[VHDX_PL_MAX_STRING];
-        if (fmt_locator_decode(img->locator, img->locator_len, loc) == VHDX_OK &&
-            fmt_locator_get(loc, img->locator, img->locator_len, "parent_linkage", text,
-                            sizeof text) == VHDX_OK) {
-            if (vhdx_guid_parse(&out->parent_linkage, text, strlen(text)) != VHDX_OK)
-                memset(&out->parent_linkage, 0, sizeof out->parent_linkage);
-        }
-        free(loc);
-    }
+    /* the locator as decoded at open; zero when it has no readable parent_linkage */
+    if (g->has_parent && img->ploc.have_linkage) out->parent_linkage = img->ploc.linkage;
     out->chain_depth = img->chain_depth;
     out->file_parameter_flags = g->fp_flags;
     return VHDX_OK;

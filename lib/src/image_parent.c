@@ -1,7 +1,9 @@
 /*
- * image_parent.c - differencing chains (MS-VHDX 2.6.2.6): parent locator resolution,
- * linkage (R105), sector size (R96), depth limit and cycle detection, and reads of
- * PARTIALLY_PRESENT blocks through the sector bitmap (2.5.1.2).
+ * image_parent.c - opening the parent of a differencing image (MS-VHDX 2.6.2.6): path
+ * resolution from the locator decoded at open (img->ploc), linkage (R105), sector size
+ * (R96), depth limit and cycle detection. The parent is opened through the internal open
+ * (img_open_path) with this image's limits: the one edge of the image layer that goes
+ * back up, since a parent open is an open.
  *
  * Resolution order: the caller's explicit parent path; else relative_path next to the
  * child; else absolute_win32_path; else volume_path. Windows paths map to Linux as far as
@@ -85,72 +87,75 @@ static void set_detail(vhdx_diag *diag, const char *text)
     diag->detail[n] = '\0';
 }
 
+/* Resolves the parent's path: the caller's explicit path, else the locator's paths in
+ * order; *st is the parent's stat when found (1). first_tried names the first candidate. */
+static int find_parent(const vhdx_image *img, char *path, size_t pathlen, char *first_tried,
+                       struct stat *st)
+{
+    first_tried[0] = '\0';
+    if (img->parent_path_opt) {
+        if (strlen(img->parent_path_opt) + 1 > pathlen) return -1;
+        strcpy(path, img->parent_path_opt);
+        strcpy(first_tried, path);
+        return path_exists(path, st);
+    }
+    for (int k = 0; k < IMG_PL_NPATHS; k++) {
+        const char *text = img->ploc.path[k];
+        if (!text[0]) continue;
+        int ok = k == 0 ? relative_to_child(img, text, path, pathlen)
+                        : map_windows_path(text, path, pathlen);
+        if (!ok) continue;
+        if (!first_tried[0]) strcpy(first_tried, path);
+        if (path_exists(path, st)) return 1;
+    }
+    return 0;
+}
+
+static int fail_path(vhdx_diag *diag, int code, const char *field, const char *path)
+{
+    int rc = VHDX_FAIL(diag, code, VHDX_NO_OFFSET, field);
+    set_detail(diag, path);
+    return rc;
+}
+
+/* R105 and R96 between this image and its opened parent. */
+static int check_parent(const vhdx_image *img, const vhdx_image *par, const char *path,
+                        vhdx_diag *diag)
+{
+    /* R105: the parent's DataWriteGuid is parent_linkage or parent_linkage2 */
+    if (!(img->flags & VHDX_OPEN_IGNORE_LINKAGE)) {
+        const vhdx_guid *dw = &par->hdr[par->cur].data_write_guid;
+        const img_parent_loc *pl = &img->ploc;
+        if (!(pl->have_linkage && vhdx_guid_equal(dw, &pl->linkage)) &&
+            !(pl->have_linkage2 && vhdx_guid_equal(dw, &pl->linkage2)))
+            return fail_path(diag, VHDX_E_PL_LINKAGE_MISMATCH, "parent_linkage", path);
+    }
+    /* R96: equal logical sector sizes along the chain */
+    if (par->geo.logical_sector_size != img->geo.logical_sector_size)
+        return fail_path(diag, VHDX_E_PARENT_SECTOR_SIZE, "LogicalSectorSize", path);
+    return VHDX_OK;
+}
+
 int img_parent_open(vhdx_image *img, vhdx_diag *diag)
 {
-    fmt_locator pl;
-    char text[VHDX_PL_MAX_STRING];
     char path[PARENT_PATH_MAX], first_tried[PARENT_PATH_MAX];
-    vhdx_guid link1, link2;
-    int have_link2 = 0, found = 0, depth = 1, rc;
+    int depth = 1, rc;
     struct stat st, self;
     memset(&self, 0, sizeof self); /* clang-14 MSan does not intercept glibc >= 2.33 stat */
     const chain_frame *f;
     chain_frame me;
-    vhdx_open_opts o;
-    vhdx_image *par = NULL;
-    vhdx_diag pd;
 
     img->chain_depth = 1;
-    if (!img->geo.has_parent) return VHDX_OK;
-    if (!img->locator) /* R98 */
-        return VHDX_FAIL(diag, VHDX_E_NO_PARENT_LOCATOR, img->md_offset, "parent locator");
-    rc = fmt_locator_decode(img->locator, img->locator_len, &pl);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, img->md_offset, "parent locator");
-    rc = fmt_locator_validate(&pl, img->locator, img->locator_len, NULL, img->md_offset);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, img->md_offset, "parent locator");
-    if (img->flags & VHDX_OPEN_NO_PARENT) return VHDX_OK;
-
-    /* R103: parent_linkage, a GUID in text form */
-    rc = fmt_locator_get(&pl, img->locator, img->locator_len, "parent_linkage", text, sizeof text);
-    if (rc == VHDX_E_NOT_FOUND) return VHDX_FAIL(diag, VHDX_E_PL_NO_LINKAGE, img->md_offset, "parent_linkage");
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, img->md_offset, "parent_linkage");
-    if (vhdx_guid_parse(&link1, text, strlen(text)) != VHDX_OK)
-        return VHDX_FAIL(diag, VHDX_E_PL_LINKAGE_FORMAT, img->md_offset, "parent_linkage");
-    if (fmt_locator_get(&pl, img->locator, img->locator_len, "parent_linkage2", text, sizeof text) == VHDX_OK &&
-        vhdx_guid_parse(&link2, text, strlen(text)) == VHDX_OK)
-        have_link2 = 1;
-
+    if (!img->geo.has_parent || (img->flags & VHDX_OPEN_NO_PARENT)) return VHDX_OK;
     /* depth of this image in the chain being opened */
     for (f = chain_top; f; f = f->prev) depth++;
     if ((uint64_t)depth + 1 > img->limits.max_chain_depth)
         return VHDX_FAIL(diag, VHDX_E_LIMIT_CHAIN, VHDX_NO_OFFSET, "parent chain");
-
-    first_tried[0] = '\0';
-    if (img->parent_path_opt) {
-        if (strlen(img->parent_path_opt) + 1 > sizeof path)
-            return VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent_path");
-        strcpy(path, img->parent_path_opt);
-        strcpy(first_tried, path);
-        found = path_exists(path, &st);
-    } else {
-        static const char *const keys[3] = { "relative_path", "absolute_win32_path", "volume_path" };
-        int k;
-        for (k = 0; k < 3 && !found; k++) {
-            int ok;
-            if (fmt_locator_get(&pl, img->locator, img->locator_len, keys[k], text, sizeof text) != VHDX_OK)
-                continue;
-            ok = k == 0 ? relative_to_child(img, text, path, sizeof path)
-                        : map_windows_path(text, path, sizeof path);
-            if (!ok) continue;
-            if (!first_tried[0]) strcpy(first_tried, path);
-            found = path_exists(path, &st);
-        }
-    }
-    if (!found) {
-        rc = VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent locator");
-        set_detail(diag, first_tried[0] ? first_tried : "no usable parent path");
-        return rc;
-    }
+    int found = find_parent(img, path, sizeof path, first_tried, &st);
+    if (found < 0) return VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent_path");
+    if (!found)
+        return fail_path(diag, VHDX_E_PARENT_NOT_FOUND, "parent locator",
+                         first_tried[0] ? first_tried : "no usable parent path");
 
     /* cycle: the parent is this image or one of its descendants being opened */
     me.prev = chain_top;
@@ -158,19 +163,20 @@ int img_parent_open(vhdx_image *img, vhdx_diag *diag)
     me.dev = me.has_id ? self.st_dev : 0;
     me.ino = me.has_id ? self.st_ino : 0;
     for (f = &me; f; f = f->prev)
-        if (f->has_id && f->dev == st.st_dev && f->ino == st.st_ino) {
-            rc = VHDX_FAIL(diag, VHDX_E_PARENT_CYCLE, VHDX_NO_OFFSET, "parent locator");
-            set_detail(diag, path);
-            return rc;
-        }
+        if (f->has_id && f->dev == st.st_dev && f->ino == st.st_ino)
+            return fail_path(diag, VHDX_E_PARENT_CYCLE, "parent locator", path);
 
-    vhdx_open_opts_default(&o);
-    o.flags = img->flags & VHDX_OPEN_IGNORE_LINKAGE; /* read-only, replay in memory */
+    /* read-only, replay in memory, this image's limits, findings stop at the first fatal */
+    vhdx_open_opts o;
+    memset(&o, 0, sizeof o);
+    o.flags = img->flags & VHDX_OPEN_IGNORE_LINKAGE;
     o.limits = img->limits;
     o.guid_gen = img->gen;
+    vhdx_image *par = NULL;
+    vhdx_diag pd;
     vhdx_diag_clear(&pd);
     chain_top = &me;
-    rc = vhdx_open_file(&par, path, &o, &pd);
+    rc = img_open_path(&par, path, &o, NULL, NULL, &pd);
     chain_top = me.prev;
     if (rc != VHDX_OK) {
         if (diag && diag->code == VHDX_OK) {
@@ -179,90 +185,12 @@ int img_parent_open(vhdx_image *img, vhdx_diag *diag)
         }
         return rc;
     }
-    /* R105: the parent's DataWriteGuid is parent_linkage or parent_linkage2 */
-    if (!(img->flags & VHDX_OPEN_IGNORE_LINKAGE)) {
-        const vhdx_guid *dw = &par->hdr[par->cur].data_write_guid;
-        if (!vhdx_guid_equal(dw, &link1) && !(have_link2 && vhdx_guid_equal(dw, &link2))) {
-            (void)vhdx_close(par);
-            rc = VHDX_FAIL(diag, VHDX_E_PL_LINKAGE_MISMATCH, VHDX_NO_OFFSET, "parent_linkage");
-            set_detail(diag, path);
-            return rc;
-        }
-    }
-    /* R96: equal logical sector sizes along the chain */
-    if (par->geo.logical_sector_size != img->geo.logical_sector_size) {
-        (void)vhdx_close(par);
-        rc = VHDX_FAIL(diag, VHDX_E_PARENT_SECTOR_SIZE, VHDX_NO_OFFSET, "LogicalSectorSize");
-        set_detail(diag, path);
+    rc = check_parent(img, par, path, diag);
+    if (rc != VHDX_OK) {
+        img_free(par);
         return rc;
     }
     img->parent = par;
     img->chain_depth = 1 + par->chain_depth;
     return VHDX_OK;
-}
-
-int img_parent_read(vhdx_image *img, uint64_t off, uint8_t *buf, size_t len, vhdx_diag *diag)
-{
-    vhdx_image *par = img->parent;
-    uint64_t psize;
-    size_t n = len;
-    int rc;
-    if (len == 0) return VHDX_OK;
-    if (!par) return VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent");
-    psize = par->geo.virtual_size;
-    if (off >= psize) {
-        memset(buf, 0, len);
-        return VHDX_OK;
-    }
-    if (off + len > psize) n = (size_t)(psize - off);
-    rc = vhdx_read(par, off, buf, n, diag);
-    if (rc != VHDX_OK) return rc;
-    if (n < len) memset(buf + n, 0, len - n);
-    return VHDX_OK;
-}
-
-int img_read_partial(vhdx_image *img, uint64_t block, uint64_t off_in_block, uint8_t *buf,
-                     size_t len, vhdx_diag *diag)
-{
-    const uint64_t cr = img->geo.chunk_ratio, lss = img->geo.logical_sector_size;
-    uint64_t e, sbe, pos, end, s0, s1, bm_first, bm_len, sb_off, blk_off;
-    uint8_t *bm;
-    int rc;
-
-    if (len == 0) return VHDX_OK;
-    rc = img_bat_get(img, fmt_bat_pb_index(block, cr), &e, diag);
-    if (rc != VHDX_OK) return rc;
-    rc = img_bat_get(img, fmt_bat_sb_index(block / cr, cr), &sbe, diag);
-    if (rc != VHDX_OK) return rc;
-    if (fmt_bat_state(sbe) != VHDX_SB_PRESENT) /* R76 */
-        return VHDX_FAIL(diag, VHDX_E_BAT_PARTIAL_NO_SB, img->bat_offset + fmt_bat_sb_index(block / cr, cr) * 8,
-                         "BAT sector bitmap entry");
-    blk_off = fmt_bat_offset(e);
-    /* [MS-VHDX 2.5.1.2] block b's bits start at byte (b % CR) * (1 MiB / CR) */
-    sb_off = fmt_bat_offset(sbe) + (block % cr) * (VHDX_SB_BLOCK_SIZE / cr);
-    end = off_in_block + len;
-    s0 = off_in_block / lss;
-    s1 = (end - 1) / lss;
-    bm_first = s0 / 8;
-    bm_len = s1 / 8 - bm_first + 1;
-    bm = malloc((size_t)bm_len);
-    if (!bm) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "sector bitmap");
-    rc = img_pread(img, sb_off + bm_first, bm, (size_t)bm_len, diag);
-    pos = off_in_block;
-    while (rc == VHDX_OK && pos < end) {
-        uint64_t s = pos / lss, run_end;
-        int bit = (bm[s / 8 - bm_first] >> (s % 8)) & 1;
-        uint64_t t = s + 1;
-        while (t <= s1 && (((bm[t / 8 - bm_first] >> (t % 8)) & 1) == bit)) t++;
-        run_end = t * lss;
-        if (run_end > end) run_end = end;
-        if (bit) /* sector present in this file */
-            rc = img_pread(img, blk_off + pos, buf + (pos - off_in_block), (size_t)(run_end - pos), diag);
-        else
-            rc = img_parent_read(img, block * img->geo.block_size + pos, buf + (pos - off_in_block),
-                                 (size_t)(run_end - pos), diag);
-        pos = run_end;
-    }
-    free(bm);
-    return rc;
 }

@@ -1,111 +1,18 @@
 /* image_read.c - virtual disk I/O: reads, writes into allocated blocks, flush, block
- * status, and the file accessors every image file uses. */
+ * status. */
 #include "image.h"
-
-int img_pread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *diag)
-{
-    if (len == 0) return VHDX_OK;
-    if (!vhdx_range_ok(off, len, img->file_size))
-        return VHDX_FAIL(diag, VHDX_E_IO_EOF, off, NULL);
-    /* under a read-only replay overlay the logical file may be longer than the backend:
-     * bytes past the backend's end read as zeros before the overlay is applied */
-    uint64_t backend = img_log_backend_size(img);
-    size_t n = len;
-    if (off >= backend) n = 0;
-    else if (backend - off < len) n = (size_t)(backend - off);
-    if (n) {
-        int rc = img->io->read_at(img->io->ctx, off, buf, n);
-        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, NULL);
-    }
-    if (n < len) memset((uint8_t *)buf + n, 0, len - n);
-    img_log_overlay_apply(img, off, buf, len);
-    return VHDX_OK;
-}
-
-int img_pwrite(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_diag *diag)
-{
-    if (!img->writable) return VHDX_FAIL(diag, VHDX_E_READONLY, off, NULL);
-    if (len == 0) return VHDX_OK;
-    uint64_t end;
-    if (!vhdx_add_ok(off, len, &end)) return VHDX_FAIL(diag, VHDX_E_IO, off, NULL);
-    int rc = img->io->write_at(img->io->ctx, off, buf, len);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, NULL);
-    if (end > img->file_size) img->file_size = end;
-    return VHDX_OK;
-}
-
-int img_fflush(vhdx_image *img, vhdx_diag *diag)
-{
-    if (!img->io->flush) return VHDX_OK;
-    int rc = img->io->flush(img->io->ctx);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "flush");
-    return VHDX_OK;
-}
-
-/* BAT entry of payload block b */
-static int block_entry(vhdx_image *img, uint64_t b, uint64_t *e, vhdx_diag *diag)
-{
-    return img_bat_get(img, fmt_bat_pb_index(b, img->geo.chunk_ratio), e, diag);
-}
-
-static int check_range(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *diag)
-{
-    if (!vhdx_range_ok(off, len, img->geo.virtual_size))
-        return VHDX_FAIL(diag, VHDX_E_RANGE, off, NULL);
-    return VHDX_OK;
-}
 
 int vhdx_read(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *diag)
 {
     if (!img || (!buf && len)) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
-    int rc = check_range(img, off, len, diag);
-    if (rc != VHDX_OK) return rc;
-    uint8_t *p = buf;
-    const uint64_t bs = img->geo.block_size;
-    const int diff = img->geo.has_parent;
-    while (len > 0) {
-        uint64_t b = off / bs, in = off % bs;
-        size_t n = bs - in < len ? (size_t)(bs - in) : len;
-        uint64_t e;
-        rc = block_entry(img, b, &e, diag);
-        if (rc != VHDX_OK) return rc;
-        switch (fmt_bat_state(e)) {
-        case VHDX_PB_FULLY_PRESENT:
-            rc = img_pread(img, fmt_bat_offset(e) + in, p, n, diag);
-            break;
-        case VHDX_PB_PARTIALLY_PRESENT:
-            rc = img_read_partial(img, b, in, p, n, diag);
-            break;
-        case VHDX_PB_ZERO:
-            /* [MS-VHDX 2.5.1.1] R73: ZERO reads as zeros, also in a differencing file */
-            memset(p, 0, n);
-            break;
-        case VHDX_PB_NOT_PRESENT:
-        case VHDX_PB_UNDEFINED:
-        case VHDX_PB_UNMAPPED:
-            /* differencing: the parent's data; otherwise zeros. FileOffsetMB is never
-             * followed for these states (stale host data must not leak, libvhdi #17) */
-            if (diff) rc = img_parent_read(img, off, p, n, diag);
-            else memset(p, 0, n);
-            break;
-        default:
-            /* reserved states never pass open */
-            rc = VHDX_FAIL(diag, VHDX_E_INTERNAL, img->bat_offset, "BAT.State");
-            break;
-        }
-        if (rc != VHDX_OK) return rc;
-        p += n;
-        off += n;
-        len -= n;
-    }
-    return VHDX_OK;
+    return img_vread(img, off, buf, len, diag);
 }
 
 int vhdx_write(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_diag *diag)
 {
     if (!img || (!buf && len)) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
     if (!img->writable) return VHDX_FAIL(diag, VHDX_E_READONLY, VHDX_NO_OFFSET, NULL);
-    int rc = check_range(img, off, len, diag);
+    int rc = img_check_range(img, off, len, diag);
     if (rc != VHDX_OK || len == 0) return rc;
     /* [MS-VHDX 2.2.2] R13: new DataWriteGuid before the first user-visible change */
     rc = img_begin_modify(img, 1, diag);
@@ -117,7 +24,7 @@ int vhdx_write(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_
         uint64_t b = off / bs, in = off % bs;
         size_t n = bs - in < len ? (size_t)(bs - in) : len;
         uint64_t e;
-        rc = block_entry(img, b, &e, diag);
+        rc = img_block_entry(img, b, &e, diag);
         if (rc != VHDX_OK) break;
         if (fmt_bat_state(e) == VHDX_PB_FULLY_PRESENT) {
             /* R34: payload goes straight to its block, never through the log */
@@ -207,7 +114,7 @@ static int block_status_one(vhdx_image *img, uint64_t off, uint64_t n, uint64_t 
                             vhdx_diag *diag)
 {
     uint64_t e, b = off / img->geo.block_size;
-    int rc = block_entry(img, b, &e, diag);
+    int rc = img_block_entry(img, b, &e, diag);
     if (rc != VHDX_OK) return rc;
     *run = n;
     switch (fmt_bat_state(e)) {
@@ -233,7 +140,7 @@ int vhdx_block_status(vhdx_image *img, uint64_t off, uint64_t len, uint64_t *len
 {
     if (!img || !len_out || !status || len == 0)
         return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
-    int rc = check_range(img, off, len, diag);
+    int rc = img_check_range(img, off, len, diag);
     if (rc != VHDX_OK) return rc;
     const uint64_t bs = img->geo.block_size;
     uint64_t done = 0;

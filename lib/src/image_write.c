@@ -41,20 +41,20 @@ struct img_wbatch {
     vhdx_bat_counts counts_before;
 };
 
-void img_write_batch_free(struct img_wbatch *wb)
+void img_write_batch_free(vhdx_image *img)
 {
+    struct img_wbatch *wb = img->wb;
     if (!wb) return;
     free(wb->sec);
     free(wb->undo);
     free(wb);
+    img->wb = NULL;
 }
 
 static struct img_wbatch *wb_get(vhdx_image *img)
 {
-    struct img_wbatch **slot = img_log_wbatch_slot(img);
-    if (!slot) return NULL;
-    if (!*slot) *slot = calloc(1, sizeof(struct img_wbatch));
-    return *slot;
+    if (!img->wb) img->wb = calloc(1, sizeof(struct img_wbatch));
+    return img->wb;
 }
 
 /* Largest number of sectors one commit may carry: the entry stays within half the log, so
@@ -174,8 +174,7 @@ void img_write_batch_begin(vhdx_image *img)
 
 int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag)
 {
-    struct img_wbatch **slot = img_log_wbatch_slot(img);
-    struct img_wbatch *wb = slot ? *slot : NULL;
+    struct img_wbatch *wb = img->wb;
     int rc;
     if (!wb || !wb->active) return status;
     wb->active = 0;

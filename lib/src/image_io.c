@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* image_io.c - the file accessors every image file uses: reads (with the read-only replay
+ * overlay patched over the backend's bytes), writes that track the file size, flush. */
+#include "image.h"
+
+int img_pread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *diag)
+{
+    if (len == 0) return VHDX_OK;
+    if (!vhdx_range_ok(off, len, img->file_size))
+        return VHDX_FAIL(diag, VHDX_E_IO_EOF, off, NULL);
+    /* under a read-only replay overlay the logical file may be longer than the backend:
+     * bytes past the backend's end read as zeros before the overlay is applied */
+    uint64_t backend = img_log_backend_size(img);
+    size_t n = len;
+    if (off >= backend) n = 0;
+    else if (backend - off < len) n = (size_t)(backend - off);
+    if (n) {
+        int rc = img->io->read_at(img->io->ctx, off, buf, n);
+        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, NULL);
+    }
+    if (n < len) memset((uint8_t *)buf + n, 0, len - n);
+    img_overlay_apply(img, off, buf, len);
+    return VHDX_OK;
+}
+
+int img_pwrite(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_diag *diag)
+{
+    if (!img->writable) return VHDX_FAIL(diag, VHDX_E_READONLY, off, NULL);
+    if (len == 0) return VHDX_OK;
+    uint64_t end;
+    if (!vhdx_add_ok(off, len, &end)) return VHDX_FAIL(diag, VHDX_E_IO, off, NULL);
+    int rc = img->io->write_at(img->io->ctx, off, buf, len);
+    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, NULL);
+    if (end > img->file_size) img->file_size = end;
+    return VHDX_OK;
+}
+
+int img_fflush(vhdx_image *img, vhdx_diag *diag)
+{
+    if (!img->io->flush) return VHDX_OK;
+    int rc = img->io->flush(img->io->ctx);
+    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "flush");
+    return VHDX_OK;
+}

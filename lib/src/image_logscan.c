@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * image_logscan.c - reading the VHDX log (MS-VHDX 2.3): finding the active sequence
+ * (2.3.2-2.3.3) and replaying it, in place for writable opens (then LogGuid is cleared)
+ * or into the read-only overlay (image_overlay.c). The open step (image_open_hdr.c) has
+ * checked the header's log fields (R14, R15, R17, R18, D3) and R59 with their offsets.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+
+#define LOG_RING_CACHE_MAX (8u * 1024u * 1024u) /* rings up to this size are read once */
+#define LOG_MAX_TARGET     ((uint64_t)1 << 47)  /* no VHDX file extends this far (64 TiB data) */
+
+typedef struct log_pos_info {
+    uint8_t state;            /* 0 unknown, 1 invalid, 2 valid */
+    uint32_t entry_length, tail;
+    uint64_t seq, flushed, last;
+} log_pos_info;
+
+size_t img_log_replay_ranges(const vhdx_image *img, uint64_t *offs, uint64_t *lens, size_t max)
+{
+    size_t i;
+    for (i = 0; i < img->replay_n && i < max; i++) {
+        if (offs) offs[i] = img->replay_off[i];
+        if (lens) lens[i] = img->replay_len[i];
+    }
+    return img->replay_n;
+}
+
+void img_log_replay_free(vhdx_image *img)
+{
+    free(img->replay_off);
+    free(img->replay_len);
+    img->replay_off = img->replay_len = NULL;
+    img->replay_n = 0;
+}
+
+/* ---- ring access ------------------------------------------------------------------- */
+
+typedef struct log_ctx {
+    vhdx_image *img;
+    uint64_t log_off;
+    uint32_t log_len;
+    vhdx_guid guid;
+    uint8_t *ring;            /* whole ring when small, else NULL */
+    uint8_t *scratch;         /* one entry */
+    size_t scratch_cap;
+    log_pos_info *pos;        /* per 4 KiB slot */
+    uint64_t budget;          /* entry bytes the scan may still read and checksum */
+} log_ctx;
+
+static int ring_read(log_ctx *c, uint32_t pos, uint8_t *buf, size_t len, vhdx_diag *diag)
+{
+    while (len > 0) {
+        size_t n = len;
+        if ((uint64_t)pos + n > c->log_len) n = (size_t)(c->log_len - pos);
+        if (c->ring) {
+            memcpy(buf, c->ring + pos, n);
+        } else {
+            int rc = img_pread(c->img, c->log_off + pos, buf, n, diag);
+            if (rc != VHDX_OK) return rc;
+        }
+        buf += n;
+        len -= n;
+        pos = (uint32_t)(((uint64_t)pos + n) % c->log_len);
+    }
+    return VHDX_OK;
+}
+
+static int scratch_reserve(log_ctx *c, size_t len)
+{
+    uint8_t *p;
+    if (len <= c->scratch_cap) return VHDX_OK;
+    p = realloc(c->scratch, len);
+    if (!p) return VHDX_E_NOMEM;
+    c->scratch = p;
+    c->scratch_cap = len;
+    return VHDX_OK;
+}
+
+/* Validity of the entry at ring slot pos (cached). Only I/O and memory errors fail. */
+static int entry_at(log_ctx *c, uint32_t pos, const log_pos_info **out, vhdx_diag *diag)
+{
+    log_pos_info *pi = &c->pos[pos / VHDX_LOG_SECTOR];
+    uint8_t hs[VHDX_LOG_SECTOR];
+    fmt_log_entry_header h;
+    int rc;
+
+    *out = pi;
+    if (pi->state != 0) return VHDX_OK;
+    pi->state = 1;
+    rc = ring_read(c, pos, hs, sizeof hs, diag);
+    if (rc != VHDX_OK) return rc;
+    if (fmt_log_entry_header_decode(hs, sizeof hs, &h) != VHDX_OK) return VHDX_OK;
+    /* cheap filters first: R36 signature, R42 LogGuid, R38 length */
+    if (h.signature != VHDX_SIG_LOGE || !vhdx_guid_equal(&h.log_guid, &c->guid)) return VHDX_OK;
+    if (h.entry_length == 0 || h.entry_length % VHDX_LOG_SECTOR != 0 || h.entry_length > c->log_len)
+        return VHDX_OK;
+    /* A real log checksums each entry once (entries do not overlap); a hostile one can
+     * put an entry header claiming the whole ring at every 4 KiB slot. Bound the work. */
+    if (h.entry_length > c->budget)
+        return VHDX_FAIL(diag, VHDX_E_LIMIT_LOG, c->log_off + pos, "log (scan work)");
+    c->budget -= h.entry_length;
+    rc = scratch_reserve(c, h.entry_length);
+    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "log");
+    rc = ring_read(c, pos, c->scratch, h.entry_length, diag);
+    if (rc != VHDX_OK) return rc;
+    if (fmt_log_entry_validate(c->scratch, h.entry_length, &c->guid, c->log_len, NULL,
+                               c->log_off + pos) != VHDX_OK)
+        return VHDX_OK;
+    pi->state = 2;
+    pi->entry_length = h.entry_length;
+    pi->tail = h.tail;
+    pi->seq = h.sequence_number;
+    pi->flushed = h.flushed_file_offset;
+    pi->last = h.last_file_offset;
+    return VHDX_OK;
+}
+
+typedef struct log_seq {
+    uint32_t *pos;            /* entry positions, tail first */
+    size_t n;
+    uint64_t head_seq, flushed, last;
+} log_seq;
+
+/* [MS-VHDX 2.3.3] the search of VHDX-FORMAT.md 8.7: runs of consecutive valid entries;
+ * a run is a valid sequence when its head's Tail is the start of one of its entries;
+ * the newest valid sequence (highest head SequenceNumber) is active. */
+static int find_active(log_ctx *c, log_seq *best, vhdx_diag *diag)
+{
+    size_t slots = c->log_len / VHDX_LOG_SECTOR;
+    uint32_t *run = malloc(slots * sizeof(uint32_t));
+    uint32_t cur = 0, old = 0;
+    int rc = VHDX_OK;
+
+    if (!run) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
+    best->n = 0;
+    best->head_seq = 0;
+    for (;;) {
+        size_t n = 0, k, tail_idx = SIZE_MAX;
+        uint64_t total = 0, last_seq = 0;
+        uint32_t p = cur;
+        const log_pos_info *head = NULL;
+        while (total < c->log_len) {
+            const log_pos_info *pi;
+            rc = entry_at(c, p, &pi, diag);
+            if (rc != VHDX_OK) goto out;
+            if (pi->state != 2) break;
+            if (n > 0 && pi->seq != last_seq + 1) break; /* R57: consecutive */
+            if (total + pi->entry_length > c->log_len) break;
+            run[n++] = p;
+            head = pi;
+            last_seq = pi->seq;
+            total += pi->entry_length;
+            p = (uint32_t)(((uint64_t)p + pi->entry_length) % c->log_len);
+        }
+        if (head) {
+            for (k = 0; k < n; k++)
+                if (run[k] == head->tail) { tail_idx = k; break; }
+        }
+        if (tail_idx != SIZE_MAX) {
+            if (head->seq > best->head_seq) {
+                best->n = n - tail_idx;
+                memcpy(best->pos, run + tail_idx, best->n * sizeof(uint32_t));
+                best->head_seq = head->seq;
+                best->flushed = head->flushed;
+                best->last = head->last;
+            }
+            cur = p;
+        } else {
+            cur = (uint32_t)(((uint64_t)cur + VHDX_LOG_SECTOR) % c->log_len);
+        }
+        if (cur <= old) break; /* wrapped: the whole ring was scanned */
+        old = cur;
+    }
+out:
+    free(run);
+    return rc;
+}
+
+static int zero_fill(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *diag)
+{
+    static const uint8_t zeros[64 * 1024];
+    int rc;
+    /* past the end of the file an extension gives zeros without writing them */
+    if (off >= img->file_size && img->io->set_size) {
+        rc = img->io->set_size(img->io->ctx, off + len);
+        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, "log replay");
+        img->file_size = off + len;
+        return VHDX_OK;
+    }
+    while (len > 0) {
+        size_t n = len > sizeof zeros ? sizeof zeros : (size_t)len;
+        if (off < img->file_size && off + n > img->file_size) n = (size_t)(img->file_size - off);
+        rc = img_pwrite(img, off, zeros, n, diag);
+        if (rc != VHDX_OK) return rc;
+        off += n;
+        len -= n;
+        if (off >= img->file_size && len > 0 && img->io->set_size) return zero_fill(img, off, len, diag);
+    }
+    return VHDX_OK;
+}
+
+/* D14: a descriptor must not target the file identifier, the headers or the log. */
+static int check_target(log_ctx *c, uint64_t off, uint64_t len, uint64_t base, vhdx_diag *diag)
+{
+    if (off < IMG_LOG_LOGGABLE_MIN || len > LOG_MAX_TARGET || off > LOG_MAX_TARGET - len ||
+        vhdx_ranges_overlap(off, len, c->log_off, c->log_len))
+        return VHDX_FAIL(diag, VHDX_E_LOG_DESC_TARGET, base, "log descriptor FileOffset");
+    return VHDX_OK;
+}
+
+static int add_range(vhdx_image *img, uint64_t off, uint64_t len)
+{
+    if (img->replay_n % 64 == 0) {
+        uint64_t *a = realloc(img->replay_off, (img->replay_n + 64) * sizeof(uint64_t));
+        uint64_t *b;
+        if (!a) return VHDX_E_NOMEM;
+        img->replay_off = a;
+        b = realloc(img->replay_len, (img->replay_n + 64) * sizeof(uint64_t));
+        if (!b) return VHDX_E_NOMEM;
+        img->replay_len = b;
+    }
+    img->replay_off[img->replay_n] = off;
+    img->replay_len[img->replay_n] = len;
+    img->replay_n++;
+    return VHDX_OK;
+}
+
+/* pass 0 of a descriptor: validate its target, record the range, track the end */
+static int replay_record(log_ctx *c, uint64_t off, uint64_t len, uint64_t dbase, uint64_t *max_end,
+                         vhdx_diag *diag)
+{
+    int rc = check_target(c, off, len, dbase, diag);
+    if (rc != VHDX_OK) return rc;
+    if (len > 0 && off + len > *max_end) *max_end = off + len;
+    rc = add_range(c->img, off, len);
+    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "log");
+    return VHDX_OK;
+}
+
+/* pass 1 of a descriptor: apply it (in place or into the overlay) */
+static int replay_apply(log_ctx *c, const fmt_log_descriptor *d, const uint8_t *sector,
+                        vhdx_diag *diag)
+{
+    vhdx_image *img = c->img;
+    if (d->signature == VHDX_SIG_ZERO) {
+        if (img->ov) return img_overlay_add_zero(img, d->file_offset, d->zero_length, diag);
+        return zero_fill(img, d->file_offset, d->zero_length, diag);
+    }
+    uint8_t upd[VHDX_LOG_SECTOR];
+    /* R51: LeadingBytes || Data || TrailingBytes */
+    fmt_log_data_sector_decode(sector, d, upd);
+    if (img->ov) return img_overlay_add_sector(img, d->file_offset, upd, diag);
+    return img_pwrite(img, d->file_offset, upd, VHDX_LOG_SECTOR, diag);
+}
+
+/* One entry of the active sequence (validated by the scan), read into c->scratch. */
+static int replay_entry(log_ctx *c, uint32_t pos, int pass, uint64_t *max_end, vhdx_diag *diag)
+{
+    fmt_log_entry_header h;
+    uint64_t i, data_idx = 0, dsec, ebase = c->log_off + pos;
+    int rc = ring_read(c, pos, c->scratch, VHDX_LOG_SECTOR, diag);
+    if (rc != VHDX_OK) return rc;
+    if (fmt_log_entry_header_decode(c->scratch, VHDX_LOG_SECTOR, &h) != VHDX_OK)
+        return VHDX_FAIL(diag, VHDX_E_INTERNAL, ebase, "log entry");
+    rc = scratch_reserve(c, h.entry_length);
+    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, ebase, "log entry");
+    rc = ring_read(c, pos, c->scratch, h.entry_length, diag);
+    if (rc != VHDX_OK) return rc;
+    dsec = fmt_log_descriptor_sectors(h.descriptor_count);
+    for (i = 0; i < h.descriptor_count && rc == VHDX_OK; i++) {
+        fmt_log_descriptor d;
+        uint64_t dpos = fmt_log_descriptor_pos(i);
+        if (fmt_log_descriptor_decode(c->scratch + dpos, LOGD_SIZE, &d) != VHDX_OK ||
+            (d.signature != VHDX_SIG_DESC && d.signature != VHDX_SIG_ZERO))
+            return VHDX_FAIL(diag, VHDX_E_INTERNAL, ebase + dpos, "log descriptor");
+        int is_data = d.signature == VHDX_SIG_DESC;
+        const uint8_t *sector = c->scratch + (dsec + data_idx) * VHDX_LOG_SECTOR;
+        if (is_data) data_idx++;
+        if (pass == 0)
+            rc = replay_record(c, d.file_offset, is_data ? VHDX_LOG_SECTOR : d.zero_length,
+                               ebase + dpos, max_end, diag);
+        else
+            rc = replay_apply(c, &d, sector, diag);
+    }
+    return rc;
+}
+
+/* pass 0: validate targets, compute the end; pass 1: apply (in place or overlay). */
+static int replay_pass(log_ctx *c, const log_seq *s, int pass, uint64_t *max_end, vhdx_diag *diag)
+{
+    int rc = VHDX_OK;
+    for (size_t e = 0; e < s->n && rc == VHDX_OK; e++) rc = replay_entry(c, s->pos[e], pass, max_end, diag);
+    return rc;
+}
+
+static int log_ctx_init(log_ctx *c, log_seq *s, vhdx_image *img, vhdx_diag *diag)
+{
+    const fmt_header *hd = &img->hdr[img->cur];
+    uint64_t slots = hd->log_length / VHDX_LOG_SECTOR;
+    memset(c, 0, sizeof *c);
+    memset(s, 0, sizeof *s);
+    c->img = img;
+    c->log_off = hd->log_offset;
+    c->log_len = hd->log_length;
+    c->guid = hd->log_guid;
+    c->budget = 8 * (uint64_t)hd->log_length + 64 * MiB;
+    c->pos = calloc((size_t)slots, sizeof(log_pos_info));
+    s->pos = malloc((size_t)slots * sizeof(uint32_t));
+    if (!c->pos || !s->pos) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
+    if (hd->log_length <= LOG_RING_CACHE_MAX) {
+        c->ring = malloc(hd->log_length);
+        if (!c->ring) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
+        int rc = img_pread(img, c->log_off, c->ring, hd->log_length, diag);
+        if (rc != VHDX_OK) return rc;
+    }
+    return scratch_reserve(c, VHDX_LOG_SECTOR);
+}
+
+static void log_ctx_free(log_ctx *c, log_seq *s)
+{
+    free(c->pos);
+    free(s->pos);
+    free(c->ring);
+    free(c->scratch);
+}
+
+/* Writable open: header update first (R12/R20: fresh FileWriteGuid before the replay
+ * writes), then the replay, the file extended to LastFileOffset (R64/R65), a flush and
+ * LogGuid cleared. */
+static int replay_in_place(log_ctx *c, const log_seq *s, vhdx_diag *diag)
+{
+    vhdx_image *img = c->img;
+    uint64_t unused = 0;
+    int rc = img_begin_modify(img, 0, diag);
+    if (rc == VHDX_OK) rc = replay_pass(c, s, 1, &unused, diag);
+    if (rc == VHDX_OK && img->file_size < s->last)
+        rc = zero_fill(img, img->file_size, s->last - img->file_size, diag);
+    if (rc == VHDX_OK) rc = img_fflush(img, diag);
+    if (rc == VHDX_OK) rc = img_header_update(img, IMG_HDR_SET_LOG_GUID, NULL, diag);
+    if (rc == VHDX_OK) img->log_replayed = 2;
+    return rc;
+}
+
+/* Read-only open: the replay goes into the overlay; the logical file size covers every
+ * replayed byte and LastFileOffset. */
+static int replay_overlay(log_ctx *c, const log_seq *s, uint64_t max_end, vhdx_diag *diag)
+{
+    vhdx_image *img = c->img;
+    uint64_t unused = 0;
+    int rc = img_overlay_start(img, diag);
+    if (rc == VHDX_OK) rc = replay_pass(c, s, 1, &unused, diag);
+    if (rc != VHDX_OK) return rc;
+    img_overlay_finalize(img);
+    if (max_end > img->file_size) img->file_size = max_end;
+    img->log_replayed = 1;
+    return VHDX_OK;
+}
+
+int img_log_replay(vhdx_image *img, vhdx_diag *diag)
+{
+    const fmt_header *hd = &img->hdr[img->cur];
+    log_ctx c;
+    log_seq s;
+    uint64_t max_end = 0;
+
+    if (hd->log_length > img->limits.max_log_length)
+        return VHDX_FAIL(diag, VHDX_E_LIMIT_LOG, hd->log_offset, "header.LogLength");
+    int rc = log_ctx_init(&c, &s, img, diag);
+    if (rc == VHDX_OK) rc = find_active(&c, &s, diag);
+    if (rc == VHDX_OK && s.n == 0) /* R61 */
+        rc = VHDX_FAIL(diag, VHDX_E_LOG_NO_SEQUENCE, c.log_off, "log");
+    if (rc == VHDX_OK && img->file_size < s.flushed) /* R62 */
+        rc = VHDX_FAIL(diag, VHDX_E_LOG_TRUNCATED, s.flushed, "log entry FlushedFileOffset");
+    if (rc == VHDX_OK) rc = replay_pass(&c, &s, 0, &max_end, diag);
+    if (rc == VHDX_OK) {
+        if (s.last > max_end) max_end = s.last;
+        rc = img->writable ? replay_in_place(&c, &s, diag) : replay_overlay(&c, &s, max_end, diag);
+    }
+    if (rc == VHDX_OK) img->log_entries_replayed = s.n;
+    log_ctx_free(&c, &s);
+    return rc;
+}
