@@ -23,8 +23,9 @@
 
 static const char usage[] =
     "usage: vhdx check [--format text|json|junit|sarif|markdown] [--output FILE]\n"
-    "                  [--parent PATH] [--parent-ignore-linkage] [--no-progress] IMAGE...\n"
-    "       vhdx check --rules [--format text|json|markdown] [--output FILE]\n"
+    "                  [--junit-warnings-fail] [--parent PATH] [--parent-ignore-linkage]\n"
+    "                  [--no-progress] IMAGE...\n"
+    "       vhdx check --rules [--format text|json|sarif|markdown] [--output FILE]\n"
     "       vhdx check --explain RULE|STATUS\n";
 
 static const char help[] =
@@ -39,6 +40,8 @@ static const char help[] =
     "  --parent PATH              parent image of a differencing disk (overrides the locator)\n"
     "  --parent-ignore-linkage    do not require parent DataWriteGuid == parent_linkage (R105)\n"
     "  --no-progress              no progress bar (drawn only when stderr is a terminal)\n"
+    "  --junit-warnings-fail      JUnit: a rule with warnings fails (default: skipped with\n"
+    "                             the warning as its message)\n"
     "  --rules                    list the rule catalogue\n"
     "  --explain RULE|STATUS      explain a rule (R10, D7) or a status (VHDX_E_...)\n"
     "  -h, --help                 show this help\n"
@@ -296,19 +299,20 @@ static int out_close(out_file *o, int ok)
 typedef struct check_args {
     report_format fmt;
     const char *output, *explain_id, *parent;
-    int list_rules, ignore_linkage, no_progress;
+    int list_rules, ignore_linkage, no_progress, junit_warnings_fail;
 } check_args;
 
 /* Returns CLI_EXIT_OK, or -1 for --help, or CLI_EXIT_USAGE after a usage error. */
 static int parse_args(int argc, char **argv, check_args *a)
 {
-    enum { OPT_RULES = CLI_OPT_FIRST_FREE, OPT_EXPLAIN, OPT_NO_PROGRESS };
+    enum { OPT_RULES = CLI_OPT_FIRST_FREE, OPT_EXPLAIN, OPT_NO_PROGRESS, OPT_JUNIT_WARN };
     static const struct option longopts[] = {
         { "format", required_argument, NULL, 'f' },
         { "output", required_argument, NULL, 'o' },
         { "rules", no_argument, NULL, OPT_RULES },
         { "explain", required_argument, NULL, OPT_EXPLAIN },
         { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+        { "junit-warnings-fail", no_argument, NULL, OPT_JUNIT_WARN },
         CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
     cli_opts op = { "check", usage, help, "f:o:h", longopts, &a->parent, &a->ignore_linkage,
@@ -330,9 +334,13 @@ static int parse_args(int argc, char **argv, check_args *a)
         case OPT_RULES: a->list_rules = 1; break;
         case OPT_EXPLAIN: a->explain_id = optarg; break;
         case OPT_NO_PROGRESS: a->no_progress = 1; break;
+        case OPT_JUNIT_WARN: a->junit_warnings_fail = 1; break;
         default: break;
         }
     }
+    if (a->list_rules && a->fmt == REPORT_JUNIT)
+        return cli_usage_error("check", usage, "--rules: format junit has no rule list "
+                               "(text, json, sarif or markdown)");
     if (!a->explain_id && !a->list_rules && optind >= argc)
         return cli_usage_error("check", usage, "missing IMAGE");
     return CLI_EXIT_OK;
@@ -349,7 +357,7 @@ static int write_report(const check_args *a, check_image *im, size_t n)
     switch (a->fmt) {
     case REPORT_TEXT: wr = report_text(out.f, im, n); break;
     case REPORT_JSON: wr = report_json(out.f, im, n); break;
-    case REPORT_JUNIT: wr = report_junit(out.f, im, n); break;
+    case REPORT_JUNIT: wr = report_junit(out.f, im, n, a->junit_warnings_fail); break;
     case REPORT_SARIF: wr = report_sarif(out.f, im, n); break;
     case REPORT_MARKDOWN: wr = report_markdown(out.f, im, n); break;
     }
@@ -368,8 +376,10 @@ static int list_rules(const check_args *a)
         cli_err("%s: cannot write: %s", a->output, strerror(errno));
         return CLI_EXIT_USAGE;
     }
-    print_rules(out.f, a->fmt);
-    if (out_close(&out, !ferror(out.f)) != 0) {
+    int wr = 0;
+    if (a->fmt == REPORT_SARIF) wr = report_sarif(out.f, NULL, 0); /* the rules, no results */
+    else print_rules(out.f, a->fmt);
+    if (out_close(&out, wr == 0 && !ferror(out.f)) != 0) {
         cli_err("%s: cannot write: %s", a->output ? a->output : "standard output",
                 strerror(errno));
         return CLI_EXIT_USAGE;

@@ -32,7 +32,9 @@ typedef enum report_format {
 /* Each writer returns 0, or -1 when writing to f failed. */
 int report_text(FILE *f, const check_image *im, size_t n);
 int report_json(FILE *f, const check_image *im, size_t n);
-int report_junit(FILE *f, const check_image *im, size_t n);
+/* warnings_fail: a rule with only warnings is <failure type="warning"> (--junit-warnings-fail)
+ * instead of <skipped type="warning">. */
+int report_junit(FILE *f, const check_image *im, size_t n, int warnings_fail);
 int report_sarif(FILE *f, const check_image *im, size_t n);
 int report_markdown(FILE *f, const check_image *im, size_t n);
 
