@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "json.h"
@@ -112,10 +113,11 @@ static void print_tables(const vhdx_info *in)
     for (int i = 0; i < 2; i++) {
         const vhdx_header_info *hd = &in->headers[i];
         if (!hd->valid) {
-            printf("header %d: invalid\n", i);
+            printf("header %d: invalid\n", i + 1);
             continue;
         }
-        printf("header %d: sequence %" PRIu64 "%s\n", i, hd->sequence_number,
+        /* numbered 1 and 2 as in check's findings ("header 1 used") */
+        printf("header %d: sequence %" PRIu64 "%s\n", i + 1, hd->sequence_number,
                i == in->current_header ? " (current)" : "");
         printf("  file write guid: %s\n", cli_guid_str(&hd->file_write_guid, g, sizeof g));
         printf("  data write guid: %s\n", cli_guid_str(&hd->data_write_guid, g, sizeof g));
@@ -197,7 +199,7 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
     printf("file size: %" PRIu64 "\n", in->file_size);
     printf("virtual disk id: %s\n", cli_guid_str(&in->virtual_disk_id, g, sizeof g));
     printf("creator: %s\n", in->creator);
-    printf("current header: %d\n", in->current_header);
+    printf("current header: %d\n", in->current_header + 1);
     print_tables(in);
     print_bat_log(in, rr);
     if (in->has_parent) {
@@ -336,6 +338,11 @@ int cmd_info(int argc, char **argv)
     if (argc - optind > 1)
         return cli_usage_error("info", usage, "unexpected argument '%s'", argv[optind + 1]);
     image = argv[optind];
+    struct stat st;
+    if (stat(image, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_err("%s: is a directory", image);
+        return CLI_EXIT_USAGE;
+    }
 
     vhdx_open_opts o;
     vhdx_diag d;

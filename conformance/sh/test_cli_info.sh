@@ -36,10 +36,10 @@ expect_match "fixed creator" "$OUT" "*
 creator: Microsoft Windows 10.0.18363.0
 *"
 expect_match "fixed headers" "$OUT" "*
-current header: 1
-header 0: sequence 6
+current header: 2
+header 1: sequence 6
 *
-header 1: sequence 7 (current)
+header 2: sequence 7 (current)
 *"
 expect_match "fixed BAT" "$OUT" "*
 BAT payload blocks: FULLY_PRESENT 5

@@ -16,6 +16,20 @@ run 1 "$CLI"
 expect_match "no command" "$ERR" "vhdx: missing command*"
 run 1 "$CLI" frobnicate
 expect_eq "unknown command" "$(head -1 <<<"$ERR")" "vhdx: unknown command 'frobnicate'"
+expect_eq "no suggestion for a far name" "$(sed -n 2p <<<"$ERR")" "Try 'vhdx --help' for the list of commands."
+# "did you mean": the commands nearest by edit distance (at most 2; 1 for short names)
+run 1 "$CLI" chek x.vhdx
+expect_eq "did you mean check" "$(sed -n 2p <<<"$ERR")" "Did you mean 'vhdx check'?"
+run 1 "$CLI" inof x.vhdx
+expect_eq "did you mean info" "$(sed -n 2p <<<"$ERR")" "Did you mean 'vhdx info'?"
+run 1 "$CLI" cnvert
+expect_eq "did you mean convert" "$(sed -n 2p <<<"$ERR")" "Did you mean 'vhdx convert'?"
+run 1 "$CLI" cat2
+expect_eq "did you mean cat" "$(sed -n 2p <<<"$ERR")" "Did you mean 'vhdx cat'?"
+# info on a directory says so (not "I/O error")
+mkdir -p "$T/dir.vhdx"
+run 1 "$CLI" info "$T/dir.vhdx"
+expect_eq "info on a directory" "$ERR" "vhdx: $T/dir.vhdx: is a directory"
 
 # every subcommand has --help (exit 0, on stdout)
 for c in info check cat convert create write replay kit bench; do
