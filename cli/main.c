@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "util.h"
+#include "vhdx_project.h"
 
 typedef struct command {
     const char *name;
@@ -33,6 +34,19 @@ static void print_help(FILE *f)
     fprintf(f, "\nRun 'vhdx <command> --help' for the options of a command.\n"
                "Exit codes: 0 success, 1 usage or I/O error, 2 invalid image or failed "
                "operation (check: 3 = warnings only).\n");
+}
+
+/* `vhdx --version`: the version on the first line (what help2man and scripts read), then
+ * the build details fixed at configure time. */
+static void print_version(FILE *f)
+{
+    fprintf(f, "vhdx %s\n", VHDX_VERSION_STRING);
+    fprintf(f, "library: libvhdx %s\n", vhdx_version());
+    fprintf(f, "git: %s\n", VHDX_GIT_DESCRIBE);
+    fprintf(f, "compiler: %s\n", VHDX_COMPILER);
+    fprintf(f, "build type: %s\n", VHDX_BUILD_TYPE);
+    fprintf(f, "home: %s\n", VHDX_HOME_URL);
+    fprintf(f, "License: Apache-2.0\n");
 }
 
 static const command *find_command(const char *name)
@@ -115,7 +129,7 @@ int main(int argc, char **argv)
             return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
         }
         if (c == 'V') {
-            printf("vhdx %s\n", VHDX_VERSION_STRING);
+            print_version(stdout);
             return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
         }
     }

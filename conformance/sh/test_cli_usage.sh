@@ -10,7 +10,14 @@ for c in info check cat convert create write replay kit bench; do
 done
 run 0 "$CLI" -h
 run 0 "$CLI" --version
-expect_eq "version" "$OUT" "vhdx 0.1.0"
+expect_eq "version" "$(head -1 <<<"$OUT")" "vhdx 0.1.0"
+expect_match "version: build details" "$OUT" "vhdx 0.1.0
+library: libvhdx 0.1.0
+git: ?*
+compiler: ?* ?*
+build type: ?*
+home: https://*
+License: Apache-2.0"
 
 run 1 "$CLI"
 expect_match "no command" "$ERR" "vhdx: missing command*"
@@ -121,7 +128,7 @@ run 1 "$CLI" --no-such-option
 expect_eq "top-level unknown option" "$(head -1 <<<"$ERR")" "vhdx: unknown option '--no-such-option'"
 expect_eq "top-level hint" "$(sed -n 2p <<<"$ERR")" "Try 'vhdx --help' for more information."
 run 0 "$CLI" -V
-expect_eq "-V" "$OUT" "vhdx 0.1.0"
+expect_eq "-V" "$(head -1 <<<"$OUT")" "vhdx 0.1.0"
 
 # --opt=value and --opt value; options after operands; unique prefixes; "--" ends options
 G=$T/g.vhdx

@@ -34,7 +34,20 @@ extern "C" {
 #define VHDX_NODISCARD
 #endif
 
+/* The version of this header; vhdx_version() is the library's at run time. They agree with
+ * CMake's project(VERSION) (checked at configure time and by ctest examples.version). */
+#define VHDX_VERSION_MAJOR 0
+#define VHDX_VERSION_MINOR 1
+#define VHDX_VERSION_PATCH 0
 #define VHDX_VERSION_STRING "0.1.0"
+#define VHDX_VERSION_NUMBER (VHDX_VERSION_MAJOR * 10000 + VHDX_VERSION_MINOR * 100 + VHDX_VERSION_PATCH)
+
+/* ---- version ------------------------------------------------------------------------ */
+
+/* The linked library's version: "MAJOR.MINOR.PATCH" (static string), and as
+ * MAJOR * 10000 + MINOR * 100 + PATCH, to compare with VHDX_VERSION_NUMBER. */
+VHDX_API const char *vhdx_version(void);
+VHDX_API int vhdx_version_number(void);
 
 /* ---- status codes ------------------------------------------------------------------ */
 
