@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "faultio.h"
 #include "fuzz_common.h"
 
 static const char *outdir;
@@ -179,19 +180,25 @@ static int make_image(fz_file *f, vhdx_disk_type type, uint64_t vs, uint32_t bs,
 static void write_some(fz_file *f, long crash_after, uint64_t seed)
 {
     vhdx_io io;
+    faultio fio;
     vhdx_image *img = NULL;
     vhdx_open_opts o;
     fz_guid_state gs;
     fz_file_io(&io, f);
+    faultio_init(&fio, &io);
+    faultio_numbering(&fio, FAULTIO_NUMBER_WRITES_RESIZES);
     vhdx_open_opts_default(&o);
     o.guid_gen = fz_guid_gen(&gs, seed);
     o.flags |= VHDX_OPEN_RDWR;
-    if (vhdx_open(&img, &io, 0, &o, NULL) != VHDX_OK) return;
+    if (vhdx_open(&img, &fio.io, 0, &o, NULL) != VHDX_OK) {
+        faultio_free(&fio);
+        return;
+    }
     vhdx_info info;
     if (vhdx_get_info(img, &info) == VHDX_OK) {
         uint8_t buf[8192];
         uint64_t vs = info.virtual_size;
-        f->fail_after = crash_after;
+        if (crash_after >= 0) faultio_arm(&fio, fio.ops + (uint64_t)crash_after + 1, FAULTIO_STOP);
         for (unsigned i = 0; i < 4; i++) {
             memset(buf, 0x31 + (int)i, sizeof buf);
             uint64_t off = (vs / 4) * i / 4096 * 4096 + 4096 * i;
@@ -201,7 +208,8 @@ static void write_some(fz_file *f, long crash_after, uint64_t seed)
         }
     }
     (void)vhdx_close(img);
-    f->fail_after = -1;
+    faultio_settle(&fio, 0);
+    faultio_free(&fio);
 }
 
 static int load_file(fz_file *f, const char *path)
