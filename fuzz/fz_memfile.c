@@ -183,6 +183,16 @@ void fz_file_io(vhdx_io *io, fz_file *f)
     io->destroy = NULL;
 }
 
+int fz_file_create(fz_file *f, uint64_t max_size, const vhdx_create_params *p)
+{
+    vhdx_io io;
+    fz_file_init(f, max_size);
+    fz_file_io(&io, f);
+    int rc = vhdx_create_io(&io, p, NULL);
+    if (rc != VHDX_OK) fz_file_free(f);
+    return rc;
+}
+
 /* ---- compact image input ---- */
 
 void fz_image_from_segments(fz_file *f, const uint8_t *p, size_t n, unsigned extra_mib)
@@ -248,12 +258,8 @@ const fz_file *fz_template(unsigned kind)
 {
     if (kind > 1) return NULL;
     if (fz_template_state[kind] == 0) {
-        fz_file *f = &fz_templates[kind];
         fz_guid_state gs;
         vhdx_create_params p;
-        vhdx_io io;
-        fz_file_init(f, 32 * MiB);
-        fz_file_io(&io, f);
         vhdx_create_params_default(&p);
         p.guid_gen = fz_guid_gen(&gs, 0x5EED0000u + kind);
         p.block_size = (uint32_t)MiB;
@@ -270,9 +276,8 @@ const fz_file *fz_template(unsigned kind)
             p.logical_sector_size = 4096;
             p.physical_sector_size = 4096;
         }
-        int rc = vhdx_create_io(&io, &p, NULL);
+        int rc = fz_file_create(&fz_templates[kind], 32 * MiB, &p);
         fz_template_state[kind] = rc == VHDX_OK ? 1 : -1;
-        if (rc != VHDX_OK) fz_file_free(f);
     }
     return fz_template_state[kind] == 1 ? &fz_templates[kind] : NULL;
 }

@@ -38,6 +38,9 @@ int fz_file_ensure(fz_file *f, uint64_t end);
 void fz_file_free(fz_file *f);
 /* Fills io with callbacks over f (borrowed; io->destroy is NULL). */
 void fz_file_io(vhdx_io *io, fz_file *f);
+/* Initialises f (max_size) and creates an image in it through vhdx_create_io. Returns the
+ * create status; f is freed when it is not VHDX_OK. */
+int fz_file_create(fz_file *f, uint64_t max_size, const vhdx_create_params *p);
 /* Byte at off as the library sees it (0 beyond len). */
 uint8_t fz_file_byte(const fz_file *f, uint64_t off);
 void fz_file_read(const fz_file *f, uint64_t off, uint8_t *buf, size_t n);

@@ -153,11 +153,8 @@ static void seeds_from_image_ex(const char *name, fz_file *f, const uint8_t *ope
 static int make_image(fz_file *f, vhdx_disk_type type, uint64_t vs, uint32_t bs, uint32_t lss, uint32_t pss,
                       uint64_t seed)
 {
-    vhdx_io io;
     vhdx_create_params p;
     fz_guid_state gs;
-    fz_file_init(f, 256 * MiB);
-    fz_file_io(&io, f);
     vhdx_create_params_default(&p);
     p.type = type;
     p.virtual_size = vs;
@@ -167,11 +164,8 @@ static int make_image(fz_file *f, vhdx_disk_type type, uint64_t vs, uint32_t bs,
     p.log_size = (uint32_t)MiB;
     p.creator = "libvhdx gen-seeds";
     p.guid_gen = fz_guid_gen(&gs, seed);
-    int rc = vhdx_create_io(&io, &p, NULL);
-    if (rc != VHDX_OK) {
-        fprintf(stderr, "gen-seeds: create failed: %s\n", vhdx_status_name(rc));
-        fz_file_free(f);
-    }
+    int rc = fz_file_create(f, 256 * MiB, &p);
+    if (rc != VHDX_OK) fprintf(stderr, "gen-seeds: create failed: %s\n", vhdx_status_name(rc));
     return rc;
 }
 
