@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/be-check.sh - `make be-check`: the conformance suite (and corpus replay) on a
 # big-endian host. Cross-builds for s390x with gcc, runs every test binary under qemu-user,
-# and requires the checksum, GUID, endian-export and header-alternation tests to pass there.
+# and requires the checksum, GUID, endian-export, header-alternation and every codec
+# (test_fmt_*) test to pass there.
 #
 # The s390x cmocka, libuuid and libcrypto come from Debian's archive without touching dpkg:
 # a private apt state dir with APT::Architecture=s390x, `apt-get download`, `dpkg-deb -x`
@@ -86,7 +87,11 @@ rc=$?
 set -e
 
 # ---- the gate: these areas must have run AND passed on the big-endian host ----
-required=("^conformance\..*(crc|checksum)" "^conformance\..*guid" "^conformance\..*(endian|export|codec|encode)" "^conformance\..*header")
+required=("^conformance\..*(crc|checksum)" "^conformance\..*guid" "^conformance\..*(endian|export|encode)" "^conformance\..*header")
+# and every codec test (conformance/test_fmt_<module>.c, one per lib/src/fmt_<module>.c), each by name
+for src in "$root"/conformance/test_fmt_*.c; do
+  required+=("^conformance\.$(basename "$src" .c)\$")
+done
 missing=0
 if [ -f "$junit" ]; then
   # ctest's JUnit: status="run" = ran and passed, "fail" = failed, "notrun" = skipped.
