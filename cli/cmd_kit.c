@@ -14,10 +14,10 @@
  */
 #include "cli.h"
 #include "kit.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,35 +29,18 @@
 #define KIT_BUDGET (200 * MiB_)
 
 /* ---- hashing ---- */
-typedef struct sha_ctx { EVP_MD_CTX *md; } sha_ctx;
-
-static int sha_begin(sha_ctx *s)
-{
-    s->md = EVP_MD_CTX_new();
-    return s->md && EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) == 1 ? 0 : -1;
-}
-static void sha_update(sha_ctx *s, const void *p, size_t n) { EVP_DigestUpdate(s->md, p, n); }
-static void sha_end(sha_ctx *s, char hex[65])
-{
-    unsigned char d[32];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(s->md, d, &n);
-    EVP_MD_CTX_free(s->md);
-    for (unsigned i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
-}
-
 static int hash_range(const kit_image *ki, uint64_t off, uint64_t len, char hex[65], uint8_t *buf)
 {
-    sha_ctx s;
-    if (sha_begin(&s) != 0) return -1;
+    cli_sha256 s;
+    cli_sha256_init(&s);
     while (len) {
         size_t n = len > MiB_ ? (size_t)MiB_ : (size_t)len;
         kit_expected(ki, off, buf, n);
-        sha_update(&s, buf, n);
+        cli_sha256_update(&s, buf, n);
         off += n;
         len -= n;
     }
-    sha_end(&s, hex);
+    cli_sha256_final_hex(&s, hex);
     return 0;
 }
 
