@@ -28,6 +28,18 @@
 #define MiB_ ((uint64_t)1 << 20)
 #define KIT_BUDGET (200 * MiB_)
 
+/* What differs from the kit an earlier build of this version wrote for the same seed (README
+ * and manifest "changes"; plain text without quotes or backslashes, so it needs no escaping). */
+#define KIT_CHANGES \
+    "Since the first kit of libvhdx 0.1.0: bad-R96-parent-sector-size.vhdx is new, a differencing " \
+    "child whose logical sector size (4096) differs from its parent's (512): R96, which vhdx check " \
+    "reports as the parent sector size finding. It was added so that the kit and the hostile " \
+    "images of the conformance suite together raise every error rule of the library. It is the " \
+    "last image, so without --big it is listed under omitted. Every other image is byte-identical " \
+    "to the earlier kit for the same seed; manifest.json differs only by this image's entry and " \
+    "apparent size (or, without --big, its name under omitted) and this changes field, README.md " \
+    "only by this section."
+
 /* ---- hashing ---- */
 static void hash_range(const kit_image *ki, uint64_t off, uint64_t len, char hex[65], uint8_t *buf)
 {
@@ -124,6 +136,7 @@ static int write_readme(const char *dir, uint64_t seed, int big)
 "With libvhdi (`pyvhdi`): note that libvhdi ignores the log and reads fixed BATs without the\n"
 "sector-bitmap interleave, so pending-log images and fixed images over 4 GiB read differently.\n",
             seed, big ? " --big" : "");
+    fprintf(f, "\n## Changes\n\n%s\n", KIT_CHANGES);
     return fclose(f);
 }
 
@@ -326,7 +339,7 @@ static int emit_all(kit_run *k)
         if (emit_case(k, c) != 0) return -1;
     fputs("\n], \"omitted\": [", k->mf);
     for (size_t i = 0; i < k->nomitted; i++) fprintf(k->mf, "%s\"%s\"", i ? ", " : "", k->omitted[i]);
-    fprintf(k->mf, "], \"apparent_size\": %" PRIu64 "}\n", k->total);
+    fprintf(k->mf, "], \"apparent_size\": %" PRIu64 ", \"changes\": \"%s\"}\n", k->total, KIT_CHANGES);
     return 0;
 }
 

@@ -474,6 +474,10 @@ const kit_case kit_cases[] = {
     {"bad-R54-log-data-signature.vhdx", KIT_INVALID, KIT_B_LOG, "R61", "", m_log_data_sig, "data sector signature \"dat4\"", SPEC(0)},
     {"bad-R55-log-sequence-high.vhdx", KIT_INVALID, KIT_B_LOG, "R61", "", m_log_data_high, "data sector SequenceHigh 7", SPEC(0)},
     {"bad-R56-log-sequence-low.vhdx", KIT_INVALID, KIT_B_LOG, "R61", "", m_log_data_low, "data sector SequenceLow 99", SPEC(0)},
+    /* appended last so that every earlier image keeps its bytes (see kit_changes) */
+    {"bad-R96-parent-sector-size.vhdx", KIT_INVALID, KIT_B_NONE, "R96", "", NULL,
+     "differencing child of diff-parent.vhdx (512-byte logical sectors) with 4096-byte logical sectors",
+     SPEC("", VHDX_TYPE_DIFFERENCING, 8 * MiB_, (uint32_t)MiB_, 4096, 4096, 0, {BLK(0, NOTP, 0)}, KIT_LOG_NONE, 0, 0, 0, 0x207, "diff-parent.vhdx")},
 };
 
 const size_t kit_ncases = sizeof kit_cases / sizeof kit_cases[0];
