@@ -1,5 +1,6 @@
 #!/bin/bash
-# vhdx kit: the kit is byte-identical for the same seed; it stays under 200 MiB of apparent
+# vhdx kit: the kit is byte-identical for the same seed (and to kit-seed1.sha256, the recorded
+# kit of this version); it stays under 200 MiB of apparent
 # size; every image gets exactly the verdict, error rules and warnings of its manifest entry
 # from `vhdx check`; every readable image's virtual disk (whole and ranges) hashes as the
 # manifest says through `vhdx cat`; and the valid 512-byte-sector non-differencing images read
@@ -21,6 +22,14 @@ expect_match "kit summary" "$OUT" "vhdx kit: $K1: * images (* MiB apparent)*"
 run 0 "$CLI" kit "${BIG[@]}" --seed 1 "$K2"
 if diff -r "$K1" "$K2" >/dev/null; then ok; else fail "two kits with the same seed differ: $(diff -rq "$K1" "$K2" | head -3)"; fi
 rm -rf "$K2"
+# ... and byte-identical to the recorded kit of this version (kit-seed1.sha256)
+if [ ${#BIG[@]} -eq 0 ]; then
+    GOLD=$(dirname "$0")/kit-seed1.sha256
+    if (cd "$K1" && grep -v '^#' "$GOLD" | sha256sum --quiet --strict -c - >"$T/gold.out" 2>&1); then ok
+    else fail "kit differs from $GOLD: $(head -5 "$T/gold.out")"; fi
+    expect_eq "kit files" "$(cd "$K1" && ls | LC_ALL=C sort | paste -sd' ')" \
+        "$(grep -v '^#' "$GOLD" | awk '{ print $2 }' | LC_ALL=C sort | paste -sd' ')"
+fi
 run 1 "$CLI" kit
 run 1 "$CLI" kit --seed x "$K2"
 run 1 "$CLI" kit --frobnicate "$K2"
