@@ -2,9 +2,9 @@
 /*
  * test_sha256.c - the CLI's SHA-256 (cli/sha256.c, the kit's manifest hashes) against the
  * FIPS 180-4 example vectors (NIST CSRC "SHA256.pdf", "SHA2_Additional.pdf"), and the
- * multi-call chaining at every split point of a 1000-byte buffer. Every case runs through
- * the portable block function and through the one cli_sha256_init picks (the SHA extensions
- * on x86 CPUs that have them), which must agree.
+ * multi-call chaining at every split point of a 1000-byte buffer and in updates of every size
+ * from 1 to 130 bytes. Every case runs through the portable block function and through the
+ * one cli_sha256_init picks (the SHA extensions on x86 CPUs that have them), which must agree.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,13 +30,31 @@ static void hex_of(init_fn init, const void *p, size_t len, char hex[65])
     cli_sha256_final_hex(&s, hex);
 }
 
-static void expect_digest(const void *p, size_t len, const char *want)
+/* the digest of p hashed in updates of `step` bytes (the last one shorter) */
+static void hex_in_steps(init_fn init, const uint8_t *p, size_t len, size_t step, char hex[65])
+{
+    cli_sha256 s;
+    (void)init(&s);
+    for (size_t k = 0; k < len; k += step) cli_sha256_update(&s, p + k, len - k < step ? len - k : step);
+    cli_sha256_update(&s, NULL, 0);
+    cli_sha256_final_hex(&s, hex);
+}
+
+/* p hashed in one update, and in updates of `step` bytes, through every block function */
+static void expect_digest_steps(const void *p, size_t len, size_t step, const char *want)
 {
     for (size_t i = 0; i < sizeof inits / sizeof inits[0]; i++) {
         char hex[65];
         hex_of(inits[i], p, len, hex);
         assert_string_equal(hex, want);
+        hex_in_steps(inits[i], p, len, step, hex);
+        assert_string_equal(hex, want);
     }
+}
+
+static void expect_digest(const void *p, size_t len, const char *want)
+{
+    expect_digest_steps(p, len, 1, want);
 }
 
 static void fips_empty(void **st)
@@ -75,16 +93,8 @@ static void fips_million_a(void **st)
     uint8_t *a = malloc(1000000);
     assert_non_null(a);
     memset(a, 'a', 1000000);
-    expect_digest(a, 1000000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-    /* the same in 1000 updates of 1000 bytes (the block buffer carries 40 bytes across) */
-    for (size_t i = 0; i < sizeof inits / sizeof inits[0]; i++) {
-        cli_sha256 s;
-        char hex[65];
-        (void)inits[i](&s);
-        for (int k = 0; k < 1000; k++) cli_sha256_update(&s, a, 1000);
-        cli_sha256_final_hex(&s, hex);
-        assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
-    }
+    /* in updates of 1000 bytes: the block buffer carries 40 bytes across */
+    expect_digest_steps(a, 1000000, 1000, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
     free(a);
 }
 
@@ -115,20 +125,12 @@ static void chaining_every_split(void **st)
     }
 }
 
-static void chaining_byte_at_a_time(void **st)
+static void chaining_every_step_size(void **st)
 {
     (void)st;
     uint8_t b[1000];
     fill(b, sizeof b);
-    for (size_t i = 0; i < sizeof inits / sizeof inits[0]; i++) {
-        cli_sha256 s;
-        char hex[65];
-        (void)inits[i](&s);
-        for (size_t k = 0; k < sizeof b; k++) cli_sha256_update(&s, b + k, 1);
-        cli_sha256_update(&s, NULL, 0);
-        cli_sha256_final_hex(&s, hex);
-        assert_string_equal(hex, BUF1000_SHA);
-    }
+    for (size_t step = 1; step <= 130; step++) expect_digest_steps(b, sizeof b, step, BUF1000_SHA);
 }
 
 /* every length 0..199 (all padding cases: 55, 56, 63, 64, 65, 119, 120, ...): the digests
@@ -164,7 +166,7 @@ int main(void)
         cmocka_unit_test(fips_896_bits),
         cmocka_unit_test(fips_million_a),
         cmocka_unit_test(chaining_every_split),
-        cmocka_unit_test(chaining_byte_at_a_time),
+        cmocka_unit_test(chaining_every_step_size),
         cmocka_unit_test(every_short_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
