@@ -122,6 +122,7 @@ void cli_sha256_init(cli_sha256 *s)
 void cli_sha256_update(cli_sha256 *s, const void *p, size_t len)
 {
     const uint8_t *in = p;
+    if (len == 0) return; /* p may be NULL: no arithmetic on it */
     s->total += len;
     if (s->nbuf) {
         size_t n = 64 - s->nbuf < len ? 64 - s->nbuf : len;
