@@ -5,10 +5,12 @@
  * pending and stale logs, a differencing pair), tolerated deviations (conformant with
  * warnings) and invalid images (each breaks one error rule: a valid image's bytes mutated,
  * checksums fixed; the cases are in kit_cases.c). Images are written by the kit's own
- * encoder (kit.c, offsets in kit_layout.h), not by the library. OUTDIR/manifest.json lists for each image its parameters, the verdict and rule ids
- * `vhdx check` must report, and for readable images the SHA-256 of the whole virtual disk
- * (as `vhdx cat` gives it) and of chosen ranges. OUTDIR/README.md tells a vendor how to use
- * it. Same version + seed => byte-identical files (GUIDs from the seed, no timestamps).
+ * encoder (kit.c, offsets in kit_layout.h), not by the library. OUTDIR/manifest.json lists
+ * for each image its parameters, the verdict and rule ids `vhdx check` must report, and for
+ * readable images the SHA-256 (cli/sha256.c) of the whole virtual disk (as `vhdx cat` gives
+ * it) and of chosen ranges. OUTDIR/README.md tells a vendor how to use it. Same version +
+ * seed => byte-identical files (GUIDs from the seed, no timestamps; the default kit of seed 1
+ * is recorded in conformance/sh/kit-seed1.sha256).
  * Without --big the kit stays under 200 MiB of apparent size; images that do not fit are
  * listed in the manifest's "omitted" array.
  */

@@ -1,8 +1,9 @@
 /*
  * kit.h - image builder of the conformance kit (`vhdx kit`).
  *
- * The kit writes VHDX files with its own encoder (explicit little-endian stores, the public
- * vhdx_crc32c and seeded GUIDs), independent of the library's create/write path, so that
+ * The kit writes VHDX files with its own encoder (explicit little-endian stores at the offsets
+ * of kit_layout.h, the public vhdx_crc32c and seeded GUIDs), independent of the library's
+ * codecs (lib/src/fmt*.h, which the CLI cannot include) and create/write path, so that
  * `vhdx check` and `vhdx cat` are tested against a second implementation. An image is
  * described by a kit_spec, built in memory (kit_build), optionally mutated (a test case
  * breaking one rule), checksummed (kit_finalize) and written sparse (kit_write). The
