@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_kit.c - `vhdx kit [--seed N] [--big] OUTDIR`: a deterministic conformance kit.
  *

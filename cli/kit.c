@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kit.c - image builder of the conformance kit (see kit.h). Layout (Windows-like):
  * header section, log at 1 MiB (1 MiB; absent in compact images), metadata region (1 MiB),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kit.h - image builder of the conformance kit (`vhdx kit`).
  *

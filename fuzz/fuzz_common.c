@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_common.c - oracles, findings sink, checksum fix-ups and GUIDs of the fuzz harnesses
  * (see fuzz_common.h). */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_common.h - shared helpers of the libvhdx fuzz harnesses.
  *

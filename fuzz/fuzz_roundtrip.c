@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_roundtrip - the input drives create parameters (small sizes) and a script of
  * writes, flushes, reopens, reads and simulated crashes against a flat reference model.

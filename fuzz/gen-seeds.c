@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gen-seeds.c - writes seed inputs for every harness from images the library creates
  * (fixed, dynamic, 4 KiB sectors, written blocks, logs left dirty by simulated crashes,

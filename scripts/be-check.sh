@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/be-check.sh - `make be-check`: the conformance suite (and corpus replay) on a
 # big-endian host. Cross-builds for s390x with gcc, runs every test binary under qemu-user,
 # and requires the checksum, GUID, endian-export, header-alternation and every codec

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gen_hostile.c - hostile VHDX images, one per rule violation, built from a valid image
  * made in memory by the conformance builder (codec encoders, seeded GUIDs: deterministic).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx kit: the kit is byte-identical for the same seed (and to kit-seed1.sha256, the recorded
 # kit of this version); it stays under 200 MiB of apparent
 # size; every image gets exactly the verdict, error rules and warnings of its manifest entry

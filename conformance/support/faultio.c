@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* faultio.c - fault-injecting vhdx_io wrapper (see faultio.h). */
 #include <stdlib.h>
 #include <string.h>

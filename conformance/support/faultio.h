@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * faultio.h - a fault-injecting vhdx_io wrapper for crash-consistency tests.
  *
