@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report_junit.c - `vhdx check --format junit`: one <testsuite> per image and one
  * <testcase> per catalogue rule, so a CI system shows each rule; valid against Jenkins'
  * JUnit schema (cli.test_junit_schema). Rules with an error finding fail (<failure
