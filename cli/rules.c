@@ -265,6 +265,9 @@ static const rule_info catalogue[] = {
  "Write 0 as FileOffsetMB for NOT_PRESENT and ZERO blocks (Hyper-V rejects non-zero values; old qemu-img wrote them).", NULL},
 {"D14", "2.3.1.3", "D", "S", J, "Log descriptors target neither the file type identifier, the headers nor the log itself.",
  "Journal only region tables, metadata, BAT and sector bitmaps.", NULL},
+{"D15", "2.3.3", "D", "S", J, "No parent of a differencing image has a pending log (a non-zero LogGuid).",
+ "Replay the parent's log (vhdx replay PARENT, or open it read-write in Hyper-V) before using the chain; libvhdi and 7-Zip do not replay a parent's log and read stale parent data through every child.",
+ "a warning: a reader that replays the parent's log (this library, QEMU, Hyper-V) reads the right data"},
 };
 
 #undef J

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules.h - the rule catalogue of `vhdx check`: every numbered requirement R1-R108 of
- * [MS-VHDX] (v20240423) and the derived structural checks D1-D14 used in
+ * [MS-VHDX] (v20240423) and the derived structural checks D1-D15 used in
  * lib/include/vhdx_errors.h, with section, level, kind, requirement, how to fix an image
  * that breaks it, and whether `vhdx check` judges it from the bytes of an image. Each rule is
  * documented in docs/rules.md (generated from this catalogue and the status table) under the

@@ -134,7 +134,7 @@ run = d["runs"][0]
 rules = run["tool"]["driver"]["rules"]
 ids = [r["id"] for r in rules]
 assert len(ids) == len(set(ids))
-assert {"R%d" % i for i in range(1, 109)} | {"D%d" % i for i in range(1, 15)} <= set(ids)
+assert {"R%d" % i for i in range(1, 109)} | {"D%d" % i for i in range(1, 16)} <= set(ids)
 res = run["results"]
 for r in res:
     assert ids[r["ruleIndex"]] == r["ruleId"]

@@ -146,6 +146,7 @@ X(VHDX_E_NOT_FOUND,               IO,          ERROR,   "",     "",         "fil
 X(VHDX_E_TRUNCATED_INPUT,         CORRUPT,     ERROR,   "",     "",         "buffer shorter than the structure") \
 X(VHDX_E_GUID_TEXT,               MISUSE,      ERROR,   "",     "",         "malformed GUID text") \
 X(VHDX_W_PL_ABSOLUTE_PATH,        DEVIATION,   WARNING, "R108", "2.6.2.6.3","absolute_win32_path is a plain drive path without the \\\\?\\ prefix (as Hyper-V writes it); tolerated") \
+X(VHDX_W_PARENT_LOG_PENDING,      DEVIATION,   WARNING, "D15",  "2.3.3",    "a parent in the chain has a pending log (LogGuid set): readers that do not replay it read stale parent data") \
 /* append new entries here */
 
 #endif

@@ -103,6 +103,15 @@ static int open_finish(img_open_state *os)
     if (img->geo.has_parent) {
         rc = img_parent_open(img, &d);
         if (rc != VHDX_OK) return img_os_stop_diag(os, rc, &d, __FILE__, __LINE__);
+        /* D15: an ancestor with a pending log; replayed here in memory, but readers that
+         * do not replay a parent's log (libvhdi, 7-Zip) read stale data through the chain */
+        for (const vhdx_image *p = img->parent; p; p = p->parent) {
+            if (!p->log_dirty_at_open) continue;
+            rc = OS_NOTE(os, VHDX_W_PARENT_LOG_PENDING, VHDX_NO_OFFSET, "parent LogGuid",
+                         p->path ? p->path : "");
+            if (rc != VHDX_OK) return rc;
+            break;
+        }
     }
     if (img->writable) {
         vhdx_diag_clear(&d);
