@@ -23,7 +23,7 @@ want = [("D15", "VHDX_W_PARENT_LOG_PENDING", "warning", None, "parent LogGuid", 
 got = [(x["rule"], x["code"], x["severity"], x["offset"], x["field"], x["detail"]) for x in f]
 sys.exit(0 if got == want else print(got) or 1)' "$P" && ok || fail "check finds D15 on the child"
 run 3 "$CLI" check child.vhdx
-expect_match "text finding" "$OUT" "*warning D15   \[MS-VHDX 2.3.2\] (parent LogGuid): a parent in the chain has a pending log*"
+expect_match "text finding" "$OUT" "*warning D15   \[MS-VHDX 2.3.3\] (parent LogGuid): a parent in the chain has a pending log*"
 # the parent itself is fine to check (its own log is R-rules' business, not D15)
 "$CLI" check --format json "$P" | python3 -c 'import json,sys; sys.exit(1 if any(x["rule"] == "D15" for x in json.load(sys.stdin)["images"][0]["findings"]) else 0)' \
     && ok || fail "D15 on the parent itself"
