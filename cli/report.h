@@ -39,6 +39,11 @@ int report_junit(FILE *f, const check_image *im, size_t n, int warnings_fail);
 int report_sarif(FILE *f, const check_image *im, size_t n);
 int report_markdown(FILE *f, const check_image *im, size_t n);
 
+/* One finding as check's JSON object (report_json.c; also `vhdx info --json` of a damaged
+ * image). The writer is json.h's. */
+struct json_w;
+void report_json_finding(struct json_w *w, const vhdx_finding *fi);
+
 /* ---- helpers (report_common.c) ---- */
 const char *report_verdict_name(vhdx_verdict v);   /* conformant|nonconformant|unreadable */
 /* rule id of a finding's code, or "" */

@@ -389,7 +389,18 @@ typedef struct vhdx_report {
     int opened;               /* 1 when the image also opened for reading */
     vhdx_info info;           /* valid when info_valid */
     int info_valid;
+    /* Which parts of info hold decoded values: VHDX_INFO_ALL when info_valid; when the
+     * image did not open, the structures that could still be decoded one by one (for
+     * triage; findings say what is wrong). Appended member (see README, ABI policy). */
+    unsigned info_parts;
 } vhdx_report;
+
+#define VHDX_INFO_FILEID   0x01u  /* creator (the signature is "vhdxfile"), file_size */
+#define VHDX_INFO_HEADERS  0x02u  /* headers[], current_header, log_dirty */
+#define VHDX_INFO_REGIONS  0x04u  /* regions[] */
+#define VHDX_INFO_METADATA 0x08u  /* metadata[] */
+#define VHDX_INFO_GEOMETRY 0x10u  /* type, sizes, chunk_ratio, payload_blocks, bat_entries, virtual_disk_id */
+#define VHDX_INFO_ALL      0xffu  /* the image opened: every member (BAT counts, log, parent too) */
 
 VHDX_API void vhdx_check_opts_default(vhdx_check_opts *o);
 /* Checks every statically checkable rule, collecting all findings (not only the first).

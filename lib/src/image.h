@@ -8,7 +8,8 @@
  * this. All allocation of the library happens in this layer, bounded by spec maxima and
  * by img->limits.
  *
- *   1 overlay, file I/O     image_overlay.c, image_io.c          (io_file.c, io_mem.c below)
+ *   1 overlay, file I/O     image_overlay.c, image_io.c          (io_file.c, io_mem.c below),
+ *                           image_probe.c (decodes structures over a vhdx_io, no image)
  *   2 BAT cache, headers    image_bat.c, image_header.c
  *   3 log, virtual reads    image_logscan.c, image_journal.c, image_vread.c
  *   4 block writes          image_write.c
@@ -266,6 +267,12 @@ int img_os_read(img_open_state *os, uint64_t off, void *buf, size_t len, const c
     vhdx_sink_report(&(os)->sink, (code), (off), (field), (detail), __FILE__, __LINE__)
 #define OS_STOP(os, code, off, field, detail) \
     img_os_stop((os), (code), (off), (field), (detail), __FILE__, __LINE__)
+
+/* ==== 1b. probe (image_probe.c) ====
+ * Best-effort decoding of the file type identifier, headers, region table, metadata table
+ * and system items of an image that does not open, each on its own and unvalidated (for
+ * vhdx_check's report). Fills *out (zeroed first); returns the VHDX_INFO_* parts decoded. */
+unsigned img_probe(vhdx_io *io, vhdx_info *out);
 
 /* ==== 5b. BAT placement (image_batplace.c) ====
  * Entry rules and block placement over any source of BAT bytes; no I/O of its own. */

@@ -124,8 +124,13 @@ int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *
     rc = img_open_ex(&img, io, 0, &oo, path_for_parent, &cs.sink, &hooks, NULL);
     if (rc == VHDX_OK && img) {
         r->opened = 1;
-        if (vhdx_get_info(img, &r->info) == VHDX_OK) r->info_valid = 1;
+        if (vhdx_get_info(img, &r->info) == VHDX_OK) {
+            r->info_valid = 1;
+            r->info_parts = VHDX_INFO_ALL;
+        }
         (void)vhdx_close(img);
+    } else {
+        r->info_parts = img_probe(io, &r->info); /* what can still be decoded, for triage */
     }
     if (cs.io_error) r->verdict = VHDX_VERDICT_UNREADABLE;
     else r->verdict = r->errors ? VHDX_VERDICT_NONCONFORMANT : VHDX_VERDICT_CONFORMANT;
