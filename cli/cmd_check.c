@@ -18,11 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: vhdx check [--format text|json|junit|sarif|markdown] [--output FILE]\n"
+    "usage: vhdx check [-U] [--format text|json|junit|sarif|markdown] [--output FILE]\n"
     "                  [--parent PATH] [--parent-ignore-linkage] [--no-progress] IMAGE...\n"
     "       vhdx check --rules [--format text|json|markdown] [--output FILE]\n"
     "       vhdx check --explain RULE|STATUS\n";
@@ -41,6 +42,7 @@ static const char help[] =
     "  --no-progress              no progress bar (drawn only when stderr is a terminal)\n"
     "  --rules                    list the rule catalogue\n"
     "  --explain RULE|STATUS      explain a rule (R10, D7) or a status (VHDX_E_...)\n"
+    CLI_HELP_FORCE_SHARE
     "  -h, --help                 show this help\n"
     "\n"
     "Exit codes (as qemu-img check): 0 conformant, 2 errors, 3 warnings only, 1 an image\n"
@@ -81,11 +83,16 @@ static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
     vhdx_check_opts opts = *base;
     progress_ctx pc = { c->path, -1, 0 };
     c->verdict = VHDX_VERDICT_UNREADABLE;
-    int rc = vhdx_io_file_open(&io, c->path, VHDX_IO_READ);
+    int rc = vhdx_io_file_open(&io, c->path, VHDX_IO_READ | (cli_force_share ? VHDX_IO_NO_LOCK : 0));
     if (rc != VHDX_OK) {
+        int e = errno;
+        struct stat st;
+        const char *what = rc == VHDX_E_FILE_TYPE && stat(c->path, &st) == 0
+                               ? vhdx_file_type_name(st.st_mode) : "";
         c->rc = rc;
-        snprintf(c->error, sizeof c->error, "cannot open %s: %s%s%s", c->path, vhdx_status_message(rc),
-                 errno ? ": " : "", errno ? strerror(errno) : "");
+        snprintf(c->error, sizeof c->error, "cannot open %s: %s%s%s%s%s", c->path,
+                 vhdx_status_message(rc), what[0] ? ": " : "", what,
+                 e && !what[0] ? ": " : "", e && !what[0] ? strerror(e) : "");
         c->errors = 1;
         return;
     }
@@ -311,7 +318,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
         CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
-    cli_opts op = { "check", usage, help, "f:o:h", longopts, &a->parent, &a->ignore_linkage,
+    cli_opts op = { "check", usage, help, "f:o:hU", longopts, &a->parent, &a->ignore_linkage,
                     0 };
     int c;
     memset(a, 0, sizeof *a);
@@ -389,6 +396,7 @@ int cmd_check(int argc, char **argv)
     vhdx_check_opts_default(&opts);
     opts.parent_path = a.parent;
     if (a.ignore_linkage) opts.flags |= VHDX_OPEN_IGNORE_LINKAGE;
+    if (cli_force_share) opts.flags |= VHDX_OPEN_NO_LOCK;
     int progress = !a.no_progress && isatty(STDERR_FILENO);
 
     check_image *im = calloc((size_t)nimages, sizeof *im);

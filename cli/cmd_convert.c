@@ -11,7 +11,7 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: vhdx convert [--parent PATH] [--parent-ignore-linkage] IMAGE OUT.raw\n";
+    "usage: vhdx convert [-U] [--parent PATH] [--parent-ignore-linkage] IMAGE OUT.raw\n";
 
 static const char help[] =
     "\n"
@@ -23,6 +23,7 @@ static const char help[] =
     "options:\n"
     "  --parent PATH              parent image of a differencing disk (overrides the locator)\n"
     "  --parent-ignore-linkage    do not require parent DataWriteGuid == parent_linkage (R105)\n"
+    CLI_HELP_FORCE_SHARE
     "  -h, --help                 show this help\n"
     "\n"
     "Exit codes: 0 success, 1 usage or I/O error, 2 invalid image.\n";
@@ -180,7 +181,7 @@ int cmd_convert(int argc, char **argv)
     };
     const char *image, *out, *parent = NULL;
     int ignore_linkage = 0;
-    cli_opts op = { "convert", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
+    cli_opts op = { "convert", usage, help, "hU", longopts, &parent, &ignore_linkage, 0 };
     int ex = cli_getopt_all(&op, argc, argv);
     if (ex >= 0) return ex;
     if (optind >= argc) return cli_usage_error("convert", usage, "missing IMAGE");

@@ -8,7 +8,7 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: vhdx info [--json] [--parent PATH] [--parent-ignore-linkage] IMAGE\n";
+    "usage: vhdx info [-U] [--json] [--parent PATH] [--parent-ignore-linkage] IMAGE\n";
 
 static const char help[] =
     "\n"
@@ -21,6 +21,7 @@ static const char help[] =
     "  --json                     machine-readable output (stable keys)\n"
     "  --parent PATH              parent image of a differencing disk (overrides the locator)\n"
     "  --parent-ignore-linkage    do not require parent DataWriteGuid == parent_linkage (R105)\n"
+    CLI_HELP_FORCE_SHARE
     "  -h, --help                 show this help\n"
     "\n"
     "A differencing image whose parent cannot be found is shown without its parent.\n"
@@ -326,7 +327,7 @@ int cmd_info(int argc, char **argv)
     };
     const char *image, *parent = NULL;
     int json = 0, ignore_linkage = 0, c;
-    cli_opts op = { "info", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
+    cli_opts op = { "info", usage, help, "hU", longopts, &parent, &ignore_linkage, 0 };
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
         if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
@@ -344,6 +345,7 @@ int cmd_info(int argc, char **argv)
     vhdx_open_opts_default(&o);
     vhdx_diag_clear(&d);
     if (ignore_linkage) o.flags |= VHDX_OPEN_IGNORE_LINKAGE;
+    if (cli_force_share) o.flags |= VHDX_OPEN_NO_LOCK;
     o.parent_path = parent;
     int rc = vhdx_open_file(&img, image, &o, &d);
     if (rc == VHDX_E_PARENT_NOT_FOUND && !parent) {

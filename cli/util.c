@@ -220,6 +220,10 @@ int cli_getopt(cli_opts *o, int argc, char **argv)
             printf("%s%s", o->usage, o->help ? o->help : "");
             return CLI_OPT_HELP;
         }
+        if (c == 'U' && o->parent) {
+            cli_force_share = 1;
+            continue;
+        }
         if ((c == CLI_OPT_PARENT || c == CLI_OPT_IGNORE_LINKAGE) && o->parent) {
             if (parent_opt(o, c) != 0) return CLI_OPT_ERROR;
             continue;
@@ -291,6 +295,8 @@ const char *cli_human_size(uint64_t v, char *buf, size_t buflen)
 
 /* ---- images ---- */
 
+int cli_force_share;
+
 int cli_open_image(const char *path, const char *parent, int ignore_linkage, int rdwr,
                    vhdx_image **out)
 {
@@ -299,6 +305,7 @@ int cli_open_image(const char *path, const char *parent, int ignore_linkage, int
     vhdx_open_opts_default(&o);
     vhdx_diag_clear(&d);
     if (rdwr) o.flags |= VHDX_OPEN_RDWR;
+    else if (cli_force_share) o.flags |= VHDX_OPEN_NO_LOCK;
     if (ignore_linkage) o.flags |= VHDX_OPEN_IGNORE_LINKAGE;
     o.parent_path = parent;
     *out = NULL;

@@ -62,9 +62,16 @@ enum {
     CLI_OPT_FIRST_FREE               /* first value a command may use for its own */
 };
 #define CLI_LONGOPT_HELP { "help", no_argument, NULL, 'h' }
+/* The options of every read-only image command: --parent, --parent-ignore-linkage and
+ * -U/--force-share (cli_getopt sets cli_force_share; add "U" to the short options). */
 #define CLI_LONGOPTS_PARENT                                                                   \
     { "parent", required_argument, NULL, CLI_OPT_PARENT },                                    \
-    { "parent-ignore-linkage", no_argument, NULL, CLI_OPT_IGNORE_LINKAGE }
+    { "parent-ignore-linkage", no_argument, NULL, CLI_OPT_IGNORE_LINKAGE },                   \
+    { "force-share", no_argument, NULL, 'U' }
+#define CLI_HELP_FORCE_SHARE \
+    "  -U, --force-share          open without the shared lock: read while a writer has it open\n"
+/* -U/--force-share given: read-only opens take no shared lock (VHDX_OPEN_NO_LOCK). */
+extern int cli_force_share;
 
 #define CLI_OPT_END (-1)     /* no more options */
 #define CLI_OPT_HELP (-2)    /* -h/--help: usage and help printed on stdout; exit 0 */
@@ -90,7 +97,7 @@ const char *cli_guid_str(const vhdx_guid *g, char *buf, size_t buflen);
 /* "1 GiB", "512 KiB", "1.50 MiB", "123 bytes" for human-readable output. */
 const char *cli_human_size(uint64_t v, char *buf, size_t buflen);
 
-/* Opens IMAGE read-only (or read-write) with optional explicit parent and linkage relaxing.
+/* Opens IMAGE read-only (or read-write; -U only applies to read-only) with optional explicit parent and linkage relaxing.
  * On failure prints the error and returns its exit code; on success returns CLI_EXIT_OK. */
 int cli_open_image(const char *path, const char *parent, int ignore_linkage, int rdwr,
                    vhdx_image **out);

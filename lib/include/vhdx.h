@@ -78,6 +78,8 @@ typedef struct vhdx_diag {
     const char *src_file;  /* libvhdx source location that raised it */
     int src_line;
     char detail[160];      /* free text, NUL-terminated (e.g. the path of a missing parent) */
+    int sys_errno;         /* errno of the failing system call of an I/O failure, or 0;
+                              vhdx_diag_format appends its text */
 } vhdx_diag;
 
 VHDX_API void vhdx_diag_clear(vhdx_diag *d);
@@ -160,8 +162,15 @@ typedef struct vhdx_io {
 #define VHDX_IO_READ 0
 #define VHDX_IO_RDWR 1
 #define VHDX_IO_CREATE 2    /* with RDWR: create, fail with VHDX_E_EXISTS if present */
+#define VHDX_IO_NO_LOCK 4   /* read-only: take no shared lock (see vhdx_io_file_open) */
 
-/* File backend (pread/pwrite/fstat/ftruncate/fdatasync). */
+/* File backend (pread/pwrite/fstat/ftruncate/fdatasync). Takes a regular file or a block
+ * device only (VHDX_E_FILE_TYPE otherwise; a FIFO is opened without blocking to find out).
+ * Takes an advisory open-file-description lock (fcntl F_OFD_SETLK) on the whole file:
+ * exclusive with VHDX_IO_RDWR, shared otherwise (none with VHDX_IO_NO_LOCK); a conflicting
+ * lock held by any other open, in this process or another, fails with VHDX_E_LOCKED.
+ * The lock lasts until vhdx_io_destroy. A failing callback of this backend leaves errno
+ * set (the image layer stores it in vhdx_diag.sys_errno). */
 VHDX_API VHDX_NODISCARD int vhdx_io_file_open(vhdx_io *io, const char *path, int mode);
 /* Memory backend over a copy of data[0..len); grows on write up to max_size bytes. */
 VHDX_API VHDX_NODISCARD int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len,
@@ -169,6 +178,9 @@ VHDX_API VHDX_NODISCARD int vhdx_io_mem_open(vhdx_io *io, const void *data, size
 /* Borrow the memory backend's current contents (valid until the next write/destroy). */
 VHDX_API const uint8_t *vhdx_io_mem_data(const vhdx_io *io, size_t *len);
 VHDX_API void vhdx_io_destroy(vhdx_io *io);
+/* What a file of stat mode `st_mode` is, for a VHDX_E_FILE_TYPE message: "is a FIFO",
+ * "is a directory", "is a character device", "is a socket", ... (static text). */
+VHDX_API const char *vhdx_file_type_name(unsigned st_mode);
 
 /* ---- limits and open options ------------------------------------------------------- */
 
@@ -186,6 +198,9 @@ VHDX_API void vhdx_limits_default(vhdx_limits *l);
 #define VHDX_OPEN_NO_REPLAY         0x2u  /* refuse (VHDX_E_LOG_REPLAY_REQUIRED) instead of replaying */
 #define VHDX_OPEN_IGNORE_LINKAGE    0x4u  /* do not enforce parent DataWriteGuid == parent_linkage (R105) */
 #define VHDX_OPEN_NO_PARENT         0x8u  /* open a differencing image without its parent (reads of parent data fail) */
+#define VHDX_OPEN_NO_LOCK           0x10u /* read-only file opens (image and parents): take no shared lock, so a
+                                             writer may change the file underneath (like qemu-img -U);
+                                             VHDX_E_MISUSE with VHDX_OPEN_RDWR */
 
 typedef struct vhdx_open_opts {
     unsigned flags;
@@ -352,7 +367,7 @@ typedef struct vhdx_finding {
 
 typedef struct vhdx_check_opts {
     vhdx_limits limits;
-    unsigned flags;           /* VHDX_OPEN_IGNORE_LINKAGE, VHDX_OPEN_NO_PARENT honoured */
+    unsigned flags;           /* VHDX_OPEN_IGNORE_LINKAGE, VHDX_OPEN_NO_PARENT, VHDX_OPEN_NO_LOCK (parents) honoured */
     const char *parent_path;
     size_t max_findings;      /* 0 = default 1000; further findings are counted only */
     /* progress: called with done/total units of work; may be NULL */

@@ -144,6 +144,14 @@ int img_pread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *d
 /* Writes file bytes (writable images only); updates img->file_size when extending. */
 int img_pwrite(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_diag *diag);
 int img_fflush(vhdx_image *img, vhdx_diag *diag);
+/* Sets the backend's file size (grows with zeros or shrinks); img->file_size follows.
+ * VHDX_E_UNSUPPORTED when the backend cannot. */
+int img_set_size(vhdx_image *img, uint64_t size, const char *field, vhdx_diag *diag);
+/* Records a failed backend call: rc at off (field) with errno e (0: unknown). */
+int img_io_fail_at(vhdx_diag *diag, int rc, uint64_t off, const char *field, int e,
+                   const char *src_file, int src_line);
+#define img_io_fail(diag, rc, off, field, e) \
+    img_io_fail_at((diag), (rc), (off), (field), (e), __FILE__, __LINE__)
 
 /* ==== 2a. BAT cache (image_bat.c) ====
  * Owns img->bat: slots bounded by limits.max_bat_memory. */

@@ -116,7 +116,7 @@ int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *
     vhdx_open_opts oo;
     vhdx_open_opts_default(&oo);
     oo.limits = opts->limits;
-    oo.flags = opts->flags & (VHDX_OPEN_IGNORE_LINKAGE | VHDX_OPEN_NO_PARENT);
+    oo.flags = opts->flags & (VHDX_OPEN_IGNORE_LINKAGE | VHDX_OPEN_NO_PARENT | VHDX_OPEN_NO_LOCK);
     oo.parent_path = opts->parent_path;
     img_open_hooks hooks = { opts->progress, opts->progress_ctx };
     vhdx_image *img = NULL;

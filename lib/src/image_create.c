@@ -233,7 +233,15 @@ static int plan_parent(const vhdx_create_params *p, const char *child_path, crea
     vhdx_diag_clear(&pd);
     rc = vhdx_open_file(&par, real, &o, &pd);
     if (rc != VHDX_OK) {
-        if (diag && diag->code == VHDX_OK) { *diag = pd; snprintf(diag->detail, sizeof diag->detail, "parent %s", real); }
+        if (diag && diag->code == VHDX_OK) {
+            *diag = pd;
+            /* "parent " and what the open said about the path (e.g. "P is a FIFO") */
+            const char *what = pd.detail[0] ? pd.detail : real;
+            size_t n = strnlen(what, sizeof diag->detail - 8);
+            memcpy(diag->detail, "parent ", 7);
+            memcpy(diag->detail + 7, what, n);
+            diag->detail[7 + n] = '\0';
+        }
         free(real);
         return rc;
     }

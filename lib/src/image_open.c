@@ -4,8 +4,11 @@
  * (image_check.c) runs the same code with a collecting sink and continues wherever the
  * structure allows it. A parent open (image_parent.c) comes back here through
  * img_open_path. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <sys/stat.h>
 
 #include "image.h"
 
@@ -154,12 +157,28 @@ int img_open_path(vhdx_image **out, const char *path, const vhdx_open_opts *opts
     if (!out || !path) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
     vhdx_io *io = malloc(sizeof *io);
     if (!io) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
-    int mode = (opts && (opts->flags & VHDX_OPEN_RDWR)) ? VHDX_IO_RDWR : VHDX_IO_READ;
+    unsigned fl = opts ? opts->flags : 0;
+    if ((fl & VHDX_OPEN_RDWR) && (fl & VHDX_OPEN_NO_LOCK)) {
+        free(io);
+        return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, "VHDX_OPEN_NO_LOCK");
+    }
+    int mode = (fl & VHDX_OPEN_RDWR) ? VHDX_IO_RDWR : VHDX_IO_READ;
+    if (fl & VHDX_OPEN_NO_LOCK) mode |= VHDX_IO_NO_LOCK;
+    errno = 0;
     int rc = vhdx_io_file_open(io, path, mode);
     if (rc != VHDX_OK) {
+        int e = errno;
         free(io);
         vhdx_diag_set(diag, rc, VHDX_NO_OFFSET, NULL, __FILE__, __LINE__);
-        if (diag && diag->code == rc) snprintf(diag->detail, sizeof diag->detail, "%s", path);
+        if (diag && diag->code == rc) {
+            struct stat st;
+            if (rc == VHDX_E_FILE_TYPE && stat(path, &st) == 0)
+                snprintf(diag->detail, sizeof diag->detail, "%s %s", path,
+                         vhdx_file_type_name(st.st_mode));
+            else
+                snprintf(diag->detail, sizeof diag->detail, "%s", path);
+            if (rc == VHDX_E_IO) vhdx_diag_set_errno(diag, rc, e);
+        }
         return rc;
     }
     return img_open_ex(out, io, 2, opts, path, sink, hooks, diag);
