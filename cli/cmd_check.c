@@ -384,6 +384,22 @@ static int list_rules(const check_args *a)
     return CLI_EXIT_OK;
 }
 
+/* --output must not be one of the images checked or the explicit parent (same st_dev and
+ * st_ino): the report would replace the image. 0 or -1 (reported). */
+static int output_is_input(const check_args *a, char **paths, int n)
+{
+    struct stat so, si;
+    if (!a->output || strcmp(a->output, "-") == 0 || stat(a->output, &so) != 0) return 0;
+    for (int i = -1; i < n; i++) {
+        const char *p = i < 0 ? a->parent : paths[i];
+        if (p && stat(p, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+            cli_err("check: %s: is the image %s: refusing to overwrite it", a->output, p);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
     check_args a;
@@ -392,6 +408,7 @@ int cmd_check(int argc, char **argv)
     if (a.explain_id) return explain(stdout, a.explain_id);
     if (a.list_rules) return list_rules(&a);
     int nimages = argc - optind;
+    if (output_is_input(&a, argv + optind, nimages) != 0) return CLI_EXIT_USAGE;
     vhdx_check_opts opts;
     vhdx_check_opts_default(&opts);
     opts.parent_path = a.parent;

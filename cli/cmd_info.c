@@ -184,7 +184,9 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
                        const replay_ranges *rr)
 {
     char g[40], h[40];
-    printf("image: %s\n", path);
+    fputs("image: ", stdout);
+    cli_fputs_safe(stdout, path);
+    fputc('\n', stdout);
     printf("type: %s\n", type_name(in->type));
     printf("virtual size: %" PRIu64 " (%s)\n", in->virtual_size,
            cli_human_size(in->virtual_size, h, sizeof h));
@@ -197,7 +199,9 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
     printf("BAT entries: %" PRIu64 "\n", in->bat_entries);
     printf("file size: %" PRIu64 "\n", in->file_size);
     printf("virtual disk id: %s\n", cli_guid_str(&in->virtual_disk_id, g, sizeof g));
-    printf("creator: %s\n", in->creator);
+    fputs("creator: ", stdout);
+    cli_fputs_safe(stdout, in->creator);
+    fputc('\n', stdout);
     printf("current header: %d\n", in->current_header);
     print_tables(in);
     print_bat_log(in, rr);

@@ -92,6 +92,14 @@ int cli_getopt_all(cli_opts *o, int argc, char **argv);
  * *cp; 0 when p does not start one (stray continuation byte, overlong form, surrogate,
  * above U+10FFFF, or cut short). The JSON and XML escapers share it. */
 size_t cli_utf8_seq(const unsigned char *p, uint32_t *cp);
+/* Text from an image or the command line, made safe for a terminal: control characters
+ * (C0, DEL, C1) and bytes that are not valid UTF-8 become "\xHH" (C1: "\u0080".."\u009f");
+ * everything else is copied. cli_text_escape writes into out (cap >= 1, always
+ * NUL-terminated, cut at a character boundary); cli_fputs_safe prints. Every
+ * human-readable output (text, Markdown, messages on stderr) goes through them; JSON
+ * and XML have their own escapers. */
+void cli_text_escape(const char *s, char *out, size_t cap);
+void cli_fputs_safe(FILE *f, const char *s);
 /* GUID as lowercase text without braces (buf of at least 37 bytes); returns buf. */
 const char *cli_guid_str(const vhdx_guid *g, char *buf, size_t buflen);
 /* "1 GiB", "512 KiB", "1.50 MiB", "123 bytes" for human-readable output. */
@@ -108,6 +116,11 @@ int cli_open_image(const char *path, const char *parent, int ignore_linkage, int
  * Returns an exit code (messages already printed). */
 int cli_convert_to_raw(vhdx_image *img, const char *image_name, const char *out_path,
                        uint64_t *bytes_read);
+
+/* An output path must not be the image or any image of its parent chain (same st_dev and
+ * st_ino, after following links): prints "vhdx: OUT: is the image IMG" (or "is the
+ * parent image P of IMG") and returns CLI_EXIT_USAGE, else CLI_EXIT_OK. */
+int cli_refuse_chain_output(const vhdx_image *img, const char *image_name, const char *out);
 
 /* Monotonic clock in seconds. */
 double cli_now(void);

@@ -86,4 +86,75 @@ run 1 timeout 10 "$CLI" create --type differencing --parent "$T/fifo" "$T/child2
 expect_match "create with a FIFO parent" "$ERR" "*is a FIFO*"
 [ -e "$T/child2.vhdx" ] && fail "child2 created" || ok
 
+# ---- 5. output paths that are not regular files ----
+run 0 "$CLI" create --type dynamic --block-size 1M "$T/p.vhdx" 8M
+run 0 "$CLI" write "$T/p.vhdx" 4096 "$T/data"
+run 0 "$CLI" create --type differencing --parent "$T/p.vhdx" "$T/c.vhdx"
+psha=$(sha "$T/p.vhdx"); csha=$(sha "$T/c.vhdx")
+run 1 "$CLI" convert "$T/c.vhdx" "$T/p.vhdx"
+expect_eq "convert over the parent" "$ERR" "vhdx: $T/p.vhdx: is the parent image $T/./p.vhdx of $T/c.vhdx: refusing to overwrite it"
+ln "$T/p.vhdx" "$T/p-hardlink"
+ln -s "$T/p.vhdx" "$T/p-symlink"
+run 1 "$CLI" convert "$T/c.vhdx" "$T/p-hardlink"
+run 1 "$CLI" convert "$T/c.vhdx" "$T/p-symlink"
+run 1 "$CLI" convert "$T/c.vhdx" "$T/c.vhdx"
+run 1 "$CLI" check --output "$T/c.vhdx" "$T/c.vhdx"
+expect_eq "check --output over the image" "$ERR" "vhdx: check: $T/c.vhdx: is the image $T/c.vhdx: refusing to overwrite it"
+run 1 "$CLI" check --output "$T/p-symlink" --parent "$T/p.vhdx" "$T/c.vhdx"
+expect_eq "parent and image untouched" "$(sha "$T/p.vhdx"):$(sha "$T/c.vhdx")" "$psha:$csha"
+"$CLI" cat "$T/c.vhdx" >"$T/want.raw"
+# a private character device (the null device's numbers) is written through, not replaced
+if mknod "$T/null" c 1 3 2>/dev/null; then
+    run 0 "$CLI" convert "$T/c.vhdx" "$T/null"
+    expect_eq "device still a device" "$(stat -c %F "$T/null")" "character special file"
+    run 0 "$CLI" check --output "$T/null" "$T/c.vhdx"
+    expect_eq "device still a device after check" "$(stat -c %F "$T/null")" "character special file"
+fi
+mkfifo "$T/out.fifo"
+cat "$T/out.fifo" >"$T/fifo.raw" &
+reader=$!
+run 0 timeout 20 "$CLI" convert "$T/c.vhdx" "$T/out.fifo"
+wait "$reader"
+expect_eq "convert into a FIFO: every byte" "$(sha "$T/fifo.raw")" "$(sha "$T/want.raw")"
+expect_eq "FIFO still a FIFO" "$(stat -c %F "$T/out.fifo")" "fifo"
+"$CLI" convert "$T/c.vhdx" - >"$T/stdout.raw"
+expect_eq "convert to -" "$?:$(sha "$T/stdout.raw")" "0:$(sha "$T/want.raw")"
+ln -s "target.raw" "$T/link.raw"
+run 0 "$CLI" convert "$T/c.vhdx" "$T/link.raw"
+expect_eq "symlink kept" "$(readlink "$T/link.raw")" "target.raw"
+expect_eq "symlink target written" "$(sha "$T/target.raw")" "$(sha "$T/want.raw")"
+run 0 "$CLI" check --output "$T/link.raw" "$T/c.vhdx"
+expect_eq "symlink kept by check" "$(readlink "$T/link.raw")" "target.raw"
+expect_match "report in the target" "$(cat "$T/target.raw")" "*conformant*"
+
+# ---- 7. hostile strings reach the terminal escaped ----
+cp "$T/p.vhdx" "$T/h.vhdx"
+python3 - "$T/h.vhdx" <<'PY'
+import sys
+# [MS-VHDX 2.2.1] Creator: UTF-16LE at offset 8 of the file type identifier (no checksum)
+with open(sys.argv[1], 'r+b') as f:
+    f.seek(8)
+    f.write('\x1b]0;pwned\x07\n'.encode('utf-16-le') + b'\0\0')
+PY
+run 0 "$CLI" info "$T/h.vhdx"
+expect_match "creator escaped in info" "$OUT" '*creator: \\x1b]0;pwned\\x07\\x0a*'
+case "$OUT" in *$'\e'*|*$'\a'*) fail "raw control characters in info" ;; *) ok ;; esac
+run 0 "$CLI" info --json "$T/h.vhdx"
+expect_match "creator in JSON" "$OUT" '*"creator": "\\u001b]0;pwned\\u0007\\n"*'
+HP="$T/par"$'\n'$'\e'"[31mred.vhdx"
+cp "$T/p.vhdx" "$HP"
+run 0 "$CLI" create --type differencing --parent "$HP" "$T/hc.vhdx"
+mv "$HP" "$T/moved.vhdx"
+run 1 "$CLI" cat "$T/hc.vhdx"
+case "$ERR" in *$'\e'*|*$'\n'*) fail "cat: raw control characters on stderr" ;; *) ok ;; esac
+expect_match "cat: path escaped" "$ERR" '*/par\\x0a\\x1b\[31mred.vhdx (VHDX_E_PARENT_NOT_FOUND)'
+run 0 "$CLI" info "$T/hc.vhdx"
+case "$OUT$ERR" in *$'\e'*) fail "info: raw control characters" ;; *) ok ;; esac
+for fmt in text markdown; do
+    "$CLI" check --format $fmt "$T/hc.vhdx" "$T/h.vhdx" >"$T/.o" 2>&1
+    case "$(cat "$T/.o")" in *$'\e'*|*$'\a'*) fail "check $fmt: raw control characters" ;; *) ok ;; esac
+done
+run 1 "$CLI" info "$T/no"$'\e'"such"
+expect_eq "command-line path escaped" "$ERR" "vhdx: $T/no\\x1bsuch: file not found: $T/no\\x1bsuch (VHDX_E_NOT_FOUND)"
+
 finish

@@ -298,6 +298,13 @@ typedef struct vhdx_info {
 
 VHDX_API VHDX_NODISCARD int vhdx_get_info(vhdx_image *img, vhdx_info *out);
 
+/* The file path of image `level` of img's chain (0 = img itself, 1 = its parent, ...) as
+ * it was opened (a parent's as resolved from the locator or the explicit parent path);
+ * NULL past the end of the chain or for an image opened over a caller's vhdx_io. Borrowed
+ * until vhdx_close. A caller that writes files compares them against these (st_dev,
+ * st_ino) so as never to overwrite an image of the chain. */
+VHDX_API const char *vhdx_chain_path(const vhdx_image *img, unsigned level);
+
 /* File byte ranges that the log replay of this open changes: for a read-only open the
  * in-memory overlay, for a read-write open the sequence replayed in place at open (data
  * sectors and zero ranges, sorted). Stores up to max (offset, length) pairs into offs/lens
