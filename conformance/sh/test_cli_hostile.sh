@@ -157,4 +157,31 @@ done
 run 1 "$CLI" info "$T/no"$'\e'"such"
 expect_eq "command-line path escaped" "$ERR" "vhdx: $T/no\\x1bsuch: file not found: $T/no\\x1bsuch (VHDX_E_NOT_FOUND)"
 
+# ---- 8. I/O failures: exit 1, errno's text and the file ----
+head -c 3M /dev/urandom >"$T/big"
+run 0 "$CLI" create --type dynamic --block-size 1M "$T/e.vhdx" 64M
+# EFBIG from a file-size limit (SIGXFSZ ignored, so write(2) fails instead of killing)
+run 1 bash -c 'trap "" XFSZ; ulimit -f 4096; exec "$0" write "$1" 0 "$2"' "$CLI" "$T/e.vhdx" "$T/big"
+expect_match "EFBIG message" "$ERR" "vhdx: $T/e.vhdx: at offset 0x*: I/O error (allocation): File too large (VHDX_E_IO)"
+run 0 "$CLI" check "$T/e.vhdx"
+mkdir "$T/mnt"
+if mount -t tmpfs -o size=3m tmpfs "$T/mnt" 2>/dev/null; then
+    trap 'umount "$T/mnt"; rm -rf "$T"' EXIT
+    run 0 "$CLI" create --type dynamic --block-size 1M "$T/mnt/a.vhdx" 64M
+    run 1 "$CLI" write "$T/mnt/a.vhdx" 0 "$T/big"
+    expect_match "ENOSPC message" "$ERR" "vhdx: $T/mnt/a.vhdx: at offset 0x*: I/O error: No space left on device (VHDX_E_IO)"
+    run 0 "$CLI" check "$T/mnt/a.vhdx"
+    run 1 "$CLI" create --type fixed "$T/mnt/f.vhdx" 16M
+    expect_match "create ENOSPC" "$ERR" "*No space left on device (VHDX_E_IO)"
+    run 0 "$CLI" create --type dynamic --block-size 1M "$T/full.vhdx" 64M
+    run 0 "$CLI" write "$T/full.vhdx" 0 "$T/big"
+    run 1 "$CLI" convert "$T/full.vhdx" "$T/mnt/out.raw"
+    expect_match "convert ENOSPC" "$ERR" "vhdx: $T/mnt/out.raw: *No space left on device"
+    expect_eq "nothing left behind" "$(ls "$T/mnt")" "a.vhdx"
+    umount "$T/mnt"
+    trap 'rm -rf "$T"' EXIT
+else
+    echo "note: tmpfs mount not permitted; ENOSPC part skipped" >&2
+fi
+
 finish

@@ -310,8 +310,9 @@ static int plan_create(const vhdx_create_params *p, const char *child_path, crea
 
 static int io_write(vhdx_io *io, uint64_t off, const void *buf, size_t len, vhdx_diag *diag)
 {
+    errno = 0;
     int rc = io->write_at(io->ctx, off, buf, len);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, "create");
+    if (rc != VHDX_OK) return img_io_fail(diag, rc, off, "create", errno);
     return VHDX_OK;
 }
 
@@ -440,8 +441,9 @@ static int write_extend(vhdx_io *io, const create_plan *pl, uint8_t *buf, vhdx_d
 {
     int rc = VHDX_OK;
     if (io->set_size) {
+        errno = 0;
         rc = io->set_size(io->ctx, pl->file_size);
-        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, pl->file_size, "create");
+        if (rc != VHDX_OK) return img_io_fail(diag, rc, pl->file_size, "create", errno);
     } else {
         uint64_t cur = 0;
         if (io->get_size(io->ctx, &cur) == VHDX_OK && cur < pl->file_size) {
@@ -454,8 +456,9 @@ static int write_extend(vhdx_io *io, const create_plan *pl, uint8_t *buf, vhdx_d
             if (rc != VHDX_OK) return rc;
         }
     }
+    errno = 0;
     rc = io->flush(io->ctx);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "create flush");
+    if (rc != VHDX_OK) return img_io_fail(diag, rc, VHDX_NO_OFFSET, "create flush", errno);
     return VHDX_OK;
 }
 
@@ -520,7 +523,8 @@ int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
     if (fd < 0) {
         free(pl.locator);
         free(tmp);
-        return VHDX_FAIL(diag, errno == ENOENT ? VHDX_E_NOT_FOUND : VHDX_E_IO, VHDX_NO_OFFSET, "path");
+        int e = errno;
+        return img_io_fail(diag, e == ENOENT ? VHDX_E_NOT_FOUND : VHDX_E_IO, VHDX_NO_OFFSET, "path", e);
     }
     um = umask(0);
     umask(um);
@@ -539,7 +543,7 @@ int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
         if (link(tmp, path) != 0) {
             if (errno == EEXIST) rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "path");
             else if (lstat(path, &st) == 0) rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "path");
-            else if (rename(tmp, path) != 0) rc = VHDX_FAIL(diag, VHDX_E_IO, VHDX_NO_OFFSET, "path");
+            else if (rename(tmp, path) != 0) rc = img_io_fail(diag, VHDX_E_IO, VHDX_NO_OFFSET, "path", errno);
         }
     }
     (void)unlink(tmp);

@@ -276,12 +276,8 @@ static int zero_fill(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *dia
     static const uint8_t zeros[64 * 1024];
     int rc;
     /* past the end of the file an extension gives zeros without writing them */
-    if (off >= img->file_size && img->io->set_size) {
-        rc = img->io->set_size(img->io->ctx, off + len);
-        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, "log replay");
-        img->file_size = off + len;
-        return VHDX_OK;
-    }
+    if (off >= img->file_size && img->io->set_size)
+        return img_set_size(img, off + len, "log replay", diag);
     while (len > 0) {
         size_t n = len > sizeof zeros ? sizeof zeros : (size_t)len;
         if (off < img->file_size && off + n > img->file_size) n = (size_t)(img->file_size - off);

@@ -195,9 +195,8 @@ static int alloc_space(vhdx_image *img, uint64_t size, uint64_t *off, vhdx_diag 
     if (!vhdx_add_ok(start, size, &end) || end > ((uint64_t)1 << 52))
         return VHDX_FAIL(diag, VHDX_E_RANGE, start, "allocation");
     if (img->io->set_size) {
-        rc = img->io->set_size(img->io->ctx, end);
-        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, start, "allocation");
-        img->file_size = end;
+        rc = img_set_size(img, end, "allocation", diag);
+        if (rc != VHDX_OK) return rc;
     } else {
         static const uint8_t zeros[64 * 1024];
         uint64_t p = img->file_size;
