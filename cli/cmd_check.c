@@ -46,7 +46,8 @@ static const char help[] =
     "  -h, --help                 show this help\n"
     "\n"
     "Exit codes (as qemu-img check): 0 conformant, 2 errors, 3 warnings only, 1 an image\n"
-    "could not be checked (usage, I/O, not VHDX); over several images 1 beats 2 beats 3.\n";
+    "could not be checked (usage, I/O, not VHDX) or an implementation or host limit was hit\n"
+    "(a finding of class limit); over several images 1 beats 2 beats 3.\n";
 
 /* ---- progress bar (stderr, only when it is a terminal) ---- */
 typedef struct progress_ctx {
@@ -384,6 +385,15 @@ static int list_rules(const check_args *a)
     return CLI_EXIT_OK;
 }
 
+/* An implementation or host limit stopped part of the check or a writer (class LIMIT):
+ * exit 1 like an unreadable image, not 2 (that means a rule violation). */
+static int has_limit(const check_image *c)
+{
+    for (size_t i = 0; c->rep && i < c->rep->count; i++)
+        if (vhdx_status_class(c->rep->findings[i].code) == VHDX_CLASS_LIMIT) return 1;
+    return vhdx_status_class(c->rc) == VHDX_CLASS_LIMIT;
+}
+
 /* --output must not be one of the images checked or the explicit parent (same st_dev and
  * st_ino): the report would replace the image. 0 or -1 (reported). */
 static int output_is_input(const check_args *a, char **paths, int n)
@@ -426,11 +436,11 @@ int cmd_check(int argc, char **argv)
         im[i].path = argv[optind + i];
         errno = 0;
         check_one(&im[i], &opts, progress);
-        if (im[i].verdict == VHDX_VERDICT_UNREADABLE) any_unreadable = 1;
+        if (im[i].verdict == VHDX_VERDICT_UNREADABLE || has_limit(&im[i])) any_unreadable = 1;
         else if (im[i].verdict == VHDX_VERDICT_NONCONFORMANT || im[i].errors) any_error = 1;
         else if (im[i].warnings) any_warning = 1;
     }
-    int exit_code = any_unreadable ? 1 : any_error ? 2 : any_warning ? 3 : 0;
+    int exit_code = any_unreadable ? 1 : any_error ? 2 : any_warning ? 3 : 0; /* 1: also limits */
     if (write_report(&a, im, (size_t)nimages) != 0) exit_code = CLI_EXIT_USAGE;
     /* unreadable images also get a one-line message on stderr (naming file and status) */
     if (a.fmt != REPORT_TEXT || a.output) {

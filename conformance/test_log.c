@@ -14,6 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 
 #include "image.h"
@@ -802,6 +806,89 @@ static void hostile_rings_match_the_plain_walk(void **state)
     assert_true(with_sequence > 50);
 }
 
+/* ---- LastFileOffset the host refuses (2^50 under RLIMIT_FSIZE): the writable open fails
+ * with EFBIG named and nothing on disk changed; reads work; check reports a limit ---- */
+
+static void last_file_offset_refused_by_host(void **state)
+{
+    (void)state;
+    vhdx_io io;
+    mk_base(&io);
+    vhdx_guid g = guid_of(0x71);
+    tdesc z = { 1, T1, 4096, NULL };
+    put_entry(&io, 0, 1, &g, 0, &z, 1, 4 * MiB, (uint64_t)1 << 50, 0);
+    set_log_guid(&io, &g);
+    size_t n;
+    uint8_t *before = snapshot(&io, &n);
+    vhdx_io_destroy(&io);
+    char path[] = "/tmp/vhdx-test-lfo-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, before, n), (ssize_t)n);
+    close(fd);
+
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 64 * MiB;
+    void (*old_sig)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        vhdx_open_opts o;
+        vhdx_image *img = NULL;
+        vhdx_diag d;
+        vhdx_open_opts_default(&o);
+        o.flags = VHDX_OPEN_RDWR;
+        vhdx_diag_clear(&d);
+        assert_int_equal(vhdx_open_file(&img, path, &o, &d), VHDX_E_LIMIT_FILE_SIZE);
+        assert_int_equal(d.sys_errno, EFBIG);
+        assert_string_equal(d.field, "log entry LastFileOffset");
+        assert_int_equal(d.offset, LOG_OFF);
+        char msg[512];
+        vhdx_diag_format(&d, "x", msg, sizeof msg);
+        assert_non_null(strstr(msg, "(log entry LastFileOffset): the replay needs a file of 1125899906842624 bytes: File too large (VHDX_E_LIMIT_FILE_SIZE)"));
+    }
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_sig);
+    /* nothing changed: no header sequence bump, no byte written */
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    uint8_t *after = malloc(n + 1);
+    assert_non_null(after);
+    assert_int_equal(read(fd, after, n + 1), (ssize_t)n);
+    close(fd);
+    assert_memory_equal(after, before, n);
+    free(after);
+
+    /* reads replay in memory */
+    vhdx_image *img = NULL;
+    assert_int_equal(vhdx_open_file(&img, path, NULL, NULL), VHDX_OK);
+    uint8_t buf[4096];
+    assert_int_equal(vhdx_read(img, 0, buf, sizeof buf, NULL), VHDX_OK);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    /* check: a limit finding, not a rule violation */
+    vhdx_io fio;
+    vhdx_report *r = NULL;
+    vhdx_check_opts co;
+    vhdx_check_opts_default(&co);
+    assert_int_equal(vhdx_io_file_open(&fio, path, VHDX_IO_READ), VHDX_OK);
+    assert_int_equal(vhdx_check(&fio, path, &co, &r), VHDX_OK);
+    vhdx_io_destroy(&fio);
+    int found = 0;
+    for (size_t i = 0; i < r->count; i++)
+        if (r->findings[i].code == VHDX_E_LIMIT_FILE_SIZE) {
+            found++;
+            assert_int_equal(r->findings[i].offset, LOG_OFF);
+            assert_string_equal(r->findings[i].detail, "a replay must extend the file to 1125899906842624 bytes");
+        }
+    assert_int_equal(found, 1);
+    assert_int_equal(r->errors, 0);
+    assert_int_equal(r->verdict, VHDX_VERDICT_CONFORMANT);
+    vhdx_report_free(r);
+    unlink(path);
+    free(before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +909,7 @@ int main(void)
         cmocka_unit_test(writer_wraps_ring_and_mid_session_copy_replays),
         cmocka_unit_test(mutated_logs),
         cmocka_unit_test(hostile_rings_match_the_plain_walk),
+        cmocka_unit_test(last_file_offset_refused_by_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

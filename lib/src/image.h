@@ -176,6 +176,11 @@ int img_header_update(vhdx_image *img, unsigned what, const vhdx_guid *new_log_g
  * R12/R20) and, when user_visible, the DataWriteGuid change once (R13). */
 int img_begin_modify(vhdx_image *img, int user_visible, vhdx_diag *diag);
 
+/* No VHDX file needs to extend this far (64 TiB of payload plus its BAT, sector bitmaps,
+ * metadata and a 4 GiB log stay far below): log descriptors must stay below it (D14) and
+ * `check` reports a replay that would extend a file past it (VHDX_E_LIMIT_FILE_SIZE). */
+#define IMG_MAX_FILE_SIZE ((uint64_t)1 << 47)
+
 /* Lowest file byte a log entry may update: the first region table (header section before
  * it is never logged, D14). */
 #define IMG_LOG_LOGGABLE_MIN (192u * 1024u)

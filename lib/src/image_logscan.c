@@ -5,6 +5,8 @@
  * or into the read-only overlay (image_overlay.c). The open step (image_open_hdr.c) has
  * checked the header's log fields (R14, R15, R17, R18, D3) and R59 with their offsets.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +14,7 @@
 
 #define LOG_RING_CACHE_MAX (8u * 1024u * 1024u) /* rings up to this size are read once */
 #define LOG_WINDOW         (1u * 1024u * 1024u) /* larger rings: read through this window */
-#define LOG_MAX_TARGET     ((uint64_t)1 << 47)  /* no VHDX file extends this far (64 TiB data) */
+#define LOG_MAX_TARGET     IMG_MAX_FILE_SIZE
 
 #define NO_SLOT UINT32_MAX
 
@@ -419,14 +421,39 @@ static void log_ctx_free(log_ctx *c, log_seq *s)
     free(c->scratch);
 }
 
+/* Before the first header update: the file is extended to what the replay needs (R64,
+ * and past every descriptor), so a host that refuses the size (EFBIG: a file system or
+ * RLIMIT_FSIZE limit) fails the replay with nothing on disk changed. The extension alone
+ * changes no byte a reader sees: the replay extends the file anyway. */
+static int extend_first(log_ctx *c, const log_seq *s, uint64_t max_end, vhdx_diag *diag)
+{
+    vhdx_image *img = c->img;
+    if (max_end <= img->file_size || !img->io->set_size) return VHDX_OK;
+    errno = 0;
+    int rc = img->io->set_size(img->io->ctx, max_end);
+    if (rc == VHDX_OK) {
+        img->file_size = max_end;
+        return VHDX_OK;
+    }
+    int e = errno;
+    const char *field = max_end == s->last ? "log entry LastFileOffset" : "log descriptor FileOffset";
+    rc = img_io_fail(diag, e == ENOSPC || e == EIO ? rc : VHDX_E_LIMIT_FILE_SIZE,
+                     c->log_off + s->pos[s->n - 1], field, e);
+    if (diag && diag->code == rc)
+        snprintf(diag->detail, sizeof diag->detail, "the replay needs a file of %llu bytes",
+                 (unsigned long long)max_end);
+    return rc;
+}
+
 /* Writable open: header update first (R12/R20: fresh FileWriteGuid before the replay
  * writes), then the replay, the file extended to LastFileOffset (R64/R65), a flush and
  * LogGuid cleared. */
-static int replay_in_place(log_ctx *c, const log_seq *s, vhdx_diag *diag)
+static int replay_in_place(log_ctx *c, const log_seq *s, uint64_t max_end, vhdx_diag *diag)
 {
     vhdx_image *img = c->img;
     uint64_t unused = 0;
-    int rc = img_begin_modify(img, 0, diag);
+    int rc = extend_first(c, s, max_end, diag);
+    if (rc == VHDX_OK) rc = img_begin_modify(img, 0, diag);
     if (rc == VHDX_OK) rc = replay_pass(c, s, 1, &unused, diag);
     if (rc == VHDX_OK && img->file_size < s->last)
         rc = zero_fill(img, img->file_size, s->last - img->file_size, diag);
@@ -469,7 +496,7 @@ int img_log_replay(vhdx_image *img, vhdx_diag *diag)
     if (rc == VHDX_OK) rc = replay_pass(&c, &s, 0, &max_end, diag);
     if (rc == VHDX_OK) {
         if (s.last > max_end) max_end = s.last;
-        rc = img->writable ? replay_in_place(&c, &s, diag) : replay_overlay(&c, &s, max_end, diag);
+        rc = img->writable ? replay_in_place(&c, &s, max_end, diag) : replay_overlay(&c, &s, max_end, diag);
     }
     if (rc == VHDX_OK) img->log_entries_replayed = s.n;
     log_ctx_free(&c, &s);
