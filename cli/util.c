@@ -57,7 +57,9 @@ int cli_exit_for(int rc)
     if (rc == VHDX_OK) return CLI_EXIT_OK;
     vhdx_class cls = vhdx_status_class(rc);
     const char *rule = vhdx_status_rule(rc);
-    if ((cls == VHDX_CLASS_IO || cls == VHDX_CLASS_MISUSE) && rule[0] == '\0')
+    /* an implementation or host limit is not a rule violation either */
+    if (((cls == VHDX_CLASS_IO || cls == VHDX_CLASS_MISUSE) && rule[0] == '\0') ||
+        cls == VHDX_CLASS_LIMIT)
         return CLI_EXIT_USAGE;
     return CLI_EXIT_FAIL;
 }

@@ -29,7 +29,8 @@ int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...) CL
 /* Prints "vhdx: IMAGE: RULE [MS-VHDX section] at offset 0x...: message" for a failed library
  * call (rc; diag may be NULL or empty) and returns the exit code for it (cli_exit_for). */
 int cli_fail(const char *image, int rc, const vhdx_diag *diag);
-/* CLI_EXIT_USAGE for I/O and misuse errors without a spec rule, CLI_EXIT_FAIL otherwise. */
+/* CLI_EXIT_USAGE for I/O and misuse errors without a spec rule and for limits (class
+ * LIMIT), CLI_EXIT_FAIL otherwise. */
 int cli_exit_for(int rc);
 
 /* Parses a size or offset: decimal digits with an optional binary suffix K, M, G, T, P, E

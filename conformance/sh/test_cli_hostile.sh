@@ -184,4 +184,34 @@ else
     echo "note: tmpfs mount not permitted; ENOSPC part skipped" >&2
 fi
 
+# ---- 2. limits never strand data ----
+# a 2 GiB log (conformant, sparse here): reads work, a writer refuses up front and changes
+# nothing (a dirty 2 GiB log could not be replayed by any open)
+run 0 "$CLI" create --type dynamic --log-size 2G "$T/biglog.vhdx" 64M
+bsha=$(sha "$T/biglog.vhdx")
+run 1 "$CLI" write "$T/biglog.vhdx" 0 "$T/data"
+expect_eq "big log refused for writing" "$ERR" "vhdx: $T/biglog.vhdx: [MS-VHDX 2.3] at offset 0x20044: log larger than the configured limit (header.LogLength): a writer could leave this log dirty, and no open could replay it (VHDX_E_LIMIT_LOG)"
+expect_eq "big log untouched" "$(sha "$T/biglog.vhdx")" "$bsha"
+run 0 "$CLI" info "$T/biglog.vhdx"
+run 0 "$CLI" cat --length 4096 "$T/biglog.vhdx"
+# chain depth: level 16 is the limit; create refuses level 17
+mkdir "$T/chain"
+run 0 "$CLI" create --type dynamic "$T/chain/l1.vhdx" 8M
+for l in $(seq 2 16); do
+    "$CLI" create --type differencing --parent "$T/chain/l$((l - 1)).vhdx" "$T/chain/l$l.vhdx" >/dev/null || fail "create level $l"
+done
+run 0 "$CLI" check "$T/chain/l16.vhdx"
+run 1 "$CLI" create --type differencing --parent "$T/chain/l16.vhdx" "$T/chain/l17.vhdx"
+expect_eq "level 17 refused" "$ERR" "vhdx: $T/chain/l17.vhdx: [MS-VHDX 2.6.2.6]: differencing chain deeper than the configured limit (parent chain): the child would be level 17 of its chain; the limit is 16 (VHDX_E_LIMIT_CHAIN)"
+[ -e "$T/chain/l17.vhdx" ] && fail "l17 created" || ok
+# a chain made deeper behind the tool's back (the base replaced by a child of another
+# image): check reports the limit as exit 1, class limit, not a rule violation
+run 0 "$CLI" create --type dynamic "$T/chain/x.vhdx" 8M
+mv "$T/chain/l1.vhdx" "$T/chain/l1.orig"
+run 0 "$CLI" create --type differencing --parent "$T/chain/x.vhdx" "$T/chain/l1.vhdx"
+run 1 "$CLI" check --parent-ignore-linkage "$T/chain/l16.vhdx"
+expect_match "check: chain limit" "$OUT" "*differencing chain deeper than the configured limit*"
+run 1 "$CLI" check --format json --parent-ignore-linkage "$T/chain/l16.vhdx"
+expect_match "check json: class limit" "$OUT" '*"VHDX_E_LIMIT_CHAIN"*'
+
 finish

@@ -211,6 +211,31 @@ static int plan_params(const vhdx_create_params *p, create_plan *pl, vhdx_diag *
     return VHDX_OK;
 }
 
+/* The child would be one level deeper than the parent's chain: refused when that passes
+ * the default chain limit, which every open of the child would refuse. A parent whose own
+ * chain does not open for another reason (a missing grandparent) is not this create's
+ * concern. */
+static int check_chain_depth(const char *parent, vhdx_diag *diag)
+{
+    vhdx_open_opts o;
+    vhdx_image *img = NULL;
+    vhdx_open_opts_default(&o);
+    o.flags = VHDX_OPEN_IGNORE_LINKAGE;
+    int rc = vhdx_open_file(&img, parent, &o, NULL), depth = 0;
+    if (rc == VHDX_OK) {
+        depth = img->chain_depth;
+        (void)vhdx_close(img);
+    }
+    if (rc != VHDX_E_LIMIT_CHAIN && (uint64_t)depth + 1 <= o.limits.max_chain_depth)
+        return VHDX_OK;
+    rc = VHDX_FAIL(diag, VHDX_E_LIMIT_CHAIN, VHDX_NO_OFFSET, "parent chain");
+    if (diag && diag->code == rc)
+        snprintf(diag->detail, sizeof diag->detail,
+                 "the child would be level %d of its chain; the limit is %u", depth ? depth + 1 : 0,
+                 (unsigned)o.limits.max_chain_depth);
+    return rc;
+}
+
 /* Differencing: size, logical sector size and disk id are the parent's; the locator links
  * to its DataWriteGuid (R104). */
 static int plan_parent(const vhdx_create_params *p, const char *child_path, create_plan *pl,
@@ -226,6 +251,11 @@ static int plan_parent(const vhdx_create_params *p, const char *child_path, crea
     if (!real) {
         rc = VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent_path");
         if (diag) snprintf(diag->detail, sizeof diag->detail, "%s", p->parent_path);
+        return rc;
+    }
+    rc = check_chain_depth(real, diag);
+    if (rc != VHDX_OK) {
+        free(real);
         return rc;
     }
     vhdx_open_opts_default(&o);
