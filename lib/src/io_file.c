@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io_file.c - vhdx_io file backend: pread/pwrite loops (EINTR-safe), fstat/lseek size,
  * ftruncate, fdatasync, an advisory OFD lock per open. A failing callback returns with
  * errno set by the failing system call (image_io.c records it in the diagnostics). */
