@@ -88,6 +88,23 @@ VHDX_API void vhdx_diag_clear(vhdx_diag *d);
 VHDX_API void vhdx_diag_format(const vhdx_diag *d, const char *image_name, char *buf,
                                size_t buflen);
 
+/* ---- allocation -------------------------------------------------------------------- */
+
+/* Every allocation of libvhdx goes through these (memory accounting, failure injection in
+ * tests and fuzzing). malloc_fn and realloc_fn return NULL on failure (the library then
+ * fails with VHDX_E_NOMEM, frees what it holds and leaves the image file unchanged or
+ * consistent); free_fn takes NULL never. Sizes passed are >= 1. */
+typedef struct vhdx_allocator {
+    void *(*malloc_fn)(void *ctx, size_t size);
+    void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
+    void (*free_fn)(void *ctx, void *ptr);
+    void *ctx;
+} vhdx_allocator;
+/* Process-wide: set it before any image is open and while none is (memory allocated by
+ * one allocator is freed by it). NULL, or a struct with a NULL function, restores the C
+ * library's malloc/realloc/free. Not thread-safe. */
+VHDX_API void vhdx_set_allocator(const vhdx_allocator *a);
+
 /* ---- CRC-32C ----------------------------------------------------------------------- */
 
 /* zlib-style chaining: crc = vhdx_crc32c(0, a, n); crc = vhdx_crc32c(crc, b, m); gives

@@ -236,7 +236,7 @@ int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block
  * img_write_unallocated in between is journaled in as few log entries as possible
  * (normally one) at batch end. Without begin, each call commits on its own.
  * img_write_batch_end returns status when it is an error, else the commit's status. */
-void img_write_batch_begin(vhdx_image *img);
+int img_write_batch_begin(vhdx_image *img, vhdx_diag *diag); /* VHDX_E_NOMEM */
 int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag);
 void img_write_batch_free(vhdx_image *img);
 

@@ -35,6 +35,7 @@ static int check_report(vhdx_sink *s, int code, uint64_t offset, const char *fie
     else if (sev == VHDX_SEV_WARNING) r->warnings++;
     else r->infos++;
     if (code == VHDX_E_IO) cs->io_error = 1;
+    if (code == VHDX_E_NOMEM) cs->nomem = 1;
     if (r->count >= cs->max) {
         r->dropped++;
         return VHDX_OK;
@@ -42,7 +43,7 @@ static int check_report(vhdx_sink *s, int code, uint64_t offset, const char *fie
     if (r->count == cs->cap) {
         size_t ncap = cs->cap ? cs->cap * 2 : 16;
         if (ncap > cs->max) ncap = cs->max;
-        vhdx_finding *f = realloc(r->findings, ncap * sizeof *f);
+        vhdx_finding *f = vhdx_realloc(r->findings, ncap * sizeof *f);
         if (!f) {
             cs->nomem = 1;
             r->dropped++;
@@ -64,8 +65,8 @@ static int check_report(vhdx_sink *s, int code, uint64_t offset, const char *fie
 void vhdx_report_free(vhdx_report *r)
 {
     if (!r) return;
-    free(r->findings);
-    free(r);
+    vhdx_free(r->findings);
+    vhdx_free(r);
 }
 
 int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *opts,
@@ -78,7 +79,7 @@ int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *
         vhdx_check_opts_default(&dflt);
         opts = &dflt;
     }
-    vhdx_report *r = calloc(1, sizeof *r);
+    vhdx_report *r = vhdx_calloc(1, sizeof *r);
     if (!r) return VHDX_E_NOMEM;
     check_sink cs;
     memset(&cs, 0, sizeof cs);
@@ -138,7 +139,8 @@ int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *
     if (cs.io_error) r->verdict = VHDX_VERDICT_UNREADABLE;
     else r->verdict = r->errors ? VHDX_VERDICT_NONCONFORMANT : VHDX_VERDICT_CONFORMANT;
 done:
-    if (cs.nomem && r->count == 0 && r->errors + r->warnings + r->infos > 0) {
+    /* a check that ran out of memory has no verdict (its findings may be incomplete) */
+    if (cs.nomem || rc == VHDX_E_NOMEM) {
         vhdx_report_free(r);
         return VHDX_E_NOMEM;
     }

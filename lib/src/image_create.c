@@ -81,7 +81,7 @@ static int abs_dir_of(const char *path, char *out, size_t outlen)
     if (!r) return VHDX_E_NOT_FOUND;
     if (strlen(r) >= outlen) { free(r); return VHDX_E_CREATE_PARAM; }
     strcpy(out, r);
-    free(r);
+    free(r); /* realpath allocates with the C library */
     return VHDX_OK;
 }
 
@@ -148,7 +148,7 @@ static int build_locator(create_plan *pl, const vhdx_guid *linkage, const char *
     absw[6 + i] = '\0';
     keys[n] = "absolute_win32_path";
     vals[n++] = absw;
-    pl->locator = malloc(CREATE_LOCATOR_MAX);
+    pl->locator = vhdx_malloc(CREATE_LOCATOR_MAX);
     if (!pl->locator) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
     rc = fmt_locator_build(keys, vals, n, pl->locator, CREATE_LOCATOR_MAX, &written);
     if (rc != VHDX_OK) return param_fail(diag, "parent_path", "parent locator does not fit");
@@ -288,7 +288,7 @@ static int plan_parent(const vhdx_create_params *p, const char *child_path, crea
         rc = build_locator(pl, &par->hdr[par->cur].data_write_guid, real, child_path, diag);
     }
     (void)vhdx_close(par);
-    free(real);
+    free(real); /* realpath: the C library's */
     return rc;
 }
 
@@ -495,9 +495,9 @@ static int write_extend(vhdx_io *io, const create_plan *pl, uint8_t *buf, vhdx_d
 
 static int write_image(vhdx_io *io, const create_plan *pl, vhdx_diag *diag)
 {
-    uint8_t *buf = calloc(1, MiB);
-    fmt_region_table *rt = calloc(1, sizeof *rt);
-    fmt_metadata_table *mt = calloc(1, sizeof *mt);
+    uint8_t *buf = vhdx_calloc(1, MiB);
+    fmt_region_table *rt = vhdx_calloc(1, sizeof *rt);
+    fmt_metadata_table *mt = vhdx_calloc(1, sizeof *mt);
     int rc = VHDX_OK;
     if (!buf || !rt || !mt) rc = VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
     if (rc == VHDX_OK) rc = write_fileid_headers(io, pl, buf, diag);
@@ -505,9 +505,9 @@ static int write_image(vhdx_io *io, const create_plan *pl, vhdx_diag *diag)
     if (rc == VHDX_OK) rc = write_metadata(io, pl, buf, mt, diag);
     if (rc == VHDX_OK && pl->type == VHDX_TYPE_FIXED) rc = write_fixed_bat(io, pl, buf, diag);
     if (rc == VHDX_OK) rc = write_extend(io, pl, buf, diag);
-    free(buf);
-    free(rt);
-    free(mt);
+    vhdx_free(buf);
+    vhdx_free(rt);
+    vhdx_free(mt);
     return rc;
 }
 
@@ -525,7 +525,7 @@ int vhdx_create_io(vhdx_io *io, const vhdx_create_params *p, vhdx_diag *diag)
         else if (size != 0) rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "create: backend not empty");
     }
     if (rc == VHDX_OK) rc = write_image(io, &pl, diag);
-    free(pl.locator);
+    vhdx_free(pl.locator);
     return rc;
 }
 
@@ -540,20 +540,20 @@ int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
 
     if (!path || !path[0] || !p) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
     rc = plan_create(p, path, &pl, diag);
-    if (rc != VHDX_OK) { free(pl.locator); return rc; }
+    if (rc != VHDX_OK) { vhdx_free(pl.locator); return rc; }
     if (lstat(path, &st) == 0) {
-        free(pl.locator);
+        vhdx_free(pl.locator);
         rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "path");
         if (diag) snprintf(diag->detail, sizeof diag->detail, "%s", path);
         return rc;
     }
-    tmp = malloc(strlen(path) + 16);
-    if (!tmp) { free(pl.locator); return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL); }
+    tmp = vhdx_malloc(strlen(path) + 16);
+    if (!tmp) { vhdx_free(pl.locator); return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL); }
     sprintf(tmp, "%s.tmp-XXXXXX", path);
     fd = mkstemp(tmp);
     if (fd < 0) {
-        free(pl.locator);
-        free(tmp);
+        vhdx_free(pl.locator);
+        vhdx_free(tmp);
         int e = errno;
         return img_io_fail(diag, e == ENOENT ? VHDX_E_NOT_FOUND : VHDX_E_IO, VHDX_NO_OFFSET, "path", e);
     }
@@ -585,7 +585,7 @@ int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
             if (dfd >= 0) { (void)fsync(dfd); close(dfd); }
         }
     }
-    free(tmp);
-    free(pl.locator);
+    vhdx_free(tmp);
+    vhdx_free(pl.locator);
     return rc;
 }

@@ -43,8 +43,8 @@ size_t img_log_replay_ranges(const vhdx_image *img, uint64_t *offs, uint64_t *le
 
 void img_log_replay_free(vhdx_image *img)
 {
-    free(img->replay_off);
-    free(img->replay_len);
+    vhdx_free(img->replay_off);
+    vhdx_free(img->replay_len);
     img->replay_off = img->replay_len = NULL;
     img->replay_n = 0;
 }
@@ -98,7 +98,7 @@ static int scratch_reserve(log_ctx *c, size_t len)
 {
     uint8_t *p;
     if (len <= c->scratch_cap) return VHDX_OK;
-    p = realloc(c->scratch, len);
+    p = vhdx_realloc(c->scratch, len);
     if (!p) return VHDX_E_NOMEM;
     c->scratch = p;
     c->scratch_cap = len;
@@ -232,7 +232,7 @@ static void run_of(const log_ctx *c, uint32_t s, uint32_t *head, uint32_t *tail_
 static int find_active(log_ctx *c, log_seq *best, vhdx_diag *diag)
 {
     size_t slots = c->log_len / VHDX_LOG_SECTOR;
-    uint32_t *stack = malloc(slots * sizeof(uint32_t));
+    uint32_t *stack = vhdx_malloc(slots * sizeof(uint32_t));
     uint32_t cur = 0, old = 0, best_tail = NO_SLOT;
     int rc = VHDX_OK;
 
@@ -269,7 +269,7 @@ static int find_active(log_ctx *c, log_seq *best, vhdx_diag *diag)
     for (size_t k = 0, x = best_tail; k < best->n; k++, x = c->pos[x].nxt)
         best->pos[k] = (uint32_t)x * VHDX_LOG_SECTOR;
 out:
-    free(stack);
+    vhdx_free(stack);
     return rc;
 }
 
@@ -304,11 +304,11 @@ static int check_target(log_ctx *c, uint64_t off, uint64_t len, uint64_t base, v
 static int add_range(vhdx_image *img, uint64_t off, uint64_t len)
 {
     if (img->replay_n % 64 == 0) {
-        uint64_t *a = realloc(img->replay_off, (img->replay_n + 64) * sizeof(uint64_t));
+        uint64_t *a = vhdx_realloc(img->replay_off, (img->replay_n + 64) * sizeof(uint64_t));
         uint64_t *b;
         if (!a) return VHDX_E_NOMEM;
         img->replay_off = a;
-        b = realloc(img->replay_len, (img->replay_n + 64) * sizeof(uint64_t));
+        b = vhdx_realloc(img->replay_len, (img->replay_n + 64) * sizeof(uint64_t));
         if (!b) return VHDX_E_NOMEM;
         img->replay_len = b;
     }
@@ -397,16 +397,16 @@ static int log_ctx_init(log_ctx *c, log_seq *s, vhdx_image *img, vhdx_diag *diag
     c->log_len = hd->log_length;
     c->guid = hd->log_guid;
     c->budget = 8 * (uint64_t)hd->log_length + 64 * MiB;
-    c->pos = calloc((size_t)slots, sizeof(log_pos_info));
-    s->pos = malloc((size_t)slots * sizeof(uint32_t));
+    c->pos = vhdx_calloc((size_t)slots, sizeof(log_pos_info));
+    s->pos = vhdx_malloc((size_t)slots * sizeof(uint32_t));
     if (!c->pos || !s->pos) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
     if (hd->log_length <= LOG_RING_CACHE_MAX) {
-        c->ring = malloc(hd->log_length);
+        c->ring = vhdx_malloc(hd->log_length);
         if (!c->ring) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
         int rc = img_pread(img, c->log_off, c->ring, hd->log_length, diag);
         if (rc != VHDX_OK) return rc;
     } else {
-        c->win = malloc(LOG_WINDOW);
+        c->win = vhdx_malloc(LOG_WINDOW);
         if (!c->win) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
     }
     return scratch_reserve(c, VHDX_LOG_SECTOR);
@@ -414,11 +414,11 @@ static int log_ctx_init(log_ctx *c, log_seq *s, vhdx_image *img, vhdx_diag *diag
 
 static void log_ctx_free(log_ctx *c, log_seq *s)
 {
-    free(c->pos);
-    free(s->pos);
-    free(c->ring);
-    free(c->win);
-    free(c->scratch);
+    vhdx_free(c->pos);
+    vhdx_free(s->pos);
+    vhdx_free(c->ring);
+    vhdx_free(c->win);
+    vhdx_free(c->scratch);
 }
 
 /* Before the first header update: the file is extended to what the replay needs (R64,

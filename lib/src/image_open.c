@@ -41,29 +41,29 @@ void img_free(vhdx_image *img)
     img_log_replay_free(img);
     img_free(img->parent);
     img_bat_cache_free(img);
-    free(img->rt);
-    free(img->md);
-    free(img->locator);
-    free(img->path);
+    vhdx_free(img->rt);
+    vhdx_free(img->md);
+    vhdx_free(img->locator);
+    vhdx_free(img->path);
     if (img->own_io) {
         vhdx_io_destroy(img->io);
-        if (img->own_io == 2) free(img->io);
+        if (img->own_io == 2) vhdx_free(img->io);
     }
-    free(img);
+    vhdx_free(img);
 }
 
 static void io_release(vhdx_io *io, int own_io)
 {
     if (!own_io || !io) return;
     vhdx_io_destroy(io);
-    if (own_io == 2) free(io);
+    if (own_io == 2) vhdx_free(io);
 }
 
 /* A new image with the caller's options; takes the io (own_io) also on failure. */
 static int img_alloc(vhdx_image **out, vhdx_io *io, int own_io, const vhdx_open_opts *opts,
                      const char *path, vhdx_diag *diag)
 {
-    vhdx_image *img = calloc(1, sizeof *img);
+    vhdx_image *img = vhdx_calloc(1, sizeof *img);
     if (!img) {
         io_release(io, own_io);
         return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
@@ -82,7 +82,7 @@ static int img_alloc(vhdx_image **out, vhdx_io *io, int own_io, const vhdx_open_
     }
     if (path) {
         size_t n = strlen(path);
-        img->path = malloc(n + 1);
+        img->path = vhdx_malloc(n + 1);
         if (!img->path) {
             img_free(img);
             return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
@@ -156,11 +156,11 @@ int img_open_path(vhdx_image **out, const char *path, const vhdx_open_opts *opts
 {
     if (out) *out = NULL;
     if (!out || !path) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
-    vhdx_io *io = malloc(sizeof *io);
+    vhdx_io *io = vhdx_malloc(sizeof *io);
     if (!io) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
     unsigned fl = opts ? opts->flags : 0;
     if ((fl & VHDX_OPEN_RDWR) && (fl & VHDX_OPEN_NO_LOCK)) {
-        free(io);
+        vhdx_free(io);
         return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, "VHDX_OPEN_NO_LOCK");
     }
     int mode = (fl & VHDX_OPEN_RDWR) ? VHDX_IO_RDWR : VHDX_IO_READ;
@@ -169,7 +169,7 @@ int img_open_path(vhdx_image **out, const char *path, const vhdx_open_opts *opts
     int rc = vhdx_io_file_open(io, path, mode);
     if (rc != VHDX_OK) {
         int e = errno;
-        free(io);
+        vhdx_free(io);
         vhdx_diag_set(diag, rc, VHDX_NO_OFFSET, NULL, __FILE__, __LINE__);
         if (diag && diag->code == rc) {
             struct stat st;

@@ -122,7 +122,7 @@ static void file_destroy(void *ctx)
     file_ctx *f = ctx;
     if (!f) return;
     if (f->fd >= 0) close(f->fd);
-    free(f);
+    vhdx_free(f);
 }
 
 /* What a file that is neither a regular file nor a block device is, for the message. */
@@ -210,7 +210,7 @@ int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
     } else {
         flags |= O_RDONLY;
     }
-    file_ctx *f = malloc(sizeof *f);
+    file_ctx *f = vhdx_malloc(sizeof *f);
     if (!f) return VHDX_E_NOMEM;
     int fd = -1;
     int rc = open_fd(path, flags, &fd);
@@ -220,7 +220,7 @@ int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
     }
     if (rc != VHDX_OK) {
         int e = errno;
-        free(f);
+        vhdx_free(f);
         errno = e;
         return rc;
     }
