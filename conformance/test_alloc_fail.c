@@ -71,6 +71,17 @@ static void disarm(void)
 
 #define MiB ((uint64_t)1 << 20)
 
+/* Dynamic image parameters: size bytes, block_size (0: default), GUIDs from gen. */
+static void dyn_params(vhdx_create_params *p, uint64_t size, uint32_t block_size,
+                       const vhdx_guid_gen *gen)
+{
+    vhdx_create_params_default(p);
+    p->type = VHDX_TYPE_DYNAMIC;
+    p->virtual_size = size;
+    p->block_size = block_size;
+    p->guid_gen = gen;
+}
+
 /* A dynamic 16 MiB image with 1 MiB blocks, two blocks written; *dirty also gets a copy
  * taken while the writer's log is still dirty (LogGuid set). Both malloc'd. */
 static uint8_t *make_image(size_t *len, uint8_t **dirty, size_t *dirty_len)
@@ -79,11 +90,7 @@ static uint8_t *make_image(size_t *len, uint8_t **dirty, size_t *dirty_len)
     vhdx_create_params p;
     vhdx_guid_seeded st;
     vhdx_guid_gen gen = vhdx_guid_gen_seeded(&st, 9);
-    vhdx_create_params_default(&p);
-    p.type = VHDX_TYPE_DYNAMIC;
-    p.virtual_size = 16 * MiB;
-    p.block_size = (uint32_t)MiB;
-    p.guid_gen = &gen;
+    dyn_params(&p, 16 * MiB, (uint32_t)MiB, &gen);
     assert_int_equal(vhdx_io_mem_open(&io, NULL, 0, 64 * MiB), VHDX_OK);
     assert_int_equal(vhdx_create_io(&io, &p, NULL), VHDX_OK);
     vhdx_open_opts o;
@@ -203,10 +210,7 @@ static int op_create(const uint8_t *img, size_t len, uint8_t **out, size_t *out_
     vhdx_create_params p;
     vhdx_guid_seeded st;
     vhdx_guid_gen gen = vhdx_guid_gen_seeded(&st, 3);
-    vhdx_create_params_default(&p);
-    p.type = VHDX_TYPE_DYNAMIC;
-    p.virtual_size = 64 * MiB;
-    p.guid_gen = &gen;
+    dyn_params(&p, 64 * MiB, 0, &gen);
     int rc = vhdx_io_mem_open(&io, NULL, 0, 64 * MiB);
     if (rc != VHDX_OK) return rc;
     rc = vhdx_create_io(&io, &p, NULL);

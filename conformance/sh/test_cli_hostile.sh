@@ -111,7 +111,7 @@ if mknod "$T/null" c 1 3 2>/dev/null; then
     expect_eq "device still a device after check" "$(stat -c %F "$T/null")" "character special file"
 fi
 mkfifo "$T/out.fifo"
-cat "$T/out.fifo" >"$T/fifo.raw" &
+timeout 30 cat "$T/out.fifo" >"$T/fifo.raw" &
 reader=$!
 run 0 timeout 20 "$CLI" convert "$T/c.vhdx" "$T/out.fifo"
 wait "$reader"
