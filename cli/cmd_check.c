@@ -386,13 +386,17 @@ static int list_rules(const check_args *a)
     return CLI_EXIT_OK;
 }
 
-/* An implementation or host limit stopped part of the check or a writer (class LIMIT):
- * exit 1 like an unreadable image, not 2 (that means a rule violation). */
+/* An implementation or host limit stopped part of the check or a writer (class LIMIT) and
+ * no rule is violated: exit 1 like an unreadable image, not 2 (a rule violation wins). */
 static int has_limit(const check_image *c)
 {
-    for (size_t i = 0; c->rep && i < c->rep->count; i++)
-        if (vhdx_status_class(c->rep->findings[i].code) == VHDX_CLASS_LIMIT) return 1;
-    return vhdx_status_class(c->rc) == VHDX_CLASS_LIMIT;
+    int limit = vhdx_status_class(c->rc) == VHDX_CLASS_LIMIT;
+    for (size_t i = 0; c->rep && i < c->rep->count; i++) {
+        const vhdx_finding *f = &c->rep->findings[i];
+        if (vhdx_status_class(f->code) == VHDX_CLASS_LIMIT) limit = 1;
+        else if (f->severity == VHDX_SEV_ERROR) return 0;
+    }
+    return limit;
 }
 
 /* --output must not be one of the images checked or the explicit parent (same st_dev and
