@@ -80,7 +80,6 @@ u "vhdx: cat: invalid --offset '0x10000000000000000'" cat --offset 0x10000000000
 u "vhdx: cat: invalid --offset '1MBB'" cat --offset 1MBB x.vhdx
 u "vhdx: convert: missing OUT.raw" convert x.vhdx
 u "vhdx: convert: missing IMAGE" convert
-u "vhdx: convert: OUT.raw must be a file path (use 'vhdx cat' for stdout)" convert x.vhdx -
 u "vhdx: convert: unexpected argument 'c'" convert a b c
 u "vhdx: create: missing --type" create x.vhdx 1G
 u "vhdx: create: invalid --type 'sparse' (fixed, dynamic or differencing)" create --type sparse x.vhdx 1G
