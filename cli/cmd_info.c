@@ -352,11 +352,6 @@ int cmd_info(int argc, char **argv)
     if (argc - optind > 1)
         return cli_usage_error("info", usage, "unexpected argument '%s'", argv[optind + 1]);
     image = argv[optind];
-    struct stat st;
-    if (stat(image, &st) == 0 && S_ISDIR(st.st_mode)) {
-        cli_err("%s: is a directory", image);
-        return CLI_EXIT_USAGE;
-    }
 
     vhdx_open_opts o;
     vhdx_diag d;

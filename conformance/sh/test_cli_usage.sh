@@ -37,7 +37,7 @@ expect_eq "did you mean cat" "$(sed -n 2p <<<"$ERR")" "Did you mean 'vhdx cat'?"
 # info on a directory says so (not "I/O error")
 mkdir -p "$T/dir.vhdx"
 run 1 "$CLI" info "$T/dir.vhdx"
-expect_eq "info on a directory" "$ERR" "vhdx: $T/dir.vhdx: is a directory"
+expect_eq "info on a directory" "$ERR" "vhdx: $T/dir.vhdx: not a regular file or block device: $T/dir.vhdx is a directory (VHDX_E_FILE_TYPE)"
 
 # every subcommand has --help (exit 0, on stdout)
 for c in info check cat convert create write replay kit bench; do

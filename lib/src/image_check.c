@@ -69,6 +69,26 @@ void vhdx_report_free(vhdx_report *r)
     vhdx_free(r);
 }
 
+/* What an image that opened adds to its report: the host limit a writer's replay would hit,
+ * and the info block. Closes img. */
+static void check_opened(vhdx_image *img, vhdx_report *r, vhdx_sink *sink)
+{
+    r->opened = 1;
+    /* a writer replays this log: the host must let the file grow that far */
+    if (img->log_replayed == 1 && img->file_size > IMG_MAX_FILE_SIZE) {
+        char d[96];
+        snprintf(d, sizeof d, "a replay must extend the file to %llu bytes",
+                 (unsigned long long)img->file_size);
+        (void)VHDX_REPORTF(sink, VHDX_E_LIMIT_FILE_SIZE, img->hdr[img->cur].log_offset,
+                           "log entry LastFileOffset", d);
+    }
+    if (vhdx_get_info(img, &r->info) == VHDX_OK) {
+        r->info_valid = 1;
+        r->info_parts = VHDX_INFO_ALL;
+    }
+    (void)vhdx_close(img);
+}
+
 int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *opts,
                vhdx_report **out)
 {
@@ -124,20 +144,7 @@ int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *
     vhdx_image *img = NULL;
     rc = img_open_ex(&img, io, 0, &oo, path_for_parent, &cs.sink, &hooks, NULL);
     if (rc == VHDX_OK && img) {
-        r->opened = 1;
-        /* a writer replays this log: the host must let the file grow that far */
-        if (img->log_replayed == 1 && img->file_size > IMG_MAX_FILE_SIZE) {
-            char d[96];
-            snprintf(d, sizeof d, "a replay must extend the file to %llu bytes",
-                     (unsigned long long)img->file_size);
-            (void)VHDX_REPORTF(&cs.sink, VHDX_E_LIMIT_FILE_SIZE,
-                               img->hdr[img->cur].log_offset, "log entry LastFileOffset", d);
-        }
-        if (vhdx_get_info(img, &r->info) == VHDX_OK) {
-            r->info_valid = 1;
-            r->info_parts = VHDX_INFO_ALL;
-        }
-        (void)vhdx_close(img);
+        check_opened(img, r, &cs.sink);
     } else {
         r->info_parts = img_probe(io, &r->info); /* what can still be decoded, for triage */
     }
