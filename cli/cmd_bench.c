@@ -212,7 +212,9 @@ static int bench_convert(uint64_t size, io_result *ours, io_result *qemu, const 
     if (ex != CLI_EXIT_OK) goto done;
     ours->ok = 1;
     ours->seconds = el;
-    ours->bytes_per_s = (double)nread / el;
+    /* virtual bytes per second, as for qemu-img: host holes are skipped, not read */
+    (void)nread;
+    ours->bytes_per_s = (double)size / el;
     unlink(out);
     if (qemu_img) {
         char *argv[] = { (char *)qemu_img, (char *)"convert", (char *)"-f", (char *)"vhdx",

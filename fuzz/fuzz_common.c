@@ -420,6 +420,7 @@ void fz_file_io(vhdx_io *io, fz_file *f)
     io->set_size = fz_io_set_size;
     io->flush = fz_io_flush;
     io->destroy = NULL;
+    io->data_status = NULL;
 }
 
 /* ---- compact image input ---- */

@@ -57,10 +57,12 @@ expect_eq "size-limited convert message" "$(cat "$T/.err")" "vhdx: $T/f/limited.
 [ ! -e "$T/f/limited.raw" ] && ok || fail "size-limited convert left its output"
 no_tmp "size-limited convert" "$T/f"
 
-# SIGTERM and SIGHUP during a long convert (a 16 GiB fixed image is a sparse file here, but
-# every block is read): the temporary file is removed and the process dies of the signal
+# SIGTERM and SIGHUP during a long convert (1 GiB of data: holes of the host file are
+# skipped, so the data must be real): the temporary file is removed and the process dies
+# of the signal
 mkdir "$T/s"
-run 0 "$CLI" create --type fixed "$T/s/big.vhdx" 16G
+run 0 "$CLI" create --type dynamic "$T/s/big.vhdx" 1G
+head -c 1G /dev/zero | tr '\0' '\1' | "$CLI" write "$T/s/big.vhdx" 0 - || fail "filling big.vhdx"
 for sig in TERM HUP; do
     "$CLI" convert "$T/s/big.vhdx" "$T/s/big.raw" &
     pid=$!

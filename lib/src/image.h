@@ -14,8 +14,8 @@
  *   5 open                  image_open_state.c, image_batplace.c, image_open_hdr.c,
  *                           image_open_region.c, image_open_meta.c, image_open_bat.c,
  *                           image_parent.c, image_open.c
- *   6 public operations     image_read.c, image_info.c, image_check.c, image_create.c,
- *                           image_replay.c, api_log_ranges.c
+ *   6 public operations     image_read.c, image_status.c, image_info.c, image_check.c,
+ *                           image_create.c, image_replay.c, api_log_ranges.c
  */
 #ifndef VHDX_IMAGE_H
 #define VHDX_IMAGE_H

@@ -1,5 +1,5 @@
 /* io_file.c - vhdx_io file backend: pread/pwrite loops (EINTR-safe), fstat/lseek size,
- * ftruncate, fdatasync. */
+ * ftruncate, fdatasync, SEEK_DATA/SEEK_HOLE. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 typedef struct file_ctx {
     int fd;
+    int regular;      /* a regular file: SEEK_DATA/SEEK_HOLE apply */
 } file_ctx;
 
 /* Largest single transfer handed to the kernel (Linux caps at ~2 GiB anyway). */
@@ -106,6 +107,31 @@ static int file_flush(void *ctx)
     return VHDX_OK;
 }
 
+/* SEEK_DATA/SEEK_HOLE over regular files; anything else (devices, file systems without
+ * the support: EINVAL) reports data, which only costs reading zeros. */
+static int file_data_status(void *ctx, uint64_t off, uint64_t len, uint64_t *run,
+                            int *is_data)
+{
+    file_ctx *f = ctx;
+    *run = len;
+    *is_data = 1;
+    if (!f->regular || !off_ok(off, (size_t)0) || len == 0) return VHDX_OK;
+    off_t d = lseek(f->fd, (off_t)off, SEEK_DATA);
+    if (d < 0) {
+        /* ENXIO: off is in the hole at the end of the file (or beyond it) */
+        if (errno == ENXIO) *is_data = 0;
+        return VHDX_OK;
+    }
+    if ((uint64_t)d > off) {
+        *is_data = 0;
+        if ((uint64_t)d - off < len) *run = (uint64_t)d - off;
+        return VHDX_OK;
+    }
+    off_t h = lseek(f->fd, (off_t)off, SEEK_HOLE);
+    if (h > d && (uint64_t)h - off < len) *run = (uint64_t)h - off;
+    return VHDX_OK;
+}
+
 static void file_destroy(void *ctx)
 {
     file_ctx *f = ctx;
@@ -149,6 +175,7 @@ int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
         return VHDX_E_IO;
     }
     f->fd = fd;
+    f->regular = S_ISREG(st.st_mode) ? 1 : 0;
     io->ctx = f;
     io->read_at = file_read;
     io->write_at = file_write;
@@ -156,6 +183,7 @@ int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
     io->set_size = file_set_size;
     io->flush = file_flush;
     io->destroy = file_destroy;
+    io->data_status = file_data_status;
     return VHDX_OK;
 }
 
