@@ -15,6 +15,8 @@ static const command commands[] = {
     { "info", cmd_info, "show headers, regions, metadata, BAT and log state of an image" },
     { "check", cmd_check, "check an image against every static rule of MS-VHDX" },
     { "cat", cmd_cat, "write virtual disk bytes to standard output" },
+    { "map", cmd_map, "show where the data of the virtual disk lives (allocation map)" },
+    { "compare", cmd_compare, "compare two virtual disks (VHDX or raw)" },
     { "convert", cmd_convert, "convert an image to a sparse raw file" },
     { "create", cmd_create, "create a fixed, dynamic or differencing image" },
     { "write", cmd_write, "write bytes of a file or stdin into the virtual disk" },

@@ -212,8 +212,21 @@ static void test_differencing_depth(void **s)
     assert_int_equal(vhdx_block_status(img, 0, V, &run, &st, NULL), VHDX_OK);
     assert_int_equal(st, VHDX_BLOCK_DATA);
     assert_int_equal(vhdx_close(img), VHDX_OK);
+    /* a child with 2 MiB blocks over the parent's 1 MiB blocks: one parent block at a time */
+    mk(P("c2.vhdx"), VHDX_TYPE_DIFFERENCING, 0, 0, P("p.vhdx"));
+    img = op(P("c2.vhdx"), 0);
+    assert_int_equal(vhdx_extent_at(img, 0, V, &x, NULL), VHDX_OK);
+    assert_int_equal(x.length, MiB);
+    assert_int_equal(x.depth, 1);
+    assert_int_equal(x.state, VHDX_EXTENT_DATA);
+    expect(img, MiB, V - MiB, 2 * MiB, VHDX_EXTENT_NOT_PRESENT, 1, 1, 0, 0, 0);
+    assert_int_equal(vhdx_extent_at(img, 3 * MiB, V - 3 * MiB, &x, NULL), VHDX_OK);
+    assert_int_equal(x.length, 4096);
+    assert_int_equal(x.depth, 1);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
     unlink(P("p.vhdx"));
     unlink(P("c.vhdx"));
+    unlink(P("c2.vhdx"));
 }
 
 /* A fixed 64 MiB image made by vhdx_create is a sparse file; 4 KiB written at 9 MiB + 4 KiB

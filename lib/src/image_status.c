@@ -74,7 +74,9 @@ static int parent_piece(ext_walk *w, vhdx_image *img, uint32_t depth, vhdx_exten
         return VHDX_OK;
     }
     uint64_t pn = par->geo.virtual_size - off < n ? par->geo.virtual_size - off : n;
-    return piece(w, par, depth + 1, off, pn, x);
+    /* the parent's blocks may be smaller than the child's: one parent block at a time */
+    uint64_t pb = par->geo.block_size - off % par->geo.block_size;
+    return piece(w, par, depth + 1, off, pn < pb ? pn : pb, x);
 }
 
 /* PARTIALLY_PRESENT block: the run of equal sector bitmap bits at off (bounded by n);
