@@ -206,7 +206,7 @@ static int bench_convert(uint64_t size, io_result *ours, io_result *qemu, const 
     if (ex != CLI_EXIT_OK) goto done;
     uint64_t nread = 0;
     double t0 = cli_now();
-    ex = cli_convert_to_raw(im, img, out, &nread);
+    ex = cli_convert_to_raw(im, img, out, 0, &nread);
     double el = cli_now() - t0;
     (void)vhdx_close(im);
     if (ex != CLI_EXIT_OK) goto done;

@@ -17,7 +17,7 @@ static const command commands[] = {
     { "cat", cmd_cat, "write virtual disk bytes to standard output" },
     { "map", cmd_map, "show where the data of the virtual disk lives (allocation map)" },
     { "compare", cmd_compare, "compare two virtual disks (VHDX or raw)" },
-    { "convert", cmd_convert, "convert an image to a sparse raw file" },
+    { "convert", cmd_convert, "convert between raw and VHDX (fixed, dynamic; chains flattened)" },
     { "create", cmd_create, "create a fixed, dynamic or differencing image" },
     { "write", cmd_write, "write bytes of a file or stdin into the virtual disk" },
     { "replay", cmd_replay, "replay a dirty log in place" },

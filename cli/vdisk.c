@@ -56,25 +56,38 @@ int vdisk_open(vdisk *d, const char *path, vdisk_fmt fmt, const char *parent,
     return CLI_EXIT_OK;
 }
 
-int vdisk_status(vdisk *d, uint64_t off, uint64_t len, uint64_t *run, int *zero)
+int vdisk_extent(vdisk *d, uint64_t off, uint64_t len, vhdx_extent *x)
 {
     if (!d->is_raw) {
-        vhdx_extent x;
         vhdx_diag dg;
         vhdx_diag_clear(&dg);
-        int rc = vhdx_extent_at(d->img, off, len, &x, &dg);
-        if (rc != VHDX_OK) return cli_fail(d->name, rc, &dg);
-        *run = x.length;
-        *zero = x.zero;
-        return CLI_EXIT_OK;
+        int rc = vhdx_extent_at(d->img, off, len, x, &dg);
+        return rc == VHDX_OK ? CLI_EXIT_OK : cli_fail(d->name, rc, &dg);
     }
     int is_data = 1;
-    *run = len;
+    uint64_t run = len;
     if (d->io.data_status) {
-        int rc = d->io.data_status(d->io.ctx, off, len, run, &is_data);
+        int rc = d->io.data_status(d->io.ctx, off, len, &run, &is_data);
         if (rc != VHDX_OK) return io_fail(d->name, rc);
     }
-    *zero = !is_data;
+    memset(x, 0, sizeof *x);
+    x->start = off;
+    x->length = run;
+    x->state = VHDX_EXTENT_DATA;
+    x->zero = !is_data;
+    x->data = is_data;
+    x->present = 1;
+    x->offset = off;
+    return CLI_EXIT_OK;
+}
+
+int vdisk_status(vdisk *d, uint64_t off, uint64_t len, uint64_t *run, int *zero)
+{
+    vhdx_extent x;
+    int ex = vdisk_extent(d, off, len, &x);
+    if (ex != CLI_EXIT_OK) return ex;
+    *run = x.length;
+    *zero = x.zero;
     return CLI_EXIT_OK;
 }
 

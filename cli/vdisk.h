@@ -29,6 +29,8 @@ int vdisk_open(vdisk *d, const char *path, vdisk_fmt fmt, const char *parent,
                int ignore_linkage);
 /* [off, off + *run) (run <= len) reads as zeros (*zero 1) or must be read (*zero 0). */
 int vdisk_status(vdisk *d, uint64_t off, uint64_t len, uint64_t *run, int *zero);
+/* The extent at off (vhdx_extent_at; a raw file: DATA at its own offset, zero over holes). */
+int vdisk_extent(vdisk *d, uint64_t off, uint64_t len, vhdx_extent *x);
 int vdisk_read(vdisk *d, uint64_t off, void *buf, size_t n);
 void vdisk_close(vdisk *d);
 
