@@ -4,7 +4,8 @@
  * images with known allocation: every payload state, contiguous and scattered blocks,
  * sector bitmap runs of a differencing child and its parent's blocks with their depth,
  * a fixed image over a sparse host file (SEEK_DATA/SEEK_HOLE) against the same bytes in a
- * memory backend (no hole information), a 64 TiB dynamic image, and argument errors.
+ * memory backend (no hole information), a 64 TiB dynamic image, argument errors; and what
+ * writes of zeros leave behind (vhdx_write, vhdx_write_zeroes).
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -331,6 +332,77 @@ static void test_64tib(void **s)
     unlink(P("big.vhdx"));
 }
 
+/* vhdx_write of a whole block of zeros leaves it unallocated (ZERO in a differencing
+ * child, hiding the parent); vhdx_write_zeroes makes whole blocks ZERO without data, writes
+ * zero bytes into partial ones, and keeps a fixed image's blocks allocated */
+static void test_write_zeroes(void **s)
+{
+    (void)s;
+    const uint64_t V = 8 * MiB;
+    uint8_t *z = calloc(1, 2 * MiB), *b = malloc(MiB);
+    assert_non_null(z);
+    assert_non_null(b);
+    memset(b, 0x66, MiB);
+    mk(P("z.vhdx"), VHDX_TYPE_DYNAMIC, V, (uint32_t)MiB, NULL);
+    vhdx_image *img = op(P("z.vhdx"), VHDX_OPEN_RDWR);
+    assert_int_equal(vhdx_write(img, MiB, z, 2 * MiB, NULL), VHDX_OK);
+    expect(img, 0, V, V, VHDX_EXTENT_NOT_PRESENT, 0, 1, 0, 0, 0);
+    assert_int_equal(vhdx_write(img, 4 * MiB, b, MiB, NULL), VHDX_OK);
+    assert_int_equal(vhdx_write(img, 5 * MiB, b, MiB, NULL), VHDX_OK);
+    vhdx_extent x;
+    assert_int_equal(vhdx_extent_at(img, 5 * MiB, MiB, &x, NULL), VHDX_OK);
+    uint64_t o5 = x.offset;
+    assert_int_equal(vhdx_write_zeroes(img, 4 * MiB, MiB + 4096, NULL), VHDX_OK);
+    expect(img, 4 * MiB, V - 4 * MiB, MiB, VHDX_EXTENT_ZERO, 0, 1, 0, 1, 0);
+    expect(img, 5 * MiB, V - 5 * MiB, MiB, VHDX_EXTENT_DATA, 0, 0, 1, 1, o5); /* bytes */
+    uint8_t got[8192];
+    assert_int_equal(vhdx_read(img, 5 * MiB, got, sizeof got, NULL), VHDX_OK);
+    for (size_t i = 0; i < sizeof got; i++) assert_int_equal(got[i], i < 4096 ? 0 : 0x66);
+    assert_int_equal(vhdx_write_zeroes(img, V, 1, NULL), VHDX_E_RANGE);
+    assert_int_equal(vhdx_write_zeroes(img, 0, 0, NULL), VHDX_OK);
+    assert_int_equal(vhdx_write_zeroes(NULL, 0, 1, NULL), VHDX_E_MISUSE);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    img = op(P("z.vhdx"), 0);
+    assert_int_equal(vhdx_write_zeroes(img, 0, 1, NULL), VHDX_E_READONLY);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+
+    /* differencing: zeros hide the parent's data */
+    mk(P("zp.vhdx"), VHDX_TYPE_DYNAMIC, V, (uint32_t)MiB, NULL);
+    wr(P("zp.vhdx"), 0, (size_t)V, 0x77);
+    mk(P("zc.vhdx"), VHDX_TYPE_DIFFERENCING, 0, (uint32_t)MiB, P("zp.vhdx"));
+    img = op(P("zc.vhdx"), VHDX_OPEN_RDWR);
+    assert_int_equal(vhdx_write(img, MiB, z, MiB, NULL), VHDX_OK);
+    assert_int_equal(vhdx_write_zeroes(img, 3 * MiB, MiB + 512, NULL), VHDX_OK);
+    expect(img, MiB, MiB, MiB, VHDX_EXTENT_ZERO, 0, 1, 0, 1, 0);
+    expect(img, 3 * MiB, MiB, MiB, VHDX_EXTENT_ZERO, 0, 1, 0, 1, 0);
+    assert_int_equal(vhdx_read(img, 4 * MiB, got, 1024, NULL), VHDX_OK);
+    for (size_t i = 0; i < 1024; i++) assert_int_equal(got[i], i < 512 ? 0 : 0x77);
+    assert_int_equal(vhdx_read(img, MiB - 1, got, 2, NULL), VHDX_OK);
+    assert_int_equal(got[0], 0x77);
+    assert_int_equal(got[1], 0);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+
+    /* fixed: blocks stay allocated (LeaveBlockAllocated), the bytes become zeros */
+    mk(P("zf.vhdx"), VHDX_TYPE_FIXED, V, (uint32_t)MiB, NULL);
+    wr(P("zf.vhdx"), 2 * MiB, (size_t)MiB, 0x88);
+    img = op(P("zf.vhdx"), VHDX_OPEN_RDWR);
+    assert_int_equal(vhdx_extent_at(img, 2 * MiB, MiB, &x, NULL), VHDX_OK);
+    assert_int_equal(x.state, VHDX_EXTENT_DATA);
+    assert_int_equal(vhdx_write_zeroes(img, 2 * MiB, MiB, NULL), VHDX_OK);
+    assert_int_equal(vhdx_read(img, 2 * MiB, got, sizeof got, NULL), VHDX_OK);
+    for (size_t i = 0; i < sizeof got; i++) assert_int_equal(got[i], 0);
+    vhdx_info in;
+    assert_int_equal(vhdx_get_info(img, &in), VHDX_OK);
+    assert_int_equal(in.bat.payload[VHDX_PB_FULLY_PRESENT], 8);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    free(z);
+    free(b);
+    unlink(P("z.vhdx"));
+    unlink(P("zp.vhdx"));
+    unlink(P("zc.vhdx"));
+    unlink(P("zf.vhdx"));
+}
+
 int main(void)
 {
     const char *t = getenv("TMPDIR");
@@ -342,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_fixed_sparse_host),
         cmocka_unit_test(test_io_file_data_status),
         cmocka_unit_test(test_64tib),
+        cmocka_unit_test(test_write_zeroes),
     };
     int rc = cmocka_run_group_tests_name("status", tests, NULL, NULL);
     rmdir(tmpdir);

@@ -71,6 +71,30 @@ for n in dissect-hypervisor_fixed.vhdx.gz dissect-hypervisor_dynamic.vhdx.gz \
     oracle "$(extract "$n")"
 done
 
+# writes of zeros: a whole-block zero write stays unallocated; --zero makes ZERO blocks;
+# qemu-img reads the result like a raw reference
+run 0 "$CLI" create --type dynamic --block-size 1M "$T/z.vhdx" 8M
+size0=$(stat -c %s "$T/z.vhdx")
+head -c 3M /dev/zero >"$T/zeros.bin"
+run 0 "$CLI" write "$T/z.vhdx" 1M "$T/zeros.bin"
+expect_eq "zero write: file size unchanged" "$(stat -c %s "$T/z.vhdx")" "$size0"
+fill "$T/z.vhdx" 2M 2M 011
+run 0 "$CLI" write --zero 1M "$T/z.vhdx" 2M
+expect_eq "--zero message" "$OUT" "zeroed 1048576 bytes at offset 2097152"
+run 0 "$CLI" write --zero 4097 "$T/z.vhdx" 3M
+run 0 "$CLI" map --json "$T/z.vhdx"
+expect_eq "map after zero writes" "$(python3 -c 'import json,sys; print(" ".join("%d:%d:%s" % (x["start"] >> 10, x["length"] >> 10, x["state"]) for x in json.load(sys.stdin)))' <<<"$OUT")" "0:2048:not_present 2048:1024:zero 3072:1024:data 4096:4096:not_present"
+truncate -s 8M "$T/z.raw"
+head -c $((1048576 - 4097)) /dev/zero | tr '\0' '\11' | dd of="$T/z.raw" bs=1 seek=$((3 * 1048576 + 4097)) conv=notrunc status=none
+run 0 "$CLI" compare "$T/z.vhdx" "$T/z.raw"
+run 0 "$CLI" check "$T/z.vhdx"
+if command -v qemu-img >/dev/null 2>&1; then
+    run 0 qemu-img check -f vhdx "$T/z.vhdx"
+    run 0 qemu-img compare -f vhdx -F raw "$T/z.vhdx" "$T/z.raw"
+fi
+run 1 "$CLI" write --zero 1M "$T/z.vhdx" 8M
+run 1 "$CLI" write --zero 1M "$T/z.vhdx" 0 "$T/zeros.bin"
+
 run 1 "$CLI" map
 expect_match "missing IMAGE" "$ERR" "vhdx: map: missing IMAGE*"
 run 1 "$CLI" map "$T/d.vhdx" extra

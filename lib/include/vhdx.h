@@ -306,6 +306,16 @@ VHDX_API VHDX_NODISCARD int vhdx_read(vhdx_image *img, uint64_t off, void *buf, 
 VHDX_API VHDX_NODISCARD int vhdx_write(vhdx_image *img, uint64_t off, const void *buf,
                                        size_t len, vhdx_diag *diag);
 VHDX_API VHDX_NODISCARD int vhdx_flush(vhdx_image *img, vhdx_diag *diag);
+/* Makes [off, off+len) read as zeros. Whole payload blocks become PAYLOAD_BLOCK_ZERO
+ * without writing data (the BAT change goes through the log, like an allocation; the
+ * blocks' old space stays unused in the file); partial blocks get zero bytes, except where
+ * they already read as zeros; images with LeaveBlockAllocated (fixed) get zero bytes
+ * everywhere. A differencing image never shows its parent's bytes in the range.
+ * VHDX_E_RANGE outside the disk, VHDX_E_READONLY; I/O errors. (vhdx_write of a whole
+ * block of zeros also leaves an unallocated block unallocated: ZERO in a differencing
+ * image.) */
+VHDX_API VHDX_NODISCARD int vhdx_write_zeroes(vhdx_image *img, uint64_t off, uint64_t len,
+                                              vhdx_diag *diag);
 
 /* Allocation status of the run starting at off: *len_out bytes (<= len, >= 1 sector) all
  * have the same status. VHDX_BLOCK_DATA: backed by this file or a parent; VHDX_BLOCK_ZERO:
