@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_convert.c - `vhdx convert`: a VHDX image or raw file (or a raw stream on stdin) into a
  * raw file or a new fixed/dynamic VHDX image, atomically (atomic_out.c). Only what reads as
  * non-zero is copied: holes and unallocated blocks are skipped by block status, all-zero
