@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_data.h"
 #include "cli.h"
 #include "json.h"
 #include "util.h"
@@ -30,7 +31,11 @@ static const char help[] =
     "  - read throughput of convert on a fully allocated fixed 1 GiB image (sparse file);\n"
     "  - sequential write of 1 GiB into a new dynamic image;\n"
     "  - 2000 random aligned 4 KiB writes into a new dynamic 1 GiB image (fixed seed);\n"
-    "each I/O test next to qemu-img/qemu-io doing the same work when they are installed.\n"
+    "each I/O test next to qemu-img/qemu-io doing the same work when they are installed;\n"
+    "  - data movement, each case as a child process next to qemu-img (ratio of times, peak\n"
+    "    RSS): 1 GiB dynamic -> raw (defaults, and --sync vs -t writeback), a fixed 4 GiB\n"
+    "    image holding 8 MiB in a sparse host file -> raw, 1 GiB random raw -> dynamic, a\n"
+    "    64 GiB sparse raw holding 16 MiB -> dynamic, and compare of two such images.\n"
     "Temporary files live in a private folder under $TMPDIR (default /tmp) and are removed.\n"
     "\n"
     "options:\n"
@@ -406,6 +411,7 @@ typedef struct bench_results {
     uint64_t io_size;
     size_t nrand;
     io_result conv, conv_q, seq, seq_q, rnd, rnd_q;
+    bench_data data;
 } bench_results;
 
 static int bench_crc(bench_results *b)
@@ -534,6 +540,7 @@ static void print_json(const bench_results *b)
     print_io_json(&w, "sequential_write", &b->seq, &b->seq_q, "qemu-io", b->io_size, 0);
     print_io_json(&w, "random_write_4k", &b->rnd, &b->rnd_q, "qemu-io",
                   (uint64_t)b->nrand * 4096, b->nrand);
+    bench_data_json(&w, &b->data);
     json_end(&w);
     fputc('\n', stdout);
 }
@@ -561,6 +568,7 @@ static void print_text(const bench_results *b)
              "%s image",
              b->nrand, (unsigned long long)RAND_SEED, hs);
     print_io_text(title, &b->rnd, &b->rnd_q, "qemu-io", b->nrand);
+    bench_data_text(&b->data);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -587,6 +595,11 @@ int cmd_bench(int argc, char **argv)
     if (ex == CLI_EXIT_OK) ex = bench_dir_setup(b.io_size);
     if (ex != CLI_EXIT_OK) return ex;
     ex = bench_io(&b);
+    if (ex == CLI_EXIT_OK) {
+        char qemu_img[4096];
+        const char *qi = have_program("qemu-img", qemu_img, sizeof qemu_img) ? qemu_img : NULL;
+        ex = bench_data_run(bench_dir, b.quick, qi, &b.data);
+    }
     bench_dir_active = 0;
     rm_tree_dir();
     if (ex != CLI_EXIT_OK) return ex;
