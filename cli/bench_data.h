@@ -24,6 +24,9 @@ typedef struct bench_data {
     int n;
 } bench_data;
 
+/* Runs argv with stdin, stdout and stderr on /dev/null; its exit status or -1; wall seconds
+ * and peak RSS (KiB) of the child when secs / rss are not NULL. */
+int bench_spawn(char *const argv[], double *secs, long *rss);
 /* Runs every case in folder dir (files removed after each). quick: 64 MiB instead of
  * 1 GiB, 256 MiB instead of 4 GiB, 1 GiB instead of 64 GiB. Returns an exit code. */
 int bench_data_run(const char *dir, int quick, const char *qemu_img, bench_data *out);
