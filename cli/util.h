@@ -113,11 +113,12 @@ int cli_open_image(const char *path, const char *parent, int ignore_linkage, int
                    vhdx_image **out);
 
 /* Converts the whole virtual disk of img to a sparse raw file at out_path (written to a
- * temporary file in the same folder, then renamed; removed on failure). image_name names
+ * temporary file in the same folder, then renamed; removed on failure; fsynced before the
+ * rename when sync). image_name names
  * the image in errors. *bytes_read (may be NULL) receives the bytes read from the image.
  * Returns an exit code (messages already printed). */
 int cli_convert_to_raw(vhdx_image *img, const char *image_name, const char *out_path,
-                       uint64_t *bytes_read);
+                       int sync, uint64_t *bytes_read);
 
 /* An output path must not be the image or any image of its parent chain (same st_dev and
  * st_ino, after following links): prints "vhdx: OUT: is the image IMG" (or "is the

@@ -17,7 +17,8 @@
  *       backend (or by path when flag bit 2; bit 3 differencing on the fz_template(0)
  *       parent); VHDX_E_CREATE_PARAM/VHDX_E_NOT_FOUND are the only refusals
  *       allowed, and a created image must open and check conformant
- * An opcode byte >= 0xF0 (before the modulo 9 above) is an allocation failure: u8 n, u32
+ *   9   zero: u32 offset, u32 length (mod 3 MiB, + 1): vhdx_write_zeroes
+ * An opcode byte >= 0xF0 (before the modulo 10 above) is an allocation failure: u8 n, u32
  *       offset, u16 length-1, u8 fill: a write during which the library's allocation
  *       1 + n % 64 fails (vhdx_set_allocator): VHDX_E_NOMEM or success, then close, reopen,
  *       every byte of the write old or new
@@ -209,6 +210,20 @@ static void rt_write(rt_state *s, uint64_t off, const uint8_t *wbuf, size_t len)
     memcpy(s->model + off, wbuf, len);
 }
 
+/* op 9: vhdx_write_zeroes (whole blocks become ZERO, up to 3 MiB); the model follows it. */
+static void rt_zero(rt_state *s, uint64_t off, uint64_t len)
+{
+    if (len > s->vs - off) len = s->vs - off;
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    int rc = fz_rc(vhdx_write_zeroes(s->img, off, len, &d), "vhdx_write_zeroes");
+    if (rc != VHDX_OK)
+        FZ_FAIL("write_zeroes(%llu, %llu) failed: %s (%s:%d)", (unsigned long long)off,
+                (unsigned long long)len, vhdx_status_name(rc), d.src_file ? d.src_file : "?",
+                d.src_line);
+    memset(s->model + off, 0, (size_t)len);
+}
+
 /* The machine restarts after a crash: the file keeps what reached it, a fresh faultio. */
 static void rt_restart(rt_state *s)
 {
@@ -322,7 +337,7 @@ static int rt_nomem_write(rt_state *s, unsigned n, uint64_t off, const uint8_t *
 static int rt_step(rt_state *s, fz_in *in)
 {
     static uint8_t wbuf[65536];
-    unsigned ob = fz_u8(in), op = ob % 9u;
+    unsigned ob = fz_u8(in), op = ob % 10u;
     int rc;
     if (ob >= 0xF0) {
         unsigned n = 1 + fz_u8(in) % 64u;
@@ -331,6 +346,8 @@ static int rt_step(rt_state *s, fz_in *in)
         if (len > s->vs - off) len = (size_t)(s->vs - off);
         fill(wbuf, len, fz_u8(in), off);
         return rt_nomem_write(s, n, off, wbuf, len);
+    } else if (op == 9) {
+        rt_zero(s, fz_u32(in) % s->vs, (uint64_t)fz_u32(in) % (3 * MiB) + 1);
     } else if (op == 8) {
         create_probe(in);
     } else if (op <= 3 || op == 7) {

@@ -78,8 +78,8 @@ u "vhdx: cat: invalid --offset '0x'" cat --offset 0x x.vhdx
 u "vhdx: cat: invalid --offset '0x1g'" cat --offset 0x1g x.vhdx
 u "vhdx: cat: invalid --offset '0x10000000000000000'" cat --offset 0x10000000000000000 x.vhdx
 u "vhdx: cat: invalid --offset '1MBB'" cat --offset 1MBB x.vhdx
-u "vhdx: convert: missing OUT.raw" convert x.vhdx
-u "vhdx: convert: missing IMAGE" convert
+u "vhdx: convert: missing DST" convert x.vhdx
+u "vhdx: convert: missing SRC" convert
 u "vhdx: convert: unexpected argument 'c'" convert a b c
 u "vhdx: create: missing --type" create x.vhdx 1G
 u "vhdx: create: invalid --type 'sparse' (fixed, dynamic or differencing)" create --type sparse x.vhdx 1G
@@ -176,7 +176,7 @@ head -c 2M /dev/zero >"$T/zeros2.bin"
 run 2 "$CLI" cat "$T/zeros2.bin"
 expect_eq "not-vhdx message" "$ERR" "vhdx: $T/zeros2.bin: R4 [MS-VHDX 2.2.1] at offset 0x0: file type identifier signature is not \"vhdxfile\" (fileid.Signature) (VHDX_E_FILEID_SIGNATURE)"
 expect_eq "no stdout on failure" "$OUT" ""
-run 2 "$CLI" convert "$T/zeros2.bin" "$T/out.raw"
+run 2 "$CLI" convert -f vhdx "$T/zeros2.bin" "$T/out.raw"
 [ ! -e "$T/out.raw" ] && ok || fail "convert of a non-image left out.raw"
 n=$(find "$T" -name 'out.raw.tmp-*' | wc -l)
 expect_eq "no temp files left" "$n" "0"

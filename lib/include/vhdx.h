@@ -188,6 +188,11 @@ typedef struct vhdx_io {
     int (*set_size)(void *ctx, uint64_t size);
     int (*flush)(void *ctx);
     void (*destroy)(void *ctx); /* called by vhdx_io_destroy; may be NULL */
+    /* Optional host-file allocation (NULL: no hole information, every byte is data).
+     * Sets *run (1..len) to the length of the run at off that is all data (*is_data 1) or
+     * all hole (*is_data 0; reads as zeros). Added last: initialisers that zero the
+     * struct keep working. */
+    int (*data_status)(void *ctx, uint64_t off, uint64_t len, uint64_t *run, int *is_data);
 } vhdx_io;
 
 #define VHDX_IO_READ 0
@@ -354,14 +359,59 @@ VHDX_API VHDX_NODISCARD int vhdx_read(vhdx_image *img, uint64_t off, void *buf, 
 VHDX_API VHDX_NODISCARD int vhdx_write(vhdx_image *img, uint64_t off, const void *buf,
                                        size_t len, vhdx_diag *diag);
 VHDX_API VHDX_NODISCARD int vhdx_flush(vhdx_image *img, vhdx_diag *diag);
+/* Makes [off, off+len) read as zeros. Whole payload blocks become PAYLOAD_BLOCK_ZERO
+ * without writing data (the BAT change goes through the log, like an allocation; the
+ * blocks' old space stays unused in the file); partial blocks get zero bytes, except where
+ * they already read as zeros; images with LeaveBlockAllocated (fixed) get zero bytes
+ * everywhere. A differencing image never shows its parent's bytes in the range.
+ * VHDX_E_RANGE outside the disk, VHDX_E_READONLY; I/O errors. (vhdx_write of a whole
+ * block of zeros also leaves an unallocated block unallocated: ZERO in a differencing
+ * image.) */
+VHDX_API VHDX_NODISCARD int vhdx_write_zeroes(vhdx_image *img, uint64_t off, uint64_t len,
+                                              vhdx_diag *diag);
 
 /* Allocation status of the run starting at off: *len_out bytes (<= len, >= 1 sector) all
  * have the same status. VHDX_BLOCK_DATA: backed by this file or a parent; VHDX_BLOCK_ZERO:
- * reads as zeros and is not backed (convert leaves a hole). */
+ * reads as zeros and is not backed (convert leaves a hole; also a hole of the host file
+ * under a fixed block). vhdx_extent_at merged by its zero flag. */
 #define VHDX_BLOCK_ZERO 0
 #define VHDX_BLOCK_DATA 1
 VHDX_API VHDX_NODISCARD int vhdx_block_status(vhdx_image *img, uint64_t off, uint64_t len,
                                               uint64_t *len_out, int *status, vhdx_diag *diag);
+
+/* ---- allocation map (image_status.c) ------------------------------------------------ */
+
+/* BAT state of the file that decides an extent's bytes (payload states of 2.5.1.1; DATA
+ * covers FULLY_PRESENT blocks and the present sectors of a PARTIALLY_PRESENT block). */
+typedef enum vhdx_extent_state {
+    VHDX_EXTENT_DATA = 0,
+    VHDX_EXTENT_ZERO = 1,          /* PAYLOAD_BLOCK_ZERO */
+    VHDX_EXTENT_UNMAPPED = 2,      /* PAYLOAD_BLOCK_UNMAPPED */
+    VHDX_EXTENT_UNDEFINED = 3,     /* PAYLOAD_BLOCK_UNDEFINED */
+    VHDX_EXTENT_NOT_PRESENT = 4    /* PAYLOAD_BLOCK_NOT_PRESENT, or beyond a parent's size */
+} vhdx_extent_state;
+
+typedef struct vhdx_extent {
+    uint64_t start, length;        /* virtual bytes [start, start + length) */
+    vhdx_extent_state state;
+    uint32_t depth;                /* file that decides: 0 this image, 1 its parent, ... */
+    int zero;                      /* 1: reads as zeros (no need to read it) */
+    int data;                      /* 1: bytes stored in the file at depth, at offset */
+    int present;                   /* 1: defined by a file of the chain (state DATA, ZERO,
+                                      UNMAPPED or UNDEFINED), 0: undefined in every file */
+    uint64_t offset;               /* host file offset of start in the file at depth when
+                                      state is DATA (also over a host hole), else 0 */
+} vhdx_extent;
+
+/* The extent at off: the longest run of [off, off+len) whose bytes have the same state,
+ * depth, zero/data flags and contiguous host offsets. A FULLY_PRESENT range over a hole of
+ * the host file (vhdx_io data_status) is state DATA with zero 1 and data 0. A differencing
+ * image opened without its parent reports the child's state with zero 0 and data 0 (the
+ * bytes are unknown: a copy must read them, and the read fails). Work is proportional to
+ * the BAT entries the extent covers. VHDX_E_RANGE outside the disk, VHDX_E_MISUSE for len
+ * 0; I/O errors of BAT or sector bitmap reads. Borrows img for the call. */
+VHDX_API VHDX_NODISCARD int vhdx_extent_at(vhdx_image *img, uint64_t off, uint64_t len,
+                                           vhdx_extent *ext, vhdx_diag *diag);
 
 /* ---- create ------------------------------------------------------------------------ */
 

@@ -16,8 +16,8 @@
  *   5 open                  image_open_state.c, image_batplace.c, image_open_hdr.c,
  *                           image_open_region.c, image_open_meta.c, image_open_bat.c,
  *                           image_parent.c, image_open.c
- *   6 public operations     image_read.c, image_info.c, image_check.c, image_create.c,
- *                           image_replay.c, api_log_ranges.c
+ *   6 public operations     image_read.c, image_zero.c, image_status.c, image_info.c, image_check.c,
+ *                           image_create.c, image_replay.c, api_log_ranges.c
  */
 #ifndef VHDX_IMAGE_H
 #define VHDX_IMAGE_H
@@ -238,6 +238,9 @@ int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block
  * (normally one) at batch end. Without begin, each call commits on its own.
  * img_write_batch_end returns status when it is an error, else the commit's status. */
 int img_write_batch_begin(vhdx_image *img, vhdx_diag *diag); /* VHDX_E_NOMEM */
+/* Marks payload block `block` PAYLOAD_BLOCK_ZERO (journaled like an allocation, batched
+ * the same way); no-op when it already is. Never called for fixed images (footnote <6>). */
+int img_zero_block(vhdx_image *img, uint64_t block, vhdx_diag *diag);
 int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag);
 void img_write_batch_free(vhdx_image *img);
 

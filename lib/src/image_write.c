@@ -365,6 +365,14 @@ static int write_block(vhdx_image *img, struct img_wbatch *wb, uint64_t block, u
         return rc;
     }
 
+    /* a whole block of zeros stays unallocated: it reads as zeros already (fixed and
+     * dynamic), or becomes PAYLOAD_BLOCK_ZERO so a differencing file hides its parent's
+     * bytes (R73) without data */
+    if (oib == 0 && len == bs && vhdx_all_zero(buf, len)) {
+        if (!img->geo.has_parent || st == VHDX_PB_ZERO) return VHDX_OK;
+        return wb_set_entry(img, wb, pbi, fmt_bat_make(VHDX_PB_ZERO, 0), 0, diag);
+    }
+
     /* not allocated: a new block at the end of the file */
     rc = alloc_space(img, bs, &off, diag);
     if (rc != VHDX_OK) return rc;
@@ -382,6 +390,30 @@ static int write_block(vhdx_image *img, struct img_wbatch *wb, uint64_t block, u
     /* dynamic, or a whole block, or a block that reads as zeros: the rest stays zero */
     rc = img_pwrite(img, off + oib, buf, len, diag);
     if (rc == VHDX_OK) rc = wb_set_entry(img, wb, pbi, fmt_bat_make(VHDX_PB_FULLY_PRESENT, off), 0, diag);
+    return rc;
+}
+
+int img_zero_block(vhdx_image *img, uint64_t block, vhdx_diag *diag)
+{
+    struct img_wbatch *wb = wb_get(img);
+    if (!wb) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write batch");
+    if (!img->writable) return VHDX_FAIL(diag, VHDX_E_READONLY, VHDX_NO_OFFSET, NULL);
+    if (block >= img->geo.payload_blocks) return VHDX_FAIL(diag, VHDX_E_RANGE, VHDX_NO_OFFSET, "zero");
+    uint64_t pbi = fmt_bat_pb_index(block, img->geo.chunk_ratio), e;
+    int rc = img_bat_get(img, pbi, &e, diag);
+    if (rc != VHDX_OK || fmt_bat_state(e) == VHDX_PB_ZERO) return rc;
+    int standalone = !wb->active;
+    if (standalone) (void)img_write_batch_begin(img, diag); /* wb exists: cannot fail */
+    rc = img_begin_modify(img, 1, diag);
+    if (rc == VHDX_OK && wb->nsec + 20 > wb_max_sectors(img)) rc = wb_commit(img, wb, diag);
+    /* [MS-VHDX 2.5.1.1] ZERO: FileOffsetMB reserved (0); the block's old space is left
+     * unused in the file */
+    if (rc == VHDX_OK) rc = wb_set_entry(img, wb, pbi, fmt_bat_make(VHDX_PB_ZERO, 0), 0, diag);
+    if (standalone) return img_write_batch_end(img, rc, diag);
+    if (rc != VHDX_OK) {
+        wb_rollback(img, wb);
+        wb->active = 0;
+    }
     return rc;
 }
 

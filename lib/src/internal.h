@@ -43,6 +43,14 @@ static inline void vhdx_put64(uint8_t *p, uint64_t v)
 static inline void vhdx_get_guid(vhdx_guid *g, const uint8_t *p) { memcpy(g->b, p, 16); }
 static inline void vhdx_put_guid(uint8_t *p, const vhdx_guid *g) { memcpy(p, g->b, 16); }
 
+/* 1 when buf[0..len) is all zero bytes */
+static inline int vhdx_all_zero(const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    if (len == 0) return 1;
+    return p[0] == 0 && memcmp(p, p + 1, len - 1) == 0;
+}
+
 /* ---- checked arithmetic ---- */
 /* 1 when [off, off+len) lies within [0, limit), computed without overflow */
 static inline int vhdx_range_ok(uint64_t off, uint64_t len, uint64_t limit)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* io_file.c - vhdx_io file backend: pread/pwrite loops (EINTR-safe), fstat/lseek size,
- * ftruncate, fdatasync, an advisory OFD lock per open. A failing callback returns with
- * errno set by the failing system call (image_io.c records it in the diagnostics). */
+ * ftruncate, fdatasync, SEEK_DATA/SEEK_HOLE, an advisory OFD lock per open. A failing
+ * callback returns with errno set by the failing system call (image_io.c records it in the
+ * diagnostics). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 typedef struct file_ctx {
     int fd;
+    int regular;      /* a regular file: SEEK_DATA/SEEK_HOLE apply */
 } file_ctx;
 
 /* Largest single transfer handed to the kernel (Linux caps at ~2 GiB anyway). */
@@ -117,6 +119,31 @@ static int file_flush(void *ctx)
     return VHDX_OK;
 }
 
+/* SEEK_DATA/SEEK_HOLE over regular files; anything else (devices, file systems without
+ * the support: EINVAL) reports data, which only costs reading zeros. */
+static int file_data_status(void *ctx, uint64_t off, uint64_t len, uint64_t *run,
+                            int *is_data)
+{
+    file_ctx *f = ctx;
+    *run = len;
+    *is_data = 1;
+    if (!f->regular || !off_ok(off, (size_t)0) || len == 0) return VHDX_OK;
+    off_t d = lseek(f->fd, (off_t)off, SEEK_DATA);
+    if (d < 0) {
+        /* ENXIO: off is in the hole at the end of the file (or beyond it) */
+        if (errno == ENXIO) *is_data = 0;
+        return VHDX_OK;
+    }
+    if ((uint64_t)d > off) {
+        *is_data = 0;
+        if ((uint64_t)d - off < len) *run = (uint64_t)d - off;
+        return VHDX_OK;
+    }
+    off_t h = lseek(f->fd, (off_t)off, SEEK_HOLE);
+    if (h > d && (uint64_t)h - off < len) *run = (uint64_t)h - off;
+    return VHDX_OK;
+}
+
 static void file_destroy(void *ctx)
 {
     file_ctx *f = ctx;
@@ -166,7 +193,7 @@ static int open_errno(int e)
 
 /* Opens without blocking (a FIFO would block open(2) until a writer comes), then takes
  * only a regular file or a block device, in blocking mode again. */
-static int open_fd(const char *path, int flags, int *out)
+static int open_fd(const char *path, int flags, int *out, int *regular)
 {
     int fd;
     do {
@@ -194,6 +221,7 @@ static int open_fd(const char *path, int flags, int *out)
         return VHDX_E_IO;
     }
     *out = fd;
+    *regular = S_ISREG(st.st_mode) ? 1 : 0;
     return VHDX_OK;
 }
 
@@ -212,8 +240,8 @@ int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
     }
     file_ctx *f = vhdx_malloc(sizeof *f);
     if (!f) return VHDX_E_NOMEM;
-    int fd = -1;
-    int rc = open_fd(path, flags, &fd);
+    int fd = -1, regular = 0;
+    int rc = open_fd(path, flags, &fd, &regular);
     if (rc == VHDX_OK && !(mode & VHDX_IO_NO_LOCK)) {
         rc = file_lock(fd, rdwr);
         if (rc != VHDX_OK) close(fd);
@@ -225,6 +253,7 @@ int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
         return rc;
     }
     f->fd = fd;
+    f->regular = regular;
     io->ctx = f;
     io->read_at = file_read;
     io->write_at = file_write;
@@ -232,6 +261,7 @@ int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
     io->set_size = file_set_size;
     io->flush = file_flush;
     io->destroy = file_destroy;
+    io->data_status = file_data_status;
     return VHDX_OK;
 }
 

@@ -102,6 +102,7 @@ int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len, uint64_t max_siz
     io->set_size = mem_set_size;
     io->flush = mem_flush;
     io->destroy = mem_destroy;
+    io->data_status = NULL; /* no hole information: every byte is data */
     return VHDX_OK;
 }
 
