@@ -86,8 +86,9 @@ static void rp_left(img_repair_ctx *rc, int code, uint64_t off, const char *deta
     if (detail) snprintf(f->detail, sizeof f->detail, "%s", detail);
 }
 
-/* R9/R10, R11: one header invalid, or both identical (Disk2vhd): the header update
- * rewrites the slot from the current header. */
+/* R9/R10, R11: one header invalid, the two disagreeing (an interrupted header update
+ * leaves that), or both identical (Disk2vhd): the header update rewrites the slot from
+ * the current header. */
 static int rp_header(img_repair_ctx *rc, int code, uint64_t off)
 {
     uint64_t slot = off < VHDX_HEADER2_OFFSET ? 0 : 1;
@@ -216,6 +217,7 @@ static int rp_classify(img_repair_ctx *rc, const vhdx_image *img, int code, uint
     switch (code) {
     case VHDX_W_HEADER_INVALID_COPY:
     case VHDX_W_HEADERS_IDENTICAL:
+    case VHDX_W_HEADER_FIELDS_DIFFER:
         return rp_header(rc, code, off);
     case VHDX_W_RT_INVALID_COPY:
     case VHDX_W_RT_COPIES_DIFFER:
