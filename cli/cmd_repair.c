@@ -132,11 +132,23 @@ static void print_text(const vhdx_repair_plan *p, const repair_args *a)
         printf("  data would be lost: rerun with --allow-data-loss to apply\n");
 }
 
+#define REPAIR_SCHEMA_ID "https://github.com/vhdx/vhdx/reports/schema/repair.schema.json"
+
+/* One action or finding per line, like check's JSON. */
+static const json_style lines = { "\n  ", ",\n  ", "\n", NULL };
+static const json_style items = { "\n    ", ",\n    ", "\n  ", NULL };
+
 static void print_json(const vhdx_repair_plan *p, const repair_args *a)
 {
     json_w w;
     json_init(&w, stdout);
+    json_obj(&w, &lines);
+    json_kstr(&w, "schema", REPAIR_SCHEMA_ID);
+    json_key(&w, "tool");
     json_obj(&w, NULL);
+    json_kstr(&w, "name", "vhdx");
+    json_kstr(&w, "version", VHDX_VERSION_STRING);
+    json_end(&w);
     json_kstr(&w, "image", a->image);
     json_kstr(&w, "outcome", outcome(p, a));
     json_kbool(&w, "dry_run", a->dry_run);
@@ -148,7 +160,7 @@ static void print_json(const vhdx_repair_plan *p, const repair_args *a)
     json_ku64(&w, "length", p->log_length);
     json_end(&w);
     json_key(&w, "actions");
-    json_arr(&w, NULL);
+    json_arr(&w, &items);
     for (size_t i = 0; i < p->count; i++) {
         const vhdx_repair_action *x = &p->actions[i];
         json_obj(&w, NULL);
@@ -167,7 +179,7 @@ static void print_json(const vhdx_repair_plan *p, const repair_args *a)
     }
     json_end(&w);
     json_key(&w, "left");
-    json_arr(&w, NULL);
+    json_arr(&w, &items);
     for (size_t i = 0; i < p->left_count; i++) {
         const vhdx_finding *f = &p->left[i];
         json_obj(&w, NULL);

@@ -13,7 +13,7 @@
  *     image still plans (it opens for repair), an image that opened before still opens,
  *     and a second repair finishes: check clean, empty plan, same content.
  * Prints the number of crash points tried per action.
- * ctest-labels: libuuid slow
+ * ctest-labels: slow
  */
 #include <stdarg.h>
 #include <stddef.h>
