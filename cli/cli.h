@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.h - subcommands of the vhdx tool; each returns the process exit code. */
 #ifndef VHDX_CLI_H
 #define VHDX_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_bench.c - `vhdx bench`: CRC-32C, convert and write throughput, next to a byte-at-a-time
  * CRC table and (when installed) qemu-io/qemu-img doing the same work in the same run. */
 #include <errno.h>

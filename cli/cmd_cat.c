@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_cat.c - `vhdx cat`: virtual disk bytes to standard output. */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd_check.c - `vhdx check`: runs vhdx_check() over each image and writes a vendor report
  * (text, JSON, JUnit, SARIF 2.1.0 or Markdown) with the findings, their rules and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_convert.c - `vhdx convert`: image to a sparse raw file, atomically (atomic_out.c). */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_create.c - `vhdx create`: new fixed, dynamic or differencing image. */
 #include <inttypes.h>
 #include <string.h>

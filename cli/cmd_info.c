@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_info.c - `vhdx info`: structure summary of an image, as text or JSON. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_replay.c - `vhdx replay`: replay a dirty log in place. */
 #include <inttypes.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_write.c - `vhdx write`: bytes of a file (or stdin) into the virtual disk. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * interop.c - interoperability predictions (see interop.h) as one table: each row is a
  * consumer, the test that selects it (a finding code, a predicate over the report, or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * interop.h - interoperability predictions of `vhdx check`: which known consumers of VHDX
  * (QEMU, VirtualBox, Hyper-V, libvhdi, cloud-hypervisor, 7-Zip) will reject or misread an

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kit.h - image builder of the conformance kit (`vhdx kit`).
  *
- * The kit writes VHDX files with its own encoder (explicit little-endian stores, the public
- * vhdx_crc32c and seeded GUIDs), independent of the library's create/write path, so that
+ * The kit writes VHDX files with its own encoder (explicit little-endian stores at the offsets
+ * of kit_layout.h, the public vhdx_crc32c and seeded GUIDs), independent of the library's
+ * codecs (lib/src/fmt*.h, which the CLI cannot include) and create/write path, so that
  * `vhdx check` and `vhdx cat` are tested against a second implementation. An image is
  * described by a kit_spec, built in memory (kit_build), optionally mutated (a test case
  * breaking one rule), checksummed (kit_finalize) and written sparse (kit_write). The
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kit_layout.h"
 #include "vhdx.h"
 
 #define KIT_MAX_BLOCKS 16
@@ -23,7 +26,7 @@ enum { KIT_LOG_CLEAN = 0, KIT_LOG_PENDING = 1, KIT_LOG_STALE = 2, KIT_LOG_NONE =
 
 typedef struct kit_block {
     uint64_t index;      /* payload block number */
-    unsigned state;      /* 0,1,2,3,6,7 */
+    unsigned state;      /* KIT_BAT_*: NOT_PRESENT, UNDEFINED, ZERO, UNMAPPED, FULLY/PARTIALLY_PRESENT */
     int data;            /* 1: the block holds this image's pattern in the file */
 } kit_block;
 
@@ -38,8 +41,9 @@ typedef struct kit_spec {
     int log_mode;                /* KIT_LOG_*; NONE: LogLength 0 (compact images) */
     uint64_t log_block;          /* PENDING: block the log makes FULLY_PRESENT; STALE: block a
                                     stale entry would make present */
-    unsigned log_state;          /* PENDING: state the log gives log_block: 0 or 6 = FULLY_PRESENT
-                                    with data after the BAT, 2 = ZERO (no data block needed) */
+    unsigned log_state;          /* PENDING: state the log gives log_block: 0 or
+                                    KIT_BAT_FULLY_PRESENT = FULLY_PRESENT with data after the BAT,
+                                    KIT_BAT_ZERO = ZERO (no data block needed) */
     int log_single;              /* PENDING: one entry (data + zero descriptor) instead of two */
     uint32_t tag;                /* data pattern tag (distinct per image) */
     const char *parent_file;     /* differencing: parent file name in OUTDIR */
@@ -52,9 +56,9 @@ typedef struct kit_image {
     vhdx_guid_gen gen;
     vhdx_guid file_write, data_write, log_guid, disk_id;
     uint64_t cr, nblocks, bat_entries;
-    uint8_t fileid[65536];
-    uint8_t hdr[2][4096];
-    uint8_t rt[2][65536];
+    uint8_t fileid[KIT_FILEID_SIZE];
+    uint8_t hdr[2][KIT_HDR_SIZE];
+    uint8_t rt[2][KIT_RT_SIZE];
     uint64_t log_off, md_off, bat_off, data_off;
     uint32_t log_len, md_len, bat_len;
     uint8_t *log, *md, *bat;
@@ -96,6 +100,7 @@ uint32_t kit_md_item(const kit_image *ki, const vhdx_guid *id);
 int kit_set_locator(kit_image *ki, const char *const *keys, const char *const *values, size_t n);
 
 /* little-endian helpers */
+uint16_t kit_get16(const uint8_t *p);
 void kit_put16(uint8_t *p, uint16_t v);
 void kit_put32(uint8_t *p, uint32_t v);
 void kit_put64(uint8_t *p, uint64_t v);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c - `vhdx` command dispatch. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * report.h - the model `vhdx check` fills for each image and the output formats
  * (report_text.c, report_json.c, report_junit.c, report_sarif.c, report_markdown.c; helpers

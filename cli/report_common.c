@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report_common.c - helpers shared by the `vhdx check` output formats. */
 #include "report.h"
 

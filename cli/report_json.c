@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report_json.c - `vhdx check --format json`. The document is always one object with an
  * "images" array (also for a single image); reports/schema/check.schema.json describes it. */
 #include "report.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report_junit.c - `vhdx check --format junit`: one <testsuite> per image and one
  * <testcase> per catalogue rule, so a CI system shows each rule. Rules with an error
  * finding fail (<failure>); warnings and infos pass and are listed in <system-out>;

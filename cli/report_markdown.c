@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report_markdown.c - `vhdx check --format markdown`: a vendor-readable report. */
 #include "report.h"
 #include "rules.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report_sarif.c - `vhdx check --format sarif`: SARIF 2.1.0, so code-scanning dashboards
  * show the findings. runs[0].tool.driver.rules is the whole catalogue (plus "GENERAL" for
  * findings without a rule); each result has ruleId, ruleIndex, level, message and a

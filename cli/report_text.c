@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report_text.c - `vhdx check` text output: one verdict line per image first, then its
  * findings and interoperability predictions, readable in a terminal. */
 #include "report.h"

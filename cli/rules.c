@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules.c - the rule catalogue of `vhdx check` (see rules.h). Requirements follow the
  * numbered MUST/SHOULD statements of [MS-VHDX] v20240423, one rule id each (R1-R108); D-checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules.h - the rule catalogue of `vhdx check`: every numbered requirement R1-R108 of
  * [MS-VHDX] (v20240423) and the derived structural checks D1-D14 used in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* util.c - helpers shared by the vhdx subcommands. */
 #include "util.h"
 

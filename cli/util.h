@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* util.h - helpers shared by the vhdx subcommands (public API only). */
 #ifndef VHDX_CLI_UTIL_H
 #define VHDX_CLI_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmake/msan_libc.c - MemorySanitizer builds only (-DVHDX_MSAN=ON): glibc 2.33+ exports
  * stat/fstat/lstat/fstatat (and the *64 names that _FILE_OFFSET_BITS=64 redirects to) as

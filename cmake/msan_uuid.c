@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmake/msan_uuid.c - an instrumented stand-in for the parts of libuuid the project uses,
  * linked ONLY into MemorySanitizer builds (-DVHDX_MSAN=ON).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake/toolchain-s390x.cmake - cross build for s390x (64-bit big-endian), run under qemu-user.
 # Used by scripts/be-check.sh (`make be-check`), which first builds the sysroot with s390x
 # cmocka, libuuid and libcrypto from Debian's archive (apt-get download + dpkg-deb -x, no dpkg

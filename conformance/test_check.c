@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_check.c - vhdx_check: every finding collected (not only the first), severities from
  * the error table, verdicts (conformant / nonconformant / unreadable), exact findings lists

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_checksum.c - CRC-32C (spec section 3, vectors of section 11): known vectors,
  * software vs hardware vs dispatch on every length 0..4100 at every alignment 0..7,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_crash.c - crash consistency under fault injection (faultio): a scenario that
  * replays a dirty log on open, allocates blocks (one batch over several blocks, single

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_create.c - vhdx_create / vhdx_create_io: every invalid parameter is refused with
  * VHDX_E_CREATE_PARAM before a file appears (no temporary file left either); an existing

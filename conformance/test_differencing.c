@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_differencing.c - differencing chains (MS-VHDX 2.6.2.6, 2.5.1.2): a child created
  * over a parent reads through it; partial-sector, partial-block, cross-block, whole-block

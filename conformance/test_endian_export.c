@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_endian_export.c - every encoder against a golden byte image written out byte by
  * byte here (so the test is independent of the host's byte order), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_guid.c - GUID packing (spec section 4): well-known GUIDs vs their on-disk bytes,
  * libuuid round trips, generated GUIDs are v4 in Microsoft layout, text form.

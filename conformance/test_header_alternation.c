@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_header_alternation.c - [MS-VHDX 2.2.2] current-header selection (R10, R11) and the
  * header update of 2.2.2.1 (R12, R13, R20-R22): every combination of valid, invalid and

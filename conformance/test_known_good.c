@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_known_good.c - every image of ../shared/images (manifest conformance/known-good.tsv):
  * decompressed to a sparse temp file, vhdx_check reports exactly the manifest's findings and

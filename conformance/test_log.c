@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_log.c - the log (MS-VHDX 2.3, VHDX-FORMAT.md section 8): finding the active
  * sequence (stale LogGuids, gaps, torn entries, Tail, newest sequence, entries wrapping

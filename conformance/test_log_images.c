@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_log_images.c - the real images of ../shared/images that need the log or a parent
  * (CATALOGUE.md sections 2.3, 2.6, 2.8):

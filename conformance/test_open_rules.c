@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_open_rules.c - image-level MUST rules checked by vhdx_open: an accept test at each
  * boundary and a reject test just past it, asserting the exact status code and the byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_read.c - virtual disk reads and in-place writes ([MS-VHDX 2.5], R73): fixed and
  * dynamic images with 512 and 4096-byte logical sectors, reads across blocks and across

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_write.c - vhdx_write against a flat reference model: partial blocks, unaligned
  * offsets and lengths, writes across block boundaries and across the 4 GiB chunk boundary

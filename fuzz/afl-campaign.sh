@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Time-boxed two-core AFL++ campaign on one target (TOOLCHAIN.md trap 2 recipe):
 #   main:    afl-fuzz -M main -x fuzz/vhdx.dict -- build-afl/<t>          (ASan+UBSan)
 #   cmplog:  afl-fuzz -S cmplog -c 0 -- build-afl/cmplog/<t>             (AFL_LLVM_CMPLOG build)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make afl`: AFL++ targets into build-afl/ (afl-clang-fast + libAFLDriver, ASan+UBSan) and
 # a CMPLOG build into build-afl/cmplog/ (AFL_LLVM_CMPLOG=1), for fuzz/afl-campaign.sh.
 # Debian's afl++ 4.04c works with clang-14 only (TOOLCHAIN.md).

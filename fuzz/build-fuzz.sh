@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make fuzz`: libFuzzer targets with ASan+UBSan into build-fuzz/ (same build script as
 # OSS-Fuzz: oss-fuzz/build.sh). Override CC/CXX (default clang/clang++) or OUT.
 set -euo pipefail

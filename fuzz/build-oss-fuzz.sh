@@ -6,8 +6,10 @@
 # fuzz/check-oss-fuzz-build.sh).
 # Inputs (from the base-builder image or fuzz/check-oss-fuzz-build.sh): CC CXX CFLAGS CXXFLAGS
 # LIB_FUZZING_ENGINE OUT SRC [WORK SANITIZER FUZZING_ENGINE]. VHDX_SRC overrides the source
-# directory ($SRC/vhdx). Every target is a fuzz/<name>.c harness + fuzz_common.c + the
-# library sources, compiled with $CC $CFLAGS and linked with $CXX $LIB_FUZZING_ENGINE.
+# directory ($SRC/vhdx). Every target is a fuzz/<name>.c harness + the fuzz helpers
+# (fuzz/fuzz_common.c, fuzz/fz_*.c, and conformance/support/faultio.c for crash injection;
+# the same list as fuzz/CMakeLists.txt) + the library sources, compiled with $CC $CFLAGS and
+# linked with $CXX $LIB_FUZZING_ENGINE.
 # libuuid is replaced by fuzz/uuid_stub.c (MSan; the harnesses never generate GUIDs
 # through it). Beside each target: <t>_seed_corpus.zip, <t>.dict, <t>.options.
 VHDX_SRC=${VHDX_SRC:-$SRC/vhdx}
@@ -18,10 +20,11 @@ mkdir -p "$OBJ" "$OUT"
 
 TARGETS=${VHDX_FUZZ_TARGETS:-"fuzz_header fuzz_region_table fuzz_metadata fuzz_bat fuzz_log fuzz_guid fuzz_crc32c fuzz_open fuzz_roundtrip"}
 DEFS="-D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -DVHDX_BUILDING_LIBRARY"
-INC="-I$VHDX_SRC/lib/include -I$VHDX_SRC/lib/src -I$VHDX_SRC/fuzz"
+INC="-I$VHDX_SRC/lib/include -I$VHDX_SRC/lib/src -I$VHDX_SRC/fuzz -I$VHDX_SRC/conformance/support"
 
 objs=()
-for src in "$VHDX_SRC"/lib/src/*.c "$VHDX_SRC"/fuzz/fuzz_common.c "$VHDX_SRC"/fuzz/uuid_stub.c; do
+for src in "$VHDX_SRC"/lib/src/*.c "$VHDX_SRC"/fuzz/fuzz_common.c "$VHDX_SRC"/fuzz/fz_*.c \
+           "$VHDX_SRC"/conformance/support/faultio.c "$VHDX_SRC"/fuzz/uuid_stub.c; do
   o="$OBJ/$(basename "${src%.c}").o"
   $CC $CFLAGS -std=gnu11 $DEFS $INC -c "$src" -o "$o"
   objs+=("$o")

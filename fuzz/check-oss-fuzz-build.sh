@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Emulates the OSS-Fuzz base-builder environment (Docker does not run here) and runs
 # oss-fuzz/build.sh (a call into fuzz/build-oss-fuzz.sh) for address, undefined, memory and
 # coverage with libFuzzer, and address with AFL++; then checks that every target in $OUT starts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_bat - BAT entries against a geometry taken from the input (MS-VHDX 2.5), and the
  * same entries placed into a real (library-created) dynamic image that is then opened,

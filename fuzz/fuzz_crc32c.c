@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_crc32c - differential CRC-32C: the portable path, the hardware path (when the CPU
  * has it) and the dispatching entry point must agree on the same bytes, also when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_header - the 4 KiB header codec and current-header selection (MS-VHDX 2.2.2).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_log - log region bytes plus a LogGuid, inside a real image: sequence search and
  * replay (MS-VHDX 2.3). The image is created by the library (fz_template) into memory;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_metadata - metadata table, known items, geometry and the parent locator
  * (MS-VHDX 2.6).

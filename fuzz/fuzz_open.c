@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_open - a whole image through the memory I/O backend: open, info, check, and a
  * bounded number of reads across the virtual disk (fz_exercise_image has the oracles:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_region_table - the 64 KiB region table codec and its validator (MS-VHDX 2.2.3).
  *

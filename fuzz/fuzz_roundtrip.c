@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_roundtrip - the input drives create parameters (small sizes) and a script of
  * writes, flushes, reopens, reads and simulated crashes against a flat reference model.
@@ -9,7 +10,8 @@
  *   4   flush
  *   5   close and reopen read-write
  *   6   read a range (u32 offset, u16 length-1) and compare with the model
- *   7   crash: u8 n, a write whose file writes fail after n; close; reopen (must replay)
+ *   7   crash: u8 n, a write whose file writes fail after n (faultio, writes and size
+ *       changes numbered); close; reopen (must replay)
  *   8   create probe: u8 type/flags, u64 size, u32 block, u32 lss, u32 pss, u32 log size,
  *       u8 creator length + bytes: any parameters, created through the library's memory
  *       backend (or by path when flag bit 2; bit 3 differencing on the fz_template(0)
@@ -24,11 +26,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "faultio.h"
 #include "fuzz_common.h"
 
 typedef struct rt_state {
     fz_file file;
-    vhdx_io io;
+    vhdx_io io;               /* the file itself: create and the final check */
+    faultio fio;              /* over io: every open goes through it (crash op 7) */
     fz_guid_state gs;
     vhdx_image *img;
     uint8_t *model;
@@ -44,7 +48,7 @@ static int rt_open(rt_state *s, unsigned flags)
     o.guid_gen = fz_guid_gen(&s->gs, 100 + s->opens++);
     o.flags |= flags;
     vhdx_diag_clear(&d);
-    int rc = fz_rc(vhdx_open(&s->img, &s->io, 0, &o, &d), "vhdx_open");
+    int rc = fz_rc(vhdx_open(&s->img, &s->fio.io, 0, &o, &d), "vhdx_open");
     if (rc != VHDX_OK)
         FZ_FAIL("image made by libvhdx does not open (%s at offset %llu, %s:%d)", vhdx_status_name(rc),
                 (unsigned long long)d.offset, d.src_file ? d.src_file : "?", d.src_line);
@@ -67,6 +71,80 @@ static void rt_compare(rt_state *s, uint64_t off, size_t len, const char *when)
                 s->model[off + at]);
     }
     free(buf);
+}
+
+/* Create probe by path (flag bit 2): any parameters through vhdx_create, a differencing
+ * child of the fz_template(0) parent with bit 3; a created file must open. */
+static void probe_by_path(vhdx_create_params *p, unsigned t, fz_guid_state *gs, vhdx_diag *d)
+{
+    const char *dir = fz_tmpdir();
+    char path[600];
+    if (!dir) return;
+    snprintf(path, sizeof path, "%s/created.vhdx", dir);
+    unlink(path);
+    char ppath[600];
+    if (t & 8) {
+        /* differencing child of the library-made template, written beside it */
+        const fz_file *par = fz_template(0);
+        snprintf(ppath, sizeof ppath, "%s/parent.vhdx", dir);
+        FILE *fp = par ? fopen(ppath, "wb") : NULL;
+        if (!fp) return;
+        int ok = fwrite(par->data, 1, par->len, fp) == par->len;
+        if (fclose(fp) != 0 || !ok || truncate(ppath, (off_t)par->size) != 0) return;
+        p->type = VHDX_TYPE_DIFFERENCING;
+        p->parent_path = (t & 16) ? "parent.vhdx" : ppath; /* relative: resolved from cwd */
+        if (t & 32) p->virtual_size = 0;
+    }
+    int rc = fz_rc_allow(vhdx_create(path, p, d), VHDX_E_CREATE_PARAM, "vhdx_create(path)");
+    if (rc != VHDX_OK && rc != VHDX_E_CREATE_PARAM && vhdx_status_class(rc) != VHDX_CLASS_IO && vhdx_status_class(rc) != VHDX_CLASS_LIMIT)
+        FZ_FAIL("vhdx_create refused with %s", vhdx_status_name(rc));
+    if (rc == VHDX_OK) {
+        vhdx_image *img = NULL;
+        vhdx_open_opts o;
+        vhdx_open_opts_default(&o);
+        o.guid_gen = fz_guid_gen(gs, 5);
+        rc = fz_rc(vhdx_open_file(&img, path, &o, NULL), "vhdx_open_file(created)");
+        if (rc != VHDX_OK) FZ_FAIL("created file does not open: %s", vhdx_status_name(rc));
+        (void)fz_rc(vhdx_close(img), "vhdx_close");
+    } else if (access(path, F_OK) == 0) {
+        FZ_FAIL("refused create left a file behind");
+    }
+    unlink(path);
+}
+
+/* An image created in memory from probe parameters opens read-write, takes a write and
+ * checks without error findings. */
+static void probe_created_image(vhdx_io *io, fz_guid_state *gs)
+{
+    vhdx_image *img = NULL;
+    vhdx_open_opts o;
+    vhdx_open_opts_default(&o);
+    o.guid_gen = fz_guid_gen(gs, 6);
+    o.flags |= VHDX_OPEN_RDWR;
+    int rc = fz_rc(vhdx_open(&img, io, 0, &o, NULL), "vhdx_open(created)");
+    if (rc != VHDX_OK) FZ_FAIL("image created from probe parameters does not open: %s", vhdx_status_name(rc));
+    vhdx_info info;
+    if (fz_rc(vhdx_get_info(img, &info), "get_info") != VHDX_OK) FZ_FAIL("get_info failed");
+    uint8_t sec[4096];
+    memset(sec, 0xe7, sizeof sec);
+    uint64_t off = info.virtual_size > sizeof sec ? (info.virtual_size / 2) / 4096 * 4096 : 0;
+    size_t len = (size_t)(info.virtual_size - off < sizeof sec ? info.virtual_size - off : sizeof sec);
+    rc = fz_rc(vhdx_write(img, off, sec, len, NULL), "vhdx_write(created)");
+    if (rc != VHDX_OK && vhdx_status_class(rc) != VHDX_CLASS_LIMIT)
+        FZ_FAIL("write to a created image failed: %s", vhdx_status_name(rc));
+    (void)fz_rc(vhdx_close(img), "vhdx_close(created)");
+    size_t mlen = 0;
+    const uint8_t *mem = vhdx_io_mem_data(io, &mlen);
+    fz_use_u64((uint64_t)mlen + (mem && mlen ? mem[0] : 0));
+    vhdx_check_opts co;
+    vhdx_report *rep = NULL;
+    vhdx_check_opts_default(&co);
+    rc = fz_rc(vhdx_check(io, NULL, &co, &rep), "vhdx_check(created)");
+    if (rc == VHDX_OK) {
+        if (rep->errors) FZ_FAIL("check finds %zu errors in a created image (first %s)", rep->errors,
+                                 vhdx_status_name(rep->findings[0].code));
+        vhdx_report_free(rep);
+    }
 }
 
 static void create_probe(fz_in *in)
@@ -94,73 +172,13 @@ static void create_probe(fz_in *in)
     if (p.virtual_size > 64 * MiB && p.type == VHDX_TYPE_FIXED) p.virtual_size %= 64 * MiB;
     vhdx_diag_clear(&d);
     if (t & 4) {
-        const char *dir = fz_tmpdir();
-        char path[600];
-        if (!dir) return;
-        snprintf(path, sizeof path, "%s/created.vhdx", dir);
-        unlink(path);
-        char ppath[600];
-        if (t & 8) {
-            /* differencing child of the library-made template, written beside it */
-            const fz_file *par = fz_template(0);
-            snprintf(ppath, sizeof ppath, "%s/parent.vhdx", dir);
-            FILE *fp = par ? fopen(ppath, "wb") : NULL;
-            if (!fp) return;
-            int ok = fwrite(par->data, 1, par->len, fp) == par->len;
-            if (fclose(fp) != 0 || !ok || truncate(ppath, (off_t)par->size) != 0) return;
-            p.type = VHDX_TYPE_DIFFERENCING;
-            p.parent_path = (t & 16) ? "parent.vhdx" : ppath; /* relative: resolved from cwd */
-            if (t & 32) p.virtual_size = 0;
-        }
-        int rc = fz_rc_allow(vhdx_create(path, &p, &d), VHDX_E_CREATE_PARAM, "vhdx_create(path)");
-        if (rc != VHDX_OK && rc != VHDX_E_CREATE_PARAM && vhdx_status_class(rc) != VHDX_CLASS_IO && vhdx_status_class(rc) != VHDX_CLASS_LIMIT)
-            FZ_FAIL("vhdx_create refused with %s", vhdx_status_name(rc));
-        if (rc == VHDX_OK) {
-            vhdx_image *img = NULL;
-            vhdx_open_opts o;
-            vhdx_open_opts_default(&o);
-            o.guid_gen = fz_guid_gen(&gs, 5);
-            rc = fz_rc(vhdx_open_file(&img, path, &o, NULL), "vhdx_open_file(created)");
-            if (rc != VHDX_OK) FZ_FAIL("created file does not open: %s", vhdx_status_name(rc));
-            (void)fz_rc(vhdx_close(img), "vhdx_close");
-        } else if (access(path, F_OK) == 0) {
-            FZ_FAIL("refused create left a file behind");
-        }
-        unlink(path);
+        probe_by_path(&p, t, &gs, &d);
         return;
     }
     if (fz_rc(vhdx_io_mem_open(&io, NULL, 0, 160 * MiB), "io_mem_open") != VHDX_OK) return;
     int rc = fz_rc_allow(vhdx_create_io(&io, &p, &d), VHDX_E_CREATE_PARAM, "vhdx_create_io(probe)");
     if (rc == VHDX_OK) {
-        vhdx_image *img = NULL;
-        vhdx_open_opts o;
-        vhdx_open_opts_default(&o);
-        o.guid_gen = fz_guid_gen(&gs, 6);
-        o.flags |= VHDX_OPEN_RDWR;
-        rc = fz_rc(vhdx_open(&img, &io, 0, &o, NULL), "vhdx_open(created)");
-        if (rc != VHDX_OK) FZ_FAIL("image created from probe parameters does not open: %s", vhdx_status_name(rc));
-        vhdx_info info;
-        if (fz_rc(vhdx_get_info(img, &info), "get_info") != VHDX_OK) FZ_FAIL("get_info failed");
-        uint8_t sec[4096];
-        memset(sec, 0xe7, sizeof sec);
-        uint64_t off = info.virtual_size > sizeof sec ? (info.virtual_size / 2) / 4096 * 4096 : 0;
-        size_t len = (size_t)(info.virtual_size - off < sizeof sec ? info.virtual_size - off : sizeof sec);
-        rc = fz_rc(vhdx_write(img, off, sec, len, NULL), "vhdx_write(created)");
-        if (rc != VHDX_OK && vhdx_status_class(rc) != VHDX_CLASS_LIMIT)
-            FZ_FAIL("write to a created image failed: %s", vhdx_status_name(rc));
-        (void)fz_rc(vhdx_close(img), "vhdx_close(created)");
-        size_t mlen = 0;
-        const uint8_t *mem = vhdx_io_mem_data(&io, &mlen);
-        fz_use_u64((uint64_t)mlen + (mem && mlen ? mem[0] : 0));
-        vhdx_check_opts co;
-        vhdx_report *rep = NULL;
-        vhdx_check_opts_default(&co);
-        rc = fz_rc(vhdx_check(&io, NULL, &co, &rep), "vhdx_check(created)");
-        if (rc == VHDX_OK) {
-            if (rep->errors) FZ_FAIL("check finds %zu errors in a created image (first %s)", rep->errors,
-                                     vhdx_status_name(rep->findings[0].code));
-            vhdx_report_free(rep);
-        }
+        probe_created_image(&io, &gs);
     } else {
         char msg[512];
         vhdx_diag_format(&d, "probe", msg, sizeof msg);
@@ -175,9 +193,126 @@ static void fill(uint8_t *p, size_t n, uint8_t f, uint64_t off)
     for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(f + (off + i) * 7u);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* op 0-3: a write that must succeed; the model follows it. */
+static void rt_write(rt_state *s, uint64_t off, const uint8_t *wbuf, size_t len)
+{
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    int rc = fz_rc(vhdx_write(s->img, off, wbuf, len, &d), "vhdx_write");
+    if (rc != VHDX_OK)
+        FZ_FAIL("write(%llu, %zu) failed: %s (%s:%d)", (unsigned long long)off, len,
+                vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
+    memcpy(s->model + off, wbuf, len);
+}
+
+/* The machine restarts after a crash: the file keeps what reached it, a fresh faultio. */
+static void rt_restart(rt_state *s)
+{
+    faultio_settle(&s->fio, 0);
+    faultio_free(&s->fio);
+    faultio_init(&s->fio, &s->io);
+    faultio_numbering(&s->fio, FAULTIO_NUMBER_WRITES_RESIZES);
+}
+
+/* op 7: the write during which the file's write or size change number `crash` + 1 from
+ * now fails (and all I/O after it), then close, restart, reopen (replaying the log). Every byte
+ * of the interrupted write is its old or its new value, everything else is unchanged.
+ * 0 when out of memory (the script stops). */
+static int rt_crash_write(rt_state *s, unsigned crash, uint64_t off, const uint8_t *wbuf, size_t len)
+{
+    uint8_t *old = malloc(len);
+    if (!old) return 0;
+    memcpy(old, s->model + off, len);
+    faultio_arm(&s->fio, s->fio.ops + crash + 1, FAULTIO_STOP);
+    (void)fz_rc(vhdx_write(s->img, off, wbuf, len, NULL), "vhdx_write(crashing)");
+    (void)fz_rc(vhdx_close(s->img), "vhdx_close(crashing)");
+    s->img = NULL;
+    rt_restart(s);
+    rt_open(s, VHDX_OPEN_RDWR);
+    uint8_t *now = malloc(len);
+    if (now) {
+        int rc = fz_rc(vhdx_read(s->img, off, now, len, NULL), "vhdx_read(after crash)");
+        if (rc != VHDX_OK) FZ_FAIL("read after crash recovery failed: %s", vhdx_status_name(rc));
+        for (size_t i = 0; i < len; i++)
+            if (now[i] != old[i] && now[i] != wbuf[i])
+                FZ_FAIL("after a crash, byte %llu is %02x: neither old %02x nor new %02x",
+                        (unsigned long long)(off + i), now[i], old[i], wbuf[i]);
+        memcpy(s->model + off, now, len);
+        free(now);
+    }
+    free(old);
+    if (off) rt_compare(s, 0, (size_t)(off < 65536 ? off : 65536), "after crash (before)");
+    if (off + len < s->vs) {
+        uint64_t rest = s->vs - (off + len);
+        rt_compare(s, off + len, (size_t)(rest < 65536 ? rest : 65536), "after crash (after)");
+    }
+    return 1;
+}
+
+/* One script op from the input; 0 to stop the script. */
+static int rt_step(rt_state *s, fz_in *in)
 {
     static uint8_t wbuf[65536];
+    unsigned op = fz_u8(in) % 9u;
+    int rc;
+    if (op == 8) {
+        create_probe(in);
+    } else if (op <= 3 || op == 7) {
+        unsigned crash = op == 7 ? fz_u8(in) % 32u : 0;
+        uint64_t off = fz_u32(in) % s->vs;
+        size_t len = (size_t)fz_u16(in) + 1;
+        uint8_t f = fz_u8(in);
+        if (len > s->vs - off) len = (size_t)(s->vs - off);
+        fill(wbuf, len, f, off);
+        if (op == 7) return rt_crash_write(s, crash, off, wbuf, len);
+        rt_write(s, off, wbuf, len);
+    } else if (op == 4) {
+        rc = fz_rc(vhdx_flush(s->img, NULL), "vhdx_flush");
+        if (rc != VHDX_OK) FZ_FAIL("flush failed: %s", vhdx_status_name(rc));
+    } else if (op == 5) {
+        rc = fz_rc(vhdx_close(s->img), "vhdx_close");
+        s->img = NULL;
+        if (rc != VHDX_OK) FZ_FAIL("close failed: %s", vhdx_status_name(rc));
+        rt_open(s, VHDX_OPEN_RDWR);
+    } else {
+        uint64_t off = fz_u32(in) % s->vs;
+        size_t len = (size_t)fz_u16(in) + 1;
+        if (len > s->vs - off) len = (size_t)(s->vs - off);
+        rt_compare(s, off, len, "read during script");
+    }
+    return 1;
+}
+
+/* After the script: close, reopen read-only with exactly the model's content, and check
+ * finds no error. */
+static void rt_finish(rt_state *s)
+{
+    int rc = fz_rc(vhdx_close(s->img), "vhdx_close");
+    s->img = NULL;
+    if (rc != VHDX_OK) FZ_FAIL("final close failed: %s", vhdx_status_name(rc));
+    rt_open(s, 0);
+    for (uint64_t off = 0; off < s->vs; off += MiB)
+        rt_compare(s, off, (size_t)(s->vs - off < MiB ? s->vs - off : MiB), "after reopen");
+    (void)fz_rc(vhdx_close(s->img), "vhdx_close(ro)");
+    s->img = NULL;
+
+    vhdx_check_opts co;
+    vhdx_report *rep = NULL;
+    vhdx_check_opts_default(&co);
+    rc = fz_rc(vhdx_check(&s->io, NULL, &co, &rep), "vhdx_check");
+    if (rc != VHDX_OK) FZ_FAIL("check could not run on an image made by libvhdx: %s", vhdx_status_name(rc));
+    if (rep->verdict != VHDX_VERDICT_CONFORMANT || rep->errors) {
+        for (size_t i = 0; i < rep->count; i++)
+            fprintf(stderr, "finding: %s at %llu (%s) %s\n", vhdx_status_name(rep->findings[i].code),
+                    (unsigned long long)rep->findings[i].offset,
+                    rep->findings[i].field ? rep->findings[i].field : "", rep->findings[i].detail);
+        FZ_FAIL("check reports %zu errors on an image written by libvhdx", rep->errors);
+    }
+    vhdx_report_free(rep);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     fz_in in = { data, size };
     unsigned b0 = fz_u8(&in), b1 = fz_u8(&in);
     rt_state s;
@@ -185,6 +320,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&s, 0, sizeof s);
     fz_file_init(&s.file, 96 * MiB);
     fz_file_io(&s.io, &s.file);
+    faultio_init(&s.fio, &s.io);
+    faultio_numbering(&s.fio, FAULTIO_NUMBER_WRITES_RESIZES);
     vhdx_create_params_default(&p);
     p.type = (b0 & 1) ? VHDX_TYPE_DYNAMIC : VHDX_TYPE_FIXED;
     p.logical_sector_size = (b0 & 2) ? 4096 : 512;
@@ -201,96 +338,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!s.model) goto out;
     memset(s.model, 0, (size_t)s.vs);
     rt_open(&s, VHDX_OPEN_RDWR);
-
-    for (unsigned nops = 0; in.n && nops < 64; nops++) {
-        unsigned op = fz_u8(&in) % 9u;
-        if (op == 8) {
-            create_probe(&in);
-        } else if (op <= 3 || op == 7) {
-            long crash = op == 7 ? (long)(fz_u8(&in) % 32u) : -1;
-            uint64_t off = fz_u32(&in) % s.vs;
-            size_t len = (size_t)fz_u16(&in) + 1;
-            uint8_t f = fz_u8(&in);
-            if (len > s.vs - off) len = (size_t)(s.vs - off);
-            fill(wbuf, len, f, off);
-            if (crash < 0) {
-                vhdx_diag d;
-                vhdx_diag_clear(&d);
-                rc = fz_rc(vhdx_write(s.img, off, wbuf, len, &d), "vhdx_write");
-                if (rc != VHDX_OK)
-                    FZ_FAIL("write(%llu, %zu) failed: %s (%s:%d)", (unsigned long long)off, len,
-                            vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
-                memcpy(s.model + off, wbuf, len);
-            } else {
-                uint8_t *old = malloc(len);
-                if (!old) break;
-                memcpy(old, s.model + off, len);
-                s.file.fail_after = crash;
-                rc = fz_rc(vhdx_write(s.img, off, wbuf, len, NULL), "vhdx_write(crashing)");
-                (void)fz_rc(vhdx_close(s.img), "vhdx_close(crashing)");
-                s.img = NULL;
-                s.file.fail_after = -1;
-                rt_open(&s, VHDX_OPEN_RDWR);
-                uint8_t *now = malloc(len);
-                if (now) {
-                    rc = fz_rc(vhdx_read(s.img, off, now, len, NULL), "vhdx_read(after crash)");
-                    if (rc != VHDX_OK) FZ_FAIL("read after crash recovery failed: %s", vhdx_status_name(rc));
-                    for (size_t i = 0; i < len; i++)
-                        if (now[i] != old[i] && now[i] != wbuf[i])
-                            FZ_FAIL("after a crash, byte %llu is %02x: neither old %02x nor new %02x",
-                                    (unsigned long long)(off + i), now[i], old[i], wbuf[i]);
-                    memcpy(s.model + off, now, len);
-                    free(now);
-                }
-                free(old);
-                /* everything outside the interrupted write is unchanged */
-                if (off) rt_compare(&s, 0, (size_t)(off < 65536 ? off : 65536), "after crash (before)");
-                if (off + len < s.vs) {
-                    uint64_t rest = s.vs - (off + len);
-                    rt_compare(&s, off + len, (size_t)(rest < 65536 ? rest : 65536), "after crash (after)");
-                }
-            }
-        } else if (op == 4) {
-            rc = fz_rc(vhdx_flush(s.img, NULL), "vhdx_flush");
-            if (rc != VHDX_OK) FZ_FAIL("flush failed: %s", vhdx_status_name(rc));
-        } else if (op == 5) {
-            rc = fz_rc(vhdx_close(s.img), "vhdx_close");
-            s.img = NULL;
-            if (rc != VHDX_OK) FZ_FAIL("close failed: %s", vhdx_status_name(rc));
-            rt_open(&s, VHDX_OPEN_RDWR);
-        } else {
-            uint64_t off = fz_u32(&in) % s.vs;
-            size_t len = (size_t)fz_u16(&in) + 1;
-            if (len > s.vs - off) len = (size_t)(s.vs - off);
-            rt_compare(&s, off, len, "read during script");
-        }
-    }
-    rc = fz_rc(vhdx_close(s.img), "vhdx_close");
-    s.img = NULL;
-    if (rc != VHDX_OK) FZ_FAIL("final close failed: %s", vhdx_status_name(rc));
-
-    /* reopen read-only: the whole disk equals the model */
-    rt_open(&s, 0);
-    for (uint64_t off = 0; off < s.vs; off += MiB)
-        rt_compare(&s, off, (size_t)(s.vs - off < MiB ? s.vs - off : MiB), "after reopen");
-    (void)fz_rc(vhdx_close(s.img), "vhdx_close(ro)");
-    s.img = NULL;
-
-    vhdx_check_opts co;
-    vhdx_report *rep = NULL;
-    vhdx_check_opts_default(&co);
-    rc = fz_rc(vhdx_check(&s.io, NULL, &co, &rep), "vhdx_check");
-    if (rc != VHDX_OK) FZ_FAIL("check could not run on an image made by libvhdx: %s", vhdx_status_name(rc));
-    if (rep->verdict != VHDX_VERDICT_CONFORMANT || rep->errors) {
-        for (size_t i = 0; i < rep->count; i++)
-            fprintf(stderr, "finding: %s at %llu (%s) %s\n", vhdx_status_name(rep->findings[i].code),
-                    (unsigned long long)rep->findings[i].offset,
-                    rep->findings[i].field ? rep->findings[i].field : "", rep->findings[i].detail);
-        FZ_FAIL("check reports %zu errors on an image written by libvhdx", rep->errors);
-    }
-    vhdx_report_free(rep);
+    for (unsigned nops = 0; in.n && nops < 64; nops++)
+        if (!rt_step(&s, &in)) break;
+    rt_finish(&s);
 out:
     if (s.img) (void)vhdx_close(s.img);
+    faultio_free(&s.fio);
     fz_big_free(s.model);
     fz_file_free(&s.file);
     return 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gen-seeds.c - writes seed inputs for every harness from images the library creates
  * (fixed, dynamic, 4 KiB sectors, written blocks, logs left dirty by simulated crashes,
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "faultio.h"
 #include "fuzz_common.h"
 
 static const char *outdir;
@@ -152,11 +154,8 @@ static void seeds_from_image_ex(const char *name, fz_file *f, const uint8_t *ope
 static int make_image(fz_file *f, vhdx_disk_type type, uint64_t vs, uint32_t bs, uint32_t lss, uint32_t pss,
                       uint64_t seed)
 {
-    vhdx_io io;
     vhdx_create_params p;
     fz_guid_state gs;
-    fz_file_init(f, 256 * MiB);
-    fz_file_io(&io, f);
     vhdx_create_params_default(&p);
     p.type = type;
     p.virtual_size = vs;
@@ -166,11 +165,8 @@ static int make_image(fz_file *f, vhdx_disk_type type, uint64_t vs, uint32_t bs,
     p.log_size = (uint32_t)MiB;
     p.creator = "libvhdx gen-seeds";
     p.guid_gen = fz_guid_gen(&gs, seed);
-    int rc = vhdx_create_io(&io, &p, NULL);
-    if (rc != VHDX_OK) {
-        fprintf(stderr, "gen-seeds: create failed: %s\n", vhdx_status_name(rc));
-        fz_file_free(f);
-    }
+    int rc = fz_file_create(f, 256 * MiB, &p);
+    if (rc != VHDX_OK) fprintf(stderr, "gen-seeds: create failed: %s\n", vhdx_status_name(rc));
     return rc;
 }
 
@@ -179,19 +175,25 @@ static int make_image(fz_file *f, vhdx_disk_type type, uint64_t vs, uint32_t bs,
 static void write_some(fz_file *f, long crash_after, uint64_t seed)
 {
     vhdx_io io;
+    faultio fio;
     vhdx_image *img = NULL;
     vhdx_open_opts o;
     fz_guid_state gs;
     fz_file_io(&io, f);
+    faultio_init(&fio, &io);
+    faultio_numbering(&fio, FAULTIO_NUMBER_WRITES_RESIZES);
     vhdx_open_opts_default(&o);
     o.guid_gen = fz_guid_gen(&gs, seed);
     o.flags |= VHDX_OPEN_RDWR;
-    if (vhdx_open(&img, &io, 0, &o, NULL) != VHDX_OK) return;
+    if (vhdx_open(&img, &fio.io, 0, &o, NULL) != VHDX_OK) {
+        faultio_free(&fio);
+        return;
+    }
     vhdx_info info;
     if (vhdx_get_info(img, &info) == VHDX_OK) {
         uint8_t buf[8192];
         uint64_t vs = info.virtual_size;
-        f->fail_after = crash_after;
+        if (crash_after >= 0) faultio_arm(&fio, fio.ops + (uint64_t)crash_after + 1, FAULTIO_STOP);
         for (unsigned i = 0; i < 4; i++) {
             memset(buf, 0x31 + (int)i, sizeof buf);
             uint64_t off = (vs / 4) * i / 4096 * 4096 + 4096 * i;
@@ -201,7 +203,8 @@ static void write_some(fz_file *f, long crash_after, uint64_t seed)
         }
     }
     (void)vhdx_close(img);
-    f->fail_after = -1;
+    faultio_settle(&fio, 0);
+    faultio_free(&fio);
 }
 
 static int load_file(fz_file *f, const char *path)
@@ -255,16 +258,9 @@ static void small_seeds(void)
     put_seed("fuzz_roundtrip", "dyn2m-zero-writes", rt3, sizeof rt3, sizeof rt3);
 }
 
-int main(int argc, char **argv)
+/* Library-made images of several kinds, written to, and crashed at several points. */
+static void seeds_from_library_images(void)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s OUTDIR [IMAGE...]\n", argv[0]);
-        return 2;
-    }
-    outdir = argv[1];
-    mkdir(outdir, 0777);
-    small_seeds();
-
     struct { const char *name; vhdx_disk_type t; uint64_t vs; uint32_t bs, lss, pss; } kinds[] = {
         { "lib-dyn-8m-1m-512", VHDX_TYPE_DYNAMIC, 8 * MiB, (uint32_t)MiB, 512, 4096 },
         { "lib-dyn-16m-2m-4k", VHDX_TYPE_DYNAMIC, 16 * MiB, (uint32_t)(2 * MiB), 4096, 4096 },
@@ -300,53 +296,68 @@ int main(int argc, char **argv)
         }
         fz_file_free(&f);
     }
-    /* differencing child of the fuzz_open file-mode parent (fz_template(0)), with data */
-    {
-        const fz_file *parent = fz_template(0);
-        const char *dir = fz_tmpdir();
-        char pp[600], cp[600];
-        if (parent && dir) {
-            snprintf(pp, sizeof pp, "%s/parent.vhdx", dir);
-            snprintf(cp, sizeof cp, "%s/child.vhdx", dir);
-            FILE *fp = fopen(pp, "wb");
-            if (fp && fwrite(parent->data, 1, parent->len, fp) == parent->len && fclose(fp) == 0 &&
-                truncate(pp, (off_t)parent->size) == 0) {
-                vhdx_create_params p;
-                fz_guid_state gs;
-                vhdx_create_params_default(&p);
-                p.type = VHDX_TYPE_DIFFERENCING;
-                p.parent_path = pp;
-                p.block_size = (uint32_t)MiB;
-                p.guid_gen = fz_guid_gen(&gs, 4242);
-                unlink(cp);
-                int rc = vhdx_create(cp, &p, NULL);
-                if (rc == VHDX_OK) {
-                    vhdx_image *img = NULL;
-                    vhdx_open_opts o;
-                    vhdx_open_opts_default(&o);
-                    o.flags |= VHDX_OPEN_RDWR;
-                    o.guid_gen = fz_guid_gen(&gs, 4343);
-                    if (vhdx_open_file(&img, cp, &o, NULL) == VHDX_OK) {
-                        uint8_t b[1536];
-                        memset(b, 0x6d, sizeof b);
-                        fz_use_u64((uint64_t)vhdx_write(img, 512, b, sizeof b, NULL));
-                        fz_use_u64((uint64_t)vhdx_write(img, 3 * MiB + 4096, b, 1024, NULL));
-                        (void)vhdx_close(img);
-                    }
-                    fz_file c;
-                    if (load_file(&c, cp) == 0) {
-                        static const uint8_t diff_flags[] = { 0x20, 0x22 };
-                        seeds_from_image_ex("lib-diff-on-template", &c, diff_flags, sizeof diff_flags);
-                        fz_file_free(&c);
-                    }
-                } else {
-                    fprintf(stderr, "gen-seeds: differencing create failed: %s\n", vhdx_status_name(rc));
+}
+
+/* A differencing child of the fuzz_open file-mode parent (fz_template(0)), with data. */
+static void seed_differencing_child(void)
+{
+    const fz_file *parent = fz_template(0);
+    const char *dir = fz_tmpdir();
+    char pp[600], cp[600];
+    if (parent && dir) {
+        snprintf(pp, sizeof pp, "%s/parent.vhdx", dir);
+        snprintf(cp, sizeof cp, "%s/child.vhdx", dir);
+        FILE *fp = fopen(pp, "wb");
+        if (fp && fwrite(parent->data, 1, parent->len, fp) == parent->len && fclose(fp) == 0 &&
+            truncate(pp, (off_t)parent->size) == 0) {
+            vhdx_create_params p;
+            fz_guid_state gs;
+            vhdx_create_params_default(&p);
+            p.type = VHDX_TYPE_DIFFERENCING;
+            p.parent_path = pp;
+            p.block_size = (uint32_t)MiB;
+            p.guid_gen = fz_guid_gen(&gs, 4242);
+            unlink(cp);
+            int rc = vhdx_create(cp, &p, NULL);
+            if (rc == VHDX_OK) {
+                vhdx_image *img = NULL;
+                vhdx_open_opts o;
+                vhdx_open_opts_default(&o);
+                o.flags |= VHDX_OPEN_RDWR;
+                o.guid_gen = fz_guid_gen(&gs, 4343);
+                if (vhdx_open_file(&img, cp, &o, NULL) == VHDX_OK) {
+                    uint8_t b[1536];
+                    memset(b, 0x6d, sizeof b);
+                    fz_use_u64((uint64_t)vhdx_write(img, 512, b, sizeof b, NULL));
+                    fz_use_u64((uint64_t)vhdx_write(img, 3 * MiB + 4096, b, 1024, NULL));
+                    (void)vhdx_close(img);
                 }
-                unlink(cp);
+                fz_file c;
+                if (load_file(&c, cp) == 0) {
+                    static const uint8_t diff_flags[] = { 0x20, 0x22 };
+                    seeds_from_image_ex("lib-diff-on-template", &c, diff_flags, sizeof diff_flags);
+                    fz_file_free(&c);
+                }
+            } else {
+                fprintf(stderr, "gen-seeds: differencing create failed: %s\n", vhdx_status_name(rc));
             }
-            unlink(pp);
+            unlink(cp);
         }
+        unlink(pp);
     }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s OUTDIR [IMAGE...]\n", argv[0]);
+        return 2;
+    }
+    outdir = argv[1];
+    mkdir(outdir, 0777);
+    small_seeds();
+    seeds_from_library_images();
+    seed_differencing_child();
     /* image files from the command line (qemu-img images) */
     for (int i = 2; i < argc; i++) {
         fz_file f;

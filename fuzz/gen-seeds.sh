@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Regenerates corpus/<harness>/ from images the library creates (fuzz_gen_seeds) and, when
 # qemu-img is installed, from qemu-img images made now; then minimises each harness's
 # corpus with libFuzzer -merge=1 (when build-fuzz/ has the targets; `make fuzz` first),

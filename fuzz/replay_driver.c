@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * replay_driver.c - runs a harness's LLVMFuzzerTestOneInput over files and directories
  * (recursively, sorted, dot-files skipped) without any fuzzing engine; this is how every

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make fuzz-smoke`: runs every libFuzzer target in build-fuzz/ for FUZZ_SECONDS (default
 # 30) from its seed corpus plus its regression inputs, fails on any finding, and writes
 # reports/fuzz.md (exec/s, corpus size, coverage from libFuzzer's cov/ft counters,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * uuid_stub.c - replaces libuuid in engine builds (oss-fuzz/build.sh), so fuzz targets do
  * not link the uninstrumented system libuuid, whose output MSan reports as uninitialised

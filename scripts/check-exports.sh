@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/check-exports.sh LIB.so [NM] - the shared library's dynamic symbol table must export
 # the public API (vhdx_*) and nothing else: the library is compiled with hidden visibility and
 # each public function is marked VHDX_API in lib/include/vhdx.h. Registered as ctest build.exports.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/check-install.sh BUILD_DIR [CC] - `cmake --install` into a scratch DESTDIR, then check
 # that the installed tree is usable the way a packager or consumer uses it: vhdx.h,
 # vhdx_errors.h, libvhdx.a, libvhdx.so (+ SONAME link), vhdx.pc, `pkg-config --cflags --libs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/check.sh [BUILD_DIR] - what `make check` runs after the plain (gcc, -Werror) build:
 # every registered test (conformance, CLI/differential shell tests, corpus replay, build
 # checks) through ctest, with failing tests' output shown and a JUnit XML written to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make coverage`: clang source-based coverage of lib/ (TOOLCHAIN.md: llvm-profdata/llvm-cov
 # of the same version as clang).
 #  1. replays the whole fuzz corpus (corpus/<h>/ + corpus/regress/<h>/) through the replay

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/deps.sh - install the Debian 12 packages the project needs.
 #
 # As root: installs whatever is missing (apt-get update first), and does nothing (fast) when

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/report.sh [BUILD_DIR] - what `make report` runs after the build:
 #   1. the conformance suite through ctest, JUnit into reports/junit/conformance.xml;
 #   2. `vhdx check` over

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gen_hostile.c - hostile VHDX images, one per rule violation, built from a valid image
  * made in memory by the conformance builder (codec encoders, seeded GUIDs: deterministic).
@@ -357,6 +358,23 @@ static void m_md_duplicate(vb_image *im)
     (void)vb_md_add(im, &VHDX_GUID_FILE_PARAMETERS, (uint32_t)(64 * KiB + 4 * KiB), 8,
                     VHDX_MD_FLAG_IS_REQUIRED);
 }
+/* R23: both region table copies valid but different: copy 2 alone lists an optional unknown
+ * region (1 MiB past the end of the payload). */
+static void m_rt_copies_differ(vb_image *im)
+{
+    vhdx_guid g = guid_from(6);
+    uint64_t off = append_mib(im);
+    (void)vb_rt_add(im, 1, &g, off, (uint32_t)MiB, 0);
+}
+/* D8: the BAT region entry's Required field is 3 (only bit 0 has a meaning). */
+static void m_rt_required_bits(vb_image *im) { vb_rt_entry_set32(im, -1, VB_RT_BAT, RTE_OFF_REQUIRED, 3); }
+/* R85: an optional user item (8 bytes) starts 4 bytes into the Virtual Disk Size value. */
+static void m_md_items_overlap(vb_image *im)
+{
+    vhdx_guid g = guid_from(7);
+    uint32_t vds = (uint32_t)(vb_md_item_offset(im, VB_MD_VDS) - im->md_offset);
+    (void)vb_md_add(im, &g, vds + 4, 8, VHDX_MD_FLAG_IS_USER);
+}
 /* R66: VirtualDiskSize 200 GiB needs 204800 + 49 entries; the BAT region holds 131072. */
 static void m_bat_too_small(vb_image *im) { md_set_u64_item(im, VB_MD_VDS, 200 * GiB); }
 /* R95: 4096-byte logical sectors with a size that is only a 512-byte multiple. */
@@ -492,6 +510,9 @@ static const hcase cases[] = {
     { "log-into-header", "D14: log entry targets header 1", 0, 0, m_log_into_header, 0 },
     { "log-truncated", "R62: FlushedFileOffset past the end of the file", 0, 0, m_log_truncated, 0 },
     { "sb-present-dynamic", "R77: sector bitmap block present without a parent", 4 * GiB + MiB, 0, m_sb_present_dynamic, 0 },
+    { "rt-copies-differ", "R23: both region table copies valid, with different contents", 0, 0, m_rt_copies_differ, 0 },
+    { "rt-required-bits", "D8: region entry Required = 3", 0, 0, m_rt_required_bits, 0 },
+    { "md-items-overlap", "R85: two metadata items overlap", 0, 0, m_md_items_overlap, 0 },
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cli_common.sh - sourced by conformance/sh/test_cli_*.sh (not a test itself).
 # Environment (set by ctest): VHDX_CLI, VHDX_SHARED_DIR, VHDX_SOURCE_DIR, VHDX_BINARY_DIR.
 set -u

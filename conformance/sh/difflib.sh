@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # difflib.sh - shared part of the differential tests (sourced by test_diff_*.sh).
 # Provides: skip/fail/note, the oracle allow-list, and `diff_image KEY IMAGE SHA` that
 # compares `vhdx cat` with qemu-img and libvhdi and asserts the expected SHA-256.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """oracle.py - helpers of the differential shell tests (test_diff_*.sh).
 
   oracle.py sha256 FILE|-      SHA-256 of a file or stdin (16 MiB reads; hashlib uses the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx check: exit codes (0 conformant, 2 errors, 3 warnings only, 1 not checkable), exact
 # findings on mutated images, --rules / --explain, --output (no partial file on failure),
 # progress bar only on a terminal.

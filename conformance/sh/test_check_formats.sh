@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx check output formats on the same four images (conformant, an error, a tolerated
 # warning, not a VHDX file): JSON validated against reports/schema/check.schema.json with
 # exact values, JUnit (one testcase per catalogue rule per image, failures exactly where the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx check over the 14 known-good images of ../shared/images: the zero-false-positive
 # baseline. No image may get an error; the tolerated deviations appear as exactly the
 # expected warnings, with the expected interoperability predictions; exit codes 0 / 3.

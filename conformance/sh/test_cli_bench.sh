@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx bench --quick: runs end to end, prints every measurement, valid JSON, cleans up.
 . "$(dirname "$0")/cli_common.sh"
 

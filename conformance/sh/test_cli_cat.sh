@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx cat: whole-disk SHA-256 against ../shared/images/CATALOGUE.md, exact slices, range
 # errors, dirty logs replayed in memory with the file untouched.
 . "$(dirname "$0")/cli_common.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx convert: exact SHA-256 of the raw output, sparseness (holes, not zeros), atomic
 # output (temp file + rename), no output file left on failure.
 . "$(dirname "$0")/cli_common.sh"

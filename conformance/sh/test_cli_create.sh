@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx create: parameters land in the image exactly (checked with vhdx info --json and, when
 # installed, qemu-img), invalid parameters are refused before anything is written.
 . "$(dirname "$0")/cli_common.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx info on known-good images: exact values from ../shared/images/CATALOGUE.md, text and
 # JSON (valid JSON, stable keys), read-only (the file hashes the same afterwards).
 . "$(dirname "$0")/cli_common.sh"

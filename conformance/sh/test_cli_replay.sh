@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx replay: dirty logs replayed in place give the catalogue's post-replay content, the log
 # is clean afterwards (qemu-img check agrees), clean images are not modified.
 . "$(dirname "$0")/cli_common.sh"

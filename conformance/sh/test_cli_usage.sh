@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # CLI argument handling: help, version, usage errors (exit 1, exact messages), no crash.
 . "$(dirname "$0")/cli_common.sh"
 

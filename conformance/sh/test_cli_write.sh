@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # vhdx write: bytes land exactly (read back with cat, and with qemu-img when installed),
 # nothing is written on usage errors, failures name rule and offset.
 . "$(dirname "$0")/cli_common.sh"

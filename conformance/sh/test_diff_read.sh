@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_diff_read.sh - read-side differential test (issue 4).
 #
 # For every image corpus/known-good/gen.sh builds with qemu-img/qemu-io:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_diff_write.sh - write-side differential test (issue 4).
 #
 # Every image libvhdx creates (`vhdx create`: fixed and dynamic, block sizes 1, 2, 32 and

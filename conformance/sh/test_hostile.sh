@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # test_hostile.sh - the hostile images of conformance/hostile through the CLI.
 #
 # gen_hostile --write builds one image per rule violation; for each, exactly as

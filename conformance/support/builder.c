@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* builder.c - valid VHDX images in memory, built with the codec encoders (see builder.h). */
 #include <fcntl.h>
 #include <stdio.h>

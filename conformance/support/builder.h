@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * builder.h - builds a valid VHDX image in a memory backend from a few parameters, with
  * "mutate one field" helpers, so conformance tests need no binary blobs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* faultio.c - fault-injecting vhdx_io wrapper (see faultio.h). */
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,20 @@ uint64_t faultio_op_len(const faultio *f, uint64_t k)
     return f->oplen[k - 1];
 }
 
+static void number_op(faultio *f, uint64_t len)
+{
+    f->ops++;
+    record_op(f, len);
+}
+
+/* The crash happens when operation k is the armed one. */
+static int crash_now(faultio *f, uint64_t k)
+{
+    if (!f->crash_at || k != f->crash_at) return 0;
+    f->crashed = 1;
+    return 1;
+}
+
 static int fi_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
     faultio *f = ctx;
@@ -69,14 +84,12 @@ static int fi_write(void *ctx, uint64_t off, const void *buf, size_t len)
     faultio *f = ctx;
     int rc;
     if (f->crashed) return VHDX_E_IO;
-    f->ops++;
     f->writes++;
-    record_op(f, len);
+    number_op(f, len);
     rc = journal_add(f, off, len);
     if (rc != VHDX_OK) return rc;
-    if (f->crash_at && f->ops == f->crash_at) {
+    if (crash_now(f, f->ops)) {
         size_t unit = f->mode == FAULTIO_TEAR_512 ? 512 : f->mode == FAULTIO_TEAR_4K ? 4096 : 0;
-        f->crashed = 1;
         if (unit) {
             size_t keep = (len / unit) / 2 * unit;
             if (keep) (void)f->inner->write_at(f->inner->ctx, off, buf, keep);
@@ -97,6 +110,10 @@ static int fi_set_size(void *ctx, uint64_t size)
     faultio *f = ctx;
     uint64_t cur = 0;
     if (f->crashed) return VHDX_E_IO;
+    if (f->numbering == FAULTIO_NUMBER_WRITES_RESIZES) {
+        number_op(f, 0);
+        if (crash_now(f, f->ops)) return VHDX_E_IO;
+    }
     if (!f->inner->set_size) return VHDX_E_IO;
     if (f->inner->get_size(f->inner->ctx, &cur) != VHDX_OK) return VHDX_E_IO;
     if (size < cur) {
@@ -112,12 +129,13 @@ static int fi_flush(void *ctx)
     faultio *f = ctx;
     int rc;
     if (f->crashed) return VHDX_E_IO;
-    f->ops++;
     f->flushes++;
-    record_op(f, 0);
-    if (f->crash_at && f->ops == f->crash_at) {
-        f->crashed = 1;
-        return VHDX_E_IO;
+    if (f->numbering == FAULTIO_NUMBER_WRITES_RESIZES) {
+        /* not numbered, but it cannot complete when the crash comes before the next op */
+        if (crash_now(f, f->ops + 1)) return VHDX_E_IO;
+    } else {
+        number_op(f, 0);
+        if (crash_now(f, f->ops)) return VHDX_E_IO;
     }
     rc = f->inner->flush ? f->inner->flush(f->inner->ctx) : VHDX_OK;
     if (rc == VHDX_OK) {
@@ -145,6 +163,11 @@ void faultio_arm(faultio *f, uint64_t k, int mode)
 {
     f->crash_at = k;
     f->mode = mode;
+}
+
+void faultio_numbering(faultio *f, int numbering)
+{
+    f->numbering = numbering;
 }
 
 void faultio_settle(faultio *f, int lose_unflushed)

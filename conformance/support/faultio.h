@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * faultio.h - a fault-injecting vhdx_io wrapper for crash-consistency tests.
  *
@@ -6,6 +7,11 @@
  * crashes": in FAULTIO_TEAR_* modes a write first stores only a prefix of its 512-byte or
  * 4 KiB units (half of them, rounded down). After the crash every write, flush and
  * set_size fails; reads still work.
+ *
+ * faultio_numbering(f, FAULTIO_NUMBER_WRITES_RESIZES) numbers write_at and set_size
+ * instead (the fuzz harnesses' crash model, which their corpus was made with): operation k
+ * fails, and so does a flush issued while operation k is the next one (the crash comes
+ * before k, and a flush cannot complete across it). Flushes are then not numbered.
  *
  * Durability model: writes reach the inner backend at once; the wrapper also keeps an
  * undo journal of everything since the last successful flush, so after a crash the test
@@ -22,6 +28,7 @@
 #include "vhdx.h"
 
 enum { FAULTIO_STOP = 0, FAULTIO_TEAR_512 = 1, FAULTIO_TEAR_4K = 2 };
+enum { FAULTIO_NUMBER_WRITES_FLUSHES = 0, FAULTIO_NUMBER_WRITES_RESIZES = 1 };
 
 typedef struct faultio_undo {
     uint64_t off;
@@ -32,27 +39,30 @@ typedef struct faultio_undo {
 typedef struct faultio {
     vhdx_io io;                /* pass this to the library */
     vhdx_io *inner;
-    uint64_t ops;              /* numbered operations seen (writes + flushes) */
+    uint64_t ops;              /* numbered operations seen (writes + flushes by default) */
     uint64_t writes, flushes;
     uint64_t crash_at;         /* 0: never */
     int mode;
+    int numbering;             /* FAULTIO_NUMBER_* (default WRITES_FLUSHES) */
     int crashed;
     uint64_t size_at_flush;
     faultio_undo *undo;
     size_t nundo, capundo;
-    uint64_t *oplen;           /* per numbered operation: write length, 0 for a flush */
+    uint64_t *oplen;           /* per numbered operation: write length, 0 for a flush/resize */
     size_t noplen, capoplen;
 } faultio;
 
 /* Wraps inner (which must outlive f). */
 void faultio_init(faultio *f, vhdx_io *inner);
 void faultio_arm(faultio *f, uint64_t k, int mode);
+/* Which calls are numbered operations (FAULTIO_NUMBER_*); set it before the first one. */
+void faultio_numbering(faultio *f, int numbering);
 /* Rolls unflushed writes back in the inner backend when lose_unflushed. Call once, after
  * the image using f is closed. */
 void faultio_settle(faultio *f, int lose_unflushed);
 void faultio_free(faultio *f);
-/* Length of operation k (1-based) as recorded: bytes of a write, 0 for a flush, or
- * UINT64_MAX when k was never reached. */
+/* Length of operation k (1-based) as recorded: bytes of a write, 0 for a flush or a size
+ * change, or UINT64_MAX when k was never reached. */
 uint64_t faultio_op_len(const faultio *f, uint64_t k);
 
 #endif

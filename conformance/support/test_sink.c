@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sink.c - recording findings sink (see test_sink.h). */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_sink.h - a recording findings sink for conformance tests: keeps (code, offset,
  * field) of every finding and tells the validator to continue (or to stop at the first

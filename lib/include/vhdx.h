@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vhdx.h - libvhdx public API: a hardened implementation of the Microsoft VHDX
  * virtual disk format ([MS-VHDX] v20240423).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vhdx_errors.h - the single table of every status code of libvhdx.
  *

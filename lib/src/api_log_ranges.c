@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* api_log_ranges.c - public view of the file ranges a log replay changes (used by
  * `vhdx info`); the ranges themselves are recorded by image_logscan.c. */
 #include "image.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* errors.c - lookups over the single error table (vhdx_errors.h), diagnostics, sinks. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmt.h - codec layer: bytes in, native structs out, and the exact inverse.
  * No I/O, no allocation, no globals. Decoders never write into their input; encoders

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmt_bat.c - BAT entries (MS-VHDX 2.5): static per-entry checks.
  *

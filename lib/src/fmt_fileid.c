@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmt_fileid.c - file type identifier (MS-VHDX 2.2.1) and the UTF-16LE <-> UTF-8
  * conversions shared by the creator string and the parent locator.

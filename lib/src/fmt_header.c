@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmt_header.c - VHDX header (MS-VHDX 2.2.2): codec, validation, current-header choice.
  *

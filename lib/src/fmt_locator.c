@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmt_locator.c - parent locator metadata item (MS-VHDX 2.6.2.6).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmt_log.c - log entries (MS-VHDX 2.3.1): entry header, zero/data descriptors, data
  * sectors, and whole-entry validation (spec section 8.6, items 1-8).

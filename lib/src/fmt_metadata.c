@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmt_metadata.c - metadata region (MS-VHDX 2.6): table, known items, geometry.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmt_region.c - region table (MS-VHDX 2.2.3): codec and validation.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * guid.c - GUIDs in Microsoft on-disk layout (Data1 u32 LE, Data2 u16 LE, Data3 u16 LE,
  * Data4[8]): constants, comparison, libuuid conversion, text form, generators.

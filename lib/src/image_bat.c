@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image_bat.c - paged BAT cache. The BAT is read in IMG_BAT_PAGE pages on demand; at most
  * limits.max_bat_memory bytes of pages are resident (direct-mapped slots). Pages hold the
  * on-disk little-endian bytes (decoded per access). */

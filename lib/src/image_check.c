@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image_check.c - vhdx_check: the validators of open run with a collecting sink, so every
  * finding is recorded (not only the first); never writes. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * image_create.c - new fixed, dynamic and differencing images.
  *

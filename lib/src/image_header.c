@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image_header.c - the header update of [MS-VHDX 2.2.2.1] and the session GUID rules
  * (R12, R13, R20-R22). Headers are never written through the log. */
 #include "image.h"

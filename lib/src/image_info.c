@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image_info.c - vhdx_get_info: everything an opened image knows about itself. */
 #include "image.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image_open.c - open and close: every statically checkable rule that affects reading is
  * validated by the steps of image_open_*.c, in file order, through a findings sink
  * (image_open_state.c). vhdx_open stops at the first fatal finding; vhdx_check

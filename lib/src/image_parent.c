@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * image_parent.c - opening the parent of a differencing image (MS-VHDX 2.6.2.6): path
  * resolution from the locator decoded at open (img->ploc), linkage (R105), sector size

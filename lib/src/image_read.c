@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image_read.c - virtual disk I/O: reads, writes into allocated blocks, flush, block
  * status. */
 #include "image.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * image_write.c - block allocation for dynamic and differencing images.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * internal.h - shared helpers of libvhdx: explicit little-endian access, checked
  * arithmetic, the findings sink used by both open (stop at first fatal) and check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io_file.c - vhdx_io file backend: pread/pwrite loops (EINTR-safe), fstat/lseek size,
  * ftruncate, fdatasync. */
 #include <errno.h>

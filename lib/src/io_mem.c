@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* io_mem.c - vhdx_io memory backend: a private, growable copy of the image bytes. */
 #include <stdlib.h>
 

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fz_exercise.h - the whole-image oracle (fuzz_open, fuzz_bat, fuzz_log, fuzz_roundtrip).
+ *
+ * fz_exercise_image opens f read-only through the memory backend (any write attempt is an
+ * oracle failure), gets info, reads a bounded set of ranges (checked against the reference
+ * BAT reader of fz_reference.h where it applies), probes the range/read-only contracts,
+ * runs vhdx_check and compares its verdict with the open result. With FZ_EX_RDWR it also
+ * opens a copy read-write (log replay in place, header update), writes, and reopens; with
+ * FZ_EX_CRASH as well, that copy sits behind faultio and crashes at an input-chosen
+ * operation, after which it must still open (replaying its log) or fail cleanly.
+ */
+#ifndef VHDX_FUZZ_EXERCISE_H
+#define VHDX_FUZZ_EXERCISE_H
+
+#include <stdint.h>
+
+#include "fz_memfile.h"
+
+#define FZ_EX_RDWR         0x1u
+#define FZ_EX_NO_REPLAY    0x2u
+#define FZ_EX_SMALL_LIMITS 0x4u
+#define FZ_EX_CRASH        0x8u  /* with RDWR: write/size change seed % 16 + 1 fails */
+typedef struct fz_ex_result {
+    int open_rc;          /* read-only open */
+    int check_rc;         /* vhdx_check status */
+    int verdict;          /* report verdict or -1 */
+    int log_replayed;     /* info.log_replayed of the read-only open */
+    uint64_t virtual_size;
+} fz_ex_result;
+void fz_exercise_image(const fz_file *f, unsigned flags, uint64_t seed, fz_ex_result *res);
+/* File mode: writes f to <tmp>/vhdx-fuzz-<pid>/child.vhdx beside parent.vhdx (the
+ * fz_template(0) image, so a differencing child made against it resolves its parent by
+ * relative_path and its linkage matches), then runs open-by-path, reads (parent chain,
+ * sector bitmaps), vhdx_check through the file backend with parent resolution, and with
+ * FZ_EX_RDWR a write + reopen. Covers io_file.c and image_parent.c. */
+void fz_exercise_file(const fz_file *f, unsigned flags, uint64_t seed);
+/* The directory used by fz_exercise_file (created on first use), or NULL. */
+const char *fz_tmpdir(void);
+
+/* Reads the whole virtual disk of an image opened read-only from f into an fz_big_alloc
+ * buffer (*len = virtual size, capped at 64 MiB); NULL when it does not open. */
+uint8_t *fz_read_all(const fz_file *f, unsigned open_flags, uint64_t *len, int *rc_out);
+
+#endif
