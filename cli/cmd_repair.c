@@ -33,6 +33,8 @@ static const char help[] =
     "  file_extend       a file cut inside its last block extended to a 1 MiB multiple\n"
     "  region_required   deviation: Required = 0 on the BAT or metadata region entry\n"
     "  bat_offset        deviation: FileOffsetMB set on a block without data\n"
+    "  parent_path       deviation: a plain C:\\ absolute_win32_path gets the \\\\?\\ prefix\n"
+    "  file_extend is a deviation too when no block lies past the end of the file\n"
     "\n"
     "options:\n"
     "  -n, --dry-run          print the plan only; the file is never written\n"

@@ -70,6 +70,7 @@ static void read_disk(const uint8_t *bytes, size_t len, uint8_t *out)
     vhdx_open_opts o;
     assert_int_equal(vhdx_io_mem_open(&io, bytes, len, GiB), VHDX_OK);
     vhdx_open_opts_default(&o);
+    o.flags = VHDX_OPEN_NO_PARENT; /* the differencing child holds every block itself */
     assert_int_equal(vhdx_open(&img, &io, 0, &o, NULL), VHDX_OK);
     assert_int_equal(vhdx_read(img, 0, out, VS, NULL), VHDX_OK);
     assert_int_equal(vhdx_close(img), VHDX_OK);
@@ -111,6 +112,31 @@ static void d_deviations(vb_image *im)
     vb_rt_entry_set32(im, -1, VB_RT_BAT, RTE_OFF_REQUIRED, 0);
     vb_bat_set(im, vb_pb_index(im, 1), fmt_bat_make(VHDX_PB_NOT_PRESENT, 7 * MiB));
 }
+/* R108 deviation: a differencing child (every block its own) whose locator has Hyper-V's
+ * plain "C:\..." absolute_win32_path */
+static want_action w_parent_path[1];
+static void d_parent_path(vb_image *im)
+{
+    vb_params p;
+    vb_free(im);
+    vb_params_default(&p);
+    p.type = VHDX_TYPE_DIFFERENCING;
+    p.virtual_size = VS;
+    p.block_size = (uint32_t)MiB;
+    assert_int_equal(vb_build(im, &p), VHDX_OK);
+    for (uint64_t b = 0; b < VS / MiB; b++) (void)vb_alloc_block(im, b, 1);
+    const char *keys[3] = { "parent_linkage", "relative_path", "absolute_win32_path" };
+    const char *vals[3] = { p.parent_linkage, p.parent_path, "C:\\VMs\\parent.vhdx" };
+    uint8_t buf[4096];
+    size_t n = 0;
+    assert_int_equal(fmt_locator_build(keys, vals, 3, buf, sizeof buf, &n), VHDX_OK);
+    vb_write(im, vb_md_item_offset(im, VB_MD_PL), buf, n);
+    vb_md_entry_set32(im, VB_MD_PL, MDE_OFF_LENGTH, (uint32_t)n);
+    want_action w = { VHDX_REPAIR_PARENT_PATH, VB_MD_PL, VHDX_W_PL_ABSOLUTE_PATH,
+                      vb_md_item_offset(im, VB_MD_PL), n + 8, 0, 0, 1 };
+    w_parent_path[0] = w;
+}
+
 static void d_all(vb_image *im)
 {
     d_header(im);
@@ -228,11 +254,12 @@ static const scenario scenarios[] = {
     SCEN("region_table", d_rt, 0, 1, w_rt),
     SCEN("metadata_entry", d_md, 0, 0, w_md),
     SCEN("bat_entry", d_bat, VHDX_REPAIR_ALLOW_DATA_LOSS, 0, w_bat),
-    SCEN("truncated", d_truncate, VHDX_REPAIR_ALLOW_DATA_LOSS, 0, w_truncate),
+    SCEN("truncated", d_truncate, VHDX_REPAIR_ALLOW_DATA_LOSS | VHDX_REPAIR_FIX_DEVIATIONS, 0, w_truncate),
     SCEN("bat_state", d_state, VHDX_REPAIR_ALLOW_DATA_LOSS, 0, w_state),
     SCEN("deviations", d_deviations, VHDX_REPAIR_FIX_DEVIATIONS, 1, w_deviations),
     SCEN("log_replay", d_log, 0, 1, w_log),
     SCEN("all", d_all, VHDX_REPAIR_ALLOW_DATA_LOSS, 0, w_all),
+    SCEN("parent_path", d_parent_path, VHDX_REPAIR_FIX_DEVIATIONS, 1, w_parent_path),
 };
 #define NSCEN (sizeof scenarios / sizeof scenarios[0])
 
@@ -258,6 +285,7 @@ static void fixture_make(fixture *fx, const scenario *sc)
     read_disk(vb_data(&im), (size_t)vb_size(&im), fx->expect);
     sc->damage(&im);
     if (sc->damage == d_log) memcpy(fx->expect + MiB, block1, MiB);
+    if (sc->damage == d_parent_path) read_disk(vb_data(&im), (size_t)vb_size(&im), fx->expect);
     fx->len = (size_t)vb_size(&im);
     fx->bytes = malloc(fx->len);
     assert_non_null(fx->bytes);
@@ -341,8 +369,11 @@ static void assert_repaired(fixture *fx, const uint8_t *bytes, size_t len)
 {
     vhdx_io io;
     vhdx_report *r = NULL;
+    vhdx_check_opts co;
+    vhdx_check_opts_default(&co);
+    co.flags = VHDX_OPEN_NO_PARENT;
     assert_int_equal(vhdx_io_mem_open(&io, bytes, len, GiB), VHDX_OK);
-    assert_int_equal(vhdx_check(&io, NULL, NULL, &r), VHDX_OK);
+    assert_int_equal(vhdx_check(&io, NULL, &co, &r), VHDX_OK);
     if (r->count) fail_msg("%s: check finds %s after repair", fx->sc->name, vhdx_status_name(r->findings[0].code));
     assert_int_equal(r->verdict, VHDX_VERDICT_CONFORMANT);
     vhdx_report_free(r);
@@ -410,8 +441,11 @@ static void assert_recovers(fixture *fx, uint8_t *bytes, size_t len)
     if (fx->sc->opens) {
         vhdx_io io;
         vhdx_image *img = NULL;
+        vhdx_open_opts oo;
+        vhdx_open_opts_default(&oo);
+        oo.flags = VHDX_OPEN_NO_PARENT;
         assert_int_equal(vhdx_io_mem_open(&io, bytes, len, GiB), VHDX_OK);
-        assert_int_equal(vhdx_open(&img, &io, 0, NULL, NULL), VHDX_OK);
+        assert_int_equal(vhdx_open(&img, &io, 0, &oo, NULL), VHDX_OK);
         assert_int_equal(vhdx_close(img), VHDX_OK);
         vhdx_io_destroy(&io);
     }
@@ -554,6 +588,7 @@ static void crash_bat_state(void **state) { (void)state; crash_points(5); }
 static void crash_deviations(void **state) { (void)state; crash_points(6); }
 static void crash_log_replay(void **state) { (void)state; crash_points(7); }
 static void crash_all(void **state) { (void)state; crash_points(8); }
+static void crash_parent_path(void **state) { (void)state; crash_points(9); }
 
 int main(void)
 {
@@ -570,6 +605,7 @@ int main(void)
         cmocka_unit_test(crash_deviations),
         cmocka_unit_test(crash_log_replay),
         cmocka_unit_test(crash_all),
+        cmocka_unit_test(crash_parent_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -400,8 +400,10 @@ typedef enum vhdx_repair_kind {
     VHDX_REPAIR_BAT_ENTRY = 4,       /* BAT entry `index` set to NOT_PRESENT, offset 0 */
     VHDX_REPAIR_FILE_EXTEND = 5,     /* file extended with zeros to a multiple of 1 MiB */
     VHDX_REPAIR_REGION_REQUIRED = 6, /* deviation: Required set on region entry `index` */
-    VHDX_REPAIR_BAT_OFFSET = 7       /* deviation: FileOffsetMB cleared on BAT entry `index`
+    VHDX_REPAIR_BAT_OFFSET = 7,      /* deviation: FileOffsetMB cleared on BAT entry `index`
                                         of a block without data */
+    VHDX_REPAIR_PARENT_PATH = 8      /* deviation: "\\?\" put before a plain drive path in
+                                        absolute_win32_path (metadata entry `index`) */
 } vhdx_repair_kind;
 
 typedef struct vhdx_repair_action {
@@ -458,7 +460,7 @@ VHDX_API VHDX_NODISCARD int vhdx_repair_apply(vhdx_io *io, const vhdx_repair_opt
                                               vhdx_repair_plan **out, vhdx_diag *diag);
 VHDX_API void vhdx_repair_plan_free(vhdx_repair_plan *p);
 /* "header", "region_table", "log_replay", "metadata_entry", "bat_entry", "file_extend",
- * "region_required", "bat_offset"; "unknown" otherwise. */
+ * "region_required", "bat_offset", "parent_path"; "unknown" otherwise. */
 VHDX_API const char *vhdx_repair_kind_name(int kind);
 
 #ifdef __cplusplus

@@ -21,7 +21,8 @@ void vhdx_repair_opts_default(vhdx_repair_opts *o)
 const char *vhdx_repair_kind_name(int kind)
 {
     static const char *const names[] = { "header", "region_table", "log_replay", "metadata_entry",
-                                         "bat_entry", "file_extend", "region_required", "bat_offset" };
+                                         "bat_entry", "file_extend", "region_required", "bat_offset",
+                                         "parent_path" };
     if (kind < 0 || (size_t)kind >= sizeof names / sizeof names[0]) return "unknown";
     return names[kind];
 }
@@ -210,6 +211,30 @@ static int rp_bat(img_repair_ctx *rc, const vhdx_image *img, int code, uint64_t 
     return rp_bat_entry(rc, img, code, off, idx);
 }
 
+/* R108 (Hyper-V's plain "C:\..." path, a deviation): the prefix makes the value 8 bytes
+ * longer; done only when the item can grow in place (inside the region, before any
+ * other item). */
+static int rp_parent_path(img_repair_ctx *rc, const vhdx_image *img, int code, uint64_t off)
+{
+    int idx = img->md ? fmt_metadata_find(img->md, &VHDX_GUID_PARENT_LOCATOR) : -1;
+    if (idx < 0) return 0;
+    const fmt_metadata_entry *e = &img->md->entries[idx];
+    uint64_t start = e->offset, end = (uint64_t)e->offset + e->length + 8u;
+    if (end > img->md_length || end - start > MiB) return 1;
+    for (uint32_t j = 0; j < img->md->decoded; j++) {
+        const fmt_metadata_entry *o = &img->md->entries[j];
+        if ((int)j != idx && o->length && vhdx_ranges_overlap(start, end - start, o->offset, o->length))
+            return 1;
+    }
+    vhdx_repair_action *a = rp_add(rc, VHDX_REPAIR_PARENT_PATH, code, off, (uint64_t)idx);
+    if (!a) return 1;
+    a->deviation = 1;
+    a->write_offset = img->md_offset + start;
+    a->write_length = end - start;
+    snprintf(a->detail, sizeof a->detail, "parent locator: absolute_win32_path gets the \\\\?\\ prefix");
+    return 1;
+}
+
 /* Turns one finding into an action (1: the open may go past it) or damage left (0). */
 static int rp_classify(img_repair_ctx *rc, const vhdx_image *img, int code, uint64_t off,
                        const char *detail)
@@ -245,6 +270,8 @@ static int rp_classify(img_repair_ctx *rc, const vhdx_image *img, int code, uint
     case VHDX_E_BAT_PRESENT_ZERO_OFFSET:
     case VHDX_W_BAT_OFFSET_NOT_ZERO:
         return rp_bat(rc, img, code, off, detail);
+    case VHDX_W_PL_ABSOLUTE_PATH:
+        return rp_parent_path(rc, img, code, off);
     default:
         return 0;
     }
@@ -292,7 +319,7 @@ static int kind_order(vhdx_repair_kind k)
 {
     /* the order apply performs them in: header and replay come with the read-write open;
      * blocks are released before the file grows, so no lost block becomes readable */
-    static const int order[] = { 0, 2, 1, 4, 5, 7, 3, 6 };
+    static const int order[] = { 0, 2, 1, 4, 6, 8, 3, 7, 5 };
     return order[k];
 }
 
@@ -330,10 +357,14 @@ static void rp_finish(img_repair_ctx *rc, vhdx_image *img, unsigned flags)
     vhdx_repair_plan *p = rc->plan;
     rp_replay_actions(rc, img);
     /* D12: a file cut inside its last block: the block is lost (above) and the file grows
-     * back to the 1 MiB unit every structure is placed in */
+     * back to the 1 MiB unit every structure is placed in. Without a block past the end
+     * (a clean image of odd size, or a repair interrupted after the BAT) it is a deviation. */
     if (p->file_size % MiB != 0) {
+        int cut = 0;
+        for (size_t i = 0; i < p->count; i++) cut |= p->actions[i].code == VHDX_E_BAT_OUTSIDE_FILE;
         vhdx_repair_action *a = rp_add(rc, VHDX_REPAIR_FILE_EXTEND, VHDX_OK, VHDX_NO_OFFSET, 0);
         if (a) {
+            a->deviation = !cut;
             a->write_offset = p->file_size;
             a->write_length = vhdx_div_round_up(p->file_size, MiB) * MiB - p->file_size;
             snprintf(a->detail, sizeof a->detail, "file extended with zeros to a multiple of 1 MiB");

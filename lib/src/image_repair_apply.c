@@ -117,6 +117,76 @@ static int do_metadata(vhdx_image *img, vhdx_repair_plan *p, sector_batch *b, vh
     return rc;
 }
 
+/* The locator with "\\?\" before a plain absolute_win32_path, every other pair as it was,
+ * into out (cap bytes); *n = its length. */
+static int locator_prefixed(const uint8_t *loc, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
+    fmt_locator *pl = malloc(sizeof *pl);
+    char *text = malloc(2u * VHDX_PL_MAX_ENTRIES * VHDX_PL_MAX_STRING);
+    const char *keys[VHDX_PL_MAX_ENTRIES], *vals[VHDX_PL_MAX_ENTRIES];
+    int rc = pl && text ? fmt_locator_decode(loc, len, pl) : VHDX_E_NOMEM;
+    for (uint16_t i = 0; rc == VHDX_OK && i < pl->decoded; i++) {
+        const fmt_locator_entry *e = &pl->entries[i];
+        char *k = text + 2u * i * VHDX_PL_MAX_STRING, *v = k + VHDX_PL_MAX_STRING;
+        int tk = 0, tv = 0;
+        (void)fmt_utf16le_to_utf8(loc + e->key_offset, e->key_length / 2u, 0, k, VHDX_PL_MAX_STRING, &tk);
+        size_t pre = strcmp(k, "absolute_win32_path") == 0 ? 4 : 0;
+        memcpy(v, "\\\\?\\", pre);
+        (void)fmt_utf16le_to_utf8(loc + e->value_offset, e->value_length / 2u, 0, v + pre,
+                                  VHDX_PL_MAX_STRING - pre, &tv);
+        if (tk || tv) rc = VHDX_E_LIMIT_METADATA;
+        keys[i] = k;
+        vals[i] = v;
+    }
+    if (rc == VHDX_OK) rc = fmt_locator_build(keys, vals, pl->decoded, out, cap, n);
+    free(pl);
+    free(text);
+    return rc;
+}
+
+/* R108 deviation: the locator item rewritten in place, 8 bytes longer, with its table
+ * entry, in one log entry (a torn update would leave entries pointing past the item). */
+static int do_parent_path(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, vhdx_diag *diag)
+{
+    int want = 0;
+    for (size_t i = 0; i < p->count; i++)
+        want |= p->actions[i].kind == VHDX_REPAIR_PARENT_PATH && allowed(&p->actions[i], flags);
+    int idx = img->md ? fmt_metadata_find(img->md, &VHDX_GUID_PARENT_LOCATOR) : -1;
+    if (!want || idx < 0 || !img->locator) return VHDX_OK;
+    fmt_metadata_entry *e = &img->md->entries[idx];
+    uint64_t first = (img->md_offset + e->offset) / VHDX_LOG_SECTOR * VHDX_LOG_SECTOR;
+    uint64_t last = vhdx_div_round_up(img->md_offset + e->offset + e->length + 8u, VHDX_LOG_SECTOR) * VHDX_LOG_SECTOR;
+    size_t nsec = (size_t)((last - first) / VHDX_LOG_SECTOR) + 1, n = 0;
+    uint8_t *buf = calloc(nsec + 1, VHDX_LOG_SECTOR);
+    img_meta_sector *sec = calloc(nsec, sizeof *sec);
+    int rc = buf && sec ? VHDX_OK : VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "parent locator");
+    uint8_t *item = buf, *tsec = buf + (nsec - 1) * VHDX_LOG_SECTOR;
+    if (rc == VHDX_OK) rc = img_pread(img, first, item, (size_t)(last - first), diag);
+    if (rc == VHDX_OK) {
+        size_t cap = (size_t)(last - (img->md_offset + e->offset)), nl = 0;
+        rc = locator_prefixed(img->locator, img->locator_len, item + (img->md_offset + e->offset - first), cap, &nl);
+        if (rc != VHDX_OK) rc = VHDX_FAIL(diag, rc, img->md_offset + e->offset, "parent locator");
+        e->length = (uint32_t)nl;
+    }
+    /* the table sector holding the entry, with the new Length */
+    uint64_t eoff = img->md_offset + MD_HEADER_SIZE + (uint64_t)idx * MD_ENTRY_SIZE;
+    uint64_t tfirst = eoff / VHDX_LOG_SECTOR * VHDX_LOG_SECTOR;
+    if (rc == VHDX_OK) rc = img_pread(img, tfirst, tsec, VHDX_LOG_SECTOR, diag);
+    if (rc == VHDX_OK) {
+        vhdx_put32(tsec + (eoff - tfirst) + MDE_OFF_LENGTH, e->length);
+        sec[n].file_offset = tfirst;
+        sec[n++].data = tsec;
+        for (uint64_t o = first; o < last; o += VHDX_LOG_SECTOR) {
+            sec[n].file_offset = o;
+            sec[n++].data = item + (o - first);
+        }
+        rc = img_log_write(img, sec, n, diag);
+    }
+    free(buf);
+    free(sec);
+    return rc;
+}
+
 /* The new value of a BAT entry an action changes. */
 static uint64_t bat_new_entry(const vhdx_repair_action *a, uint64_t old)
 {
@@ -153,8 +223,12 @@ static int do_bat(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, sector_b
 }
 
 /* D12: the file grows with zeros to the next 1 MiB (after the lost blocks are released). */
-static int do_extend(vhdx_image *img, vhdx_diag *diag)
+static int do_extend(vhdx_image *img, const vhdx_repair_plan *p, unsigned flags, vhdx_diag *diag)
 {
+    int want = 0;
+    for (size_t i = 0; i < p->count; i++)
+        want |= p->actions[i].kind == VHDX_REPAIR_FILE_EXTEND && allowed(&p->actions[i], flags);
+    if (!want) return VHDX_OK;
     uint64_t end = vhdx_div_round_up(img->file_size, MiB) * MiB;
     if (end == img->file_size) return VHDX_OK;
     size_t n = (size_t)(end - img->file_size);
@@ -174,6 +248,7 @@ static void mark(vhdx_repair_plan *p, unsigned flags, int (*pred)(vhdx_repair_ki
 static int k_open(vhdx_repair_kind k) { return k == VHDX_REPAIR_HEADER || k == VHDX_REPAIR_LOG_REPLAY; }
 static int k_rt(vhdx_repair_kind k) { return k == VHDX_REPAIR_REGION_TABLE || k == VHDX_REPAIR_REGION_REQUIRED; }
 static int k_md(vhdx_repair_kind k) { return k == VHDX_REPAIR_METADATA_ENTRY; }
+static int k_pl(vhdx_repair_kind k) { return k == VHDX_REPAIR_PARENT_PATH; }
 static int k_bat(vhdx_repair_kind k) { return k == VHDX_REPAIR_BAT_ENTRY || k == VHDX_REPAIR_BAT_OFFSET; }
 static int k_ext(vhdx_repair_kind k) { return k == VHDX_REPAIR_FILE_EXTEND; }
 
@@ -186,8 +261,9 @@ static int apply_actions(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, v
     mark(p, flags, k_open);
     int rc = do_regions(img, p, flags, &b, diag);
     if (rc == VHDX_OK) { mark(p, flags, k_rt); rc = do_metadata(img, p, &b, diag); }
-    if (rc == VHDX_OK) { mark(p, flags, k_md); rc = do_bat(img, p, flags, &b, diag); }
-    if (rc == VHDX_OK) { mark(p, flags, k_bat); rc = do_extend(img, diag); }
+    if (rc == VHDX_OK) { mark(p, flags, k_md); rc = do_parent_path(img, p, flags, diag); }
+    if (rc == VHDX_OK) { mark(p, flags, k_pl); rc = do_bat(img, p, flags, &b, diag); }
+    if (rc == VHDX_OK) { mark(p, flags, k_bat); rc = do_extend(img, p, flags, diag); }
     if (rc == VHDX_OK) mark(p, flags, k_ext);
     free(b.buf);
     return rc;
