@@ -137,6 +137,21 @@ static void d_parent_path(vb_image *im)
     w_parent_path[0] = w;
 }
 
+/* R25 on both region table copies (signatures intact, same entries) */
+static void d_rt_both_crc(vb_image *im)
+{
+    d_rt(im);
+    vb_put32(im, vb_rt_offset(0) + RT_OFF_CHECKSUM, vb_get32(im, vb_rt_offset(0) + RT_OFF_CHECKSUM) ^ 1u);
+}
+/* R83: File Parameters listed twice with the same value */
+static void d_md_dup(vb_image *im)
+{
+    uint8_t v[8];
+    vb_read(im, vb_md_item_offset(im, VB_MD_FP), v, sizeof v);
+    vb_write(im, im->md_offset + 68 * KiB, v, sizeof v);
+    (void)vb_md_add(im, &VHDX_GUID_FILE_PARAMETERS, (uint32_t)(68 * KiB), 8, VHDX_MD_FLAG_IS_REQUIRED);
+}
+
 static void d_all(vb_image *im)
 {
     d_header(im);
@@ -239,6 +254,13 @@ static const want_action w_log[] = {
     { VHDX_REPAIR_HEADER, 1, VHDX_W_HEADER_FIELDS_DIFFER, VHDX_HEADER2_OFFSET, 4096, 0, 0, 0 },
     { VHDX_REPAIR_LOG_REPLAY, 0, VHDX_I_LOG_DIRTY, 3 * MiB, 4096, 0, 0, 0 },
 };
+static const want_action w_rt_both[] = {
+    { VHDX_REPAIR_REGION_TABLE, 0, VHDX_E_RT_CHECKSUM, VHDX_RT1_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
+    { VHDX_REPAIR_REGION_TABLE, 1, VHDX_E_RT_CHECKSUM, VHDX_RT2_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
+};
+static const want_action w_md_dup[] = {
+    { VHDX_REPAIR_METADATA_ENTRY, 5, VHDX_E_MD_DUPLICATE, 2 * MiB, VHDX_MD_TABLE_SIZE, 0, 0, 0 },
+};
 static const want_action w_all[] = {
     { VHDX_REPAIR_HEADER, 0, VHDX_W_HEADER_INVALID_COPY, HDR1, 4096, 0, 0, 0 },
     { VHDX_REPAIR_REGION_TABLE, 1, VHDX_W_RT_INVALID_COPY, VHDX_RT2_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
@@ -260,6 +282,8 @@ static const scenario scenarios[] = {
     SCEN("log_replay", d_log, 0, 1, w_log),
     SCEN("all", d_all, VHDX_REPAIR_ALLOW_DATA_LOSS, 0, w_all),
     SCEN("parent_path", d_parent_path, VHDX_REPAIR_FIX_DEVIATIONS, 1, w_parent_path),
+    SCEN("region_tables_both", d_rt_both_crc, 0, 0, w_rt_both),
+    SCEN("metadata_duplicate", d_md_dup, 0, 0, w_md_dup),
 };
 #define NSCEN (sizeof scenarios / sizeof scenarios[0])
 
@@ -519,14 +543,40 @@ static void refused_without_flags(void **state)
 }
 
 /* Damage no action repairs: listed, nothing written. */
+static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t off);
+static void d_headers_both(vb_image *im)
+{
+    vb_put32(im, vb_header_offset(0) + HDR_OFF_CHECKSUM, 0);
+    vb_put32(im, vb_header_offset(1) + HDR_OFF_CHECKSUM, 0);
+}
+/* R83: File Parameters listed twice with different block sizes: which is right is unknown */
+static void d_md_dup_differs(vb_image *im)
+{
+    uint8_t v[8];
+    vb_read(im, vb_md_item_offset(im, VB_MD_FP), v, sizeof v);
+    v[2] ^= 0x10;
+    vb_write(im, im->md_offset + 68 * KiB, v, sizeof v);
+    (void)vb_md_add(im, &VHDX_GUID_FILE_PARAMETERS, (uint32_t)(68 * KiB), 8, VHDX_MD_FLAG_IS_REQUIRED);
+}
+/* R24/R25 on both region table copies, the signatures gone too: nothing to trust */
+static void d_rt_both(vb_image *im)
+{
+    vb_put32(im, vb_rt_offset(0), 0);
+    vb_put32(im, vb_rt_offset(1), 0);
+}
 static void refused_damage(void **state)
 {
     (void)state;
+    refused_one(d_headers_both, "VHDX_E_NO_VALID_HEADER", VHDX_HEADER1_OFFSET);
+    refused_one(d_md_dup_differs, "VHDX_E_MD_DUPLICATE", 2 * MiB + MD_HEADER_SIZE + 5 * MD_ENTRY_SIZE);
+    refused_one(d_rt_both, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET);
+}
+
+static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t off)
+{
     vb_image im;
     build_base(&im);
-    /* R11: both headers bad */
-    vb_put32(&im, vb_header_offset(0) + HDR_OFF_CHECKSUM, 0);
-    vb_put32(&im, vb_header_offset(1) + HDR_OFF_CHECKSUM, 0);
+    damage(&im);
     vhdx_repair_plan *p = NULL;
     vhdx_repair_opts o;
     vhdx_repair_opts_default(&o);
@@ -537,10 +587,10 @@ static void refused_damage(void **state)
     memcpy(copy, vb_data(&im), before);
     assert_int_equal(vhdx_repair_apply(&im.io, &o, &p, NULL), VHDX_OK);
     assert_int_equal(p->refused, 1);
-    assert_int_equal(p->count, 0);
+    assert_int_equal(p->applied, 0);
     assert_int_equal(p->left_count, 1);
-    assert_string_equal(vhdx_status_name(p->left[0].code), "VHDX_E_NO_VALID_HEADER");
-    assert_int_equal(p->left[0].offset, VHDX_HEADER1_OFFSET);
+    assert_string_equal(vhdx_status_name(p->left[0].code), code);
+    assert_int_equal(p->left[0].offset, off);
     vhdx_repair_plan_free(p);
     assert_int_equal(vb_size(&im), before);
     assert_memory_equal(vb_data(&im), copy, before);
@@ -589,6 +639,8 @@ static void crash_deviations(void **state) { (void)state; crash_points(6); }
 static void crash_log_replay(void **state) { (void)state; crash_points(7); }
 static void crash_all(void **state) { (void)state; crash_points(8); }
 static void crash_parent_path(void **state) { (void)state; crash_points(9); }
+static void crash_region_tables_both(void **state) { (void)state; crash_points(10); }
+static void crash_metadata_duplicate(void **state) { (void)state; crash_points(11); }
 
 int main(void)
 {
@@ -606,6 +658,8 @@ int main(void)
         cmocka_unit_test(crash_log_replay),
         cmocka_unit_test(crash_all),
         cmocka_unit_test(crash_parent_path),
+        cmocka_unit_test(crash_region_tables_both),
+        cmocka_unit_test(crash_metadata_duplicate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

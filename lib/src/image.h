@@ -341,12 +341,17 @@ void img_free(vhdx_image *img);
 
 /* ==== 6. repair (image_repair.c; vhdx_repair_apply in image_repair_apply.c) ==== */
 #define IMG_REPAIR_MAX_LEFT 1024  /* damage findings kept in a plan */
+#define IMG_REPAIR_MAX_DUPS 16    /* duplicated needed metadata items resolved */
 typedef struct img_repair_ctx {
     vhdx_repair_plan *plan;
     size_t cap, leftcap;
     size_t left_dropped;
     int log_dirty;                /* I_LOG_DIRTY seen: the open replays */
     int nomem;
+    /* R83 duplicates of a needed item: the later entry is dropped once both values are
+     * found equal after the open */
+    uint32_t dup_keep[IMG_REPAIR_MAX_DUPS], dup_drop[IMG_REPAIR_MAX_DUPS];
+    size_t ndup;
 } img_repair_ctx;
 /* The open of a repair (read-only for the plan, read-write to apply): findings an action
  * repairs become actions of rc->plan and do not fail the open; other error findings are

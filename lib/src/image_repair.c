@@ -104,8 +104,9 @@ static int rp_header(img_repair_ctx *rc, int code, uint64_t off)
     return 1;
 }
 
-/* R23: the copy not in use rewritten from the one in use; R3/D7: Required set on the
- * BAT or metadata region entry (both copies). */
+/* R23: the copy not in use rewritten from the one in use; R24/R25 on both copies: both
+ * rewritten when the open could still trust one (image_open_region.c rt_salvage);
+ * R3/D7: Required set on the BAT or metadata region entry (both copies). */
 static int rp_region(img_repair_ctx *rc, const vhdx_image *img, int code, uint64_t off)
 {
     if (code == VHDX_W_RT_NOT_REQUIRED) {
@@ -127,9 +128,39 @@ static int rp_region(img_repair_ctx *rc, const vhdx_image *img, int code, uint64
     a->deviation = code == VHDX_W_RT_COPIES_DIFFER;
     a->write_offset = copy ? VHDX_RT2_OFFSET : VHDX_RT1_OFFSET;
     a->write_length = VHDX_RT_SIZE;
-    snprintf(a->detail, sizeof a->detail, "region table copy %u rewritten from copy %u",
-             (unsigned)copy + 1, (unsigned)(2 - copy));
+    if (code == VHDX_E_RT_CHECKSUM || code == VHDX_E_RT_SIGNATURE)
+        snprintf(a->detail, sizeof a->detail,
+                 "region table copy %u rewritten from the entries the copies agree on (both invalid)",
+                 (unsigned)copy + 1);
+    else
+        snprintf(a->detail, sizeof a->detail, "region table copy %u rewritten from copy %u",
+                 (unsigned)copy + 1, (unsigned)(2 - copy));
     return 1;
+}
+
+/* R83 on an item the open needs: the later of two entries with the same id, length and
+ * flags is dropped, provided rp_dups_verify finds the two values equal. */
+static int rp_metadata_dup(img_repair_ctx *rc, const vhdx_image *img, uint64_t off, uint32_t idx)
+{
+    const fmt_metadata_entry *e = &img->md->entries[idx];
+    for (uint32_t j = 0; j < img->md->decoded; j++) {
+        const fmt_metadata_entry *o = &img->md->entries[j];
+        if (j == idx || !vhdx_guid_equal(&o->item_id, &e->item_id) ||
+            ((o->flags ^ e->flags) & VHDX_MD_FLAG_IS_USER))
+            continue;
+        if (o->length != e->length || o->flags != e->flags || rc->ndup == IMG_REPAIR_MAX_DUPS) return 0;
+        uint32_t keep = j < idx ? j : idx, drop = j < idx ? idx : j;
+        vhdx_repair_action *a = rp_add(rc, VHDX_REPAIR_METADATA_ENTRY, VHDX_E_MD_DUPLICATE, off, drop);
+        if (!a) return 1;
+        rc->dup_keep[rc->ndup] = keep;
+        rc->dup_drop[rc->ndup++] = drop;
+        a->write_offset = img->md_offset;
+        a->write_length = VHDX_MD_TABLE_SIZE;
+        snprintf(a->detail, sizeof a->detail, "metadata entry %u dropped: a duplicate of entry %u with the same value",
+                 (unsigned)drop, (unsigned)keep);
+        return 1;
+    }
+    return 0;
 }
 
 /* R83-R87: an entry the open does not need is dropped; the items it reads stay (a damaged
@@ -144,10 +175,11 @@ static int rp_metadata(img_repair_ctx *rc, const vhdx_image *img, int code, uint
     uint64_t idx = rel / MD_ENTRY_SIZE;
     if (idx >= img->md->decoded) return 0;
     const fmt_metadata_entry *e = &img->md->entries[idx];
-    if (e->flags & VHDX_MD_FLAG_IS_REQUIRED) return 0;
+    int needed = (e->flags & VHDX_MD_FLAG_IS_REQUIRED) != 0;
     if (!(e->flags & VHDX_MD_FLAG_IS_USER))
         for (size_t k = 0; k < sizeof used / sizeof used[0]; k++)
-            if (vhdx_guid_equal(&e->item_id, used[k])) return 0;
+            needed |= vhdx_guid_equal(&e->item_id, used[k]);
+    if (needed) return code == VHDX_E_MD_DUPLICATE && rp_metadata_dup(rc, img, off, (uint32_t)idx);
     vhdx_repair_action *a = rp_add(rc, VHDX_REPAIR_METADATA_ENTRY, code, off, idx);
     if (!a) return 1;
     a->write_offset = img->md_offset;
@@ -246,6 +278,8 @@ static int rp_classify(img_repair_ctx *rc, const vhdx_image *img, int code, uint
         return rp_header(rc, code, off);
     case VHDX_W_RT_INVALID_COPY:
     case VHDX_W_RT_COPIES_DIFFER:
+    case VHDX_E_RT_CHECKSUM:
+    case VHDX_E_RT_SIGNATURE:
     case VHDX_W_RT_NOT_REQUIRED:
         return rp_region(rc, img, code, off);
     case VHDX_I_LOG_DIRTY:
@@ -308,7 +342,13 @@ int img_repair_open(vhdx_io *io, const vhdx_repair_opts *o, int writable, img_re
     vhdx_diag d;
     vhdx_diag_clear(&d);
     int rc_open = img_open_ex(out, io, 0, &oo, NULL, &sink, &hooks, &d);
-    if (rc_open != VHDX_OK && rc->plan->left_count == 0)
+    /* the open stopped at a finding an action was to repair (both region tables with
+     * nothing to trust): that finding is the damage left */
+    vhdx_repair_plan *p = rc->plan;
+    for (size_t i = 0; rc_open != VHDX_OK && p->left_count == 0 && i < p->count; i++)
+        if (p->actions[i].code == rc_open)
+            rp_left(rc, rc_open, p->actions[i].finding_offset, "the open cannot go on past it");
+    if (rc_open != VHDX_OK && p->left_count == 0)
         rp_left(rc, rc_open, d.offset, d.detail[0] ? d.detail : NULL);
     return rc_open;
 }
@@ -352,9 +392,35 @@ static void rp_replay_actions(img_repair_ctx *rc, vhdx_image *img)
     free(lens);
 }
 
+/* Drops the planned duplicate removal whose values differ (or could not be read). */
+static void rp_dups_verify(img_repair_ctx *rc, vhdx_image *img)
+{
+    vhdx_repair_plan *p = rc->plan;
+    for (size_t k = 0; k < rc->ndup; k++) {
+        int same = 0;
+        if (img) {
+            const fmt_metadata_entry *a = &img->md->entries[rc->dup_keep[k]], *b = &img->md->entries[rc->dup_drop[k]];
+            uint8_t *x = a->length <= MiB ? malloc(2u * a->length + 2u) : NULL;
+            same = x && img_pread(img, img->md_offset + a->offset, x, a->length, NULL) == VHDX_OK &&
+                   img_pread(img, img->md_offset + b->offset, x + a->length + 1, a->length, NULL) == VHDX_OK &&
+                   memcmp(x, x + a->length + 1, a->length) == 0;
+            free(x);
+        }
+        if (same) continue;
+        for (size_t i = 0; i < p->count; i++) {
+            vhdx_repair_action *a = &p->actions[i];
+            if (a->kind != VHDX_REPAIR_METADATA_ENTRY || a->index != rc->dup_drop[k]) continue;
+            rp_left(rc, VHDX_E_MD_DUPLICATE, a->finding_offset, "the duplicate holds a different value");
+            p->actions[i] = p->actions[--p->count];
+            break;
+        }
+    }
+}
+
 static void rp_finish(img_repair_ctx *rc, vhdx_image *img, unsigned flags)
 {
     vhdx_repair_plan *p = rc->plan;
+    rp_dups_verify(rc, img);
     rp_replay_actions(rc, img);
     /* D12: a file cut inside its last block: the block is lost (above) and the file grows
      * back to the 1 MiB unit every structure is placed in. Without a block past the end
