@@ -146,11 +146,7 @@ static void print_json(const vhdx_repair_plan *p, const repair_args *a)
     json_init(&w, stdout);
     json_obj(&w, &lines);
     json_kstr(&w, "schema", REPAIR_SCHEMA_ID);
-    json_key(&w, "tool");
-    json_obj(&w, NULL);
-    json_kstr(&w, "name", "vhdx");
-    json_kstr(&w, "version", VHDX_VERSION_STRING);
-    json_end(&w);
+    json_tool(&w);
     json_kstr(&w, "image", a->image);
     json_kstr(&w, "outcome", outcome(p, a));
     json_kbool(&w, "dry_run", a->dry_run);
