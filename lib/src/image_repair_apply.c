@@ -194,30 +194,39 @@ static uint64_t bat_new_entry(const vhdx_repair_action *a, uint64_t old)
     return fmt_bat_make(VHDX_PB_NOT_PRESENT, 0);
 }
 
-/* R69-R72, R76-R78, D12, D13: BAT sectors rewritten in index order (the plan is sorted). */
+/* The queued copy of the sector at off, read into the batch when it is not there yet (a
+ * full batch is written first: the sectors it held are then in place). */
+static uint8_t *batch_sector(vhdx_image *img, sector_batch *b, uint64_t off, vhdx_diag *diag, int *rc)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->s[i].file_offset == off) return b->buf + i * VHDX_LOG_SECTOR;
+    if (b->n == REPAIR_BATCH && (*rc = batch_flush(img, b, diag)) != VHDX_OK) return NULL;
+    uint8_t *dst = b->buf + b->n * VHDX_LOG_SECTOR;
+    if ((*rc = img_pread(img, off, dst, VHDX_LOG_SECTOR, diag)) != VHDX_OK) return NULL;
+    b->s[b->n].file_offset = off;
+    b->s[b->n].data = dst;
+    b->n++;
+    return dst;
+}
+
+/* R69-R72, R76-R78, D12, D13: every BAT sector an action changes, changed in the batch
+ * (BAT_ENTRY and BAT_OFFSET actions may share a sector). */
 static int do_bat(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, sector_batch *b,
                   vhdx_diag *diag)
 {
-    uint8_t sec[VHDX_LOG_SECTOR];
-    uint64_t sec_off = VHDX_NO_OFFSET;
     int rc = VHDX_OK;
     for (size_t i = 0; i < p->count && rc == VHDX_OK; i++) {
         vhdx_repair_action *a = &p->actions[i];
         if ((a->kind != VHDX_REPAIR_BAT_ENTRY && a->kind != VHDX_REPAIR_BAT_OFFSET) || !allowed(a, flags))
             continue;
-        uint64_t pos = a->index * 8u, off = img->bat_offset + pos / VHDX_LOG_SECTOR * VHDX_LOG_SECTOR;
-        if (off != sec_off) {
-            if (sec_off != VHDX_NO_OFFSET) rc = batch_add(img, b, sec_off, sec, diag);
-            if (rc == VHDX_OK) rc = img_pread(img, off, sec, sizeof sec, diag);
-            sec_off = off;
-        }
-        if (rc != VHDX_OK) break;
+        uint64_t pos = a->index * 8u;
+        uint8_t *sec = batch_sector(img, b, img->bat_offset + pos / VHDX_LOG_SECTOR * VHDX_LOG_SECTOR, diag, &rc);
+        if (!sec) break;
         uint8_t *e = sec + pos % VHDX_LOG_SECTOR;
         uint64_t ne = bat_new_entry(a, vhdx_le64(e));
         vhdx_put64(e, ne);
         img_bat_cache_set(img, a->index, ne);
     }
-    if (rc == VHDX_OK && sec_off != VHDX_NO_OFFSET) rc = batch_add(img, b, sec_off, sec, diag);
     if (rc == VHDX_OK && b->n) rc = batch_flush(img, b, diag);
     return rc;
 }
