@@ -12,18 +12,21 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: vhdx convert [--parent PATH] [--parent-ignore-linkage] IMAGE OUT.raw\n";
+    "usage: vhdx convert [-U] [--parent PATH] [--parent-ignore-linkage] IMAGE OUT.raw\n";
 
 static const char help[] =
     "\n"
     "Writes the virtual disk of IMAGE to OUT.raw as a sparse raw file: unallocated blocks\n"
     "and all-zero ranges become holes (nothing is written for them). The output is written\n"
     "to a temporary file next to OUT.raw and renamed when complete; on failure no output\n"
-    "file is left behind. The image is opened read-only (a dirty log replays in memory).\n"
+    "file is left behind. A symbolic link OUT.raw is followed (its target is replaced); a\n"
+    "device, a FIFO or '-' (standard output) is written directly, every byte in order. An\n"
+    "OUT.raw that is the image or any image of its parent chain is refused. The image is opened read-only (a dirty log replays in memory).\n"
     "\n"
     "options:\n"
     "  --parent PATH              parent image of a differencing disk (overrides the locator)\n"
     "  --parent-ignore-linkage    do not require parent DataWriteGuid == parent_linkage (R105)\n"
+    CLI_HELP_FORCE_SHARE
     "  -h, --help                 show this help\n"
     "\n"
     "Exit codes: 0 success, 1 usage or I/O error, 2 invalid image.\n";
@@ -58,6 +61,21 @@ static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
     return 0;
 }
 
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = EIO;
+            return -1;
+        }
+        p += (size_t)w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 /* Writes the non-zero 4 KiB pages of buf (len bytes of virtual offset off) to fd,
  * coalesced; zero pages stay holes. Returns 0 or -1 with errno. */
 static int write_nonzero(int fd, const uint8_t *buf, size_t len, uint64_t off)
@@ -85,6 +103,7 @@ typedef struct conv_job {
     vhdx_image *img;
     const char *image_name, *out_path;
     int fd;
+    int stream;         /* direct output (device, FIFO, stdout): every byte, in order */
     uint8_t *buf;       /* CONV_CHUNK bytes */
     uint64_t total_read;
 } conv_job;
@@ -100,7 +119,7 @@ static int copy_run(conv_job *j, uint64_t off, uint64_t run)
         int rc = vhdx_read(j->img, off, j->buf, len, &d);
         if (rc != VHDX_OK) return cli_fail(j->image_name, rc, &d);
         j->total_read += len;
-        if (write_nonzero(j->fd, j->buf, len, off) != 0) {
+        if ((j->stream ? write_all(j->fd, j->buf, len) : write_nonzero(j->fd, j->buf, len, off)) != 0) {
             cli_err("%s: write at offset %" PRIu64 ": %s", j->out_path, off, strerror(errno));
             return CLI_EXIT_USAGE;
         }
@@ -125,7 +144,7 @@ static int copy_disk(conv_job *j, uint64_t vsize)
                     " at virtual offset %" PRIu64, j->image_name, run, off);
             return CLI_EXIT_FAIL;
         }
-        if (st != VHDX_BLOCK_ZERO) {
+        if (st != VHDX_BLOCK_ZERO || j->stream) {
             int ex = copy_run(j, off, run);
             if (ex != CLI_EXIT_OK) return ex;
         }
@@ -142,14 +161,17 @@ int cli_convert_to_raw(vhdx_image *img, const char *image_name, const char *out_
     if (rc != VHDX_OK) return cli_fail(image_name, rc, NULL);
     if (bytes_read) *bytes_read = 0;
 
-    conv_job j = { img, image_name, out_path, -1, NULL, 0 };
+    conv_job j = { img, image_name, out_path, -1, 0, NULL, 0 };
     atomic_out out;
+    int ex = cli_refuse_chain_output(img, image_name, out_path);
+    if (ex != CLI_EXIT_OK) return ex;
     if (atomic_out_open(&out, out_path, ATOMIC_OUT_FSYNC) != 0) {
         cli_err("%s: cannot create: %s", out_path, strerror(errno));
         return CLI_EXIT_USAGE;
     }
     j.fd = out.fd;
-    if (ftruncate(j.fd, (off_t)info.virtual_size) != 0) {
+    j.stream = atomic_out_direct(&out);
+    if (!j.stream && ftruncate(j.fd, (off_t)info.virtual_size) != 0) {
         cli_err("%s: %s", out_path, strerror(errno));
         atomic_out_abort(&out);
         return CLI_EXIT_USAGE;
@@ -160,7 +182,7 @@ int cli_convert_to_raw(vhdx_image *img, const char *image_name, const char *out_
         atomic_out_abort(&out);
         return CLI_EXIT_USAGE;
     }
-    int ex = copy_disk(&j, info.virtual_size);
+    ex = copy_disk(&j, info.virtual_size);
     free(j.buf);
     if (ex != CLI_EXIT_OK) {
         atomic_out_abort(&out);
@@ -181,7 +203,7 @@ int cmd_convert(int argc, char **argv)
     };
     const char *image, *out, *parent = NULL;
     int ignore_linkage = 0;
-    cli_opts op = { "convert", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
+    cli_opts op = { "convert", usage, help, "hU", longopts, &parent, &ignore_linkage, 0 };
     int ex = cli_getopt_all(&op, argc, argv);
     if (ex >= 0) return ex;
     if (optind >= argc) return cli_usage_error("convert", usage, "missing IMAGE");
@@ -190,16 +212,11 @@ int cmd_convert(int argc, char **argv)
         return cli_usage_error("convert", usage, "unexpected argument '%s'", argv[optind + 2]);
     image = argv[optind];
     out = argv[optind + 1];
-    if (!out[0] || strcmp(out, "-") == 0)
-        return cli_usage_error("convert", usage,
-                               "OUT.raw must be a file path (use 'vhdx cat' for stdout)");
+    if (!out[0]) return cli_usage_error("convert", usage, "OUT.raw must not be empty");
     struct stat si, so;
     if (stat(image, &si) == 0 && stat(out, &so) == 0 && si.st_dev == so.st_dev &&
         si.st_ino == so.st_ino)
         return cli_usage_error("convert", usage, "OUT.raw is the image itself");
-    if (parent && stat(parent, &so) == 0 && stat(out, &si) == 0 && si.st_dev == so.st_dev &&
-        si.st_ino == so.st_ino)
-        return cli_usage_error("convert", usage, "OUT.raw is the parent image");
 
     vhdx_image *img;
     ex = cli_open_image(image, parent, ignore_linkage, 0, &img);

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_info.c - `vhdx info`: structure summary of an image, as text or JSON. */
+/* cmd_info.c - `vhdx info`: structure summary of an image, as text or JSON (the info object
+ * through info_json.c, the encoder check's JSON uses too); for an image that does not open,
+ * what vhdx_check's report could still decode (vhdx_report.info_parts) and its findings. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "info_json.h"
 #include "json.h"
+#include "report.h"
 #include "util.h"
 
 static const char usage[] =
-    "usage: vhdx info [--json] [--parent PATH] [--parent-ignore-linkage] IMAGE\n";
+    "usage: vhdx info [-U] [--json] [--parent PATH] [--parent-ignore-linkage] IMAGE\n";
 
 static const char help[] =
     "\n"
@@ -22,9 +27,13 @@ static const char help[] =
     "  --json                     machine-readable output (stable keys)\n"
     "  --parent PATH              parent image of a differencing disk (overrides the locator)\n"
     "  --parent-ignore-linkage    do not require parent DataWriteGuid == parent_linkage (R105)\n"
+    CLI_HELP_FORCE_SHARE
     "  -h, --help                 show this help\n"
     "\n"
-    "A differencing image whose parent cannot be found is shown without its parent.\n"
+    "A differencing image whose parent cannot be found is shown without its parent. An image\n"
+    "that does not open is still shown as far as its structures decode (file type identifier,\n"
+    "headers, region table, metadata), followed by the findings of 'vhdx check' (exit 2).\n"
+    "--json follows reports/schema/info.schema.json (the same info object as check's JSON).\n"
     "Exit codes: 0 success, 1 usage or I/O error, 2 invalid image.\n";
 
 /* File ranges the log replay changes (first INFO_MAX_RANGES kept, total counted). */
@@ -98,25 +107,18 @@ static const char *metadata_name(const vhdx_metadata_info *m)
     return "unknown";
 }
 
-static const char *log_replayed_name(int r)
-{
-    switch (r) {
-    case 1: return "in-memory";
-    case 2: return "in-place";
-    default: return "no";
-    }
-}
-
 static void print_tables(const vhdx_info *in)
 {
     char g[40];
     for (int i = 0; i < 2; i++) {
         const vhdx_header_info *hd = &in->headers[i];
         if (!hd->valid) {
-            printf("header %d: invalid\n", i);
+            printf("header %d: invalid (signature or CRC-32C; sequence %" PRIu64
+                   ", checksum 0x%08" PRIx32 ")\n", i + 1, hd->sequence_number, hd->checksum);
             continue;
         }
-        printf("header %d: sequence %" PRIu64 "%s\n", i, hd->sequence_number,
+        /* numbered 1 and 2 as in check's findings ("header 1 used") */
+        printf("header %d: sequence %" PRIu64 "%s\n", i + 1, hd->sequence_number,
                i == in->current_header ? " (current)" : "");
         printf("  file write guid: %s\n", cli_guid_str(&hd->file_write_guid, g, sizeof g));
         printf("  data write guid: %s\n", cli_guid_str(&hd->data_write_guid, g, sizeof g));
@@ -184,7 +186,9 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
                        const replay_ranges *rr)
 {
     char g[40], h[40];
-    printf("image: %s\n", path);
+    fputs("image: ", stdout);
+    cli_fputs_safe(stdout, path);
+    fputc('\n', stdout);
     printf("type: %s\n", type_name(in->type));
     printf("virtual size: %" PRIu64 " (%s)\n", in->virtual_size,
            cli_human_size(in->virtual_size, h, sizeof h));
@@ -197,8 +201,10 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
     printf("BAT entries: %" PRIu64 "\n", in->bat_entries);
     printf("file size: %" PRIu64 "\n", in->file_size);
     printf("virtual disk id: %s\n", cli_guid_str(&in->virtual_disk_id, g, sizeof g));
-    printf("creator: %s\n", in->creator);
-    printf("current header: %d\n", in->current_header);
+    fputs("creator: ", stdout);
+    cli_fputs_safe(stdout, in->creator);
+    fputc('\n', stdout);
+    printf("current header: %d\n", in->current_header + 1);
     print_tables(in);
     print_bat_log(in, rr);
     if (in->has_parent) {
@@ -215,108 +221,117 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
 static const json_style top_style = { "\n  ", ",\n  ", "\n", NULL };
 static const json_style list_style = { "\n    ", ",\n    ", "\n  ", NULL };
 
-static void json_header(json_w *w, int i, const vhdx_info *in)
-{
-    const vhdx_header_info *hd = &in->headers[i];
-    char sum[16];
-    json_obj(w, NULL);
-    json_ki64(w, "index", i);
-    json_kbool(w, "valid", hd->valid);
-    json_kbool(w, "current", i == in->current_header);
-    if (hd->valid) {
-        json_ku64(w, "sequence_number", hd->sequence_number);
-        json_header_ids(w, hd);
-        json_ku64(w, "log_offset", hd->log_offset);
-        json_ku64(w, "log_length", hd->log_length);
-        snprintf(sum, sizeof sum, "0x%08" PRIx32, hd->checksum);
-        json_kstr(w, "checksum", sum);
-    }
-    json_end(w);
-}
-
-static void json_tables(json_w *w, const vhdx_info *in)
-{
-    json_key(w, "regions");
-    json_arr(w, &list_style);
-    for (unsigned i = 0; i < in->region_count && i < VHDX_MAX_INFO_REGIONS; i++)
-        json_region(w, &in->regions[i], region_name(&in->regions[i].guid));
-    json_end(w);
-    json_key(w, "metadata");
-    json_arr(w, &list_style);
-    for (unsigned i = 0; i < in->metadata_count && i < VHDX_MAX_INFO_METADATA; i++)
-        json_metadata_item(w, &in->metadata[i], metadata_name(&in->metadata[i]));
-    json_end(w);
-}
-
-static void json_bat_log(json_w *w, const vhdx_info *in, const replay_ranges *rr)
-{
-    json_key(w, "bat");
-    json_obj(w, &list_style);
-    json_key(w, "payload");
-    json_obj(w, NULL);
-    for (int s = 0; s < 8; s++) json_ku64(w, payload_state_names[s], in->bat.payload[s]);
-    json_end(w);
-    json_key(w, "sector_bitmap");
-    json_obj(w, NULL);
-    for (int s = 0; s < 8; s++) json_ku64(w, sb_state_names[s], in->bat.sector_bitmap[s]);
-    json_end(w);
-    json_end(w);
-    json_key(w, "log");
-    json_obj(w, NULL);
-    json_kbool(w, "dirty", in->log_dirty);
-    json_kstr(w, "replayed", log_replayed_name(in->log_replayed));
-    json_ku64(w, "entries_replayed", in->log_entries_replayed);
-    json_ku64(w, "replay_range_count", rr->total);
-    json_key(w, "replay_ranges");
-    json_arr(w, NULL);
-    for (size_t i = 0; i < rr->stored; i++) {
-        json_obj(w, NULL);
-        json_ku64(w, "offset", rr->off[i]);
-        json_ku64(w, "length", rr->len[i]);
-        json_end(w);
-    }
-    json_end(w);
-    json_end(w);
-}
-
 static void print_json(const char *path, const vhdx_info *in, int parent_missing,
                        const replay_ranges *rr)
 {
+    info_extra x = { 1, !parent_missing, 1, rr->total, rr->stored, rr->off, rr->len };
     json_w w;
     json_init(&w, stdout);
     json_obj(&w, &top_style);
     json_kstr(&w, "image", path);
-    json_kstr(&w, "type", type_name(in->type));
-    json_ku64(&w, "virtual_size", in->virtual_size);
-    json_ku64(&w, "block_size", in->block_size);
-    json_ku64(&w, "logical_sector_size", in->logical_sector_size);
-    json_ku64(&w, "physical_sector_size", in->physical_sector_size);
-    json_ku64(&w, "chunk_ratio", in->chunk_ratio);
-    json_ku64(&w, "payload_blocks", in->payload_blocks);
-    json_ku64(&w, "bat_entries", in->bat_entries);
-    json_ku64(&w, "file_size", in->file_size);
-    json_key(&w, "virtual_disk_id");
-    json_guid(&w, &in->virtual_disk_id);
-    json_kstr(&w, "creator", in->creator);
-    json_ki64(&w, "current_header", in->current_header);
-    json_key(&w, "headers");
-    json_arr(&w, &list_style);
-    for (int i = 0; i < 2; i++) json_header(&w, i, in);
+    json_info_members(&w, in, &x, &list_style);
     json_end(&w);
-    json_tables(&w, in);
-    json_bat_log(&w, in, rr);
-    json_key(&w, "parent");
-    json_obj(&w, NULL);
-    json_kbool(&w, "has_parent", in->has_parent);
-    if (in->has_parent) {
-        json_key(&w, "parent_linkage");
-        json_guid(&w, &in->parent_linkage);
-        json_kbool(&w, "found", !parent_missing);
+    fputc('\n', stdout);
+}
+
+/* ---- an image that does not open: what can still be decoded, and the findings ---- */
+
+static void damaged_parts(unsigned parts)
+{
+    static const struct { unsigned bit; const char *name; } pn[] = {
+        { VHDX_INFO_FILEID, "file type identifier" }, { VHDX_INFO_HEADERS, "headers" },
+        { VHDX_INFO_REGIONS, "region table" }, { VHDX_INFO_METADATA, "metadata table" },
+        { VHDX_INFO_GEOMETRY, "system metadata items" },
+    };
+    const char *sep = "";
+    for (size_t i = 0; i < sizeof pn / sizeof pn[0]; i++) {
+        if (!(parts & pn[i].bit)) continue;
+        printf("%s%s", sep, pn[i].name);
+        sep = ", ";
     }
-    json_ki64(&w, "chain_depth", in->chain_depth);
+    printf("\n");
+}
+
+static void print_damaged_text(const char *path, const vhdx_report *rep)
+{
+    const vhdx_info *in = &rep->info;
+    char g[40], h[40];
+    printf("image: %s\n", path);
+    printf("damaged: the image does not open; decoded: ");
+    damaged_parts(rep->info_parts);
+    if (rep->info_parts & VHDX_INFO_GEOMETRY) {
+        printf("type: %s\n", type_name(in->type));
+        printf("virtual size: %" PRIu64 " (%s)\n", in->virtual_size,
+               cli_human_size(in->virtual_size, h, sizeof h));
+        printf("block size: %" PRIu32 " (%s)\n", in->block_size,
+               cli_human_size(in->block_size, h, sizeof h));
+        printf("logical sector size: %" PRIu32 "\n", in->logical_sector_size);
+        printf("physical sector size: %" PRIu32 "\n", in->physical_sector_size);
+        printf("virtual disk id: %s\n", cli_guid_str(&in->virtual_disk_id, g, sizeof g));
+    }
+    printf("file size: %" PRIu64 "\n", in->file_size);
+    printf("creator: %s\n", in->creator);
+    if (rep->info_parts & VHDX_INFO_HEADERS) {
+        printf("current header: %d\n", in->current_header + 1);
+        print_tables(in);
+    }
+    printf("findings: %zu errors, %zu warnings\n", rep->errors, rep->warnings);
+    for (size_t i = 0; i < rep->count; i++) {
+        const vhdx_finding *fi = &rep->findings[i];
+        char msg[512], at[32] = "";
+        report_finding_message(fi, msg, sizeof msg);
+        if (fi->offset != UINT64_MAX) snprintf(at, sizeof at, " at 0x%" PRIx64, fi->offset);
+        const char *rule = report_rule_of(fi->code);
+        printf("  %-7s %-5s%s%s%s%s: %s\n", vhdx_severity_name(fi->severity),
+               rule[0] ? rule : "-", at, fi->field ? " (" : "", fi->field ? fi->field : "",
+               fi->field ? ")" : "", msg);
+    }
+}
+
+static void print_damaged_json(const char *path, const vhdx_report *rep)
+{
+    static const char *const part_names[] = { "fileid", "headers", "regions", "metadata",
+                                              "geometry" };
+    info_extra x = { 0, -1, 0, 0, 0, NULL, NULL };
+    json_w w;
+    json_init(&w, stdout);
+    json_obj(&w, &top_style);
+    json_kstr(&w, "image", path);
+    json_info_members(&w, &rep->info, &x, &list_style);
+    json_key(&w, "decoded");
+    json_arr(&w, NULL);
+    for (unsigned i = 0; i < 5; i++)
+        if (rep->info_parts & (1u << i)) json_str(&w, part_names[i]);
+    json_end(&w);
+    json_key(&w, "findings");
+    json_arr(&w, &list_style);
+    for (size_t i = 0; i < rep->count; i++) report_json_finding(&w, &rep->findings[i]);
     json_end(&w);
     json_end(&w);
     fputc('\n', stdout);
+}
+
+/* The open failed with rc: when the file is a VHDX file (its signature decodes), print what
+ * vhdx_check could still decode and its findings, and exit 2; otherwise the plain error. */
+static int info_damaged(const char *image, int json, int rc, const vhdx_diag *d)
+{
+    vhdx_io io;
+    vhdx_report *rep = NULL;
+    if (vhdx_io_file_open(&io, image, VHDX_IO_READ) != VHDX_OK) return cli_fail(image, rc, d);
+    vhdx_check_opts co;
+    vhdx_check_opts_default(&co);
+    co.flags |= VHDX_OPEN_NO_PARENT;
+    int crc = vhdx_check(&io, image, &co, &rep);
+    vhdx_io_destroy(&io);
+    if (crc != VHDX_OK || !rep || rep->info_valid || !(rep->info_parts & VHDX_INFO_FILEID)) {
+        if (rep) vhdx_report_free(rep);
+        return cli_fail(image, rc, d);
+    }
+    (void)cli_fail(image, rc, d); /* what stopped the open, on stderr */
+    if (json) print_damaged_json(image, rep);
+    else print_damaged_text(image, rep);
+    vhdx_report_free(rep);
+    return CLI_EXIT_FAIL;
 }
 
 int cmd_info(int argc, char **argv)
@@ -327,7 +342,7 @@ int cmd_info(int argc, char **argv)
     };
     const char *image, *parent = NULL;
     int json = 0, ignore_linkage = 0, c;
-    cli_opts op = { "info", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
+    cli_opts op = { "info", usage, help, "hU", longopts, &parent, &ignore_linkage, 0 };
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
         if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
@@ -337,6 +352,11 @@ int cmd_info(int argc, char **argv)
     if (argc - optind > 1)
         return cli_usage_error("info", usage, "unexpected argument '%s'", argv[optind + 1]);
     image = argv[optind];
+    struct stat st;
+    if (stat(image, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_err("%s: is a directory", image);
+        return CLI_EXIT_USAGE;
+    }
 
     vhdx_open_opts o;
     vhdx_diag d;
@@ -345,6 +365,7 @@ int cmd_info(int argc, char **argv)
     vhdx_open_opts_default(&o);
     vhdx_diag_clear(&d);
     if (ignore_linkage) o.flags |= VHDX_OPEN_IGNORE_LINKAGE;
+    if (cli_force_share) o.flags |= VHDX_OPEN_NO_LOCK;
     o.parent_path = parent;
     int rc = vhdx_open_file(&img, image, &o, &d);
     if (rc == VHDX_E_PARENT_NOT_FOUND && !parent) {
@@ -355,7 +376,11 @@ int cmd_info(int argc, char **argv)
         rc = vhdx_open_file(&img, image, &o, &d);
         parent_missing = 1;
     }
-    if (rc != VHDX_OK) return cli_fail(image, rc, &d);
+    if (rc != VHDX_OK) {
+        /* I/O and usage errors as they are; a structural one shows what can be decoded */
+        if (cli_exit_for(rc) != CLI_EXIT_FAIL) return cli_fail(image, rc, &d);
+        return info_damaged(image, json, rc, &d);
+    }
 
     static vhdx_info info; /* large (creator, tables): keep off the stack */
     memset(&info, 0, sizeof info);

@@ -17,6 +17,7 @@
  */
 #include "cli.h"
 #include "kit_cases.h"
+#include "kit_run.h"
 #include "sha256.h"
 
 #include <errno.h>
@@ -163,12 +164,21 @@ static void pick_ranges(const kit_image *ki, ranges_t *r)
 
 static void usage(FILE *f)
 {
-    fputs("usage: vhdx kit [--seed N] [--big] OUTDIR\n"
+    fputs("usage: vhdx kit [--seed N] [--big] [--run 'READER {}'] OUTDIR\n"
           "Writes a deterministic conformance kit (valid, deviating and invalid images,\n"
-          "manifest.json, README.md) into OUTDIR.\n", f);
+          "manifest.json, README.md) into OUTDIR.\n"
+          "\n"
+          "  --run 'READER {}'   run READER on every image ({} is its path; through /bin/sh,\n"
+          "                      output discarded) and print a pass/fail table: a valid image\n"
+          "                      passes when READER exits 0, an invalid one when it exits\n"
+          "                      non-zero (not by a signal, not 126/127); deviating images are\n"
+          "                      listed as accepted or rejected\n"
+          "\n"
+          "Exit codes: 0 success (with --run: every valid and invalid image passed), 1 usage or\n"
+          "I/O error, 2 with --run: at least one image failed.\n", f);
 }
 
-typedef struct kit_opts { uint64_t seed; int big; const char *dir; } kit_opts;
+typedef struct kit_opts { uint64_t seed; int big; const char *dir, *run; } kit_opts;
 
 /* Returns 0 to run, or the exit code: 0 after --help, 1 for a usage error. */
 static int parse_args(int argc, char **argv, kit_opts *o, int *done)
@@ -176,6 +186,7 @@ static int parse_args(int argc, char **argv, kit_opts *o, int *done)
     static const struct option longopts[] = {
         {"seed", required_argument, NULL, 's'},
         {"big", no_argument, NULL, 'b'},
+        {"run", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -184,6 +195,7 @@ static int parse_args(int argc, char **argv, kit_opts *o, int *done)
     o->seed = 1;
     o->big = 0;
     o->dir = NULL;
+    o->run = NULL;
     optind = 0; /* GNU: re-initialise (main may have used getopt) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
@@ -191,6 +203,14 @@ static int parse_args(int argc, char **argv, kit_opts *o, int *done)
         switch (c) {
         case 'h': usage(stdout); return 0;
         case 'b': o->big = 1; break;
+        case 'r':
+            if (!kit_reader_valid(optarg)) {
+                fputs("vhdx kit: --run needs a command with {} (the image path)\n", stderr);
+                usage(stderr);
+                return 1;
+            }
+            o->run = optarg;
+            break;
         case 's':
             if (!*optarg) { fputs("vhdx kit: --seed needs a value\n", stderr); usage(stderr); return 1; }
             errno = 0;
@@ -201,7 +221,7 @@ static int parse_args(int argc, char **argv, kit_opts *o, int *done)
             }
             break;
         case ':':
-            fputs("vhdx kit: --seed needs a value\n", stderr);
+            fprintf(stderr, "vhdx kit: %s needs a value\n", argv[optind - 1]);
             usage(stderr);
             return 1;
         default:
@@ -227,6 +247,7 @@ typedef struct kit_run {
     uint64_t total;           /* apparent size written */
     size_t nomitted;
     const char *omitted[256];
+    kit_reader reader;        /* --run */
 } kit_run;
 
 static void manifest_parameters(FILE *mf, const kit_spec *spec)
@@ -320,6 +341,11 @@ static int emit_case(kit_run *k, size_t c)
         return -1;
     }
     manifest_entry(k, kc, size);
+    if (k->o.run && kit_reader_run(&k->reader, path, kc->file, kc->kind) != 0) {
+        fprintf(stderr, "vhdx kit: cannot run the reader on %s\n", path);
+        kit_free(k->ki);
+        return -1;
+    }
     if (strcmp(kc->file, "diff-parent.vhdx") == 0) {
         kit_free(k->parent);
         *k->parent = *k->ki;          /* keeps the buffers: the children read through it */
@@ -365,6 +391,8 @@ int cmd_kit(int argc, char **argv)
     k.parent = calloc(1, sizeof *k.parent);
     k.ki = calloc(1, sizeof *k.ki);
     k.first = 1;
+    k.reader.cmd = k.o.run;
+    k.reader.out = stdout;
     if (!k.mf || !k.buf || !k.parent || !k.ki) {
         fprintf(stderr, "vhdx kit: %s\n", k.mf ? "out of memory" : strerror(errno));
         rc = -1;
@@ -388,5 +416,6 @@ int cmd_kit(int argc, char **argv)
     }
     printf("vhdx kit: %s: %zu images (%" PRIu64 " MiB apparent)%s\n", k.o.dir, kit_ncases - k.nomitted, k.total >> 20,
            k.nomitted ? "; some invalid images need --big (see manifest \"omitted\")" : "");
+    if (k.o.run) return kit_reader_summary(&k.reader) ? 2 : 0;
     return 0;
 }

@@ -172,19 +172,14 @@ static int copy_in(write_job *j, vhdx_image *img)
         }
         vhdx_diag_clear(&d);
         int rc = vhdx_write(img, pos, j->buf, got, &d);
-        if (rc != VHDX_OK) {
-            cli_fail(j->image, rc, &d);
-            return CLI_EXIT_FAIL;
-        }
+        /* exit code by class: an I/O failure (ENOSPC, EFBIG) is 1, not a rule violation */
+        if (rc != VHDX_OK) return cli_fail(j->image, rc, &d);
         pos += got;
         left -= got;
     }
     vhdx_diag_clear(&d);
     int rc = vhdx_flush(img, &d);
-    if (rc != VHDX_OK) {
-        cli_fail(j->image, rc, &d);
-        return CLI_EXIT_FAIL;
-    }
+    if (rc != VHDX_OK) return cli_fail(j->image, rc, &d);
     return CLI_EXIT_OK;
 }
 
@@ -199,10 +194,15 @@ static int write_image(write_job *j)
         ex = cli_fail(j->image, rc != VHDX_OK ? rc : VHDX_E_INTERNAL, NULL);
     else
         ex = copy_in(j, img);
+    errno = 0;
     rc = vhdx_close(img);
     if (rc != VHDX_OK && ex == CLI_EXIT_OK) {
-        cli_fail(j->image, rc, NULL);
-        ex = CLI_EXIT_FAIL;
+        /* the final flush's errno is still set (close has no diagnostics) */
+        vhdx_diag cd;
+        vhdx_diag_clear(&cd);
+        cd.code = rc;
+        cd.sys_errno = rc == VHDX_E_IO ? errno : 0;
+        ex = cli_fail(j->image, rc, &cd);
     }
     return ex;
 }

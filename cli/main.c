@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* main.c - `vhdx` command dispatch. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "util.h"
+#include "vhdx_project.h"
 
 typedef struct command {
     const char *name;
@@ -36,6 +38,19 @@ static void print_help(FILE *f)
                "operation (check: 3 = warnings only).\n");
 }
 
+/* `vhdx --version`: the version on the first line (what help2man and scripts read), then
+ * the build details fixed at configure time. */
+static void print_version(FILE *f)
+{
+    fprintf(f, "vhdx %s\n", VHDX_VERSION_STRING);
+    fprintf(f, "library: libvhdx %s\n", vhdx_version());
+    fprintf(f, "git: %s\n", VHDX_GIT_DESCRIBE);
+    fprintf(f, "compiler: %s\n", VHDX_COMPILER);
+    fprintf(f, "build type: %s\n", VHDX_BUILD_TYPE);
+    fprintf(f, "home: %s\n", VHDX_HOME_URL);
+    fprintf(f, "License: Apache-2.0\n");
+}
+
 static const command *find_command(const char *name)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -43,9 +58,47 @@ static const command *find_command(const char *name)
     return NULL;
 }
 
+/* Levenshtein distance of a and b, capped: strings longer than 31 bytes count as far. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31) return SIZE_MAX;
+    size_t row[32];
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* "did you mean": the commands within edit distance 2 (1 for names of up to 3 letters) */
 static int unknown_command(const char *name)
 {
     cli_err("unknown command '%s'", name);
+    size_t limit = strlen(name) <= 3 ? 1 : 2, best = SIZE_MAX;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        size_t d = edit_distance(name, commands[i].name);
+        if (d < best) best = d;
+    }
+    if (best <= limit) {
+        fprintf(stderr, "Did you mean");
+        const char *sep = " ";
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+            if (edit_distance(name, commands[i].name) != best) continue;
+            fprintf(stderr, "%s'vhdx %s'", sep, commands[i].name);
+            sep = " or ";
+        }
+        fprintf(stderr, "?\n");
+    }
     fprintf(stderr, "Try 'vhdx --help' for the list of commands.\n");
     return CLI_EXIT_USAGE;
 }
@@ -78,7 +131,7 @@ int main(int argc, char **argv)
             return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
         }
         if (c == 'V') {
-            printf("vhdx %s\n", VHDX_VERSION_STRING);
+            print_version(stdout);
             return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
         }
     }

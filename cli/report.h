@@ -33,9 +33,16 @@ typedef enum report_format {
 /* Each writer returns 0, or -1 when writing to f failed. */
 int report_text(FILE *f, const check_image *im, size_t n);
 int report_json(FILE *f, const check_image *im, size_t n);
-int report_junit(FILE *f, const check_image *im, size_t n);
+/* warnings_fail: a rule with only warnings is <failure type="warning"> (--junit-warnings-fail)
+ * instead of <skipped type="warning">. */
+int report_junit(FILE *f, const check_image *im, size_t n, int warnings_fail);
 int report_sarif(FILE *f, const check_image *im, size_t n);
 int report_markdown(FILE *f, const check_image *im, size_t n);
+
+/* One finding as check's JSON object (report_json.c; also `vhdx info --json` of a damaged
+ * image). The writer is json.h's. */
+struct json_w;
+void report_json_finding(struct json_w *w, const vhdx_finding *fi);
 
 /* ---- helpers (report_common.c) ---- */
 const char *report_verdict_name(vhdx_verdict v);   /* conformant|nonconformant|unreadable */

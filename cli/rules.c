@@ -8,6 +8,7 @@
 #include "rules.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -264,6 +265,9 @@ static const rule_info catalogue[] = {
  "Write 0 as FileOffsetMB for NOT_PRESENT and ZERO blocks (Hyper-V rejects non-zero values; old qemu-img wrote them).", NULL},
 {"D14", "2.3.1.3", "D", "S", J, "Log descriptors target neither the file type identifier, the headers nor the log itself.",
  "Journal only region tables, metadata, BAT and sector bitmaps.", NULL},
+{"D15", "2.3.3", "D", "S", J, "No parent of a differencing image has a pending log (a non-zero LogGuid).",
+ "Replay the parent's log (vhdx replay PARENT, or open it read-write in Hyper-V) before using the chain; libvhdi and 7-Zip do not replay a parent's log and read stale parent data through every child.",
+ "a warning: a reader that replays the parent's log (this library, QEMU, Hyper-V) reads the right data"},
 };
 
 #undef J
@@ -327,5 +331,70 @@ const char *rules_doc_anchor(const rule_info *r, char *buf, size_t n)
     if (n == 0) return buf;
     for (; r && r->id[i] && i + 1 < n; i++) buf[i] = (char)tolower((unsigned char)r->id[i]);
     buf[i] = '\0';
+    return buf;
+}
+
+static int is_article(const char *w, size_t len)
+{
+    static const char *const skip[] = { "a", "an", "the" };
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (strlen(skip[i]) == len && strncasecmp(w, skip[i], len) == 0) return 1;
+    return 0;
+}
+
+/* Appends one word (its letters and digits, first letter upper-case) to buf[*o..n). */
+static void name_word(const char *w, size_t len, char *buf, size_t n, size_t *o)
+{
+    int first = 1;
+    for (size_t i = 0; i < len && *o + 1 < n; i++) {
+        unsigned char c = (unsigned char)w[i];
+        if (c == '\'') continue; /* "header's" -> "Headers" */
+        if (!isalnum(c)) {
+            first = 1; /* "little-endian" -> "LittleEndian", "fixed/dynamic" -> "FixedDynamic" */
+            continue;
+        }
+        if (first && *o == 0 && isdigit(c)) {
+            for (const char *p = "Rule"; *p && *o + 1 < n; p++) buf[(*o)++] = *p;
+            if (*o + 1 >= n) break;
+        }
+        buf[(*o)++] = (char)(first ? toupper(c) : c);
+        first = 0;
+    }
+}
+
+static const char *base_name(const rule_info *r, char *buf, size_t n)
+{
+    size_t o = 0, words = 0;
+    if (n == 0) return buf;
+    const char *p = r ? r->requirement : "";
+    while (*p && words < RULES_NAME_WORDS) {
+        while (*p == ' ' || (o == 0 && *p == '(')) p++; /* "(ItemId, IsUser) is unique" */
+        const char *w = p;
+        while (*p && *p != ' ' && *p != ';' && *p != ':' && *p != '(') p++;
+        size_t len = (size_t)(p - w);
+        int stop = *p == ';' || *p == ':' || *p == '(' ||
+                   (len > 0 && w[len - 1] == '.' && (*p == ' ' || *p == 0));
+        if (len > 0 && !is_article(w, len)) {
+            name_word(w, len, buf, n, &o);
+            words++;
+        }
+        if (stop) break;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+const char *rules_name(const rule_info *r, char *buf, size_t n)
+{
+    base_name(r, buf, n);
+    if (!r || r < catalogue || r >= catalogue + rules_count()) return buf;
+    /* Two requirements that start alike ("Differencing: ..."): the later one gets its id. */
+    char other[160];
+    for (const rule_info *q = catalogue; q < r; q++) {
+        if (strcmp(base_name(q, other, sizeof other), buf) != 0) continue;
+        size_t len = strlen(buf);
+        if (len < n) snprintf(buf + len, n - len, "%s", r->id);
+        break;
+    }
     return buf;
 }

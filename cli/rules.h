@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules.h - the rule catalogue of `vhdx check`: every numbered requirement R1-R108 of
- * [MS-VHDX] (v20240423) and the derived structural checks D1-D14 used in
+ * [MS-VHDX] (v20240423) and the derived structural checks D1-D15 used in
  * lib/include/vhdx_errors.h, with section, level, kind, requirement, how to fix an image
  * that breaks it, and whether `vhdx check` judges it from the bytes of an image. Each rule is
  * documented in docs/rules.md (generated from this catalogue and the status table) under the
@@ -58,5 +58,14 @@ const char *rules_default_severity(const rule_info *r);
 /* The rule's anchor in RULES_DOC_PATH: its id in lowercase ("r11", "d3"), written to buf
  * (always NUL-terminated, truncated to n - 1 characters); returns buf. */
 const char *rules_doc_anchor(const rule_info *r, char *buf, size_t n);
+/* A readable PascalCase name of the rule, derived from its requirement (SARIF
+ * reportingDescriptor.name, which must differ from the id): the words before the first ';',
+ * ':', '(' or sentence end, articles dropped, at most RULES_NAME_WORDS words, each word's
+ * letters and digits with the first letter upper-case ("HeadersSignatureIsHead"). A name
+ * that would start with a digit gets the prefix "Rule". Written to buf (NUL-terminated,
+ * truncated to n - 1); returns buf. Unique over the catalogue (checked by
+ * cli.test_check_formats). */
+#define RULES_NAME_WORDS 7
+const char *rules_name(const rule_info *r, char *buf, size_t n);
 
 #endif

@@ -186,7 +186,7 @@ static void document(FILE *out)
           out);
     fputs("# The rules of `vhdx check`\n\n"
           "Every finding of `vhdx check` names a rule. R1-R108 are the numbered requirements of "
-          "Microsoft's VHDX specification, [MS-VHDX] v20240423; D1-D14 are structural checks derived "
+          "Microsoft's VHDX specification, [MS-VHDX] v20240423; D1-D15 are structural checks derived "
           "from it (a structure must lie inside the file, the BAT and metadata regions must exist, "
           "...). This page has one entry per rule, found under its id in lowercase "
           "(`docs/rules.md#r11`), with:\n\n"

@@ -3,7 +3,7 @@
 # scripts/check-install.sh BUILD_DIR [CC] - `cmake --install` into a scratch DESTDIR, then check
 # that the installed tree is usable the way a packager or consumer uses it: vhdx.h,
 # vhdx_errors.h, libvhdx.a, libvhdx.so (+ SONAME link), vhdx.pc, `pkg-config --cflags --libs
-# vhdx`, and a consumer program compiled against the installed headers, linked both against the
+# vhdx`, the man pages and bash completion of the tool, and a consumer program compiled against the installed headers, linked both against the
 # shared library (via pkg-config) and statically, that runs. Registered as ctest build.install.
 set -euo pipefail
 build=${1:?usage: check-install.sh BUILD_DIR [CC]}
@@ -24,6 +24,16 @@ done
 soname=$(objdump -p "$root/$libdir/libvhdx.so" 2>/dev/null | awk '$1 == "SONAME" { print $2 }')
 if [ -n "$soname" ] && [ -e "$root/$libdir/$soname" ]; then echo "ok   SONAME $soname"; else
   echo "MISSING SONAME link ($soname)"; fail=1; fi
+# the tool's man pages (vhdx(1), vhdx-CMD(1); generated when help2man is installed) and
+# its bash completion
+if [ -x "$root/bin/vhdx" ]; then
+  pages=(share/man/man1/vhdx.1)
+  for c in $("$root/bin/vhdx" --help | sed -n 's/^  \([a-z]\+\) .*/\1/p'); do pages+=("share/man/man1/vhdx-$c.1"); done
+  command -v help2man >/dev/null || pages=()
+  for f in "${pages[@]}" share/bash-completion/completions/vhdx; do
+    if [ -s "$root/$f" ]; then echo "ok   $prefix/$f"; else echo "MISSING $prefix/$f"; fail=1; fi
+  done
+fi
 [ $fail -eq 0 ] || exit 1
 
 export PKG_CONFIG_PATH="$root/$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$tmp/root"

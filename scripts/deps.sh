@@ -12,7 +12,9 @@
 # Groups (all installed by default; the list is the contract for a fresh machine):
 #   build     compilers, cmake, cmocka, libuuid, OpenSSL (SHA-256 in tests), pmccabe and
 #             ctags (scripts/complexity.sh, scripts/callgraph.sh)
-#   oracle    independent VHDX implementations for differential tests, JSON Schema validation
+#   oracle    independent VHDX implementations for differential tests, JSON Schema validation,
+#             xmllint (JUnit against Jenkins' schema), help2man (man pages); with the machine's
+#             npm, the SARIF validator under $VHDX_TOOLS (see npm_tools below)
 #   sanitize  clang-14 and clang-19 with their ASan/UBSan/MSan/libFuzzer runtimes, llvm tools
 #   fuzz      AFL++
 #   be        s390x cross compiler and qemu-user for the big-endian leg (make be-check)
@@ -21,7 +23,7 @@ set -euo pipefail
 BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git
             pmccabe universal-ctags)
 ORACLE_PKGS=(qemu-utils libvhdi-utils python3-libvhdi python3 python3-jsonschema
-             bzip2 gzip xz-utils unzip zip gcovr)
+             bzip2 gzip xz-utils unzip zip gcovr libxml2-utils help2man)
 # clang-19 (the newest clang Debian 12 ships, closest to OSS-Fuzz's) beside the default clang-14:
 # fuzz/check-oss-fuzz-build.sh builds every OSS-Fuzz configuration with both.
 SANITIZE_PKGS=(clang-14 llvm-14 libclang-rt-14-dev clang llvm clang-19 llvm-19 libclang-rt-19-dev)
@@ -34,6 +36,22 @@ case "${1:-}" in
   --check|"") ;;
   *) echo "usage: $0 [--list|--check]" >&2; exit 64 ;;
 esac
+
+# npm tools, installed locally under $VHDX_TOOLS (default /opt/vhdx-tools; no global npm state):
+# Microsoft's SARIF validator (@microsoft/sarif-multitool, a self-contained .NET binary) for
+# cli.test_sarif_validate. Pinned; idempotent (nothing is fetched when the binary is there).
+VHDX_TOOLS=${VHDX_TOOLS:-/opt/vhdx-tools}
+NPM_TOOLS=("@microsoft/sarif-multitool@5.7.0")
+SARIF_MULTITOOL="$VHDX_TOOLS/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+npm_tools() {
+  [ -x "$SARIF_MULTITOOL" ] && return 0
+  [ "${1:-}" = "--check" ] && { echo "deps: missing npm tools: ${NPM_TOOLS[*]} (in $VHDX_TOOLS)"; return 1; }
+  command -v npm >/dev/null 2>&1 || { echo "deps: npm not found (Debian package npm)" >&2; return 1; }
+  echo "deps: installing ${NPM_TOOLS[*]} into $VHDX_TOOLS"
+  mkdir -p "$VHDX_TOOLS" &&
+  npm install --prefix "$VHDX_TOOLS" --no-audit --no-fund --no-save "${NPM_TOOLS[@]}" </dev/null &&
+  chmod u+x,go+rx "$SARIF_MULTITOOL" && [ -x "$SARIF_MULTITOOL" ]
+}
 
 # One dpkg-query call for all packages (fast path when everything is present).
 missing=()
@@ -51,10 +69,12 @@ if [ ! -c /dev/null ] && [ "$(id -u)" -eq 0 ]; then
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+  npm_tools "${1:-}"
+  exit $?
 fi
 if [ "${1:-}" = "--check" ]; then
   echo "deps: missing packages: ${missing[*]}"
+  npm_tools --check || true
   exit 1
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -77,4 +97,5 @@ if [ ${#still[@]} -ne 0 ]; then
   echo "deps: could not install: ${still[*]}" >&2
   exit 1
 fi
+npm_tools
 echo "deps: done"

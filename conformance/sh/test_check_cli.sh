@@ -65,16 +65,16 @@ run 1 "$CLI" check --output "$T/nodir/r.txt" "$GOOD"
 [ ! -e "$T/nodir" ] && ok || fail "--output into a missing folder left something behind"
 ls "$T" | grep -q '\.tmp-' && fail "temporary report file left behind" || ok
 
-# --rules: every rule R1-R108 and D1-D14 once; every status code's rule is in the catalogue
+# --rules: every rule R1-R108 and D1-D15 once; every status code's rule is in the catalogue
 run 0 "$CLI" check --rules
-expect_eq "rules listed" "$(printf '%s\n' "$OUT" | grep -cE '^(R[0-9]+|D[0-9]+) ')" 122
+expect_eq "rules listed" "$(printf '%s\n' "$OUT" | grep -cE '^(R[0-9]+|D[0-9]+) ')" 123
 run 0 "$CLI" check --rules --format json
 printf '%s' "$OUT" >"$T/rules.json"
 py - "$T/rules.json" <<'PY' && ok || fail "--rules JSON catalogue"
 import json, sys
 r = json.load(open(sys.argv[1]))["rules"]
 ids = [x["id"] for x in r]
-want = ["R%d" % i for i in range(1, 109)] + ["D%d" % i for i in range(1, 15)]
+want = ["R%d" % i for i in range(1, 109)] + ["D%d" % i for i in range(1, 16)]
 assert ids == want, ids
 byid = {x["id"]: x for x in r}
 assert byid["R2"]["judged"] is False and byid["R10"]["judged"] is True

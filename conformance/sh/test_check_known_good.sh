@@ -39,7 +39,7 @@ p = {(x["consumer"], x["effect"]) for x in d["interop"]}
 need = {("QEMU", "read-write only"), ("VirtualBox", "rejects"), ("libvhdi", "misreads"),
         ("cloud-hypervisor", "misreads"), ("7-Zip", "warns")}
 assert need <= p, p
-assert d["info"]["log_dirty"] is True
+assert d["info"]["log"]["dirty"] is True
 assert [f["rule"] for f in d["findings"] if f["severity"] == "info" and f["rule"]] == ["R58"]
 ' "$T/r.json" && ok || fail "$name: dirty-log predictions"
         ;;

@@ -36,7 +36,7 @@ jcheck "$T/dyn.json" 'd["type"] == "dynamic"' 'd["virtual_size"] == 64 << 20' \
     'd["payload_blocks"] == 2' 'd["bat"]["payload"]["NOT_PRESENT"] == 2' \
     'sum(d["bat"]["payload"].values()) == 2' \
     'len(d["regions"]) == 2 and all(r["required"] == 1 for r in d["regions"])' \
-    'sorted(r["name"] for r in d["regions"]) == ["BAT", "metadata"]' \
+    'sorted(r["name"] for r in d["regions"]) == ["bat", "metadata"]' \
     'all(h["valid"] and h["log_length"] == 1 << 20 for h in d["headers"])' \
     'all(h["log_guid"] == "00000000-0000-0000-0000-000000000000" for h in d["headers"])' \
     'd["virtual_disk_id"][14] == "4" and d["virtual_disk_id"][19] in "89ab"' \

@@ -37,10 +37,10 @@ expect_match "fixed creator" "$OUT" "*
 creator: Microsoft Windows 10.0.18363.0
 *"
 expect_match "fixed headers" "$OUT" "*
-current header: 1
-header 0: sequence 6
+current header: 2
+header 1: sequence 6
 *
-header 1: sequence 7 (current)
+header 2: sequence 7 (current)
 *"
 expect_match "fixed BAT" "$OUT" "*
 BAT payload blocks: FULLY_PRESENT 5
@@ -56,13 +56,13 @@ jcheck "$T/fixed.json" \
     'd["virtual_disk_id"] == "4a49d245-db0a-4634-9818-9f93db5ba6c1"' \
     'd["creator"] == "Microsoft Windows 10.0.18363.0"' 'd["current_header"] == 1' \
     '[h["sequence_number"] for h in d["headers"]] == [6, 7]' \
-    '[(r["name"], r["file_offset"], r["length"], r["required"]) for r in d["regions"]] in ([("metadata", 2097152, 1048576, 1), ("BAT", 3145728, 1048576, 1)], [("BAT", 3145728, 1048576, 1), ("metadata", 2097152, 1048576, 1)])' \
+    '[(r["name"], r["file_offset"], r["length"], r["required"]) for r in d["regions"]] in ([("metadata", 2097152, 1048576, 1), ("bat", 3145728, 1048576, 1)], [("bat", 3145728, 1048576, 1), ("metadata", 2097152, 1048576, 1)])' \
     'd["bat"]["payload"]["FULLY_PRESENT"] == 5 and sum(d["bat"]["payload"].values()) == 5' \
     'd["log"] == {"dirty": False, "replayed": "no", "entries_replayed": 0, "replay_range_count": 0, "replay_ranges": []}' \
     'd["parent"]["has_parent"] is False' \
     'sorted(m["name"] for m in d["metadata"]) == ["file_parameters", "logical_sector_size", "physical_sector_size", "virtual_disk_id", "virtual_disk_size"]' \
     'all(m["offset"] >= 65536 and m["is_user"] is False for m in d["metadata"])' \
-    'set(d) == {"image","type","virtual_size","block_size","logical_sector_size","physical_sector_size","chunk_ratio","payload_blocks","bat_entries","file_size","virtual_disk_id","creator","current_header","headers","regions","metadata","bat","log","parent"}'
+    'set(d) == {"image","type","virtual_size","block_size","logical_sector_size","physical_sector_size","chunk_ratio","payload_blocks","bat_entries","file_size","virtual_disk_id","creator","opened","current_header","headers","regions","metadata","bat","log","parent"}'
 expect_eq "info does not modify the file" "$(sha "$FIX")" "$before"
 
 # JSON string escaping: quotes, backslash, control characters, UTF-8 and an invalid byte
@@ -123,13 +123,87 @@ parent: not found (shown without parent)*"
 run 1 "$CLI" info --parent "$T/nope.vhdx" "$DIFF"
 expect_match "explicit missing parent" "$ERR" "vhdx: $DIFF: *parent image not found*"
 
-# every known-good image gives valid JSON (the four large DiscUtils file-system images,
-# hundreds of MiB each once decompressed, are left to the cmocka known-good suite)
+# every known-good image gives JSON valid against reports/schema/info.schema.json (the four
+# large DiscUtils file-system images, hundreds of MiB each once decompressed, are left to
+# the cmocka known-good suite), and its members are exactly those of the info object of
+# `check --format json` for the same image (one encoder; check knows no replay ranges)
+SCHEMAS=${VHDX_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/reports/schema
+validate_info() { # validate_info JSON-FILE -> 0 when valid
+    python3 - "$SCHEMAS" "$1" <<'PY'
+import json, sys
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+d = sys.argv[1]
+info, check = (json.load(open("%s/%s.schema.json" % (d, n))) for n in ("info", "check"))
+reg = Registry().with_resources([(s["$id"], Resource.from_contents(s)) for s in (info, check)])
+errs = list(Draft202012Validator(info, registry=reg).iter_errors(json.load(open(sys.argv[2]))))
+for e in errs[:5]:
+    print("  %s: %s" % (list(e.absolute_path), e.message[:200]), file=sys.stderr)
+sys.exit(1 if errs else 0)
+PY
+}
+n=0
 for f in "$IMAGES"/*.gz "$IMAGES"/*.bz2 "$IMAGES"/*.zip; do
     case "$f" in *_btrfs.* | *_lvm2.* | *_xfs.* | *_xfs5.*) continue ;; esac
     p=$(extract "$(basename "$f")")
     run 0 "$CLI" info --json "$p"
-    if printf '%s\n' "$OUT" | python3 -m json.tool >/dev/null 2>&1; then ok; else fail "invalid JSON for $p"; fi
+    printf '%s\n' "$OUT" >"$T/kg$n.json"
+    validate_info "$T/kg$n.json" && ok || fail "info --json of $p does not match info.schema.json"
+    "$CLI" check --format json "$p" >"$T/kg$n.check.json"
+    python3 - "$T/kg$n.json" "$T/kg$n.check.json" <<'PY' && ok || fail "info --json and check's info differ for $p"
+import json, sys
+i, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["images"][0]["info"]
+del i["image"]
+assert i.keys() == c.keys(), set(i) ^ set(c)
+i["log"]["replay_range_count"] = i["log"]["replay_ranges"] = None
+if c["parent"]["found"] is None: i["parent"]["found"] = None
+assert i == c, [k for k in i if i[k] != c[k]]
+PY
+    n=$((n + 1))
 done
+[ "$n" -ge 8 ] && ok || fail "only $n known-good images checked"
+
+# a damaged image (both header checksums broken) prints what it can decode and the finding
+# that stopped it, exit 2; the JSON names the decoded parts
+cp "$FIX" "$T/broken.vhdx"
+printf '\xff' | dd of="$T/broken.vhdx" bs=1 seek=$((0x10010)) conv=notrunc status=none
+printf '\xff' | dd of="$T/broken.vhdx" bs=1 seek=$((0x20010)) conv=notrunc status=none
+run 2 "$CLI" info "$T/broken.vhdx"
+expect_match "damaged: stderr names what stopped the open" "$ERR" "vhdx: $T/broken.vhdx: R11 \[MS-VHDX 2.2.2\] at offset 0x10000: neither header is valid*"
+expect_match "damaged: text" "$OUT" "image: $T/broken.vhdx
+damaged: the image does not open; decoded: file type identifier, headers, region table, metadata table, system metadata items
+type: fixed
+virtual size: 10485760 (10 MiB)
+block size: 2097152 (2 MiB)
+*
+creator: Microsoft Windows 10.0.18363.0
+current header: 1
+header 1: invalid (signature or CRC-32C; sequence 6, checksum 0x*)
+header 2: invalid (signature or CRC-32C; sequence 7, checksum 0x*)
+regions: 2
+*metadata items: 5
+*findings: 1 errors, 0 warnings
+  error   R11   at 0x10000 (header): neither header is valid (header 1: CRC-32C mismatch; header 2: CRC-32C mismatch)"
+run 2 "$CLI" info --json "$T/broken.vhdx"
+printf '%s\n' "$OUT" >"$T/broken.json"
+validate_info "$T/broken.json" && ok || fail "damaged info --json does not match info.schema.json"
+jcheck "$T/broken.json" 'd["opened"] is False' \
+    'd["decoded"] == ["fileid", "headers", "regions", "metadata", "geometry"]' \
+    'd["type"] == "fixed" and d["virtual_size"] == 10485760 and d["payload_blocks"] == 5' \
+    '[h["sequence_number"] for h in d["headers"]] == [6, 7] and not any(h["valid"] for h in d["headers"])' \
+    '[(f["rule"], f["code"], f["offset"]) for f in d["findings"]] == [("R11", "VHDX_E_NO_VALID_HEADER", 0x10000)]' \
+    'sorted(r["name"] for r in d["regions"]) == ["bat", "metadata"]'
+# a file cut short: the tables still decode, the region outside the file stops the open
+head -c 3000000 "$FIX" >"$T/short.vhdx"
+run 2 "$CLI" info --json "$T/short.vhdx"
+printf '%s\n' "$OUT" >"$T/short.json"
+validate_info "$T/short.json" && ok || fail "truncated info --json does not match info.schema.json"
+jcheck "$T/short.json" 'd["file_size"] == 3000000 and d["current_header"] == 1' \
+    'd["decoded"] == ["fileid", "headers", "regions", "metadata", "geometry"]' \
+    '"D6" in [f["rule"] for f in d["findings"]]'
+# not a VHDX file: nothing to decode, the plain error (exit 2 as before)
+head -c 2097152 /dev/zero >"$T/zeros.vhdx"
+run 2 "$CLI" info "$T/zeros.vhdx"
+expect_eq "not VHDX: no output" "$OUT" ""
 
 finish

@@ -11,12 +11,33 @@ for c in info check cat convert create write replay kit bench; do
 done
 run 0 "$CLI" -h
 run 0 "$CLI" --version
-expect_eq "version" "$OUT" "vhdx 0.1.0"
+expect_eq "version" "$(head -1 <<<"$OUT")" "vhdx 0.1.0"
+expect_match "version: build details" "$OUT" "vhdx 0.1.0
+library: libvhdx 0.1.0
+git: ?*
+compiler: ?* ?*
+build type: ?*
+home: https://*
+License: Apache-2.0"
 
 run 1 "$CLI"
 expect_match "no command" "$ERR" "vhdx: missing command*"
 run 1 "$CLI" frobnicate
 expect_eq "unknown command" "$(head -1 <<<"$ERR")" "vhdx: unknown command 'frobnicate'"
+expect_eq "no suggestion for a far name" "$(sed -n 2p <<<"$ERR")" "Try 'vhdx --help' for the list of commands."
+# "did you mean": the commands nearest by edit distance (at most 2; 1 for short names)
+run 1 "$CLI" chek x.vhdx
+expect_eq "did you mean check" "$(sed -n 2p <<<"$ERR")" "Did you mean 'vhdx check'?"
+run 1 "$CLI" inof x.vhdx
+expect_eq "did you mean info" "$(sed -n 2p <<<"$ERR")" "Did you mean 'vhdx info'?"
+run 1 "$CLI" cnvert
+expect_eq "did you mean convert" "$(sed -n 2p <<<"$ERR")" "Did you mean 'vhdx convert'?"
+run 1 "$CLI" cat2
+expect_eq "did you mean cat" "$(sed -n 2p <<<"$ERR")" "Did you mean 'vhdx cat'?"
+# info on a directory says so (not "I/O error")
+mkdir -p "$T/dir.vhdx"
+run 1 "$CLI" info "$T/dir.vhdx"
+expect_eq "info on a directory" "$ERR" "vhdx: $T/dir.vhdx: is a directory"
 
 # every subcommand has --help (exit 0, on stdout)
 for c in info check cat convert create write replay kit bench; do
@@ -59,7 +80,6 @@ u "vhdx: cat: invalid --offset '0x10000000000000000'" cat --offset 0x10000000000
 u "vhdx: cat: invalid --offset '1MBB'" cat --offset 1MBB x.vhdx
 u "vhdx: convert: missing OUT.raw" convert x.vhdx
 u "vhdx: convert: missing IMAGE" convert
-u "vhdx: convert: OUT.raw must be a file path (use 'vhdx cat' for stdout)" convert x.vhdx -
 u "vhdx: convert: unexpected argument 'c'" convert a b c
 u "vhdx: create: missing --type" create x.vhdx 1G
 u "vhdx: create: invalid --type 'sparse' (fixed, dynamic or differencing)" create --type sparse x.vhdx 1G
@@ -108,7 +128,7 @@ run 1 "$CLI" --no-such-option
 expect_eq "top-level unknown option" "$(head -1 <<<"$ERR")" "vhdx: unknown option '--no-such-option'"
 expect_eq "top-level hint" "$(sed -n 2p <<<"$ERR")" "Try 'vhdx --help' for more information."
 run 0 "$CLI" -V
-expect_eq "-V" "$OUT" "vhdx 0.1.0"
+expect_eq "-V" "$(head -1 <<<"$OUT")" "vhdx 0.1.0"
 
 # --opt=value and --opt value; options after operands; unique prefixes; "--" ends options
 G=$T/g.vhdx

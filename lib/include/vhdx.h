@@ -35,7 +35,20 @@ extern "C" {
 #define VHDX_NODISCARD
 #endif
 
+/* The version of this header; vhdx_version() is the library's at run time. They agree with
+ * CMake's project(VERSION) (checked at configure time and by ctest examples.version). */
+#define VHDX_VERSION_MAJOR 0
+#define VHDX_VERSION_MINOR 1
+#define VHDX_VERSION_PATCH 0
 #define VHDX_VERSION_STRING "0.1.0"
+#define VHDX_VERSION_NUMBER (VHDX_VERSION_MAJOR * 10000 + VHDX_VERSION_MINOR * 100 + VHDX_VERSION_PATCH)
+
+/* ---- version ------------------------------------------------------------------------ */
+
+/* The linked library's version: "MAJOR.MINOR.PATCH" (static string), and as
+ * MAJOR * 10000 + MINOR * 100 + PATCH, to compare with VHDX_VERSION_NUMBER. */
+VHDX_API const char *vhdx_version(void);
+VHDX_API int vhdx_version_number(void);
 
 /* ---- status codes ------------------------------------------------------------------ */
 
@@ -79,12 +92,31 @@ typedef struct vhdx_diag {
     const char *src_file;  /* libvhdx source location that raised it */
     int src_line;
     char detail[160];      /* free text, NUL-terminated (e.g. the path of a missing parent) */
+    int sys_errno;         /* errno of the failing system call of an I/O failure, or 0;
+                              vhdx_diag_format appends its text */
 } vhdx_diag;
 
 VHDX_API void vhdx_diag_clear(vhdx_diag *d);
 /* "FILE: RULE [MS-VHDX SECTION] at offset 0x..: message (field)" into buf. */
 VHDX_API void vhdx_diag_format(const vhdx_diag *d, const char *image_name, char *buf,
                                size_t buflen);
+
+/* ---- allocation -------------------------------------------------------------------- */
+
+/* Every allocation of libvhdx goes through these (memory accounting, failure injection in
+ * tests and fuzzing). malloc_fn and realloc_fn return NULL on failure (the library then
+ * fails with VHDX_E_NOMEM, frees what it holds and leaves the image file unchanged or
+ * consistent); free_fn takes NULL never. Sizes passed are >= 1. */
+typedef struct vhdx_allocator {
+    void *(*malloc_fn)(void *ctx, size_t size);
+    void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
+    void (*free_fn)(void *ctx, void *ptr);
+    void *ctx;
+} vhdx_allocator;
+/* Process-wide: set it before any image is open and while none is (memory allocated by
+ * one allocator is freed by it). NULL, or a struct with a NULL function, restores the C
+ * library's malloc/realloc/free. Not thread-safe. */
+VHDX_API void vhdx_set_allocator(const vhdx_allocator *a);
 
 /* ---- CRC-32C ----------------------------------------------------------------------- */
 
@@ -161,8 +193,15 @@ typedef struct vhdx_io {
 #define VHDX_IO_READ 0
 #define VHDX_IO_RDWR 1
 #define VHDX_IO_CREATE 2    /* with RDWR: create, fail with VHDX_E_EXISTS if present */
+#define VHDX_IO_NO_LOCK 4   /* read-only: take no shared lock (see vhdx_io_file_open) */
 
-/* File backend (pread/pwrite/fstat/ftruncate/fdatasync). */
+/* File backend (pread/pwrite/fstat/ftruncate/fdatasync). Takes a regular file or a block
+ * device only (VHDX_E_FILE_TYPE otherwise; a FIFO is opened without blocking to find out).
+ * Takes an advisory open-file-description lock (fcntl F_OFD_SETLK) on the whole file:
+ * exclusive with VHDX_IO_RDWR, shared otherwise (none with VHDX_IO_NO_LOCK); a conflicting
+ * lock held by any other open, in this process or another, fails with VHDX_E_LOCKED.
+ * The lock lasts until vhdx_io_destroy. A failing callback of this backend leaves errno
+ * set (the image layer stores it in vhdx_diag.sys_errno). */
 VHDX_API VHDX_NODISCARD int vhdx_io_file_open(vhdx_io *io, const char *path, int mode);
 /* Memory backend over a copy of data[0..len); grows on write up to max_size bytes. */
 VHDX_API VHDX_NODISCARD int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len,
@@ -170,6 +209,9 @@ VHDX_API VHDX_NODISCARD int vhdx_io_mem_open(vhdx_io *io, const void *data, size
 /* Borrow the memory backend's current contents (valid until the next write/destroy). */
 VHDX_API const uint8_t *vhdx_io_mem_data(const vhdx_io *io, size_t *len);
 VHDX_API void vhdx_io_destroy(vhdx_io *io);
+/* What a file of stat mode `st_mode` is, for a VHDX_E_FILE_TYPE message: "is a FIFO",
+ * "is a directory", "is a character device", "is a socket", ... (static text). */
+VHDX_API const char *vhdx_file_type_name(unsigned st_mode);
 
 /* ---- limits and open options ------------------------------------------------------- */
 
@@ -187,6 +229,9 @@ VHDX_API void vhdx_limits_default(vhdx_limits *l);
 #define VHDX_OPEN_NO_REPLAY         0x2u  /* refuse (VHDX_E_LOG_REPLAY_REQUIRED) instead of replaying */
 #define VHDX_OPEN_IGNORE_LINKAGE    0x4u  /* do not enforce parent DataWriteGuid == parent_linkage (R105) */
 #define VHDX_OPEN_NO_PARENT         0x8u  /* open a differencing image without its parent (reads of parent data fail) */
+#define VHDX_OPEN_NO_LOCK           0x10u /* read-only file opens (image and parents): take no shared lock, so a
+                                             writer may change the file underneath (like qemu-img -U);
+                                             VHDX_E_MISUSE with VHDX_OPEN_RDWR */
 
 typedef struct vhdx_open_opts {
     unsigned flags;
@@ -284,6 +329,13 @@ typedef struct vhdx_info {
 
 VHDX_API VHDX_NODISCARD int vhdx_get_info(vhdx_image *img, vhdx_info *out);
 
+/* The file path of image `level` of img's chain (0 = img itself, 1 = its parent, ...) as
+ * it was opened (a parent's as resolved from the locator or the explicit parent path);
+ * NULL past the end of the chain or for an image opened over a caller's vhdx_io. Borrowed
+ * until vhdx_close. A caller that writes files compares them against these (st_dev,
+ * st_ino) so as never to overwrite an image of the chain. */
+VHDX_API const char *vhdx_chain_path(const vhdx_image *img, unsigned level);
+
 /* File byte ranges that the log replay of this open changes: for a read-only open the
  * in-memory overlay, for a read-write open the sequence replayed in place at open (data
  * sectors and zero ranges, sorted). Stores up to max (offset, length) pairs into offs/lens
@@ -353,7 +405,7 @@ typedef struct vhdx_finding {
 
 typedef struct vhdx_check_opts {
     vhdx_limits limits;
-    unsigned flags;           /* VHDX_OPEN_IGNORE_LINKAGE, VHDX_OPEN_NO_PARENT honoured */
+    unsigned flags;           /* VHDX_OPEN_IGNORE_LINKAGE, VHDX_OPEN_NO_PARENT, VHDX_OPEN_NO_LOCK (parents) honoured */
     const char *parent_path;
     size_t max_findings;      /* 0 = default 1000; further findings are counted only */
     /* progress: called with done/total units of work; may be NULL */
@@ -376,7 +428,18 @@ typedef struct vhdx_report {
     int opened;               /* 1 when the image also opened for reading */
     vhdx_info info;           /* valid when info_valid */
     int info_valid;
+    /* Which parts of info hold decoded values: VHDX_INFO_ALL when info_valid; when the
+     * image did not open, the structures that could still be decoded one by one (for
+     * triage; findings say what is wrong). Appended member (see README, ABI policy). */
+    unsigned info_parts;
 } vhdx_report;
+
+#define VHDX_INFO_FILEID   0x01u  /* creator (the signature is "vhdxfile"), file_size */
+#define VHDX_INFO_HEADERS  0x02u  /* headers[], current_header, log_dirty */
+#define VHDX_INFO_REGIONS  0x04u  /* regions[] */
+#define VHDX_INFO_METADATA 0x08u  /* metadata[] */
+#define VHDX_INFO_GEOMETRY 0x10u  /* type, sizes, chunk_ratio, payload_blocks, bat_entries, virtual_disk_id */
+#define VHDX_INFO_ALL      0xffu  /* the image opened: every member (BAT counts, log, parent too) */
 
 VHDX_API void vhdx_check_opts_default(vhdx_check_opts *o);
 /* Checks every statically checkable rule, collecting all findings (not only the first).

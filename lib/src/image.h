@@ -8,7 +8,8 @@
  * this. All allocation of the library happens in this layer, bounded by spec maxima and
  * by img->limits.
  *
- *   1 overlay, file I/O     image_overlay.c, image_io.c          (io_file.c, io_mem.c below)
+ *   1 overlay, file I/O     image_overlay.c, image_io.c          (io_file.c, io_mem.c below),
+ *                           image_probe.c (decodes structures over a vhdx_io, no image)
  *   2 BAT cache, headers    image_bat.c, image_header.c
  *   3 log, virtual reads    image_logscan.c, image_journal.c, image_vread.c
  *   4 block writes          image_write.c
@@ -146,6 +147,14 @@ int img_pread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *d
 /* Writes file bytes (writable images only); updates img->file_size when extending. */
 int img_pwrite(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_diag *diag);
 int img_fflush(vhdx_image *img, vhdx_diag *diag);
+/* Sets the backend's file size (grows with zeros or shrinks); img->file_size follows.
+ * VHDX_E_UNSUPPORTED when the backend cannot. */
+int img_set_size(vhdx_image *img, uint64_t size, const char *field, vhdx_diag *diag);
+/* Records a failed backend call: rc at off (field) with errno e (0: unknown). */
+int img_io_fail_at(vhdx_diag *diag, int rc, uint64_t off, const char *field, int e,
+                   const char *src_file, int src_line);
+#define img_io_fail(diag, rc, off, field, e) \
+    img_io_fail_at((diag), (rc), (off), (field), (e), __FILE__, __LINE__)
 
 /* ==== 2a. BAT cache (image_bat.c) ====
  * Owns img->bat: slots bounded by limits.max_bat_memory. */
@@ -169,6 +178,11 @@ int img_header_update(vhdx_image *img, unsigned what, const vhdx_guid *new_log_g
 /* Call before any modification: performs the session header update once (FileWriteGuid,
  * R12/R20) and, when user_visible, the DataWriteGuid change once (R13). */
 int img_begin_modify(vhdx_image *img, int user_visible, vhdx_diag *diag);
+
+/* No VHDX file needs to extend this far (64 TiB of payload plus its BAT, sector bitmaps,
+ * metadata and a 4 GiB log stay far below): log descriptors must stay below it (D14) and
+ * `check` reports a replay that would extend a file past it (VHDX_E_LIMIT_FILE_SIZE). */
+#define IMG_MAX_FILE_SIZE ((uint64_t)1 << 47)
 
 /* Lowest file byte a log entry may update: the first region table (header section before
  * it is never logged, D14). */
@@ -224,7 +238,7 @@ int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block
  * img_write_unallocated in between is journaled in as few log entries as possible
  * (normally one) at batch end. Without begin, each call commits on its own.
  * img_write_batch_end returns status when it is an error, else the commit's status. */
-void img_write_batch_begin(vhdx_image *img);
+int img_write_batch_begin(vhdx_image *img, vhdx_diag *diag); /* VHDX_E_NOMEM */
 int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag);
 void img_write_batch_free(vhdx_image *img);
 
@@ -273,6 +287,12 @@ int img_os_read(img_open_state *os, uint64_t off, void *buf, size_t len, const c
     vhdx_sink_report(&(os)->sink, (code), (off), (field), (detail), __FILE__, __LINE__)
 #define OS_STOP(os, code, off, field, detail) \
     img_os_stop((os), (code), (off), (field), (detail), __FILE__, __LINE__)
+
+/* ==== 1b. probe (image_probe.c) ====
+ * Best-effort decoding of the file type identifier, headers, region table, metadata table
+ * and system items of an image that does not open, each on its own and unvalidated (for
+ * vhdx_check's report). Fills *out (zeroed first); returns the VHDX_INFO_* parts decoded. */
+unsigned img_probe(vhdx_io *io, vhdx_info *out);
 
 /* ==== 5b. BAT placement (image_batplace.c) ====
  * Entry rules and block placement over any source of BAT bytes; no I/O of its own. */

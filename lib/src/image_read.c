@@ -20,7 +20,8 @@ int vhdx_write(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_
     if (rc != VHDX_OK) return rc;
     const uint8_t *p = buf;
     const uint64_t bs = img->geo.block_size;
-    img_write_batch_begin(img);
+    rc = img_write_batch_begin(img, diag);
+    if (rc != VHDX_OK) return rc;
     while (len > 0) {
         uint64_t b = off / bs, in = off % bs;
         size_t n = bs - in < len ? (size_t)(bs - in) : len;

@@ -94,6 +94,13 @@ int vhdx_sink_report(vhdx_sink *s, int code, uint64_t offset, const char *field,
 /* Record a failure in a diag (only the first one is kept). Returns code. */
 int vhdx_diag_set(vhdx_diag *d, int code, uint64_t offset, const char *field,
                   const char *src_file, int src_line);
+/* Stores errno e (when non-zero) with the failure `code` just recorded in d; returns code. */
+int vhdx_diag_set_errno(vhdx_diag *d, int code, int e);
+/* The allocator of alloc.c (vhdx_set_allocator); the library calls nothing else. */
+void *vhdx_malloc(size_t n);
+void *vhdx_calloc(size_t n, size_t size);
+void *vhdx_realloc(void *p, size_t n);
+void vhdx_free(void *p);
 #define VHDX_FAIL(diag, code, off, field) \
     vhdx_diag_set((diag), (code), (off), (field), __FILE__, __LINE__)
 

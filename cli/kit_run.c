@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* kit_run.c - the reader runner of `vhdx kit --run` (see kit_run.h). */
+#include "kit_run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+int kit_reader_valid(const char *cmd)
+{
+    return cmd && strstr(cmd, "{}") != NULL;
+}
+
+/* cmd with every {} replaced by 'path' (single quotes, each ' as '\''), inside
+ * "( ... ) </dev/null >/dev/null 2>&1"; malloc'ed or NULL */
+static char *build_command(const char *cmd, const char *path)
+{
+    size_t qlen = 2;
+    for (const char *p = path; *p; p++) qlen += *p == '\'' ? 4 : 1;
+    size_t n = 0;
+    for (const char *p = cmd; (p = strstr(p, "{}")) != NULL; p += 2) n++;
+    size_t len = strlen(cmd) + n * qlen + 40;
+    char *out = malloc(len), *o = out;
+    if (!out) return NULL;
+    o += sprintf(o, "( ");
+    for (const char *p = cmd; *p;) {
+        if (p[0] == '{' && p[1] == '}') {
+            *o++ = '\'';
+            for (const char *q = path; *q; q++) {
+                if (*q == '\'') { memcpy(o, "'\\''", 4); o += 4; }
+                else *o++ = *q;
+            }
+            *o++ = '\'';
+            p += 2;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    strcpy(o, " ) </dev/null >/dev/null 2>&1");
+    return out;
+}
+
+int kit_reader_run(kit_reader *r, const char *path, const char *file, enum kit_kind kind)
+{
+    static const char *const kind_name[3] = { "valid", "deviation", "invalid" };
+    char *cmd = build_command(r->cmd, path);
+    if (!cmd) return -1;
+    fflush(r->out);
+    int st = system(cmd);
+    free(cmd);
+    if (st == -1) return -1;
+    int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    int ran = code >= 0 && code != 126 && code != 127;
+    int accepted = code == 0;
+    const char *verdict;
+    if (kind == KIT_DEVIATION) verdict = !ran ? "FAIL" : accepted ? "accept" : "reject";
+    else verdict = (kind == KIT_VALID ? accepted : ran && !accepted) ? "pass" : "FAIL";
+    r->n[kind]++;
+    if (kind == KIT_DEVIATION ? (ran && accepted) : verdict[0] == 'p') r->pass[kind]++;
+    char how[32];
+    if (WIFEXITED(st)) snprintf(how, sizeof how, "exit %d", code);
+    else if (WIFSIGNALED(st)) snprintf(how, sizeof how, "signal %d", WTERMSIG(st));
+    else snprintf(how, sizeof how, "status %d", st);
+    fprintf(r->out, "%-6s %-9s %-48s %s\n", verdict, kind_name[kind], file, how);
+    return 0;
+}
+
+int kit_reader_summary(kit_reader *r)
+{
+    fprintf(r->out, "reader: %s\n", r->cmd);
+    fprintf(r->out, "valid: %zu of %zu pass (exit 0)\n", r->pass[KIT_VALID], r->n[KIT_VALID]);
+    fprintf(r->out, "invalid: %zu of %zu pass (rejected: non-zero exit)\n", r->pass[KIT_INVALID],
+            r->n[KIT_INVALID]);
+    fprintf(r->out, "deviation: %zu of %zu accepted\n", r->pass[KIT_DEVIATION],
+            r->n[KIT_DEVIATION]);
+    return r->pass[KIT_VALID] != r->n[KIT_VALID] || r->pass[KIT_INVALID] != r->n[KIT_INVALID];
+}

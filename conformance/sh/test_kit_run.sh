@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# ctest-labels: oracles slow
+# vhdx kit --run 'READER {}': the pass/fail table of a vendor's reader over the default kit,
+# with qemu-img info and libvhdi's vhdiinfo as the readers (exact counts for QEMU 7.2 and
+# libvhdi 20221220 as Debian 12 ships them), plus `true` (accepts everything: every invalid
+# image fails) and the usage errors.
+. "$(dirname "$0")/cli_common.sh"
+need_prog qemu-img || { echo "SKIP: qemu-img not installed" >&2; exit 77; }
+need_prog vhdiinfo || { echo "SKIP: vhdiinfo not installed" >&2; exit 77; }
+
+summary() { tail -4 <<<"$OUT"; }
+
+run 2 "$CLI" kit --run 'true {}' "$T/k1"
+expect_eq "true: summary" "$(summary)" "reader: true {}
+valid: 12 of 12 pass (exit 0)
+invalid: 0 of 24 pass (rejected: non-zero exit)
+deviation: 7 of 7 accepted"
+expect_match "true: an invalid row" "$OUT" "*
+FAIL   invalid   bad-R4-fileid-signature.vhdx                     exit 0
+*"
+# the table has one row per image of the manifest, in its order
+python3 - "$T/k1/manifest.json" "$OUT" <<'PY' && ok || fail "one row per manifest image"
+import json, sys
+m = json.load(open(sys.argv[1]))
+rows = [l.split()[2] for l in sys.argv[2].splitlines() if l.split()[:1] and l.split()[0] in ("pass", "FAIL", "accept", "reject")]
+assert rows == [i["file"] for i in m["images"]], (rows[:3], len(rows), len(m["images"]))
+PY
+
+run 2 "$CLI" kit --run 'qemu-img info {}' "$T/k2"
+expect_eq "qemu-img: summary" "$(summary)" "reader: qemu-img info {}
+valid: 7 of 12 pass (exit 0)
+invalid: 18 of 24 pass (rejected: non-zero exit)
+deviation: 6 of 7 accepted"
+expect_match "qemu-img: differencing unsupported" "$OUT" "*
+FAIL   valid     diff-child.vhdx                                  exit 1
+*"
+run 2 "$CLI" kit --run 'vhdiinfo {}' "$T/k3"
+expect_eq "vhdiinfo: summary" "$(summary)" "reader: vhdiinfo {}
+valid: 11 of 12 pass (exit 0)
+invalid: 9 of 24 pass (rejected: non-zero exit)
+deviation: 6 of 7 accepted"
+# a path with a quote reaches the reader as one argument
+mkdir -p "$T/it's"
+run 2 "$CLI" kit --run 'test -f {}' "$T/it's"
+expect_match "quoted path: valid pass" "$OUT" "*valid: 12 of 12 pass*"
+
+run 1 "$CLI" kit --run 'vhdiinfo' "$T/k4"
+expect_eq "no {}" "$(head -1 <<<"$ERR")" "vhdx kit: --run needs a command with {} (the image path)"
+run 1 "$CLI" kit --run
+expect_eq "--run without value" "$(head -1 <<<"$ERR")" "vhdx kit: --run needs a value"
+finish
