@@ -267,10 +267,23 @@ static int rp_parent_path(img_repair_ctx *rc, const vhdx_image *img, int code, u
     return 1;
 }
 
+/* The BAT findings an entry set to NOT_PRESENT (or its offset cleared) repairs. */
+static int is_bat_code(int code)
+{
+    static const int codes[] = { VHDX_E_BAT_RESERVED, VHDX_E_BAT_OVERLAP, VHDX_E_BAT_OUTSIDE_FILE,
+                                 VHDX_E_BAT_DUPLICATE, VHDX_E_BAT_STATE, VHDX_E_BAT_PARTIAL_NO_PARENT,
+                                 VHDX_E_BAT_PARTIAL_NO_SB, VHDX_E_BAT_SB_PRESENT, VHDX_E_BAT_SB_STATE,
+                                 VHDX_E_BAT_PRESENT_ZERO_OFFSET, VHDX_W_BAT_OFFSET_NOT_ZERO };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (codes[i] == code) return 1;
+    return 0;
+}
+
 /* Turns one finding into an action (1: the open may go past it) or damage left (0). */
 static int rp_classify(img_repair_ctx *rc, const vhdx_image *img, int code, uint64_t off,
                        const char *detail)
 {
+    if (is_bat_code(code)) return rp_bat(rc, img, code, off, detail);
     switch (code) {
     case VHDX_W_HEADER_INVALID_COPY:
     case VHDX_W_HEADERS_IDENTICAL:
@@ -292,18 +305,6 @@ static int rp_classify(img_repair_ctx *rc, const vhdx_image *img, int code, uint
     case VHDX_E_MD_LENGTH:
     case VHDX_E_MD_ZERO_LENGTH_OFFSET:
         return rp_metadata(rc, img, code, off);
-    case VHDX_E_BAT_RESERVED:
-    case VHDX_E_BAT_OVERLAP:
-    case VHDX_E_BAT_OUTSIDE_FILE:
-    case VHDX_E_BAT_DUPLICATE:
-    case VHDX_E_BAT_STATE:
-    case VHDX_E_BAT_PARTIAL_NO_PARENT:
-    case VHDX_E_BAT_PARTIAL_NO_SB:
-    case VHDX_E_BAT_SB_PRESENT:
-    case VHDX_E_BAT_SB_STATE:
-    case VHDX_E_BAT_PRESENT_ZERO_OFFSET:
-    case VHDX_W_BAT_OFFSET_NOT_ZERO:
-        return rp_bat(rc, img, code, off, detail);
     case VHDX_W_PL_ABSOLUTE_PATH:
         return rp_parent_path(rc, img, code, off);
     default:
