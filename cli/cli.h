@@ -10,6 +10,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_write(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
 int cmd_kit(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_map(int argc, char **argv);

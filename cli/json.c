@@ -212,3 +212,12 @@ void json_header_ids(json_w *w, const vhdx_header_info *h)
     json_ku64(w, "log_version", h->log_version);
     json_ku64(w, "version", h->version);
 }
+
+void json_tool(json_w *w)
+{
+    json_key(w, "tool");
+    json_obj(w, NULL);
+    json_kstr(w, "name", "vhdx");
+    json_kstr(w, "version", VHDX_VERSION_STRING);
+    json_end(w);
+}

@@ -71,6 +71,9 @@ void json_region(json_w *w, const vhdx_region_info *r, const char *name);
 void json_metadata_item(json_w *w, const vhdx_metadata_info *m, const char *name);
 void json_header_ids(json_w *w, const vhdx_header_info *h);
 
+/* The "tool": {"name": "vhdx", "version": ...} member every JSON report starts with. */
+void json_tool(json_w *w);
+
 /* Shorthands for a member: json_key + value. */
 void json_kstr(json_w *w, const char *key, const char *s);
 void json_ku64(json_w *w, const char *key, uint64_t v);

@@ -24,6 +24,7 @@ static const command commands[] = {
     { "create", cmd_create, "create a fixed, dynamic or differencing image" },
     { "write", cmd_write, "write bytes of a file or stdin into the virtual disk" },
     { "replay", cmd_replay, "replay a dirty log in place" },
+    { "repair", cmd_repair, "repair headers, region tables, metadata table and BAT" },
     { "kit", cmd_kit, "generate the conformance kit" },
     { "bench", cmd_bench, "measure CRC-32C, convert and write throughput" },
 };

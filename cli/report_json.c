@@ -83,11 +83,7 @@ int report_json(FILE *f, const check_image *im, size_t n)
     json_init(&w, f);
     json_obj(&w, NULL);
     json_kstr(&w, "schema", REPORT_SCHEMA_ID);
-    json_key(&w, "tool");
-    json_obj(&w, NULL);
-    json_kstr(&w, "name", "vhdx");
-    json_kstr(&w, "version", VHDX_VERSION_STRING);
-    json_end(&w);
+    json_tool(&w);
     json_key(&w, "images");
     json_arr(&w, &image_lines);
     for (size_t k = 0; k < n; k++) {

@@ -22,9 +22,17 @@
  *       offset, u16 length-1, u8 fill: a write during which the library's allocation
  *       1 + n % 64 fails (vhdx_set_allocator): VHDX_E_NOMEM or success, then close, reopen,
  *       every byte of the write old or new
+ *   9   (opcode bytes 0xE8-0xEF) damage and repair: u8 flags, u32 file offset, u8 xor: the
+ *       image is closed, one file byte is xored (flag bit 0: every checksum fixed after),
+ *       then repaired with --allow-data-loss --fix-deviations (bit 1: a first repair
+ *       crashes at its (u8 n)-th write or size change and a second one finishes)
  * Oracles: every read equals the model; after a crash every byte of the interrupted
  * write is its old or its new value and everything else is unchanged; at the end the
  * image reopens read-only with exactly the model's content and `check` finds no error.
+ * Repair (op 9): planning never writes; a refused repair writes nothing (the damage is
+ * then undone); an applied one leaves an image that checks without error, plans nothing
+ * more, and reads as the damaged image read (or, when that did not open, as the model)
+ * outside the ranges the plan lists as lost, which read as zeros.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,13 +341,139 @@ static int rt_nomem_write(rt_state *s, unsigned n, uint64_t off, const uint8_t *
     return 1;
 }
 
+/* op 9 helpers: the disk as the (damaged) file reads, or 0 when it does not open. */
+static int rt_read_disk(rt_state *s, uint8_t *out)
+{
+    vhdx_image *img = NULL;
+    vhdx_open_opts o;
+    vhdx_open_opts_default(&o);
+    if (fz_rc(vhdx_open(&img, &s->io, 0, &o, NULL), "vhdx_open(damaged)") != VHDX_OK) return 0;
+    int rc = fz_rc(vhdx_read(img, 0, out, (size_t)s->vs, NULL), "vhdx_read(damaged)");
+    (void)fz_rc(vhdx_close(img), "vhdx_close(damaged)");
+    return rc == VHDX_OK;
+}
+
+static vhdx_repair_plan *rt_plan(rt_state *s, const vhdx_repair_opts *o, const char *when)
+{
+    vhdx_repair_plan *p = NULL;
+    unsigned long w0 = s->file.writes;
+    s->file.readonly = 1;
+    int rc = fz_rc(vhdx_repair_plan_create(&s->io, o, &p, NULL), "vhdx_repair_plan_create");
+    s->file.readonly = 0;
+    if (s->file.writes != w0) FZ_FAIL("%s: planning a repair wrote", when);
+    if (rc != VHDX_OK && vhdx_status_class(rc) != VHDX_CLASS_LIMIT && vhdx_status_class(rc) != VHDX_CLASS_NOMEM)
+        FZ_FAIL("%s: repair plan failed: %s", when, vhdx_status_name(rc));
+    return p;
+}
+
+/* After an applied repair: no error, nothing more to plan, the reference content outside
+ * the lost ranges (which read as zeros); the model becomes the repaired disk. */
+static void rt_zero_lost(rt_state *s, const vhdx_repair_plan *p, uint8_t *ref)
+{
+    for (size_t i = 0; p && i < p->count; i++) {
+        const vhdx_repair_action *a = &p->actions[i];
+        if (!a->lost_length) continue;
+        if (a->lost_offset > s->vs || a->lost_length > s->vs - a->lost_offset)
+            FZ_FAIL("lost range outside the disk");
+        memset(ref + a->lost_offset, 0, (size_t)a->lost_length);
+    }
+}
+
+/* dry: the plan before an interrupted repair (its lost ranges count too), or NULL */
+static void rt_repaired(rt_state *s, const vhdx_repair_opts *o, const vhdx_repair_plan *p,
+                        const vhdx_repair_plan *dry, uint8_t *ref)
+{
+    vhdx_report *rep = NULL;
+    vhdx_check_opts co;
+    vhdx_check_opts_default(&co);
+    if (fz_rc(vhdx_check(&s->io, NULL, &co, &rep), "vhdx_check(repaired)") == VHDX_OK) {
+        if (rep->errors) FZ_FAIL("check finds %zu errors after repair (first %s)", rep->errors,
+                                 vhdx_status_name(rep->findings[0].code));
+        vhdx_report_free(rep);
+    }
+    vhdx_repair_plan *again = rt_plan(s, o, "after repair");
+    if (again && (again->count || again->refused))
+        FZ_FAIL("repair is not idempotent: %zu more actions (first %s)", again->count,
+                again->count ? vhdx_repair_kind_name((int)again->actions[0].kind) : "-");
+    vhdx_repair_plan_free(again);
+    rt_zero_lost(s, p, ref);
+    rt_zero_lost(s, dry, ref);
+    if (!rt_read_disk(s, s->model)) FZ_FAIL("repaired image does not open");
+    if (memcmp(s->model, ref, (size_t)s->vs) != 0) {
+        size_t at = 0;
+        while (s->model[at] == ref[at]) at++;
+        FZ_FAIL("after repair, byte %zu reads %02x, expected %02x", at, s->model[at], ref[at]);
+    }
+}
+
+/* op 9: damage one byte, repair. */
+static void rt_damage_repair(rt_state *s, fz_in *in)
+{
+    unsigned fl = fz_u8(in);
+    uint64_t off = fz_u32(in) % s->file.size;
+    uint8_t x = (uint8_t)(fz_u8(in) | 1u), crash = fz_u8(in);
+    int rc = fz_rc(vhdx_close(s->img), "vhdx_close");
+    s->img = NULL;
+    if (rc != VHDX_OK) FZ_FAIL("close failed: %s", vhdx_status_name(rc));
+    uint64_t size = s->file.size;
+    uint8_t *before = fz_big_alloc((size_t)size), *ref = fz_big_alloc((size_t)s->vs);
+    if (!before || !ref || fz_file_ensure(&s->file, size) != 0) goto out;
+    memcpy(before, s->file.data, (size_t)size);
+    uint8_t b = (uint8_t)(fz_file_byte(&s->file, off) ^ x);
+    (void)fz_file_put(&s->file, off, &b, 1);
+    if (fl & 1) fz_fix_image(&s->file);
+    if (!rt_read_disk(s, ref)) memcpy(ref, s->model, (size_t)s->vs);
+
+    vhdx_repair_opts o;
+    vhdx_repair_opts_default(&o);
+    o.flags = VHDX_REPAIR_ALLOW_DATA_LOSS | VHDX_REPAIR_FIX_DEVIATIONS;
+    o.guid_gen = fz_guid_gen(&s->gs, 300 + s->opens++);
+    vhdx_repair_plan *dry = rt_plan(s, &o, "damaged");
+    int dry_refused = !dry || dry->refused;
+    if (fl & 2) {
+        faultio_arm(&s->fio, s->fio.ops + crash + 1u, FAULTIO_STOP);
+        vhdx_repair_plan *p = NULL;
+        (void)fz_rc(vhdx_repair_apply(&s->fio.io, &o, &p, NULL), "vhdx_repair_apply(crashing)");
+        vhdx_repair_plan_free(p);
+        rt_restart(s);
+    }
+    uint64_t damaged_size = s->file.size;
+    unsigned long w0 = s->file.writes;
+    vhdx_repair_plan *p = NULL;
+    rc = fz_rc(vhdx_repair_apply(&s->fio.io, &o, &p, NULL), "vhdx_repair_apply");
+    if (rc != VHDX_OK && vhdx_status_class(rc) != VHDX_CLASS_LIMIT && vhdx_status_class(rc) != VHDX_CLASS_NOMEM)
+        FZ_FAIL("repair failed: %s", vhdx_status_name(rc));
+    if (rc == VHDX_OK && p && p->refused && (s->file.writes != w0 || s->file.size != damaged_size))
+        FZ_FAIL("a refused repair wrote");
+    /* a crash leaves an image that a second repair finishes */
+    if (rc == VHDX_OK && p && p->refused && !dry_refused)
+        FZ_FAIL("repair refused after an interrupted repair (first left: %s)",
+                p->left_count ? vhdx_status_name(p->left[0].code) : "data loss");
+    if (rc == VHDX_OK && p && !p->refused) {
+        rt_repaired(s, &o, p, dry, ref);
+    } else {
+        /* undo the damage: the script goes on with the image it had */
+        fz_file_set_size(&s->file, size);
+        (void)fz_file_put(&s->file, 0, before, (size_t)size);
+    }
+    vhdx_repair_plan_free(p);
+    vhdx_repair_plan_free(dry);
+out:
+    fz_big_free(before);
+    fz_big_free(ref);
+    rt_open(s, VHDX_OPEN_RDWR);
+}
+
 /* One script op from the input; 0 to stop the script. */
 static int rt_step(rt_state *s, fz_in *in)
 {
     static uint8_t wbuf[65536];
     unsigned ob = fz_u8(in), op = ob % 10u;
     int rc;
-    if (ob >= 0xF0) {
+    if (ob >= 0xE8 && ob < 0xF0) {
+        /* 0xE8-0xEF (before repair existed: ops 7, 8, 0-5) */
+        rt_damage_repair(s, in);
+    } else if (ob >= 0xF0) {
         unsigned n = 1 + fz_u8(in) % 64u;
         uint64_t off = fz_u32(in) % s->vs;
         size_t len = (size_t)fz_u16(in) + 1;

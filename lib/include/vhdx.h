@@ -499,6 +499,83 @@ VHDX_API VHDX_NODISCARD int vhdx_check(vhdx_io *io, const char *path_for_parent,
                                        const vhdx_check_opts *opts, vhdx_report **out);
 VHDX_API void vhdx_report_free(vhdx_report *r);
 
+/* ---- repair ------------------------------------------------------------------------ */
+
+/* What one repair action does. Every action names the finding it fixes (code: rule and
+ * section through the lookups) and the file bytes it rewrites in place; metadata, BAT and
+ * region table sectors pass through the log first, headers through the header update of
+ * MS-VHDX 2.2.2.1 (both slots, sequence + 1 each, fresh FileWriteGuid). */
+typedef enum vhdx_repair_kind {
+    VHDX_REPAIR_HEADER = 0,          /* header slot `index` (0/1) rewritten from the current one */
+    VHDX_REPAIR_REGION_TABLE = 1,    /* region table copy `index` rewritten from the valid copy */
+    VHDX_REPAIR_LOG_REPLAY = 2,      /* the dirty log replayed; one action per range it writes */
+    VHDX_REPAIR_METADATA_ENTRY = 3,  /* metadata table entry `index` (not required) dropped */
+    VHDX_REPAIR_BAT_ENTRY = 4,       /* BAT entry `index` set to NOT_PRESENT, offset 0 */
+    VHDX_REPAIR_FILE_EXTEND = 5,     /* file extended with zeros to a multiple of 1 MiB */
+    VHDX_REPAIR_REGION_REQUIRED = 6, /* deviation: Required set on region entry `index` */
+    VHDX_REPAIR_BAT_OFFSET = 7,      /* deviation: FileOffsetMB cleared on BAT entry `index`
+                                        of a block without data */
+    VHDX_REPAIR_PARENT_PATH = 8      /* deviation: "\\?\" put before a plain drive path in
+                                        absolute_win32_path (metadata entry `index`) */
+} vhdx_repair_kind;
+
+typedef struct vhdx_repair_action {
+    vhdx_repair_kind kind;
+    int code;                 /* the finding repaired (VHDX_OK for FILE_EXTEND) */
+    uint64_t finding_offset;  /* where check reports it (UINT64_MAX when none) */
+    uint64_t index;           /* header slot, table copy, metadata/BAT entry, replay range */
+    uint64_t write_offset;    /* file bytes rewritten in place */
+    uint64_t write_length;
+    uint64_t lost_offset;     /* virtual bytes whose data is lost (they read as zeros, or */
+    uint64_t lost_length;     /* from the parent); length 0: no guest data changes */
+    int deviation;            /* a tolerated deviation: done only with FIX_DEVIATIONS */
+    int applied;              /* 1 once vhdx_repair_apply wrote it */
+    char detail[160];
+} vhdx_repair_action;
+
+typedef struct vhdx_repair_plan {
+    size_t count;                 /* actions, in the order they are applied */
+    vhdx_repair_action *actions;
+    size_t left_count;            /* damage no action repairs: the reasons of a refusal */
+    vhdx_finding *left;
+    size_t deviations_skipped;    /* deviation actions planned but not allowed */
+    int data_loss;                /* some allowed-or-not action loses guest data */
+    int refused;                  /* 1: nothing is written (damage left, or data loss
+                                     without VHDX_REPAIR_ALLOW_DATA_LOSS) */
+    int applied;                  /* 1: vhdx_repair_apply wrote the actions */
+    uint64_t file_size;           /* before the repair */
+    uint64_t log_offset, log_length; /* the log the journaled writes pass through (0: none) */
+} vhdx_repair_plan;
+
+#define VHDX_REPAIR_ALLOW_DATA_LOSS 0x1u  /* allow actions that lose guest data */
+#define VHDX_REPAIR_FIX_DEVIATIONS  0x2u  /* also fix tolerated deviations */
+
+typedef struct vhdx_repair_opts {
+    unsigned flags;               /* VHDX_REPAIR_* */
+    vhdx_limits limits;
+    const vhdx_guid_gen *guid_gen; /* NULL: vhdx_guid_gen_default() */
+} vhdx_repair_opts;
+
+VHDX_API void vhdx_repair_opts_default(vhdx_repair_opts *o);
+/* Plans the repair of the image behind io (borrowed for the call): opens it read-only in a
+ * mode that tolerates exactly the damage an action repairs and lists the actions and the
+ * damage left. Never writes. A differencing image is repaired without its parent. *out is
+ * allocated (free with vhdx_repair_plan_free). Returns VHDX_OK when a plan was produced,
+ * whatever it says; VHDX_E_MISUSE, VHDX_E_NOMEM, or the I/O error that stopped it. */
+VHDX_API VHDX_NODISCARD int vhdx_repair_plan_create(vhdx_io *io,
+                                                    const vhdx_repair_opts *opts,
+                                                    vhdx_repair_plan **out, vhdx_diag *diag);
+/* Plans, then applies the plan unless it is refused; io needs write_at and flush. A crash
+ * at any write leaves an image that a second vhdx_repair_apply finishes. *out (may be
+ * NULL) receives the plan with `applied` marks. Returns VHDX_OK when the plan was applied
+ * or refused (see plan->refused), else the error that stopped the writes. */
+VHDX_API VHDX_NODISCARD int vhdx_repair_apply(vhdx_io *io, const vhdx_repair_opts *opts,
+                                              vhdx_repair_plan **out, vhdx_diag *diag);
+VHDX_API void vhdx_repair_plan_free(vhdx_repair_plan *p);
+/* "header", "region_table", "log_replay", "metadata_entry", "bat_entry", "file_extend",
+ * "region_required", "bat_offset", "parent_path"; "unknown" otherwise. */
+VHDX_API const char *vhdx_repair_kind_name(int kind);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,8 +16,9 @@
  *   5 open                  image_open_state.c, image_batplace.c, image_open_hdr.c,
  *                           image_open_region.c, image_open_meta.c, image_open_bat.c,
  *                           image_parent.c, image_open.c
- *   6 public operations     image_read.c, image_zero.c, image_status.c, image_info.c, image_check.c,
- *                           image_create.c, image_replay.c, api_log_ranges.c
+ *   6 public operations     image_read.c, image_zero.c, image_status.c, image_info.c,
+ *                           image_check.c, image_create.c, image_replay.c, api_log_ranges.c,
+ *                           image_repair.c, image_repair_apply.c
  */
 #ifndef VHDX_IMAGE_H
 #define VHDX_IMAGE_H
@@ -251,6 +252,12 @@ void img_write_batch_free(vhdx_image *img);
 typedef struct img_open_hooks {
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
+    /* Repair (image_repair.c): sees every finding with the image as far as it is read;
+     * returning 1 marks the finding as one the caller will repair, so it does not fail
+     * the open (the open is tolerant of it). NULL: every fatal finding fails the open. */
+    int (*tolerate)(void *ctx, const vhdx_image *img, int code, uint64_t offset,
+                    const char *detail);
+    void *tolerate_ctx;
 } img_open_hooks;
 
 typedef struct img_open_state {
@@ -302,6 +309,9 @@ typedef struct img_bat_layout {
     size_t max_records;           /* blocks held at once for the sweep (at least 3) */
 } img_bat_layout;
 #define IMG_BAT_RECORD_SIZE 16u   /* bytes per block held by the sweep */
+/* Detail of an R70/R71 conflict between two blocks (later index first); repair reads both
+ * indices back from it. */
+#define IMG_BAT_CONFLICT_FMT "BAT entry %u conflicts with BAT entry %u"
 typedef struct img_bat_reader {
     /* BAT bytes [pos, pos+len) relative to the BAT; a failure is returned as it is (the
      * reader reports it) */
@@ -351,5 +361,28 @@ int img_open_path(vhdx_image **out, const char *path, const vhdx_open_opts *opts
                   vhdx_sink *sink, const img_open_hooks *hooks, vhdx_diag *diag);
 /* Frees an image and its parent chain without flushing (vhdx_close flushes first). */
 void img_free(vhdx_image *img);
+
+/* ==== 6. repair (image_repair.c; vhdx_repair_apply in image_repair_apply.c) ==== */
+#define IMG_REPAIR_MAX_LEFT 1024  /* damage findings kept in a plan */
+#define IMG_REPAIR_MAX_DUPS 16    /* duplicated needed metadata items resolved */
+typedef struct img_repair_ctx {
+    vhdx_repair_plan *plan;
+    size_t cap, leftcap;
+    size_t left_dropped;
+    int log_dirty;                /* I_LOG_DIRTY seen: the open replays */
+    int nomem;
+    /* R83 duplicates of a needed item: the later entry is dropped once both values are
+     * found equal after the open */
+    uint32_t dup_keep[IMG_REPAIR_MAX_DUPS], dup_drop[IMG_REPAIR_MAX_DUPS];
+    size_t ndup;
+} img_repair_ctx;
+/* The open of a repair (read-only for the plan, read-write to apply): findings an action
+ * repairs become actions of rc->plan and do not fail the open; other error findings are
+ * recorded as damage left. The image is opened without its parent. */
+int img_repair_open(vhdx_io *io, const vhdx_repair_opts *o, int writable, img_repair_ctx *rc,
+                    vhdx_image **out);
+/* The whole plan (open, replay ranges, file extension, order, refusal); never writes. */
+int img_repair_make_plan(vhdx_io *io, const vhdx_repair_opts *o, vhdx_repair_plan **out,
+                         vhdx_diag *diag);
 
 #endif

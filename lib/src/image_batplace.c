@@ -220,7 +220,7 @@ static int bat_sweep(bat_ctx *bc, uint64_t w0, uint64_t w1)
         }
         if (code != VHDX_OK) {
             char d[160];
-            snprintf(d, sizeof d, "BAT entry %u conflicts with BAT entry %u", (unsigned)r->index,
+            snprintf(d, sizeof d, IMG_BAT_CONFLICT_FMT, (unsigned)r->index,
                      (unsigned)(code == VHDX_E_BAT_DUPLICATE ? prev->index : best->index));
             int rc = BP_NOTE(bc, code, bc->l->bat_offset + (uint64_t)r->index * 8u,
                              "bat.FileOffsetMB", d);

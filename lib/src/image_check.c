@@ -140,7 +140,7 @@ int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *
     oo.limits = opts->limits;
     oo.flags = opts->flags & (VHDX_OPEN_IGNORE_LINKAGE | VHDX_OPEN_NO_PARENT | VHDX_OPEN_NO_LOCK);
     oo.parent_path = opts->parent_path;
-    img_open_hooks hooks = { opts->progress, opts->progress_ctx };
+    img_open_hooks hooks = { .progress = opts->progress, .progress_ctx = opts->progress_ctx };
     vhdx_image *img = NULL;
     rc = img_open_ex(&img, io, 0, &oo, path_for_parent, &cs.sink, &hooks, NULL);
     if (rc == VHDX_OK && img) {

@@ -16,6 +16,37 @@ static const char *rt_defect(const uint8_t *raw, int *code)
     return "CRC-32C mismatch";
 }
 
+/* Both copies fail R24/R25 and a repair tolerates it: a copy whose signature holds, whose
+ * entries pass the table rules, and whose metadata region starts with the "metadata"
+ * signature is used; when both qualify they must list the same entries. 1: *use set. */
+static int rt_salvage(img_open_state *os, uint8_t *const r[2], int *use)
+{
+    fmt_region_table *t = malloc(sizeof *t);
+    int ok[2] = { 0, 0 };
+    for (int i = 0; i < 2 && t; i++) {
+        vhdx_diag d;
+        vhdx_diag_sink ds;
+        uint8_t sig[8];
+        vhdx_diag_clear(&d);
+        vhdx_diag_sink_init(&ds, &d);
+        if (vhdx_le32(r[i]) != VHDX_SIG_REGI || fmt_region_table_decode(r[i], VHDX_RT_SIZE, t) != VHDX_OK ||
+            fmt_region_table_validate(t, NULL, &ds.sink, rt_base[i]) != VHDX_OK || d.code != VHDX_OK)
+            continue;
+        for (uint32_t j = 0; j < t->decoded; j++)
+            if (vhdx_guid_equal(&t->entries[j].guid, &VHDX_GUID_METADATA_REGION) &&
+                img_region_usable(&t->entries[j]) &&
+                img_pread(os->img, t->entries[j].file_offset, sig, sizeof sig, NULL) == VHDX_OK &&
+                vhdx_le64(sig) == VHDX_SIG_METADATA)
+                ok[i] = 1;
+    }
+    free(t);
+    if (ok[0] && ok[1] &&
+        memcmp(r[0] + RT_OFF_ENTRY_COUNT, r[1] + RT_OFF_ENTRY_COUNT, VHDX_RT_SIZE - RT_OFF_ENTRY_COUNT) != 0)
+        return 0;
+    *use = ok[0] ? 0 : 1;
+    return ok[0] || ok[1];
+}
+
 /* Reads both copies and decodes the first valid one into img->rt (R23). */
 static int rt_select(img_open_state *os, uint8_t *const r[2])
 {
@@ -26,23 +57,25 @@ static int rt_select(img_open_state *os, uint8_t *const r[2])
         rc = img_os_read(os, rt_base[i], r[i], VHDX_RT_SIZE, "region table");
     if (rc != VHDX_OK) return rc;
     for (int i = 0; i < 2; i++) valid[i] = fmt_region_table_is_valid(r[i], VHDX_RT_SIZE);
-    if (!valid[0] && !valid[1]) {
-        int c[2];
-        for (int i = 0; i < 2; i++) {
-            const char *why = rt_defect(r[i], &c[i]);
-            snprintf(d, sizeof d, "copy %d: %s", i + 1, why);
-            (void)OS_NOTE(os, c[i], rt_base[i] + (c[i] == VHDX_E_RT_CHECKSUM ? RT_OFF_CHECKSUM : 0),
-                          c[i] == VHDX_E_RT_CHECKSUM ? "region_table.Checksum" : "region_table.Signature", d);
-        }
-        return c[0];
-    }
-    /* [MS-VHDX 2.2.3] R23: no precedence rule between the copies: use the first valid one */
     int use = valid[0] ? 0 : 1, c;
-    if (!valid[1 - use])
+    if (!valid[0] && !valid[1]) {
+        int cc[2];
+        unsigned long nfatal = os->nfatal;
+        for (int i = 0; i < 2; i++) {
+            const char *why = rt_defect(r[i], &cc[i]);
+            snprintf(d, sizeof d, "copy %d: %s", i + 1, why);
+            (void)OS_NOTE(os, cc[i], rt_base[i] + (cc[i] == VHDX_E_RT_CHECKSUM ? RT_OFF_CHECKSUM : 0),
+                          cc[i] == VHDX_E_RT_CHECKSUM ? "region_table.Checksum" : "region_table.Signature", d);
+        }
+        /* a repair (image_repair.c) rewrites both copies from a table it can trust */
+        if (os->nfatal != nfatal || !rt_salvage(os, r, &use)) return cc[0];
+    } else if (!valid[1 - use]) {
+        /* [MS-VHDX 2.2.3] R23: no precedence rule between the copies: use the first valid one */
         rc = OS_NOTE(os, VHDX_W_RT_INVALID_COPY, rt_base[1 - use], use ? "region_table[0]" : "region_table[1]",
                      rt_defect(r[1 - use], &c));
-    else if (memcmp(r[0], r[1], VHDX_RT_SIZE) != 0)
+    } else if (memcmp(r[0], r[1], VHDX_RT_SIZE) != 0) {
         rc = OS_NOTE(os, VHDX_W_RT_COPIES_DIFFER, rt_base[1], "region_table[1]", NULL);
+    }
     if (rc != VHDX_OK) return rc;
     img->rt = vhdx_malloc(sizeof *img->rt);
     if (!img->rt) return OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "region table", NULL);
@@ -50,7 +83,7 @@ static int rt_select(img_open_state *os, uint8_t *const r[2])
     os->rt_base = rt_base[use];
     rc = fmt_region_table_decode(r[use], VHDX_RT_SIZE, img->rt);
     if (rc != VHDX_OK) return OS_STOP(os, rc, rt_base[use], "region table", NULL);
-    return fmt_region_table_validate(img->rt, r[use], &os->sink, rt_base[use]);
+    return fmt_region_table_validate(img->rt, valid[use] ? r[use] : NULL, &os->sink, rt_base[use]);
 }
 
 /* D6, R18/R32: a usable region lies inside the file, off the log and off earlier regions. */

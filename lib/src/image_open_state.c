@@ -13,7 +13,9 @@ static int os_report(vhdx_sink *s, int code, uint64_t offset, const char *field,
     img_open_state *os = s->ctx;
     if (code > 0 && code < (int)VHDX_STATUS_COUNT)
         os->seen[code / 8] = (uint8_t)(os->seen[code / 8] | (1u << (code % 8)));
-    if (vhdx_status_is_fatal(code)) {
+    int tolerated = os->hooks && os->hooks->tolerate &&
+                    os->hooks->tolerate(os->hooks->tolerate_ctx, os->img, code, offset, detail);
+    if (vhdx_status_is_fatal(code) && !tolerated) {
         os->nfatal++;
         if (os->first_fatal == VHDX_OK) os->first_fatal = code;
         if (os->diag && os->diag->code == VHDX_OK) {
