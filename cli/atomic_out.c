@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,16 +91,82 @@ static int create_tmp(char *path)
     return -1;
 }
 
+/* target with its symbolic links followed (also a dangling last link: the file it names
+ * is what gets created); malloc'd, NULL with errno on failure. */
+static char *follow_links(const char *target)
+{
+    char *cur = strdup(target);
+    for (int depth = 0; cur && depth < 40; depth++) {
+        struct stat st;
+        char link[PATH_MAX];
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) return cur;
+        ssize_t n = readlink(cur, link, sizeof link - 1);
+        if (n < 0) break;
+        link[n] = '\0';
+        const char *slash = strrchr(cur, '/');
+        size_t dl = link[0] == '/' || !slash ? 0 : (size_t)(slash - cur) + 1;
+        char *next = malloc(dl + (size_t)n + 1);
+        if (!next) break;
+        memcpy(next, cur, dl);
+        memcpy(next + dl, link, (size_t)n + 1);
+        free(cur);
+        cur = next;
+    }
+    int e = cur ? ELOOP : errno;
+    free(cur);
+    errno = e;
+    return NULL;
+}
+
+/* Direct mode: "-" or an existing file that is not a regular file. 1 when opened, 0 when
+ * the target is a regular file (or absent), -1 with errno on failure. */
+static int open_direct(atomic_out *o)
+{
+    struct stat st;
+    if (strcmp(o->target, "-") == 0) {
+        o->fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    } else {
+        if (stat(o->path, &st) != 0 || S_ISREG(st.st_mode)) return 0;
+        if (S_ISDIR(st.st_mode)) {
+            errno = EISDIR;
+            return -1;
+        }
+        do {
+            o->fd = open(o->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        } while (o->fd < 0 && errno == EINTR);
+    }
+    if (o->fd < 0) return -1;
+    o->direct = 1;
+    return 1;
+}
+
 int atomic_out_open(atomic_out *o, const char *target, unsigned flags)
 {
     memset(o, 0, sizeof *o);
     o->fd = -1;
     o->target = target;
     o->flags = flags;
-    size_t n = strlen(target);
+    o->path = strcmp(target, "-") == 0 ? strdup(target) : follow_links(target);
+    if (!o->path) return -1;
+    int d = open_direct(o);
+    if (d != 0) {
+        if (d < 0) {
+            int e = errno;
+            free(o->path);
+            o->path = NULL;
+            errno = e;
+            return -1;
+        }
+        return 0;
+    }
+    size_t n = strlen(o->path);
     o->tmp = malloc(n + sizeof ".tmp-XXXXXX");
-    if (!o->tmp) return -1;
-    memcpy(o->tmp, target, n);
+    if (!o->tmp) {
+        free(o->path);
+        o->path = NULL;
+        return -1;
+    }
+    memcpy(o->tmp, o->path, n);
     memcpy(o->tmp + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
     sigset_t old;
     block_signals(&old);
@@ -112,10 +180,17 @@ int atomic_out_open(atomic_out *o, const char *target, unsigned flags)
     if (o->fd < 0) {
         free(o->tmp);
         o->tmp = NULL;
+        free(o->path);
+        o->path = NULL;
         errno = e;
         return -1;
     }
     return 0;
+}
+
+int atomic_out_direct(const atomic_out *o)
+{
+    return o->direct;
 }
 
 FILE *atomic_out_stream(atomic_out *o)
@@ -131,7 +206,9 @@ static int close_file(atomic_out *o)
     if (o->f) {
         if (fflush(o->f) != 0) { rc = -1; e = errno; }
     }
-    if (rc == 0 && (o->flags & ATOMIC_OUT_FSYNC) && fsync(o->fd) != 0) { rc = -1; e = errno; }
+    /* a FIFO or character device cannot sync: that is no failure of the output */
+    if (rc == 0 && (o->flags & ATOMIC_OUT_FSYNC) && fsync(o->fd) != 0 &&
+        !(o->direct && (errno == EINVAL || errno == EROFS))) { rc = -1; e = errno; }
     if (o->f) {
         if (fclose(o->f) != 0 && rc == 0) { rc = -1; e = errno; }
     } else if (o->fd >= 0) {
@@ -151,7 +228,7 @@ static int finish(atomic_out *o, int ok)
     int rc = ok ? 0 : -1, e = errno;
     sigset_t old;
     block_signals(&old);
-    if (ok && rename(o->tmp, o->target) != 0) {
+    if (ok && rename(o->tmp, o->path) != 0) {
         rc = -1;
         e = errno;
     }
@@ -160,12 +237,26 @@ static int finish(atomic_out *o, int ok)
     sigprocmask(SIG_SETMASK, &old, NULL);
     free(o->tmp);
     o->tmp = NULL;
+    free(o->path);
+    o->path = NULL;
+    errno = e;
+    return rc;
+}
+
+/* Direct mode: close only (nothing to rename or remove). */
+static int finish_direct(atomic_out *o)
+{
+    int rc = close_file(o), e = errno;
+    free(o->path);
+    o->path = NULL;
+    o->direct = 0;
     errno = e;
     return rc;
 }
 
 int atomic_out_commit(atomic_out *o)
 {
+    if (o->direct) return finish_direct(o);
     if (!o->tmp) {
         errno = EINVAL;
         return -1;
@@ -176,7 +267,9 @@ int atomic_out_commit(atomic_out *o)
 void atomic_out_abort(atomic_out *o)
 {
     int e = errno;
-    if (o->tmp) {
+    if (o->direct) {
+        (void)finish_direct(o);
+    } else if (o->tmp) {
         (void)close_file(o);
         (void)finish(o, 0);
     }

@@ -2,7 +2,9 @@
 /*
  * atomic_out.h - the one way the vhdx tool writes an output file: into a new temporary
  * file in the target's folder ("TARGET.tmp-XXXXXX"), renamed over TARGET only when it is
- * complete. A failed or interrupted run (SIGINT, SIGTERM, SIGHUP) leaves no partial output
+ * complete. A symbolic link is followed: the file it points to is replaced, the link
+ * stays. A target that exists and is not a regular file (a device, a FIFO) and "-"
+ * (standard output) are written directly, in order, never replaced (direct mode). A failed or interrupted run (SIGINT, SIGTERM, SIGHUP) leaves no partial output
  * and no temporary file. The file gets the mode a plain creat() would give it
  * (0666 & ~umask, default ACLs of the folder apply).
  */
@@ -20,6 +22,8 @@ typedef struct atomic_out {
     int fd;
     FILE *f;                  /* stdio stream over fd, once asked for */
     unsigned flags;
+    int direct;               /* written in place (device, FIFO, "-"): no rename */
+    char *path;               /* the file written: target with symbolic links followed */
     int handled[3];           /* which of SIGINT, SIGTERM, SIGHUP got our handler */
     struct sigaction old[3];  /* their previous actions, restored at the end */
 } atomic_out;
@@ -30,6 +34,8 @@ typedef struct atomic_out {
  * Only one atomic_out may be open at a time. Returns 0, or -1 with errno set and nothing
  * created. Errors are the caller's to report, naming the target. */
 int atomic_out_open(atomic_out *o, const char *target, unsigned flags);
+/* 1 when the output is written directly (sequential writes only: no seek, no truncate). */
+int atomic_out_direct(const atomic_out *o);
 /* A stdio stream over the temporary file (made on the first call; closed by commit or
  * abort). NULL with errno set when out of memory. */
 FILE *atomic_out_stream(atomic_out *o);

@@ -12,5 +12,7 @@ int cmd_write(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_kit(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

@@ -10,7 +10,7 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: vhdx cat [--offset N] [--length N] [--parent PATH] [--parent-ignore-linkage] IMAGE\n";
+    "usage: vhdx cat [-U] [--offset N] [--length N] [--parent PATH] [--parent-ignore-linkage] IMAGE\n";
 
 static const char help[] =
     "\n"
@@ -23,6 +23,7 @@ static const char help[] =
     "  --length N                 number of bytes (default: to the end of the disk)\n"
     "  --parent PATH              parent image of a differencing disk (overrides the locator)\n"
     "  --parent-ignore-linkage    do not require parent DataWriteGuid == parent_linkage (R105)\n"
+    CLI_HELP_FORCE_SHARE
     "  -h, --help                 show this help\n"
     "\n"
     "Exit codes: 0 success, 1 usage or I/O error, 2 invalid image.\n";
@@ -105,7 +106,7 @@ int cmd_cat(int argc, char **argv)
     };
     const char *image, *parent = NULL, *off_s = NULL, *len_s = NULL;
     int ignore_linkage = 0, c;
-    cli_opts op = { "cat", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
+    cli_opts op = { "cat", usage, help, "hU", longopts, &parent, &ignore_linkage, 0 };
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
         if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;

@@ -19,11 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: vhdx check [--format text|json|junit|sarif|markdown] [--output FILE]\n"
+    "usage: vhdx check [-U] [--format text|json|junit|sarif|markdown] [--output FILE]\n"
     "                  [--junit-warnings-fail] [--parent PATH] [--parent-ignore-linkage]\n"
     "                  [--no-progress] IMAGE...\n"
     "       vhdx check --rules [--format text|json|sarif|markdown] [--output FILE]\n"
@@ -45,10 +46,12 @@ static const char help[] =
     "                             the warning as its message)\n"
     "  --rules                    list the rule catalogue\n"
     "  --explain RULE|STATUS      explain a rule (R10, D7) or a status (VHDX_E_...)\n"
+    CLI_HELP_FORCE_SHARE
     "  -h, --help                 show this help\n"
     "\n"
     "Exit codes (as qemu-img check): 0 conformant, 2 errors, 3 warnings only, 1 an image\n"
-    "could not be checked (usage, I/O, not VHDX); over several images 1 beats 2 beats 3.\n";
+    "could not be checked (usage, I/O, not VHDX) or an implementation or host limit was hit\n"
+    "(a finding of class limit); over several images 1 beats 2 beats 3.\n";
 
 /* ---- progress bar (stderr, only when it is a terminal) ---- */
 typedef struct progress_ctx {
@@ -85,11 +88,16 @@ static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
     vhdx_check_opts opts = *base;
     progress_ctx pc = { c->path, -1, 0 };
     c->verdict = VHDX_VERDICT_UNREADABLE;
-    int rc = vhdx_io_file_open(&io, c->path, VHDX_IO_READ);
+    int rc = vhdx_io_file_open(&io, c->path, VHDX_IO_READ | (cli_force_share ? VHDX_IO_NO_LOCK : 0));
     if (rc != VHDX_OK) {
+        int e = errno;
+        struct stat st;
+        const char *what = rc == VHDX_E_FILE_TYPE && stat(c->path, &st) == 0
+                               ? vhdx_file_type_name(st.st_mode) : "";
         c->rc = rc;
-        snprintf(c->error, sizeof c->error, "cannot open %s: %s%s%s", c->path, vhdx_status_message(rc),
-                 errno ? ": " : "", errno ? strerror(errno) : "");
+        snprintf(c->error, sizeof c->error, "cannot open %s: %s%s%s%s%s", c->path,
+                 vhdx_status_message(rc), what[0] ? ": " : "", what,
+                 e && !what[0] ? ": " : "", e && !what[0] ? strerror(e) : "");
         c->errors = 1;
         return;
     }
@@ -316,7 +324,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         { "junit-warnings-fail", no_argument, NULL, OPT_JUNIT_WARN },
         CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
-    cli_opts op = { "check", usage, help, "f:o:h", longopts, &a->parent, &a->ignore_linkage,
+    cli_opts op = { "check", usage, help, "f:o:hU", longopts, &a->parent, &a->ignore_linkage,
                     0 };
     int c;
     memset(a, 0, sizeof *a);
@@ -388,6 +396,35 @@ static int list_rules(const check_args *a)
     return CLI_EXIT_OK;
 }
 
+/* An implementation or host limit stopped part of the check or a writer (class LIMIT) and
+ * no rule is violated: exit 1 like an unreadable image, not 2 (a rule violation wins). */
+static int has_limit(const check_image *c)
+{
+    int limit = vhdx_status_class(c->rc) == VHDX_CLASS_LIMIT;
+    for (size_t i = 0; c->rep && i < c->rep->count; i++) {
+        const vhdx_finding *f = &c->rep->findings[i];
+        if (vhdx_status_class(f->code) == VHDX_CLASS_LIMIT) limit = 1;
+        else if (f->severity == VHDX_SEV_ERROR) return 0;
+    }
+    return limit;
+}
+
+/* --output must not be one of the images checked or the explicit parent (same st_dev and
+ * st_ino): the report would replace the image. 0 or -1 (reported). */
+static int output_is_input(const check_args *a, char **paths, int n)
+{
+    struct stat so, si;
+    if (!a->output || strcmp(a->output, "-") == 0 || stat(a->output, &so) != 0) return 0;
+    for (int i = -1; i < n; i++) {
+        const char *p = i < 0 ? a->parent : paths[i];
+        if (p && stat(p, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+            cli_err("check: %s: is the image %s: refusing to overwrite it", a->output, p);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int cmd_check(int argc, char **argv)
 {
     check_args a;
@@ -396,10 +433,12 @@ int cmd_check(int argc, char **argv)
     if (a.explain_id) return explain(stdout, a.explain_id);
     if (a.list_rules) return list_rules(&a);
     int nimages = argc - optind;
+    if (output_is_input(&a, argv + optind, nimages) != 0) return CLI_EXIT_USAGE;
     vhdx_check_opts opts;
     vhdx_check_opts_default(&opts);
     opts.parent_path = a.parent;
     if (a.ignore_linkage) opts.flags |= VHDX_OPEN_IGNORE_LINKAGE;
+    if (cli_force_share) opts.flags |= VHDX_OPEN_NO_LOCK;
     int progress = !a.no_progress && isatty(STDERR_FILENO);
 
     check_image *im = calloc((size_t)nimages, sizeof *im);
@@ -412,11 +451,11 @@ int cmd_check(int argc, char **argv)
         im[i].path = argv[optind + i];
         errno = 0;
         check_one(&im[i], &opts, progress);
-        if (im[i].verdict == VHDX_VERDICT_UNREADABLE) any_unreadable = 1;
+        if (im[i].verdict == VHDX_VERDICT_UNREADABLE || has_limit(&im[i])) any_unreadable = 1;
         else if (im[i].verdict == VHDX_VERDICT_NONCONFORMANT || im[i].errors) any_error = 1;
         else if (im[i].warnings) any_warning = 1;
     }
-    int exit_code = any_unreadable ? 1 : any_error ? 2 : any_warning ? 3 : 0;
+    int exit_code = any_unreadable ? 1 : any_error ? 2 : any_warning ? 3 : 0; /* 1: also limits */
     if (write_report(&a, im, (size_t)nimages) != 0) exit_code = CLI_EXIT_USAGE;
     /* unreadable images also get a one-line message on stderr (naming file and status) */
     if (a.fmt != REPORT_TEXT || a.output) {

@@ -14,7 +14,7 @@
 #include "util.h"
 
 static const char usage[] =
-    "usage: vhdx info [--json] [--parent PATH] [--parent-ignore-linkage] IMAGE\n";
+    "usage: vhdx info [-U] [--json] [--parent PATH] [--parent-ignore-linkage] IMAGE\n";
 
 static const char help[] =
     "\n"
@@ -27,6 +27,7 @@ static const char help[] =
     "  --json                     machine-readable output (stable keys)\n"
     "  --parent PATH              parent image of a differencing disk (overrides the locator)\n"
     "  --parent-ignore-linkage    do not require parent DataWriteGuid == parent_linkage (R105)\n"
+    CLI_HELP_FORCE_SHARE
     "  -h, --help                 show this help\n"
     "\n"
     "A differencing image whose parent cannot be found is shown without its parent. An image\n"
@@ -185,7 +186,9 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
                        const replay_ranges *rr)
 {
     char g[40], h[40];
-    printf("image: %s\n", path);
+    fputs("image: ", stdout);
+    cli_fputs_safe(stdout, path);
+    fputc('\n', stdout);
     printf("type: %s\n", type_name(in->type));
     printf("virtual size: %" PRIu64 " (%s)\n", in->virtual_size,
            cli_human_size(in->virtual_size, h, sizeof h));
@@ -198,7 +201,9 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
     printf("BAT entries: %" PRIu64 "\n", in->bat_entries);
     printf("file size: %" PRIu64 "\n", in->file_size);
     printf("virtual disk id: %s\n", cli_guid_str(&in->virtual_disk_id, g, sizeof g));
-    printf("creator: %s\n", in->creator);
+    fputs("creator: ", stdout);
+    cli_fputs_safe(stdout, in->creator);
+    fputc('\n', stdout);
     printf("current header: %d\n", in->current_header + 1);
     print_tables(in);
     print_bat_log(in, rr);
@@ -337,7 +342,7 @@ int cmd_info(int argc, char **argv)
     };
     const char *image, *parent = NULL;
     int json = 0, ignore_linkage = 0, c;
-    cli_opts op = { "info", usage, help, "h", longopts, &parent, &ignore_linkage, 0 };
+    cli_opts op = { "info", usage, help, "hU", longopts, &parent, &ignore_linkage, 0 };
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
         if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
@@ -347,11 +352,6 @@ int cmd_info(int argc, char **argv)
     if (argc - optind > 1)
         return cli_usage_error("info", usage, "unexpected argument '%s'", argv[optind + 1]);
     image = argv[optind];
-    struct stat st;
-    if (stat(image, &st) == 0 && S_ISDIR(st.st_mode)) {
-        cli_err("%s: is a directory", image);
-        return CLI_EXIT_USAGE;
-    }
 
     vhdx_open_opts o;
     vhdx_diag d;
@@ -360,6 +360,7 @@ int cmd_info(int argc, char **argv)
     vhdx_open_opts_default(&o);
     vhdx_diag_clear(&d);
     if (ignore_linkage) o.flags |= VHDX_OPEN_IGNORE_LINKAGE;
+    if (cli_force_share) o.flags |= VHDX_OPEN_NO_LOCK;
     o.parent_path = parent;
     int rc = vhdx_open_file(&img, image, &o, &d);
     if (rc == VHDX_E_PARENT_NOT_FOUND && !parent) {

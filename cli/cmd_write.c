@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "util.h"
 
-static const char usage[] = "usage: vhdx write IMAGE OFFSET FILE|-\n";
+static const char usage[] =
+    "usage: vhdx write [-p] IMAGE OFFSET FILE|-\n"
+    "       vhdx write --zero LENGTH IMAGE OFFSET\n";
 
 static const char help[] =
     "\n"
@@ -19,9 +22,14 @@ static const char help[] =
     "OFFSET (like 0, 4096, 0x1000, 1M). The image is opened read-write: a dirty log is\n"
     "replayed into the file first. Blocks are allocated as needed; metadata changes go\n"
     "through the log. Nothing is written when the data would extend past the end of the\n"
-    "virtual disk.\n"
+    "virtual disk. A whole block of zeros leaves an unallocated block unallocated.\n"
+    "With --zero, LENGTH bytes at OFFSET are made to read as zeros without writing data\n"
+    "where whole blocks allow it (they become PAYLOAD_BLOCK_ZERO; fixed images get zero\n"
+    "bytes; a differencing image never shows its parent's bytes there).\n"
     "\n"
     "options:\n"
+    "  --zero LENGTH  zero LENGTH bytes at OFFSET (no FILE)\n"
+    "  -p            progress bar (only when stderr is a terminal)\n"
     "  -h, --help    show this help\n"
     "\n"
     "Exit codes: 0 success, 1 usage or I/O error (nothing written), 2 the write failed\n"
@@ -99,6 +107,7 @@ typedef struct write_job {
     int rd;          /* what the data is read from: in, or the spool of a pipe */
     int spool_fd;
     uint8_t *buf;    /* WRITE_CHUNK bytes */
+    int progress;    /* -p */
 } write_job;
 
 /* The virtual size through a read-only open, so that a usage error leaves the file
@@ -160,6 +169,8 @@ static int copy_in(write_job *j, vhdx_image *img)
 {
     uint64_t pos = j->off, left = j->len;
     vhdx_diag d;
+    cli_progress pg;
+    cli_progress_start(&pg, j->progress, j->len);
     while (left > 0) {
         size_t want = left < WRITE_CHUNK ? (size_t)left : WRITE_CHUNK, got;
         if (read_full(j->rd, j->buf, want, &got) != 0) {
@@ -172,19 +183,16 @@ static int copy_in(write_job *j, vhdx_image *img)
         }
         vhdx_diag_clear(&d);
         int rc = vhdx_write(img, pos, j->buf, got, &d);
-        if (rc != VHDX_OK) {
-            cli_fail(j->image, rc, &d);
-            return CLI_EXIT_FAIL;
-        }
+        /* exit code by class: an I/O failure (ENOSPC, EFBIG) is 1, not a rule violation */
+        if (rc != VHDX_OK) return cli_fail(j->image, rc, &d);
         pos += got;
         left -= got;
+        cli_progress_update(&pg, j->len - left);
     }
+    cli_progress_end(&pg);
     vhdx_diag_clear(&d);
     int rc = vhdx_flush(img, &d);
-    if (rc != VHDX_OK) {
-        cli_fail(j->image, rc, &d);
-        return CLI_EXIT_FAIL;
-    }
+    if (rc != VHDX_OK) return cli_fail(j->image, rc, &d);
     return CLI_EXIT_OK;
 }
 
@@ -199,27 +207,72 @@ static int write_image(write_job *j)
         ex = cli_fail(j->image, rc != VHDX_OK ? rc : VHDX_E_INTERNAL, NULL);
     else
         ex = copy_in(j, img);
+    errno = 0;
     rc = vhdx_close(img);
     if (rc != VHDX_OK && ex == CLI_EXIT_OK) {
-        cli_fail(j->image, rc, NULL);
-        ex = CLI_EXIT_FAIL;
+        /* the final flush's errno is still set (close has no diagnostics) */
+        vhdx_diag cd;
+        vhdx_diag_clear(&cd);
+        cd.code = rc;
+        cd.sys_errno = rc == VHDX_E_IO ? errno : 0;
+        ex = cli_fail(j->image, rc, &cd);
     }
     return ex;
 }
 
+/* --zero: vhdx_write_zeroes, flush, close */
+static int zero_image(const char *image, uint64_t off, uint64_t len)
+{
+    vhdx_image *img;
+    int ex = cli_open_image(image, NULL, 0, 1, &img);
+    if (ex != CLI_EXIT_OK) return ex;
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    int rc = vhdx_write_zeroes(img, off, len, &d);
+    if (rc == VHDX_OK) rc = vhdx_flush(img, &d);
+    if (rc != VHDX_OK) ex = cli_fail(image, rc, &d);
+    rc = vhdx_close(img);
+    if (rc != VHDX_OK && ex == CLI_EXIT_OK) ex = cli_fail(image, rc, NULL);
+    if (ex == CLI_EXIT_OK) printf("zeroed %" PRIu64 " bytes at offset %" PRIu64 "\n", len, off);
+    return ex;
+}
+
+static int zero_cmd(char **pos, int npos, const char *zero_s)
+{
+    uint64_t len, off;
+    if (npos > 2) return cli_usage_error("write", usage, "unexpected argument '%s' (--zero takes no FILE)", pos[2]);
+    if (npos < 1) return cli_usage_error("write", usage, "missing IMAGE");
+    if (npos < 2) return cli_usage_error("write", usage, "missing OFFSET");
+    if (cli_parse_size(zero_s, &len) != 0)
+        return cli_usage_error("write", usage, "invalid --zero LENGTH '%s'", zero_s);
+    if (cli_parse_size(pos[1], &off) != 0)
+        return cli_usage_error("write", usage, "invalid OFFSET '%s'", pos[1]);
+    return zero_image(pos[0], off, len);
+}
+
 int cmd_write(int argc, char **argv)
 {
-    static const struct option longopts[] = { CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 } };
-    cli_opts op = { "write", usage, help, "h", longopts, NULL, NULL, 0 };
-    int ex = cli_getopt_all(&op, argc, argv);
-    if (ex >= 0) return ex;
+    enum { OPT_ZERO = CLI_OPT_FIRST_FREE };
+    static const struct option longopts[] = {
+        { "zero", required_argument, NULL, OPT_ZERO }, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
+    };
+    cli_opts op = { "write", usage, help, "ph", longopts, NULL, NULL, 0 };
+    const char *zero_s = NULL;
+    int progress = 0, c, ex;
+    while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
+        if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
+        if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
+        if (c == 'p') progress = 1;
+        if (c == OPT_ZERO) zero_s = optarg;
+    }
     char **pos = argv + optind;
     int npos = argc - optind;
+    if (zero_s) return zero_cmd(pos, npos, zero_s);
     if (npos > 3) return cli_usage_error("write", usage, "unexpected argument '%s'", pos[3]);
     if (npos < 1) return cli_usage_error("write", usage, "missing IMAGE");
     if (npos < 2) return cli_usage_error("write", usage, "missing OFFSET");
     if (npos < 3) return cli_usage_error("write", usage, "missing FILE (or - for stdin)");
-    write_job j = { pos[0], "standard input", 0, 0, 0, STDIN_FILENO, STDIN_FILENO, -1, NULL };
+    write_job j = { pos[0], "standard input", 0, 0, 0, STDIN_FILENO, STDIN_FILENO, -1, NULL, progress };
     if (cli_parse_size(pos[1], &j.off) != 0)
         return cli_usage_error("write", usage, "invalid OFFSET '%s'", pos[1]);
     if (strcmp(pos[2], "-") != 0) {

@@ -2,7 +2,10 @@
 /* report_common.c - helpers shared by the `vhdx check` output formats. */
 #include "report.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 const char *report_verdict_name(vhdx_verdict v)
 {
@@ -23,13 +26,19 @@ const char *report_rule_of(int code)
 void report_md_str(FILE *f, const char *s)
 {
     if (!s) return;
-    for (const char *p = s; *p; p++) {
+    /* control characters and invalid UTF-8 as for the terminal (cli_text_escape), then
+     * the Markdown specials */
+    size_t cap = strlen(s) * 6 + 1;
+    char *e = malloc(cap);
+    if (!e) return;
+    cli_text_escape(s, e, cap);
+    for (const char *p = e; *p; p++) {
         if (*p == '|') fputs("\\|", f);
-        else if (*p == '\n' || *p == '\r') fputc(' ', f);
         else if (*p == '\\') fputs("\\\\", f);
         else if (*p == '<') fputs("&lt;", f);
         else fputc(*p, f);
     }
+    free(e);
 }
 
 const char *report_basename(const char *path)

@@ -2,6 +2,7 @@
 /* report_text.c - `vhdx check` text output: one verdict line per image first, then its
  * findings and interoperability predictions, readable in a terminal. */
 #include "report.h"
+#include "util.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -26,7 +27,8 @@ int report_text(FILE *f, const check_image *im, size_t n)
     size_t nconf = 0, nnon = 0, nunr = 0;
     for (size_t k = 0; k < n; k++) {
         const check_image *c = &im[k];
-        fprintf(f, "%s: %s", c->path, report_verdict_name(c->verdict));
+        cli_fputs_safe(f, c->path);
+        fprintf(f, ": %s", report_verdict_name(c->verdict));
         switch (c->verdict) {
         case VHDX_VERDICT_CONFORMANT: nconf++; break;
         case VHDX_VERDICT_NONCONFORMANT: nnon++; break;
@@ -49,10 +51,16 @@ int report_text(FILE *f, const check_image *im, size_t n)
         }
         fputc('\n', f);
         if (!c->rep) {
-            fprintf(f, "  cannot check: %s\n", c->error[0] ? c->error : vhdx_status_message(c->rc));
+            fputs("  cannot check: ", f);
+            cli_fputs_safe(f, c->error[0] ? c->error : vhdx_status_message(c->rc));
+            fputc('\n', f);
             continue;
         }
-        if (c->note[0]) fprintf(f, "  note: %s\n", c->note);
+        if (c->note[0]) {
+            fputs("  note: ", f);
+            cli_fputs_safe(f, c->note);
+            fputc('\n', f);
+        }
         for (size_t i = 0; i < c->rep->count; i++) {
             const vhdx_finding *fi = &c->rep->findings[i];
             const char *rule = report_rule_of(fi->code);
@@ -63,7 +71,9 @@ int report_text(FILE *f, const check_image *im, size_t n)
             if (sec && sec[0]) fprintf(f, " [MS-VHDX %s]", sec);
             if (fi->offset != UINT64_MAX) fprintf(f, " at 0x%" PRIx64, fi->offset);
             if (fi->field) fprintf(f, " (%s)", fi->field);
-            fprintf(f, ": %s\n", msg);
+            fputs(": ", f);
+            cli_fputs_safe(f, msg);
+            fputc('\n', f);
         }
         if (c->rep->dropped)
             fprintf(f, "  ... %zu more finding(s) not stored\n", c->rep->dropped);

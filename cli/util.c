@@ -7,7 +7,26 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+
+/* The formatted message, escaped for the terminal (cli_fputs_safe), on stderr. */
+static void err_vprint(const char *fmt, va_list ap) CLI_PRINTF(1, 0);
+static void err_vprint(const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!buf) {
+        fputs("(message lost: out of memory)", stderr);
+        return;
+    }
+    vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    cli_fputs_safe(stderr, buf);
+    free(buf);
+}
 
 void cli_err(const char *fmt, ...)
 {
@@ -15,7 +34,7 @@ void cli_err(const char *fmt, ...)
     fflush(stdout);
     fputs("vhdx: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    err_vprint(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }
@@ -26,7 +45,7 @@ int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...)
     fflush(stdout);
     fprintf(stderr, "vhdx: %s%s", cmd ? cmd : "", cmd ? ": " : "");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    err_vprint(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     if (usage) fprintf(stderr, "%s", usage);
@@ -39,7 +58,9 @@ int cli_exit_for(int rc)
     if (rc == VHDX_OK) return CLI_EXIT_OK;
     vhdx_class cls = vhdx_status_class(rc);
     const char *rule = vhdx_status_rule(rc);
-    if ((cls == VHDX_CLASS_IO || cls == VHDX_CLASS_MISUSE) && rule[0] == '\0')
+    /* an implementation or host limit is not a rule violation either */
+    if (((cls == VHDX_CLASS_IO || cls == VHDX_CLASS_MISUSE) && rule[0] == '\0') ||
+        cls == VHDX_CLASS_LIMIT)
         return CLI_EXIT_USAGE;
     return CLI_EXIT_FAIL;
 }
@@ -221,6 +242,10 @@ int cli_getopt(cli_opts *o, int argc, char **argv)
             printf("%s%s", o->usage, o->help ? o->help : "");
             return CLI_OPT_HELP;
         }
+        if (c == 'U' && o->parent) {
+            cli_force_share = 1;
+            continue;
+        }
         if ((c == CLI_OPT_PARENT || c == CLI_OPT_IGNORE_LINKAGE) && o->parent) {
             if (parent_opt(o, c) != 0) return CLI_OPT_ERROR;
             continue;
@@ -240,6 +265,49 @@ int cli_getopt_all(cli_opts *o, int argc, char **argv)
 }
 
 /* ---- text ---- */
+
+/* One character of s escaped into e (at most 7 bytes + NUL); returns the bytes of s used. */
+static size_t escape_one(const unsigned char *s, char *e)
+{
+    uint32_t cp;
+    size_t n = cli_utf8_seq(s, &cp);
+    if (n == 0) {
+        snprintf(e, 8, "\\x%02x", s[0]);
+        return 1;
+    }
+    if (cp < 0x20 || cp == 0x7f) snprintf(e, 8, "\\x%02x", (unsigned)cp);
+    else if (cp >= 0x80 && cp <= 0x9f) snprintf(e, 8, "\\u%04x", (unsigned)cp);
+    else {
+        memcpy(e, s, n);
+        e[n] = '\0';
+    }
+    return n;
+}
+
+void cli_text_escape(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        char e[8];
+        size_t used = escape_one(p, e), el = strlen(e);
+        if (o + el + 1 > cap) break;
+        memcpy(out + o, e, el);
+        o += el;
+        p += used;
+    }
+    out[o] = '\0';
+}
+
+void cli_fputs_safe(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        char e[8];
+        p += escape_one(p, e);
+        fputs(e, f);
+    }
+}
 
 size_t cli_utf8_seq(const unsigned char *p, uint32_t *cp)
 {
@@ -292,6 +360,8 @@ const char *cli_human_size(uint64_t v, char *buf, size_t buflen)
 
 /* ---- images ---- */
 
+int cli_force_share;
+
 int cli_open_image(const char *path, const char *parent, int ignore_linkage, int rdwr,
                    vhdx_image **out)
 {
@@ -300,6 +370,7 @@ int cli_open_image(const char *path, const char *parent, int ignore_linkage, int
     vhdx_open_opts_default(&o);
     vhdx_diag_clear(&d);
     if (rdwr) o.flags |= VHDX_OPEN_RDWR;
+    else if (cli_force_share) o.flags |= VHDX_OPEN_NO_LOCK;
     if (ignore_linkage) o.flags |= VHDX_OPEN_IGNORE_LINKAGE;
     o.parent_path = parent;
     *out = NULL;
@@ -309,6 +380,21 @@ int cli_open_image(const char *path, const char *parent, int ignore_linkage, int
         return cli_fail(path, rc, &d);
     }
     return CLI_EXIT_OK;
+}
+
+int cli_refuse_chain_output(const vhdx_image *img, const char *image_name, const char *out)
+{
+    struct stat so, si;
+    if (strcmp(out, "-") == 0 || stat(out, &so) != 0) return CLI_EXIT_OK;
+    for (unsigned lv = 0;; lv++) {
+        const char *p = vhdx_chain_path(img, lv);
+        if (!p) return CLI_EXIT_OK;
+        if (stat(p, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+            if (lv == 0) cli_err("%s: is the image %s: refusing to overwrite it", out, image_name);
+            else cli_err("%s: is the parent image %s of %s: refusing to overwrite it", out, p, image_name);
+            return CLI_EXIT_USAGE;
+        }
+    }
 }
 
 double cli_now(void)

@@ -30,7 +30,8 @@ int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...) CL
 /* Prints "vhdx: IMAGE: RULE [MS-VHDX section] at offset 0x...: message" for a failed library
  * call (rc; diag may be NULL or empty) and returns the exit code for it (cli_exit_for). */
 int cli_fail(const char *image, int rc, const vhdx_diag *diag);
-/* CLI_EXIT_USAGE for I/O and misuse errors without a spec rule, CLI_EXIT_FAIL otherwise. */
+/* CLI_EXIT_USAGE for I/O and misuse errors without a spec rule and for limits (class
+ * LIMIT), CLI_EXIT_FAIL otherwise. */
 int cli_exit_for(int rc);
 
 /* Parses a size or offset: decimal digits with an optional binary suffix K, M, G, T, P, E
@@ -63,9 +64,16 @@ enum {
     CLI_OPT_FIRST_FREE               /* first value a command may use for its own */
 };
 #define CLI_LONGOPT_HELP { "help", no_argument, NULL, 'h' }
+/* The options of every read-only image command: --parent, --parent-ignore-linkage and
+ * -U/--force-share (cli_getopt sets cli_force_share; add "U" to the short options). */
 #define CLI_LONGOPTS_PARENT                                                                   \
     { "parent", required_argument, NULL, CLI_OPT_PARENT },                                    \
-    { "parent-ignore-linkage", no_argument, NULL, CLI_OPT_IGNORE_LINKAGE }
+    { "parent-ignore-linkage", no_argument, NULL, CLI_OPT_IGNORE_LINKAGE },                   \
+    { "force-share", no_argument, NULL, 'U' }
+#define CLI_HELP_FORCE_SHARE \
+    "  -U, --force-share          open without the shared lock: read while a writer has it open\n"
+/* -U/--force-share given: read-only opens take no shared lock (VHDX_OPEN_NO_LOCK). */
+extern int cli_force_share;
 
 #define CLI_OPT_END (-1)     /* no more options */
 #define CLI_OPT_HELP (-2)    /* -h/--help: usage and help printed on stdout; exit 0 */
@@ -86,22 +94,36 @@ int cli_getopt_all(cli_opts *o, int argc, char **argv);
  * *cp; 0 when p does not start one (stray continuation byte, overlong form, surrogate,
  * above U+10FFFF, or cut short). The JSON and XML escapers share it. */
 size_t cli_utf8_seq(const unsigned char *p, uint32_t *cp);
+/* Text from an image or the command line, made safe for a terminal: control characters
+ * (C0, DEL, C1) and bytes that are not valid UTF-8 become "\xHH" (C1: "\u0080".."\u009f");
+ * everything else is copied. cli_text_escape writes into out (cap >= 1, always
+ * NUL-terminated, cut at a character boundary); cli_fputs_safe prints. Every
+ * human-readable output (text, Markdown, messages on stderr) goes through them; JSON
+ * and XML have their own escapers. */
+void cli_text_escape(const char *s, char *out, size_t cap);
+void cli_fputs_safe(FILE *f, const char *s);
 /* GUID as lowercase text without braces (buf of at least 37 bytes); returns buf. */
 const char *cli_guid_str(const vhdx_guid *g, char *buf, size_t buflen);
 /* "1 GiB", "512 KiB", "1.50 MiB", "123 bytes" for human-readable output. */
 const char *cli_human_size(uint64_t v, char *buf, size_t buflen);
 
-/* Opens IMAGE read-only (or read-write) with optional explicit parent and linkage relaxing.
+/* Opens IMAGE read-only (or read-write; -U only applies to read-only) with optional explicit parent and linkage relaxing.
  * On failure prints the error and returns its exit code; on success returns CLI_EXIT_OK. */
 int cli_open_image(const char *path, const char *parent, int ignore_linkage, int rdwr,
                    vhdx_image **out);
 
 /* Converts the whole virtual disk of img to a sparse raw file at out_path (written to a
- * temporary file in the same folder, then renamed; removed on failure). image_name names
+ * temporary file in the same folder, then renamed; removed on failure; fsynced before the
+ * rename when sync). image_name names
  * the image in errors. *bytes_read (may be NULL) receives the bytes read from the image.
  * Returns an exit code (messages already printed). */
 int cli_convert_to_raw(vhdx_image *img, const char *image_name, const char *out_path,
-                       uint64_t *bytes_read);
+                       int sync, uint64_t *bytes_read);
+
+/* An output path must not be the image or any image of its parent chain (same st_dev and
+ * st_ino, after following links): prints "vhdx: OUT: is the image IMG" (or "is the
+ * parent image P of IMG") and returns CLI_EXIT_USAGE, else CLI_EXIT_OK. */
+int cli_refuse_chain_output(const vhdx_image *img, const char *image_name, const char *out);
 
 /* Monotonic clock in seconds. */
 double cli_now(void);

@@ -249,6 +249,7 @@ static void test_unreadable(void **s)
     f.io.write_at = f_write;
     f.io.get_size = f_size;
     f.io.flush = f_flush;
+    f.io.data_status = NULL;
     vhdx_check_opts o;
     vhdx_check_opts_default(&o);
     assert_int_equal(vhdx_check(&f.io, NULL, &o, &r), VHDX_OK);

@@ -86,6 +86,21 @@ static void r_write(run *r, uint64_t off, size_t len, uint64_t seed)
     free(b);
 }
 
+/* zeros through vhdx_write_zeroes (zero_api) or as a buffer of zero bytes (vhdx_write) */
+static void r_zero(run *r, uint64_t off, size_t len, int zero_api)
+{
+    if (r->failed) return;
+    memset(r->s->latest + off, 0, len);
+    if (zero_api) {
+        if (vhdx_write_zeroes(r->img, off, len, NULL) != VHDX_OK) r->failed = 1;
+        return;
+    }
+    uint8_t *b = calloc(1, len);
+    assert_non_null(b);
+    if (vhdx_write(r->img, off, b, len, NULL) != VHDX_OK) r->failed = 1;
+    free(b);
+}
+
 static void r_flush(run *r)
 {
     if (r->failed) return;
@@ -120,6 +135,12 @@ static void scenario(run *r)
     r_flush(r);
     r_write(r, 11 * MiB + 5, 10, 8);
     r_write(r, 200, 100, 9);
+    r_close(r);
+    r_open(r);
+    r_zero(r, 2 * MiB, 2 * MiB + 100, 1);            /* blocks 2, 3 ZERO; bytes in 4 */
+    r_flush(r);
+    r_zero(r, 10 * MiB, MiB, 0);                     /* a whole block of zeros written */
+    r_zero(r, 8 * MiB + 10, 20, 1);                  /* bytes only */
     r_close(r);
 }
 

@@ -79,6 +79,7 @@ static void rec_init(rec_io *r, vhdx_io *inner)
     r->io.get_size = r_size;
     r->io.set_size = r_set_size;
     r->io.flush = r_flush;
+    r->io.data_status = NULL;
 }
 
 static int open_rec(vb_image *im, rec_io *r, unsigned flags, vhdx_image **img, vhdx_diag *d)

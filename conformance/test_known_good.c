@@ -3,7 +3,8 @@
  * test_known_good.c - every image of ../shared/images (manifest conformance/known-good.tsv):
  * decompressed to a sparse temp file, vhdx_check reports exactly the manifest's findings and
  * verdict, the image opens read-only (dirty logs replayed in memory), and the SHA-256 of the
- * whole virtual disk equals the catalogue's. Skips (77) without ../shared/images.
+ * whole virtual disk equals the catalogue's, and vhdx_extent_at's map is the file's BAT
+ * exactly. Skips (77) without ../shared/images.
  *
  * ctest-labels: images openssl slow
  */
@@ -142,6 +143,84 @@ static void disk_sha256(vhdx_image *img, uint64_t size, char hex[65])
 }
 #endif
 
+/* The BAT entry of payload block b and the sector bitmap bit of sector s, straight from
+ * the file (the image's own BAT, not the library's) */
+static uint64_t raw_entry(int fd, uint64_t bat_off, uint64_t index)
+{
+    uint8_t b[8];
+    assert_int_equal(pread(fd, b, 8, (off_t)(bat_off + 8 * index)), 8);
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
+    return v;
+}
+
+static int raw_bit(int fd, uint64_t bat_off, const vhdx_info *in, uint64_t b, uint64_t sector)
+{
+    uint64_t cr = in->chunk_ratio;
+    uint64_t sbe = raw_entry(fd, bat_off, fmt_bat_sb_index(b / cr, cr));
+    assert_int_equal(fmt_bat_state(sbe), VHDX_SB_PRESENT);
+    uint64_t bits = fmt_bat_offset(sbe) + (b % cr) * (MiB / cr);
+    uint8_t byte;
+    assert_int_equal(pread(fd, &byte, 1, (off_t)(bits + sector / 8)), 1);
+    return (byte >> (sector % 8)) & 1;
+}
+
+/* Every extent of vhdx_extent_at over the whole disk against the BAT read from the file:
+ * extents tile the disk; each block's state, depth and host offset are the BAT's (a missing
+ * or blank parent: depth 1, NOT_PRESENT); in PARTIALLY_PRESENT blocks, every sector of a
+ * depth-0 extent has its bitmap bit set and every other sector has it clear. Images with a
+ * dirty log are skipped (the file's BAT is not the replayed one). */
+static void map_matches_bat(vhdx_image *img, const char *path)
+{
+    vhdx_info in;
+    assert_int_equal(vhdx_get_info(img, &in), VHDX_OK);
+    if (in.log_dirty) return;
+    uint64_t bat_off = 0;
+    for (unsigned i = 0; i < in.region_count; i++)
+        if (memcmp(&in.regions[i].guid, &VHDX_GUID_BAT_REGION, sizeof(vhdx_guid)) == 0)
+            bat_off = in.regions[i].file_offset;
+    assert_true(bat_off != 0);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    const uint64_t bs = in.block_size, lss = in.logical_sector_size;
+    static const vhdx_extent_state of_state[8] = {
+        VHDX_EXTENT_NOT_PRESENT, VHDX_EXTENT_UNDEFINED, VHDX_EXTENT_ZERO, VHDX_EXTENT_UNMAPPED,
+        VHDX_EXTENT_NOT_PRESENT, VHDX_EXTENT_NOT_PRESENT, VHDX_EXTENT_DATA, VHDX_EXTENT_DATA
+    };
+    uint64_t off = 0;
+    while (off < in.virtual_size) {
+        vhdx_extent x;
+        assert_int_equal(vhdx_extent_at(img, off, in.virtual_size - off, &x, NULL), VHDX_OK);
+        assert_true(x.start == off && x.length > 0 && x.length <= in.virtual_size - off);
+        for (uint64_t p = off; p < off + x.length; p = (p / bs + 1) * bs) {
+            uint64_t b = p / bs, e = raw_entry(fd, bat_off, fmt_bat_pb_index(b, in.chunk_ratio));
+            unsigned st = fmt_bat_state(e);
+            uint64_t stop = (b + 1) * bs < off + x.length ? (b + 1) * bs : off + x.length;
+            int own = st == VHDX_PB_FULLY_PRESENT || st == VHDX_PB_ZERO ||
+                      (!in.has_parent && st != VHDX_PB_PARTIALLY_PRESENT);
+            if (st == VHDX_PB_PARTIALLY_PRESENT) {
+                for (uint64_t q = p; q < stop; q += lss)
+                    assert_int_equal(raw_bit(fd, bat_off, &in, b, (q % bs) / lss), x.depth == 0);
+                own = x.depth == 0;
+            }
+            if (own) {
+                assert_int_equal(x.depth, 0);
+                assert_int_equal(x.state, of_state[st]);
+                if (x.state == VHDX_EXTENT_DATA)
+                    assert_int_equal(x.offset + (p - off), fmt_bat_offset(e) + p % bs);
+                else
+                    assert_int_equal(x.zero, 1);
+            } else {
+                assert_int_equal(x.depth, 1);
+                assert_int_equal(x.state, VHDX_EXTENT_NOT_PRESENT);
+                assert_int_equal(x.zero, 1);
+            }
+        }
+        off += x.length;
+    }
+    close(fd);
+}
+
 /* A blank dynamic parent of the child's geometry (CATALOGUE.md 2.3: "child over an
  * all-zero parent"); linkage is not enforced for it. */
 static void make_zero_parent(const char *path, uint64_t vsize, uint32_t block_mb, uint32_t lss)
@@ -218,6 +297,7 @@ static void test_image(void **state)
     if (strcmp(hex, r->sha) != 0) print_error("%s: sha256 %s, expected %s\n", r->file, hex, r->sha);
     assert_string_equal(hex, r->sha);
 #endif
+    map_matches_bat(img, dst);
     assert_int_equal(vhdx_close(img), VHDX_OK);
     unlink(dst);
     unlink(par);

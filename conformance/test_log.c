@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 
 #include "image.h"
@@ -547,7 +551,8 @@ static void writer_wraps_ring_and_mid_session_copy_replays(void **state)
             /* copy of the file while the session's LogGuid is set: replays */
             vhdx_io fio, mio;
             uint64_t sz;
-            assert_int_equal(vhdx_io_file_open(&fio, path, VHDX_IO_READ), VHDX_OK);
+            /* the writer holds the exclusive lock: read around it */
+            assert_int_equal(vhdx_io_file_open(&fio, path, VHDX_IO_READ | VHDX_IO_NO_LOCK), VHDX_OK);
             assert_int_equal(fio.get_size(fio.ctx, &sz), VHDX_OK);
             uint8_t *buf = malloc((size_t)sz);
             assert_non_null(buf);
@@ -647,6 +652,244 @@ static void mutated_logs(void **state)
     vhdx_io_destroy(&sc.io);
 }
 
+/* ---- the active-sequence search on hostile rings: the chain-based scan (O(n log n))
+ * finds what the plain walk of VHDX-FORMAT.md 8.7 finds (a model of it here) ---- */
+
+#define RING_SLOTS (LOG_LEN / 4096)
+
+typedef struct ring_model {
+    int valid[RING_SLOTS];
+    uint32_t len[RING_SLOTS], tail[RING_SLOTS];
+    uint64_t seq[RING_SLOTS];
+    int owner[RING_SLOTS];      /* entry that last wrote the slot */
+    int owner_start[RING_SLOTS];/* start slot of that entry */
+} ring_model;
+
+static uint64_t xs_next(uint64_t *x)
+{
+    *x ^= *x << 13; *x ^= *x >> 7; *x ^= *x << 17;
+    return *x;
+}
+
+/* Entry `id` at slot p: one zero descriptor at T1 + seq * 4096 (4 KiB entry), plus one
+ * data descriptor when two slots long. */
+static void ring_put(vhdx_io *io, ring_model *m, int id, uint32_t p, uint64_t seq, uint32_t nslots,
+                     uint32_t tail, const vhdx_guid *g)
+{
+    static uint8_t data[4096];
+    tdesc d[2] = { { 1, T1 + seq * 4096, 4096, NULL }, { 0, T1 + (seq + 4096) * 4096, 0, data } };
+    put_entry(io, p * 4096, seq, g, tail, d, nslots, 4 * MiB, 4 * MiB, 0);
+    for (uint32_t k = 0; k < nslots; k++) {
+        m->owner[(p + k) % RING_SLOTS] = id;
+        m->owner_start[(p + k) % RING_SLOTS] = (int)p;
+    }
+    m->len[p] = nslots * 4096;
+    m->seq[p] = seq;
+    m->tail[p] = tail;
+}
+
+static void ring_finish(ring_model *m)
+{
+    for (uint32_t p = 0; p < RING_SLOTS; p++) {
+        uint32_t n = m->len[p] / 4096, k;
+        m->valid[p] = m->owner[p] >= 0 && m->owner_start[p] == (int)p;
+        for (k = 0; k < n && m->valid[p]; k++)
+            m->valid[p] = m->owner[(p + k) % RING_SLOTS] == m->owner[p] &&
+                          m->owner_start[(p + k) % RING_SLOTS] == (int)p;
+    }
+}
+
+/* The plain walk: every run from each starting point, quadratic on hostile rings. Returns
+ * the number of entries of the active sequence and its entries' sequence numbers. */
+static size_t ring_model_active(const ring_model *m, uint64_t *seqs)
+{
+    uint32_t cur = 0, old = 0, run[RING_SLOTS];
+    uint64_t best_head = 0;
+    size_t best_n = 0;
+    for (;;) {
+        size_t n = 0, tail_idx = SIZE_MAX;
+        uint64_t total = 0;
+        uint32_t p = cur;
+        while (total < LOG_LEN) {
+            uint32_t s = p / 4096;
+            if (!m->valid[s]) break;
+            if (n > 0 && m->seq[s] != m->seq[run[n - 1]] + 1) break;
+            if (total + m->len[s] > LOG_LEN) break;
+            run[n++] = s;
+            total += m->len[s];
+            p = (uint32_t)((p + m->len[s]) % LOG_LEN);
+        }
+        for (size_t k = 0; n > 0 && k < n; k++)
+            if (run[k] * 4096 == m->tail[run[n - 1]]) { tail_idx = k; break; }
+        if (tail_idx != SIZE_MAX) {
+            if (m->seq[run[n - 1]] > best_head) {
+                best_head = m->seq[run[n - 1]];
+                best_n = n - tail_idx;
+                for (size_t k = 0; k < best_n; k++) seqs[k] = m->seq[run[tail_idx + k]];
+            }
+            cur = p;
+        } else {
+            cur = (cur + 4096) % LOG_LEN;
+        }
+        if (cur <= old) break;
+        old = cur;
+    }
+    return best_n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void hostile_rings_match_the_plain_walk(void **state)
+{
+    (void)state;
+    uint64_t x = 0x1234567;
+    int with_sequence = 0;
+    for (int it = 0; it < 300; it++) {
+        vhdx_io io;
+        ring_model *m = calloc(1, sizeof *m);
+        assert_non_null(m);
+        for (uint32_t p = 0; p < RING_SLOTS; p++) m->owner[p] = -1;
+        mk_base(&io);
+        vhdx_guid g = guid_of(0x61);
+        int id = 0, chains = 1 + (int)(xs_next(&x) % 6);
+        for (int ch = 0; ch < chains; ch++) {
+            /* a chain of consecutive entries; its tails point at its first entry, at
+             * some entry of it, or nowhere valid (the hostile shape: no valid head) */
+            uint32_t p = (uint32_t)(xs_next(&x) % RING_SLOTS), first = p;
+            uint32_t n = it % 10 == 0 ? RING_SLOTS : 1 + (uint32_t)(xs_next(&x) % 80);
+            uint64_t seq = 1 + xs_next(&x) % 200;
+            int tail_kind = (int)(xs_next(&x) % 3);
+            uint32_t used = 0;
+            for (uint32_t k = 0; k < n && used < RING_SLOTS; k++) {
+                uint32_t ns = it % 10 == 0 ? 1 : 1 + (uint32_t)(xs_next(&x) % 2);
+                uint32_t tail = tail_kind == 0 ? first * 4096
+                              : tail_kind == 1 ? (uint32_t)(xs_next(&x) % RING_SLOTS) * 4096
+                                               : ((p + RING_SLOTS - 1) % RING_SLOTS) * 4096;
+                if (used + ns > RING_SLOTS) break;
+                ring_put(&io, m, id++, p, seq + k, ns, tail, &g);
+                p = (p + ns) % RING_SLOTS;
+                used += ns;
+            }
+        }
+        ring_finish(m);
+        set_log_guid(&io, &g);
+        uint64_t want[RING_SLOTS], got[2 * RING_SLOTS];
+        size_t nwant = ring_model_active(m, want);
+        vhdx_image *img = NULL;
+        vhdx_diag d;
+        int rc = open_io(&img, &io, 0, &d);
+        if (nwant == 0) {
+            assert_int_equal(rc, VHDX_E_LOG_NO_SEQUENCE);
+        } else {
+            vhdx_info info;
+            uint64_t offs[2 * RING_SLOTS];
+            size_t ng = 0;
+            assert_int_equal(rc, VHDX_OK);
+            assert_int_equal(vhdx_get_info(img, &info), VHDX_OK);
+            assert_int_equal(info.log_entries_replayed, nwant);
+            size_t nr = vhdx_log_replay_ranges(img, offs, NULL, 2 * RING_SLOTS);
+            for (size_t k = 0; k < nr; k++)
+                if (offs[k] < T1 + 4096 * 4096) got[ng++] = (offs[k] - T1) / 4096;
+            qsort(got, ng, sizeof got[0], cmp_u64);
+            qsort(want, nwant, sizeof want[0], cmp_u64);
+            assert_int_equal(ng, nwant);
+            assert_memory_equal(got, want, nwant * sizeof want[0]);
+            assert_int_equal(vhdx_close(img), VHDX_OK);
+            with_sequence++;
+        }
+        vhdx_io_destroy(&io);
+        free(m);
+    }
+    assert_true(with_sequence > 50);
+}
+
+/* ---- LastFileOffset the host refuses (2^50 under RLIMIT_FSIZE): the writable open fails
+ * with EFBIG named and nothing on disk changed; reads work; check reports a limit ---- */
+
+static void last_file_offset_refused_by_host(void **state)
+{
+    (void)state;
+    vhdx_io io;
+    mk_base(&io);
+    vhdx_guid g = guid_of(0x71);
+    tdesc z = { 1, T1, 4096, NULL };
+    put_entry(&io, 0, 1, &g, 0, &z, 1, 4 * MiB, (uint64_t)1 << 50, 0);
+    set_log_guid(&io, &g);
+    size_t n;
+    uint8_t *before = snapshot(&io, &n);
+    vhdx_io_destroy(&io);
+    char path[] = "/tmp/vhdx-test-lfo-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, before, n), (ssize_t)n);
+    close(fd);
+
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 64 * MiB;
+    void (*old_sig)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        vhdx_open_opts o;
+        vhdx_image *img = NULL;
+        vhdx_diag d;
+        vhdx_open_opts_default(&o);
+        o.flags = VHDX_OPEN_RDWR;
+        vhdx_diag_clear(&d);
+        assert_int_equal(vhdx_open_file(&img, path, &o, &d), VHDX_E_LIMIT_FILE_SIZE);
+        assert_int_equal(d.sys_errno, EFBIG);
+        assert_string_equal(d.field, "log entry LastFileOffset");
+        assert_int_equal(d.offset, LOG_OFF);
+        char msg[512];
+        vhdx_diag_format(&d, "x", msg, sizeof msg);
+        assert_non_null(strstr(msg, "(log entry LastFileOffset): the replay needs a file of 1125899906842624 bytes: File too large (VHDX_E_LIMIT_FILE_SIZE)"));
+    }
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_sig);
+    /* nothing changed: no header sequence bump, no byte written */
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    uint8_t *after = malloc(n + 1);
+    assert_non_null(after);
+    assert_int_equal(read(fd, after, n + 1), (ssize_t)n);
+    close(fd);
+    assert_memory_equal(after, before, n);
+    free(after);
+
+    /* reads replay in memory */
+    vhdx_image *img = NULL;
+    assert_int_equal(vhdx_open_file(&img, path, NULL, NULL), VHDX_OK);
+    uint8_t buf[4096];
+    assert_int_equal(vhdx_read(img, 0, buf, sizeof buf, NULL), VHDX_OK);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    /* check: a limit finding, not a rule violation */
+    vhdx_io fio;
+    vhdx_report *r = NULL;
+    vhdx_check_opts co;
+    vhdx_check_opts_default(&co);
+    assert_int_equal(vhdx_io_file_open(&fio, path, VHDX_IO_READ), VHDX_OK);
+    assert_int_equal(vhdx_check(&fio, path, &co, &r), VHDX_OK);
+    vhdx_io_destroy(&fio);
+    int found = 0;
+    for (size_t i = 0; i < r->count; i++)
+        if (r->findings[i].code == VHDX_E_LIMIT_FILE_SIZE) {
+            found++;
+            assert_int_equal(r->findings[i].offset, LOG_OFF);
+            assert_string_equal(r->findings[i].detail, "a replay must extend the file to 1125899906842624 bytes");
+        }
+    assert_int_equal(found, 1);
+    assert_int_equal(r->errors, 0);
+    assert_int_equal(r->verdict, VHDX_VERDICT_CONFORMANT);
+    vhdx_report_free(r);
+    unlink(path);
+    free(before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -666,6 +909,8 @@ int main(void)
         cmocka_unit_test(hostile_scan_work_bounded),
         cmocka_unit_test(writer_wraps_ring_and_mid_session_copy_replays),
         cmocka_unit_test(mutated_logs),
+        cmocka_unit_test(hostile_rings_match_the_plain_walk),
+        cmocka_unit_test(last_file_offset_refused_by_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,11 @@
  *       backend (or by path when flag bit 2; bit 3 differencing on the fz_template(0)
  *       parent); VHDX_E_CREATE_PARAM/VHDX_E_NOT_FOUND are the only refusals
  *       allowed, and a created image must open and check conformant
+ *   9   zero: u32 offset, u32 length (mod 3 MiB, + 1): vhdx_write_zeroes
+ * An opcode byte >= 0xF0 (before the modulo 10 above) is an allocation failure: u8 n, u32
+ *       offset, u16 length-1, u8 fill: a write during which the library's allocation
+ *       1 + n % 64 fails (vhdx_set_allocator): VHDX_E_NOMEM or success, then close, reopen,
+ *       every byte of the write old or new
  * Oracles: every read equals the model; after a crash every byte of the interrupted
  * write is its old or its new value and everything else is unchanged; at the end the
  * image reopens read-only with exactly the model's content and `check` finds no error.
@@ -205,6 +210,20 @@ static void rt_write(rt_state *s, uint64_t off, const uint8_t *wbuf, size_t len)
     memcpy(s->model + off, wbuf, len);
 }
 
+/* op 9: vhdx_write_zeroes (whole blocks become ZERO, up to 3 MiB); the model follows it. */
+static void rt_zero(rt_state *s, uint64_t off, uint64_t len)
+{
+    if (len > s->vs - off) len = s->vs - off;
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    int rc = fz_rc(vhdx_write_zeroes(s->img, off, len, &d), "vhdx_write_zeroes");
+    if (rc != VHDX_OK)
+        FZ_FAIL("write_zeroes(%llu, %llu) failed: %s (%s:%d)", (unsigned long long)off,
+                (unsigned long long)len, vhdx_status_name(rc), d.src_file ? d.src_file : "?",
+                d.src_line);
+    memset(s->model + off, 0, (size_t)len);
+}
+
 /* The machine restarts after a crash: the file keeps what reached it, a fresh faultio. */
 static void rt_restart(rt_state *s)
 {
@@ -249,13 +268,87 @@ static int rt_crash_write(rt_state *s, unsigned crash, uint64_t off, const uint8
     return 1;
 }
 
+/* Allocation failure (op byte >= 0xF0): the Nth allocation of the library fails. */
+typedef struct rt_alloc {
+    unsigned long calls, fail_at;
+    int failed;
+} rt_alloc;
+
+static void *rt_malloc(void *ctx, size_t n)
+{
+    rt_alloc *a = ctx;
+    if (++a->calls == a->fail_at) {
+        a->failed = 1;
+        return NULL;
+    }
+    return malloc(n);
+}
+
+static void *rt_realloc(void *ctx, void *p, size_t n)
+{
+    rt_alloc *a = ctx;
+    if (++a->calls == a->fail_at) {
+        a->failed = 1;
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+static void rt_free_fn(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+/* A write during which allocation number n fails: it returns VHDX_E_NOMEM (or succeeds
+ * when it needed fewer allocations); then close and reopen: every byte of the write is its
+ * old or its new value, everything else unchanged (leaks: LSan in the sanitizer builds). */
+static int rt_nomem_write(rt_state *s, unsigned n, uint64_t off, const uint8_t *wbuf, size_t len)
+{
+    rt_alloc a = { 0, n, 0 };
+    vhdx_allocator al = { rt_malloc, rt_realloc, rt_free_fn, &a };
+    vhdx_set_allocator(&al);
+    int rc = fz_rc(vhdx_write(s->img, off, wbuf, len, NULL), "vhdx_write(nomem)");
+    vhdx_set_allocator(NULL);
+    if (!a.failed && rc != VHDX_OK) FZ_FAIL("write failed without an allocation failure: %s", vhdx_status_name(rc));
+    if (a.failed && rc != VHDX_E_NOMEM && rc != VHDX_OK)
+        FZ_FAIL("allocation %u failed, write returned %s, not VHDX_E_NOMEM", n, vhdx_status_name(rc));
+    if (!a.failed) {
+        memcpy(s->model + off, wbuf, len);
+        return 1;
+    }
+    (void)fz_rc(vhdx_close(s->img), "vhdx_close(after nomem)");
+    s->img = NULL;
+    rt_open(s, VHDX_OPEN_RDWR);
+    uint8_t *now = malloc(len);
+    if (!now) return 0;
+    rc = fz_rc(vhdx_read(s->img, off, now, len, NULL), "vhdx_read(after nomem)");
+    if (rc != VHDX_OK) FZ_FAIL("read after a failed allocation failed: %s", vhdx_status_name(rc));
+    for (size_t i = 0; i < len; i++)
+        if (now[i] != s->model[off + i] && now[i] != wbuf[i])
+            FZ_FAIL("after a failed allocation, byte %llu is %02x: neither old %02x nor new %02x",
+                    (unsigned long long)(off + i), now[i], s->model[off + i], wbuf[i]);
+    memcpy(s->model + off, now, len);
+    free(now);
+    return 1;
+}
+
 /* One script op from the input; 0 to stop the script. */
 static int rt_step(rt_state *s, fz_in *in)
 {
     static uint8_t wbuf[65536];
-    unsigned op = fz_u8(in) % 9u;
+    unsigned ob = fz_u8(in), op = ob % 10u;
     int rc;
-    if (op == 8) {
+    if (ob >= 0xF0) {
+        unsigned n = 1 + fz_u8(in) % 64u;
+        uint64_t off = fz_u32(in) % s->vs;
+        size_t len = (size_t)fz_u16(in) + 1;
+        if (len > s->vs - off) len = (size_t)(s->vs - off);
+        fill(wbuf, len, fz_u8(in), off);
+        return rt_nomem_write(s, n, off, wbuf, len);
+    } else if (op == 9) {
+        rt_zero(s, fz_u32(in) % s->vs, (uint64_t)fz_u32(in) % (3 * MiB) + 1);
+    } else if (op == 8) {
         create_probe(in);
     } else if (op <= 3 || op == 7) {
         unsigned crash = op == 7 ? fz_u8(in) % 32u : 0;

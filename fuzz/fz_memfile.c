@@ -181,6 +181,7 @@ void fz_file_io(vhdx_io *io, fz_file *f)
     io->set_size = fz_io_set_size;
     io->flush = fz_io_flush;
     io->destroy = NULL;
+    io->data_status = NULL;
 }
 
 int fz_file_create(fz_file *f, uint64_t max_size, const vhdx_create_params *p)

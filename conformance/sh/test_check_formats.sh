@@ -20,12 +20,34 @@ fi
 
 GOOD=$T/good.vhdx
 run 0 "$CLI" create --type dynamic --block-size 1M "$GOOD" 8M
+# corrupt COPY SRC OFFSET BYTE: a private copy of SRC with one byte replaced, written
+# through, read back, and compared with SRC (exactly that byte differs): a corruption
+# that did not land fails here, not as a missing finding later (issue 17 item 10)
+corrupt() {
+    python3 - "$2" "$1" "$3" "$4" <<'PY' && ok || fail "corrupting $1 at $3"
+import os, sys
+src, dst, off, byte = sys.argv[1], sys.argv[2], int(sys.argv[3], 0), int(sys.argv[4], 0)
+data = bytearray(open(src, 'rb').read())
+assert data[off] != byte, "byte already has that value"
+data[off] = byte
+with open(dst + '.new', 'wb') as f:
+    f.write(data)
+    f.flush()
+    os.fsync(f.fileno())
+os.rename(dst + '.new', dst)
+got = open(dst, 'rb').read()
+assert len(got) == len(data) and got[off] == byte
+orig = open(src, 'rb').read()
+assert got[:off] == orig[:off] and got[off + 1:] == orig[off + 1:]
+PY
+}
+# the metadata region's offset as the image says (not a fixed layout)
+MD_OFF=$("$CLI" info --json "$GOOD" | python3 -c 'import json,sys; print([r["file_offset"] for r in json.load(sys.stdin)["regions"] if r["name"] == "metadata"][0])')
+expect_eq "metadata region of a new 8 MiB image" "$MD_OFF" $((0x200000))
 BAD=$T/bad.vhdx
-cp "$GOOD" "$BAD"
-printf 'X' | dd of="$BAD" bs=1 seek=$((0x200000 + 7)) conv=notrunc status=none   # R79
+corrupt "$BAD" "$GOOD" $((MD_OFF + 7)) 0x58        # R79: "metadatX"
 TORN=$T/torn.vhdx
-cp "$GOOD" "$TORN"
-printf '\xff' | dd of="$TORN" bs=1 seek=$((0x10004)) conv=notrunc status=none    # R10 (warning)
+corrupt "$TORN" "$GOOD" $((0x10004)) 0xff          # R10 (warning)
 NOTV=$T/zeros.bin
 head -c 2097152 /dev/zero >"$NOTV"
 ALL=("$GOOD" "$BAD" "$TORN" "$NOTV")

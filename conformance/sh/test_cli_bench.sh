@@ -13,8 +13,12 @@ done
 expect_match "crc target" "$OUT" "*
   target: 1 MiB ratio >= 30x: [PF][AI][SI][SL] (*x)*"
 expect_match "convert" "$OUT" "*
-convert read: fixed 64 MiB image, fully allocated
+convert: fixed 64 MiB image in a sparse host file (holes skipped; GB/s of virtual disk)
   vhdx: * GB/s*"
+expect_match "data movement" "$OUT" "*
+data movement (child processes; ratio = qemu-img time / vhdx time)
+  vhdx_to_raw *
+  compare_sparse *"
 expect_match "seq write" "$OUT" "*
 sequential write: 64 MiB in 1 MiB writes into a new dynamic image
   vhdx: * GB/s*"
@@ -43,6 +47,11 @@ for k in ("convert_read", "sequential_write", "random_write_4k"):
     assert d[k]["vhdx_gbps"] > 0, k
 assert d["random_write_4k"]["writes"] == 200
 assert d["sequential_write"]["bytes"] == 64 << 20
+m = d["data_movement"]
+assert [c["name"] for c in m] == ["vhdx_to_raw", "vhdx_to_raw_sync", "raw_to_dynamic",
+    "fixed_sparse_to_raw", "sparse_raw_to_dynamic", "compare_sparse"]
+assert all(c["ok"] and c["vhdx_s"] > 0 and 0 < c["peak_rss_kib"] <= 64 * 1024 for c in m)
+assert m[4]["output_allocated"] < 64 << 20
 ' "$T/b.json"; then ok; else fail "bench JSON"; fi
 n=$(find "$T" -mindepth 1 -name 'vhdx-bench-*' | wc -l)
 expect_eq "bench temp folder removed (json)" "$n" 0

@@ -72,14 +72,14 @@ rm -f "$T/diff.raw"
 
 # failures: no output, no temp file
 head -c 2M /dev/zero >"$T/notvhdx.bin"
-run 2 "$CLI" convert "$T/notvhdx.bin" "$T/bad.raw"
+run 2 "$CLI" convert -f vhdx "$T/notvhdx.bin" "$T/bad.raw"
 expect_match "not a vhdx" "$ERR" "vhdx: $T/notvhdx.bin: R4 \[MS-VHDX 2.2.1\] at offset 0x0: *"
 [ ! -e "$T/bad.raw" ] && ok || fail "failed convert left bad.raw"
 no_tmp "$T"
 run 1 "$CLI" convert "$FIX" "$T/no/such/dir/out.raw"
 expect_eq "unwritable output" "$ERR" "vhdx: $T/no/such/dir/out.raw: cannot create: No such file or directory"
 run 1 "$CLI" convert "$FIX" "$FIX"
-expect_eq "output is the image" "$(head -1 <<<"$ERR")" "vhdx: convert: OUT.raw is the image itself"
+expect_eq "output is the image" "$(head -1 <<<"$ERR")" "vhdx: convert: DST is SRC itself"
 expect_eq "image intact" "$(sha "$FIX")" "$(gzip -dc "$IMAGES/dissect-hypervisor_fixed.vhdx.gz" | hash_stdin)"
 if [ "$(id -u)" != 0 ]; then
     mkdir "$T/ro" && chmod 555 "$T/ro"
@@ -89,7 +89,7 @@ fi
 # failure after the temporary file exists (file size limit): it is removed
 ( trap '' XFSZ; ulimit -f 2048; "$CLI" convert "$FIX" "$T/limited.raw" ) >"$T/.out" 2>"$T/.err"
 expect_eq "size-limited convert exit" "$?" 1
-expect_eq "size-limited convert message (names the target)" "$(cat "$T/.err")" "vhdx: $T/limited.raw: File too large"
+expect_eq "size-limited convert message (names the target)" "$(cat "$T/.err")" "vhdx: $T/limited.raw: write at offset 2097152: File too large"
 [ ! -e "$T/limited.raw" ] && ok || fail "size-limited convert left limited.raw"
 no_tmp "$T"
 

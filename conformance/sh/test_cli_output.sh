@@ -35,7 +35,7 @@ no_tmp "after successful runs" "$T"
 # failures: nothing at the target, no temporary file, the message names the target
 mkdir "$T/f"
 head -c 2M /dev/zero >"$T/f/zero.bin"
-run 2 "$CLI" convert "$T/f/zero.bin" "$T/f/out.raw"
+run 2 "$CLI" convert -f vhdx "$T/f/zero.bin" "$T/f/out.raw"
 [ ! -e "$T/f/out.raw" ] && ok || fail "failed convert left its output"
 no_tmp "failed convert (not an image)" "$T/f"
 run 1 "$CLI" convert "$T/d.vhdx" "$T/f/missing/out.raw"
@@ -53,29 +53,33 @@ no_tmp "failed rename" "$T/f"
 expect_eq "check --output within the limit" "$?" 0
 ( trap '' XFSZ; ulimit -f 2048; "$CLI" convert "$T/d.vhdx" "$T/f/limited.raw" ) >"$T/.out" 2>"$T/.err"
 expect_eq "size-limited convert exit" "$?" 1
-expect_eq "size-limited convert message" "$(cat "$T/.err")" "vhdx: $T/f/limited.raw: File too large"
+expect_eq "size-limited convert message" "$(cat "$T/.err")" "vhdx: $T/f/limited.raw: write at offset 8388608: File too large"
 [ ! -e "$T/f/limited.raw" ] && ok || fail "size-limited convert left its output"
 no_tmp "size-limited convert" "$T/f"
 
-# SIGTERM and SIGHUP during a long convert (a 16 GiB fixed image is a sparse file here, but
-# every block is read): the temporary file is removed and the process dies of the signal
+# SIGTERM and SIGHUP during a long convert (a raw stream on stdin from a FIFO that never
+# ends: the convert waits for data with its temporary file open): the temporary file is
+# removed and the process dies of the signal
 mkdir "$T/s"
-run 0 "$CLI" create --type fixed "$T/s/big.vhdx" 16G
+mkfifo "$T/s/fifo"
+exec 3<>"$T/s/fifo"
 for sig in TERM HUP; do
-    "$CLI" convert "$T/s/big.vhdx" "$T/s/big.raw" &
+    "$CLI" convert --size 1G - "$T/s/big.vhdx" <"$T/s/fifo" &
     pid=$!
     for _ in $(seq 1 200); do
-        compgen -G "$T/s/big.raw.tmp-*" >/dev/null && break
+        compgen -G "$T/s/big.vhdx.tmp-*" >/dev/null && break
         sleep 0.05
     done
-    compgen -G "$T/s/big.raw.tmp-*" >/dev/null && ok || fail "SIG$sig: no temporary file seen while converting"
+    compgen -G "$T/s/big.vhdx.tmp-*" >/dev/null && ok || fail "SIG$sig: no temporary file seen while converting"
     kill -s "$sig" "$pid"
     wait "$pid" 2>/dev/null
     st=$?
     expect_eq "convert killed by SIG$sig" "$st" $((128 + $(kill -l "$sig")))
-    [ ! -e "$T/s/big.raw" ] && ok || fail "SIG$sig: interrupted convert left big.raw"
+    [ ! -e "$T/s/big.vhdx" ] && ok || fail "SIG$sig: interrupted convert left big.vhdx"
     no_tmp "convert interrupted by SIG$sig" "$T/s"
 done
+exec 3>&-
+rm -f "$T/s/fifo"
 # an ignored SIGHUP (nohup) stays ignored: the convert completes
 ( trap '' HUP; "$CLI" convert "$T/d.vhdx" "$T/s/nohup.raw" & p=$!; kill -s HUP $p; wait $p ) && ok || fail "convert with SIGHUP ignored"
 [ -e "$T/s/nohup.raw" ] && ok || fail "convert with SIGHUP ignored produced no output"

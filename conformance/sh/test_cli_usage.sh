@@ -37,7 +37,7 @@ expect_eq "did you mean cat" "$(sed -n 2p <<<"$ERR")" "Did you mean 'vhdx cat'?"
 # info on a directory says so (not "I/O error")
 mkdir -p "$T/dir.vhdx"
 run 1 "$CLI" info "$T/dir.vhdx"
-expect_eq "info on a directory" "$ERR" "vhdx: $T/dir.vhdx: is a directory"
+expect_eq "info on a directory" "$ERR" "vhdx: $T/dir.vhdx: not a regular file or block device: $T/dir.vhdx is a directory (VHDX_E_FILE_TYPE)"
 
 # every subcommand has --help (exit 0, on stdout)
 for c in info check cat convert create write replay kit bench; do
@@ -78,9 +78,8 @@ u "vhdx: cat: invalid --offset '0x'" cat --offset 0x x.vhdx
 u "vhdx: cat: invalid --offset '0x1g'" cat --offset 0x1g x.vhdx
 u "vhdx: cat: invalid --offset '0x10000000000000000'" cat --offset 0x10000000000000000 x.vhdx
 u "vhdx: cat: invalid --offset '1MBB'" cat --offset 1MBB x.vhdx
-u "vhdx: convert: missing OUT.raw" convert x.vhdx
-u "vhdx: convert: missing IMAGE" convert
-u "vhdx: convert: OUT.raw must be a file path (use 'vhdx cat' for stdout)" convert x.vhdx -
+u "vhdx: convert: missing DST" convert x.vhdx
+u "vhdx: convert: missing SRC" convert
 u "vhdx: convert: unexpected argument 'c'" convert a b c
 u "vhdx: create: missing --type" create x.vhdx 1G
 u "vhdx: create: invalid --type 'sparse' (fixed, dynamic or differencing)" create --type sparse x.vhdx 1G
@@ -177,7 +176,7 @@ head -c 2M /dev/zero >"$T/zeros2.bin"
 run 2 "$CLI" cat "$T/zeros2.bin"
 expect_eq "not-vhdx message" "$ERR" "vhdx: $T/zeros2.bin: R4 [MS-VHDX 2.2.1] at offset 0x0: file type identifier signature is not \"vhdxfile\" (fileid.Signature) (VHDX_E_FILEID_SIGNATURE)"
 expect_eq "no stdout on failure" "$OUT" ""
-run 2 "$CLI" convert "$T/zeros2.bin" "$T/out.raw"
+run 2 "$CLI" convert -f vhdx "$T/zeros2.bin" "$T/out.raw"
 [ ! -e "$T/out.raw" ] && ok || fail "convert of a non-image left out.raw"
 n=$(find "$T" -name 'out.raw.tmp-*' | wc -l)
 expect_eq "no temp files left" "$n" "0"

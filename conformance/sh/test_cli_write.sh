@@ -60,13 +60,14 @@ expect_eq "usage errors: file untouched" "$(sha "$T/d.vhdx")" "$before"
 run 0 "$CLI" write "$T/d.vhdx" 64M "$T/empty"
 expect_eq "empty write" "$OUT" "wrote 0 bytes at offset 67108864"
 
-# an I/O failure in the middle of a write (file size limit during block allocation): exit 2,
+# an I/O failure in the middle of a write (file size limit during block allocation): exit 1
+# (an I/O error, not a rule violation), errno's text,
 # message with the offset, and the image still opens clean and checks clean
 run 0 "$CLI" create --type dynamic --block-size 1M "$T/lim.vhdx" 64M
 lsz=$(stat -c %s "$T/lim.vhdx")
 ( trap '' XFSZ; ulimit -f $(( (lsz + 1048576) / 1024 )); "$CLI" write "$T/lim.vhdx" 0 "$T/data" ) >"$T/.o" 2>"$T/.e"
-expect_eq "write hitting the size limit: exit" "$?" 2
-expect_match "write hitting the size limit: message" "$(cat "$T/.e")" "vhdx: $T/lim.vhdx: at offset 0x*: I/O error* (VHDX_E_IO)"
+expect_eq "write hitting the size limit: exit" "$?" 1
+expect_match "write hitting the size limit: message" "$(cat "$T/.e")" "vhdx: $T/lim.vhdx: at offset 0x*: I/O error*: File too large (VHDX_E_IO)"
 run 0 "$CLI" info --json "$T/lim.vhdx"
 expect_match "image still opens clean" "$OUT" '*"dirty": false*'
 qcheck "$T/lim.vhdx"

@@ -157,6 +157,7 @@ void faultio_init(faultio *f, vhdx_io *inner)
     f->io.set_size = fi_set_size;
     f->io.flush = fi_flush;
     f->io.destroy = NULL;
+    f->io.data_status = NULL; /* crash images: no hole information */
 }
 
 void faultio_arm(faultio *f, uint64_t k, int mode)

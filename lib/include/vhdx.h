@@ -92,12 +92,31 @@ typedef struct vhdx_diag {
     const char *src_file;  /* libvhdx source location that raised it */
     int src_line;
     char detail[160];      /* free text, NUL-terminated (e.g. the path of a missing parent) */
+    int sys_errno;         /* errno of the failing system call of an I/O failure, or 0;
+                              vhdx_diag_format appends its text */
 } vhdx_diag;
 
 VHDX_API void vhdx_diag_clear(vhdx_diag *d);
 /* "FILE: RULE [MS-VHDX SECTION] at offset 0x..: message (field)" into buf. */
 VHDX_API void vhdx_diag_format(const vhdx_diag *d, const char *image_name, char *buf,
                                size_t buflen);
+
+/* ---- allocation -------------------------------------------------------------------- */
+
+/* Every allocation of libvhdx goes through these (memory accounting, failure injection in
+ * tests and fuzzing). malloc_fn and realloc_fn return NULL on failure (the library then
+ * fails with VHDX_E_NOMEM, frees what it holds and leaves the image file unchanged or
+ * consistent); free_fn takes NULL never. Sizes passed are >= 1. */
+typedef struct vhdx_allocator {
+    void *(*malloc_fn)(void *ctx, size_t size);
+    void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
+    void (*free_fn)(void *ctx, void *ptr);
+    void *ctx;
+} vhdx_allocator;
+/* Process-wide: set it before any image is open and while none is (memory allocated by
+ * one allocator is freed by it). NULL, or a struct with a NULL function, restores the C
+ * library's malloc/realloc/free. Not thread-safe. */
+VHDX_API void vhdx_set_allocator(const vhdx_allocator *a);
 
 /* ---- CRC-32C ----------------------------------------------------------------------- */
 
@@ -169,13 +188,25 @@ typedef struct vhdx_io {
     int (*set_size)(void *ctx, uint64_t size);
     int (*flush)(void *ctx);
     void (*destroy)(void *ctx); /* called by vhdx_io_destroy; may be NULL */
+    /* Optional host-file allocation (NULL: no hole information, every byte is data).
+     * Sets *run (1..len) to the length of the run at off that is all data (*is_data 1) or
+     * all hole (*is_data 0; reads as zeros). Added last: initialisers that zero the
+     * struct keep working. */
+    int (*data_status)(void *ctx, uint64_t off, uint64_t len, uint64_t *run, int *is_data);
 } vhdx_io;
 
 #define VHDX_IO_READ 0
 #define VHDX_IO_RDWR 1
 #define VHDX_IO_CREATE 2    /* with RDWR: create, fail with VHDX_E_EXISTS if present */
+#define VHDX_IO_NO_LOCK 4   /* read-only: take no shared lock (see vhdx_io_file_open) */
 
-/* File backend (pread/pwrite/fstat/ftruncate/fdatasync). */
+/* File backend (pread/pwrite/fstat/ftruncate/fdatasync). Takes a regular file or a block
+ * device only (VHDX_E_FILE_TYPE otherwise; a FIFO is opened without blocking to find out).
+ * Takes an advisory open-file-description lock (fcntl F_OFD_SETLK) on the whole file:
+ * exclusive with VHDX_IO_RDWR, shared otherwise (none with VHDX_IO_NO_LOCK); a conflicting
+ * lock held by any other open, in this process or another, fails with VHDX_E_LOCKED.
+ * The lock lasts until vhdx_io_destroy. A failing callback of this backend leaves errno
+ * set (the image layer stores it in vhdx_diag.sys_errno). */
 VHDX_API VHDX_NODISCARD int vhdx_io_file_open(vhdx_io *io, const char *path, int mode);
 /* Memory backend over a copy of data[0..len); grows on write up to max_size bytes. */
 VHDX_API VHDX_NODISCARD int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len,
@@ -183,6 +214,9 @@ VHDX_API VHDX_NODISCARD int vhdx_io_mem_open(vhdx_io *io, const void *data, size
 /* Borrow the memory backend's current contents (valid until the next write/destroy). */
 VHDX_API const uint8_t *vhdx_io_mem_data(const vhdx_io *io, size_t *len);
 VHDX_API void vhdx_io_destroy(vhdx_io *io);
+/* What a file of stat mode `st_mode` is, for a VHDX_E_FILE_TYPE message: "is a FIFO",
+ * "is a directory", "is a character device", "is a socket", ... (static text). */
+VHDX_API const char *vhdx_file_type_name(unsigned st_mode);
 
 /* ---- limits and open options ------------------------------------------------------- */
 
@@ -200,6 +234,9 @@ VHDX_API void vhdx_limits_default(vhdx_limits *l);
 #define VHDX_OPEN_NO_REPLAY         0x2u  /* refuse (VHDX_E_LOG_REPLAY_REQUIRED) instead of replaying */
 #define VHDX_OPEN_IGNORE_LINKAGE    0x4u  /* do not enforce parent DataWriteGuid == parent_linkage (R105) */
 #define VHDX_OPEN_NO_PARENT         0x8u  /* open a differencing image without its parent (reads of parent data fail) */
+#define VHDX_OPEN_NO_LOCK           0x10u /* read-only file opens (image and parents): take no shared lock, so a
+                                             writer may change the file underneath (like qemu-img -U);
+                                             VHDX_E_MISUSE with VHDX_OPEN_RDWR */
 
 typedef struct vhdx_open_opts {
     unsigned flags;
@@ -297,6 +334,13 @@ typedef struct vhdx_info {
 
 VHDX_API VHDX_NODISCARD int vhdx_get_info(vhdx_image *img, vhdx_info *out);
 
+/* The file path of image `level` of img's chain (0 = img itself, 1 = its parent, ...) as
+ * it was opened (a parent's as resolved from the locator or the explicit parent path);
+ * NULL past the end of the chain or for an image opened over a caller's vhdx_io. Borrowed
+ * until vhdx_close. A caller that writes files compares them against these (st_dev,
+ * st_ino) so as never to overwrite an image of the chain. */
+VHDX_API const char *vhdx_chain_path(const vhdx_image *img, unsigned level);
+
 /* File byte ranges that the log replay of this open changes: for a read-only open the
  * in-memory overlay, for a read-write open the sequence replayed in place at open (data
  * sectors and zero ranges, sorted). Stores up to max (offset, length) pairs into offs/lens
@@ -315,14 +359,59 @@ VHDX_API VHDX_NODISCARD int vhdx_read(vhdx_image *img, uint64_t off, void *buf, 
 VHDX_API VHDX_NODISCARD int vhdx_write(vhdx_image *img, uint64_t off, const void *buf,
                                        size_t len, vhdx_diag *diag);
 VHDX_API VHDX_NODISCARD int vhdx_flush(vhdx_image *img, vhdx_diag *diag);
+/* Makes [off, off+len) read as zeros. Whole payload blocks become PAYLOAD_BLOCK_ZERO
+ * without writing data (the BAT change goes through the log, like an allocation; the
+ * blocks' old space stays unused in the file); partial blocks get zero bytes, except where
+ * they already read as zeros; images with LeaveBlockAllocated (fixed) get zero bytes
+ * everywhere. A differencing image never shows its parent's bytes in the range.
+ * VHDX_E_RANGE outside the disk, VHDX_E_READONLY; I/O errors. (vhdx_write of a whole
+ * block of zeros also leaves an unallocated block unallocated: ZERO in a differencing
+ * image.) */
+VHDX_API VHDX_NODISCARD int vhdx_write_zeroes(vhdx_image *img, uint64_t off, uint64_t len,
+                                              vhdx_diag *diag);
 
 /* Allocation status of the run starting at off: *len_out bytes (<= len, >= 1 sector) all
  * have the same status. VHDX_BLOCK_DATA: backed by this file or a parent; VHDX_BLOCK_ZERO:
- * reads as zeros and is not backed (convert leaves a hole). */
+ * reads as zeros and is not backed (convert leaves a hole; also a hole of the host file
+ * under a fixed block). vhdx_extent_at merged by its zero flag. */
 #define VHDX_BLOCK_ZERO 0
 #define VHDX_BLOCK_DATA 1
 VHDX_API VHDX_NODISCARD int vhdx_block_status(vhdx_image *img, uint64_t off, uint64_t len,
                                               uint64_t *len_out, int *status, vhdx_diag *diag);
+
+/* ---- allocation map (image_status.c) ------------------------------------------------ */
+
+/* BAT state of the file that decides an extent's bytes (payload states of 2.5.1.1; DATA
+ * covers FULLY_PRESENT blocks and the present sectors of a PARTIALLY_PRESENT block). */
+typedef enum vhdx_extent_state {
+    VHDX_EXTENT_DATA = 0,
+    VHDX_EXTENT_ZERO = 1,          /* PAYLOAD_BLOCK_ZERO */
+    VHDX_EXTENT_UNMAPPED = 2,      /* PAYLOAD_BLOCK_UNMAPPED */
+    VHDX_EXTENT_UNDEFINED = 3,     /* PAYLOAD_BLOCK_UNDEFINED */
+    VHDX_EXTENT_NOT_PRESENT = 4    /* PAYLOAD_BLOCK_NOT_PRESENT, or beyond a parent's size */
+} vhdx_extent_state;
+
+typedef struct vhdx_extent {
+    uint64_t start, length;        /* virtual bytes [start, start + length) */
+    vhdx_extent_state state;
+    uint32_t depth;                /* file that decides: 0 this image, 1 its parent, ... */
+    int zero;                      /* 1: reads as zeros (no need to read it) */
+    int data;                      /* 1: bytes stored in the file at depth, at offset */
+    int present;                   /* 1: defined by a file of the chain (state DATA, ZERO,
+                                      UNMAPPED or UNDEFINED), 0: undefined in every file */
+    uint64_t offset;               /* host file offset of start in the file at depth when
+                                      state is DATA (also over a host hole), else 0 */
+} vhdx_extent;
+
+/* The extent at off: the longest run of [off, off+len) whose bytes have the same state,
+ * depth, zero/data flags and contiguous host offsets. A FULLY_PRESENT range over a hole of
+ * the host file (vhdx_io data_status) is state DATA with zero 1 and data 0. A differencing
+ * image opened without its parent reports the child's state with zero 0 and data 0 (the
+ * bytes are unknown: a copy must read them, and the read fails). Work is proportional to
+ * the BAT entries the extent covers. VHDX_E_RANGE outside the disk, VHDX_E_MISUSE for len
+ * 0; I/O errors of BAT or sector bitmap reads. Borrows img for the call. */
+VHDX_API VHDX_NODISCARD int vhdx_extent_at(vhdx_image *img, uint64_t off, uint64_t len,
+                                           vhdx_extent *ext, vhdx_diag *diag);
 
 /* ---- create ------------------------------------------------------------------------ */
 
@@ -366,7 +455,7 @@ typedef struct vhdx_finding {
 
 typedef struct vhdx_check_opts {
     vhdx_limits limits;
-    unsigned flags;           /* VHDX_OPEN_IGNORE_LINKAGE, VHDX_OPEN_NO_PARENT honoured */
+    unsigned flags;           /* VHDX_OPEN_IGNORE_LINKAGE, VHDX_OPEN_NO_PARENT, VHDX_OPEN_NO_LOCK (parents) honoured */
     const char *parent_path;
     size_t max_findings;      /* 0 = default 1000; further findings are counted only */
     /* progress: called with done/total units of work; may be NULL */

@@ -147,6 +147,9 @@ X(VHDX_E_TRUNCATED_INPUT,         CORRUPT,     ERROR,   "",     "",         "buf
 X(VHDX_E_GUID_TEXT,               MISUSE,      ERROR,   "",     "",         "malformed GUID text") \
 X(VHDX_W_PL_ABSOLUTE_PATH,        DEVIATION,   WARNING, "R108", "2.6.2.6.3","absolute_win32_path is a plain drive path without the \\\\?\\ prefix (as Hyper-V writes it); tolerated") \
 X(VHDX_W_PARENT_LOG_PENDING,      DEVIATION,   WARNING, "D15",  "2.3.3",    "a parent in the chain has a pending log (LogGuid set): readers that do not replay it read stale parent data") \
+X(VHDX_E_LOCKED,                  IO,          ERROR,   "",     "",         "file is in use: locked by another open (a writer excludes every other open, a reader excludes writers)") \
+X(VHDX_E_FILE_TYPE,               IO,          ERROR,   "",     "",         "not a regular file or block device") \
+X(VHDX_E_LIMIT_FILE_SIZE,         LIMIT,       WARNING, "",     "2.3.3",    "the host cannot extend the file to the size the log asks for") \
 /* append new entries here */
 
 #endif

@@ -71,6 +71,12 @@ int vhdx_diag_set(vhdx_diag *d, int code, uint64_t offset, const char *field,
     return code;
 }
 
+int vhdx_diag_set_errno(vhdx_diag *d, int code, int e)
+{
+    if (d && d->code == code && code != VHDX_OK && d->sys_errno == 0) d->sys_errno = e;
+    return code;
+}
+
 /* "IMAGE: RULE [MS-VHDX s] at offset 0x..: message (field): detail (NAME)"; parts that do
  * not apply (no rule, no section, no offset, no field, no detail) are left out cleanly. */
 void vhdx_diag_format(const vhdx_diag *d, const char *image_name, char *buf, size_t buflen)
@@ -90,9 +96,11 @@ void vhdx_diag_format(const vhdx_diag *d, const char *image_name, char *buf, siz
     char detail[sizeof d->detail];
     memcpy(detail, d->detail, sizeof detail);
     detail[sizeof detail - 1] = '\0';
-    snprintf(buf, buflen, "%s: %s%s%s%s%s%s%s%s (%s)", img, prefix, prefix[0] ? ": " : "",
+    const char *sys = d->sys_errno ? strerror(d->sys_errno) : "";
+    snprintf(buf, buflen, "%s: %s%s%s%s%s%s%s%s%s%s (%s)", img, prefix, prefix[0] ? ": " : "",
              vhdx_status_message(d->code), d->field ? " (" : "", d->field ? d->field : "",
-             d->field ? ")" : "", detail[0] ? ": " : "", detail, vhdx_status_name(d->code));
+             d->field ? ")" : "", detail[0] ? ": " : "", detail, sys[0] ? ": " : "", sys,
+             vhdx_status_name(d->code));
 }
 
 int vhdx_sink_report(vhdx_sink *s, int code, uint64_t offset, const char *field,

@@ -16,8 +16,8 @@
  *   5 open                  image_open_state.c, image_batplace.c, image_open_hdr.c,
  *                           image_open_region.c, image_open_meta.c, image_open_bat.c,
  *                           image_parent.c, image_open.c
- *   6 public operations     image_read.c, image_info.c, image_check.c, image_create.c,
- *                           image_replay.c, api_log_ranges.c
+ *   6 public operations     image_read.c, image_zero.c, image_status.c, image_info.c, image_check.c,
+ *                           image_create.c, image_replay.c, api_log_ranges.c
  */
 #ifndef VHDX_IMAGE_H
 #define VHDX_IMAGE_H
@@ -146,6 +146,14 @@ int img_pread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *d
 /* Writes file bytes (writable images only); updates img->file_size when extending. */
 int img_pwrite(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_diag *diag);
 int img_fflush(vhdx_image *img, vhdx_diag *diag);
+/* Sets the backend's file size (grows with zeros or shrinks); img->file_size follows.
+ * VHDX_E_UNSUPPORTED when the backend cannot. */
+int img_set_size(vhdx_image *img, uint64_t size, const char *field, vhdx_diag *diag);
+/* Records a failed backend call: rc at off (field) with errno e (0: unknown). */
+int img_io_fail_at(vhdx_diag *diag, int rc, uint64_t off, const char *field, int e,
+                   const char *src_file, int src_line);
+#define img_io_fail(diag, rc, off, field, e) \
+    img_io_fail_at((diag), (rc), (off), (field), (e), __FILE__, __LINE__)
 
 /* ==== 2a. BAT cache (image_bat.c) ====
  * Owns img->bat: slots bounded by limits.max_bat_memory. */
@@ -169,6 +177,11 @@ int img_header_update(vhdx_image *img, unsigned what, const vhdx_guid *new_log_g
 /* Call before any modification: performs the session header update once (FileWriteGuid,
  * R12/R20) and, when user_visible, the DataWriteGuid change once (R13). */
 int img_begin_modify(vhdx_image *img, int user_visible, vhdx_diag *diag);
+
+/* No VHDX file needs to extend this far (64 TiB of payload plus its BAT, sector bitmaps,
+ * metadata and a 4 GiB log stay far below): log descriptors must stay below it (D14) and
+ * `check` reports a replay that would extend a file past it (VHDX_E_LIMIT_FILE_SIZE). */
+#define IMG_MAX_FILE_SIZE ((uint64_t)1 << 47)
 
 /* Lowest file byte a log entry may update: the first region table (header section before
  * it is never logged, D14). */
@@ -224,7 +237,10 @@ int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block
  * img_write_unallocated in between is journaled in as few log entries as possible
  * (normally one) at batch end. Without begin, each call commits on its own.
  * img_write_batch_end returns status when it is an error, else the commit's status. */
-void img_write_batch_begin(vhdx_image *img);
+int img_write_batch_begin(vhdx_image *img, vhdx_diag *diag); /* VHDX_E_NOMEM */
+/* Marks payload block `block` PAYLOAD_BLOCK_ZERO (journaled like an allocation, batched
+ * the same way); no-op when it already is. Never called for fixed images (footnote <6>). */
+int img_zero_block(vhdx_image *img, uint64_t block, vhdx_diag *diag);
 int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag);
 void img_write_batch_free(vhdx_image *img);
 

@@ -20,7 +20,7 @@ int img_bat_cache_init(vhdx_image *img)
     if (cap < 1) cap = 1;     /* one page is the floor: a BAT cannot be read in less */
     if (need < 1) need = 1;
     if (cap > need) cap = need;
-    c->pages = calloc((size_t)cap, sizeof *c->pages);
+    c->pages = vhdx_calloc((size_t)cap, sizeof *c->pages);
     if (!c->pages) return VHDX_E_NOMEM;
     c->npages = (size_t)cap;
     return VHDX_OK;
@@ -30,8 +30,8 @@ void img_bat_cache_free(vhdx_image *img)
 {
     img_bat_cache *c = &img->bat;
     if (c->pages) {
-        for (size_t i = 0; i < c->npages; i++) free(c->pages[i].data);
-        free(c->pages);
+        for (size_t i = 0; i < c->npages; i++) vhdx_free(c->pages[i].data);
+        vhdx_free(c->pages);
     }
     memset(c, 0, sizeof *c);
 }
@@ -49,7 +49,7 @@ static int load_page(vhdx_image *img, uint64_t page_index, img_bat_page **out, v
     img_bat_cache *c = &img->bat;
     img_bat_page *victim = &c->pages[page_index % c->npages];
     if (!victim->data) {
-        victim->data = malloc(IMG_BAT_PAGE);
+        victim->data = vhdx_malloc(IMG_BAT_PAGE);
         if (!victim->data) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "BAT cache");
     }
     victim->used = 0;

@@ -120,7 +120,7 @@ static int add_rec(bat_ctx *bc, uint64_t i, uint64_t start, uint64_t len)
         if (bc->cap >= limit) return 1;
         size_t ncap = bc->cap ? bc->cap * 2 : 256;
         if (ncap > limit) ncap = limit;
-        bat_rec *p = realloc(bc->recs, ncap * sizeof *p);
+        bat_rec *p = vhdx_realloc(bc->recs, ncap * sizeof *p);
         if (!p) return -1;
         bc->recs = p;
         bc->cap = ncap;
@@ -236,7 +236,7 @@ static int bat_stream(bat_ctx *bc, int (*fn)(bat_ctx *, uint64_t, uint64_t),
 {
     uint64_t total = bc->l->geo->bat_entries * 8u;
     uint64_t pages = vhdx_div_round_up(total, IMG_BAT_PAGE);
-    uint8_t *buf = malloc(IMG_BAT_PAGE);
+    uint8_t *buf = vhdx_malloc(IMG_BAT_PAGE);
     if (!buf) return bp_nomem(bc);
     int rc = VHDX_OK;
     for (uint64_t p = 0; p < pages && rc == VHDX_OK; p++) {
@@ -247,7 +247,7 @@ static int bat_stream(bat_ctx *bc, int (*fn)(bat_ctx *, uint64_t, uint64_t),
             rc = fn(bc, pos / 8u + k / 8u, vhdx_le64(buf + k));
         if (progress && rd->progress) rd->progress(rd->progress_ctx, p + 1, pages);
     }
-    free(buf);
+    vhdx_free(buf);
     return rc;
 }
 
@@ -256,8 +256,8 @@ static int fixed_init(bat_ctx *bc)
 {
     const img_bat_layout *l = bc->l;
     size_t nf = l->nfixed;
-    bc->fixed = malloc((nf ? nf : 1) * sizeof *bc->fixed);
-    bc->fixed_maxend = malloc((nf ? nf : 1) * sizeof *bc->fixed_maxend);
+    bc->fixed = vhdx_malloc((nf ? nf : 1) * sizeof *bc->fixed);
+    bc->fixed_maxend = vhdx_malloc((nf ? nf : 1) * sizeof *bc->fixed_maxend);
     if (!bc->fixed || !bc->fixed_maxend) return bp_nomem(bc);
     if (nf) memcpy(bc->fixed, l->fixed, nf * sizeof *bc->fixed);
     qsort(bc->fixed, nf, sizeof *bc->fixed, span_cmp);
@@ -307,8 +307,8 @@ int img_bat_placement(const img_bat_layout *l, const img_bat_reader *rd, vhdx_si
     int rc = fixed_init(&bc);
     if (rc == VHDX_OK) rc = bat_stream(&bc, bat_first, rd, 1);
     if (rc == VHDX_OK) rc = bc.overflow ? bat_windows(&bc, rd) : bat_sweep(&bc, 0, UINT64_MAX);
-    free(bc.recs);
-    free(bc.fixed);
-    free(bc.fixed_maxend);
+    vhdx_free(bc.recs);
+    vhdx_free(bc.fixed);
+    vhdx_free(bc.fixed_maxend);
     return rc;
 }

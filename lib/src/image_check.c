@@ -35,6 +35,7 @@ static int check_report(vhdx_sink *s, int code, uint64_t offset, const char *fie
     else if (sev == VHDX_SEV_WARNING) r->warnings++;
     else r->infos++;
     if (code == VHDX_E_IO) cs->io_error = 1;
+    if (code == VHDX_E_NOMEM) cs->nomem = 1;
     if (r->count >= cs->max) {
         r->dropped++;
         return VHDX_OK;
@@ -42,7 +43,7 @@ static int check_report(vhdx_sink *s, int code, uint64_t offset, const char *fie
     if (r->count == cs->cap) {
         size_t ncap = cs->cap ? cs->cap * 2 : 16;
         if (ncap > cs->max) ncap = cs->max;
-        vhdx_finding *f = realloc(r->findings, ncap * sizeof *f);
+        vhdx_finding *f = vhdx_realloc(r->findings, ncap * sizeof *f);
         if (!f) {
             cs->nomem = 1;
             r->dropped++;
@@ -64,8 +65,28 @@ static int check_report(vhdx_sink *s, int code, uint64_t offset, const char *fie
 void vhdx_report_free(vhdx_report *r)
 {
     if (!r) return;
-    free(r->findings);
-    free(r);
+    vhdx_free(r->findings);
+    vhdx_free(r);
+}
+
+/* What an image that opened adds to its report: the host limit a writer's replay would hit,
+ * and the info block. Closes img. */
+static void check_opened(vhdx_image *img, vhdx_report *r, vhdx_sink *sink)
+{
+    r->opened = 1;
+    /* a writer replays this log: the host must let the file grow that far */
+    if (img->log_replayed == 1 && img->file_size > IMG_MAX_FILE_SIZE) {
+        char d[96];
+        snprintf(d, sizeof d, "a replay must extend the file to %llu bytes",
+                 (unsigned long long)img->file_size);
+        (void)VHDX_REPORTF(sink, VHDX_E_LIMIT_FILE_SIZE, img->hdr[img->cur].log_offset,
+                           "log entry LastFileOffset", d);
+    }
+    if (vhdx_get_info(img, &r->info) == VHDX_OK) {
+        r->info_valid = 1;
+        r->info_parts = VHDX_INFO_ALL;
+    }
+    (void)vhdx_close(img);
 }
 
 int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *opts,
@@ -78,7 +99,7 @@ int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *
         vhdx_check_opts_default(&dflt);
         opts = &dflt;
     }
-    vhdx_report *r = calloc(1, sizeof *r);
+    vhdx_report *r = vhdx_calloc(1, sizeof *r);
     if (!r) return VHDX_E_NOMEM;
     check_sink cs;
     memset(&cs, 0, sizeof cs);
@@ -117,25 +138,21 @@ int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *
     vhdx_open_opts oo;
     vhdx_open_opts_default(&oo);
     oo.limits = opts->limits;
-    oo.flags = opts->flags & (VHDX_OPEN_IGNORE_LINKAGE | VHDX_OPEN_NO_PARENT);
+    oo.flags = opts->flags & (VHDX_OPEN_IGNORE_LINKAGE | VHDX_OPEN_NO_PARENT | VHDX_OPEN_NO_LOCK);
     oo.parent_path = opts->parent_path;
     img_open_hooks hooks = { opts->progress, opts->progress_ctx };
     vhdx_image *img = NULL;
     rc = img_open_ex(&img, io, 0, &oo, path_for_parent, &cs.sink, &hooks, NULL);
     if (rc == VHDX_OK && img) {
-        r->opened = 1;
-        if (vhdx_get_info(img, &r->info) == VHDX_OK) {
-            r->info_valid = 1;
-            r->info_parts = VHDX_INFO_ALL;
-        }
-        (void)vhdx_close(img);
+        check_opened(img, r, &cs.sink);
     } else {
         r->info_parts = img_probe(io, &r->info); /* what can still be decoded, for triage */
     }
     if (cs.io_error) r->verdict = VHDX_VERDICT_UNREADABLE;
     else r->verdict = r->errors ? VHDX_VERDICT_NONCONFORMANT : VHDX_VERDICT_CONFORMANT;
 done:
-    if (cs.nomem && r->count == 0 && r->errors + r->warnings + r->infos > 0) {
+    /* a check that ran out of memory has no verdict (its findings may be incomplete) */
+    if (cs.nomem || rc == VHDX_E_NOMEM) {
         vhdx_report_free(r);
         return VHDX_E_NOMEM;
     }

@@ -81,7 +81,7 @@ static int abs_dir_of(const char *path, char *out, size_t outlen)
     if (!r) return VHDX_E_NOT_FOUND;
     if (strlen(r) >= outlen) { free(r); return VHDX_E_CREATE_PARAM; }
     strcpy(out, r);
-    free(r);
+    free(r); /* realpath allocates with the C library */
     return VHDX_OK;
 }
 
@@ -148,7 +148,7 @@ static int build_locator(create_plan *pl, const vhdx_guid *linkage, const char *
     absw[6 + i] = '\0';
     keys[n] = "absolute_win32_path";
     vals[n++] = absw;
-    pl->locator = malloc(CREATE_LOCATOR_MAX);
+    pl->locator = vhdx_malloc(CREATE_LOCATOR_MAX);
     if (!pl->locator) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
     rc = fmt_locator_build(keys, vals, n, pl->locator, CREATE_LOCATOR_MAX, &written);
     if (rc != VHDX_OK) return param_fail(diag, "parent_path", "parent locator does not fit");
@@ -212,6 +212,31 @@ static int plan_params(const vhdx_create_params *p, create_plan *pl, vhdx_diag *
     return VHDX_OK;
 }
 
+/* The child would be one level deeper than the parent's chain: refused when that passes
+ * the default chain limit, which every open of the child would refuse. A parent whose own
+ * chain does not open for another reason (a missing grandparent) is not this create's
+ * concern. */
+static int check_chain_depth(const char *parent, vhdx_diag *diag)
+{
+    vhdx_open_opts o;
+    vhdx_image *img = NULL;
+    vhdx_open_opts_default(&o);
+    o.flags = VHDX_OPEN_IGNORE_LINKAGE;
+    int rc = vhdx_open_file(&img, parent, &o, NULL), depth = 0;
+    if (rc == VHDX_OK) {
+        depth = img->chain_depth;
+        (void)vhdx_close(img);
+    }
+    if (rc != VHDX_E_LIMIT_CHAIN && (uint64_t)depth + 1 <= o.limits.max_chain_depth)
+        return VHDX_OK;
+    rc = VHDX_FAIL(diag, VHDX_E_LIMIT_CHAIN, VHDX_NO_OFFSET, "parent chain");
+    if (diag && diag->code == rc)
+        snprintf(diag->detail, sizeof diag->detail,
+                 "the child would be level %d of its chain; the limit is %u", depth ? depth + 1 : 0,
+                 (unsigned)o.limits.max_chain_depth);
+    return rc;
+}
+
 /* Differencing: size, logical sector size and disk id are the parent's; the locator links
  * to its DataWriteGuid (R104). */
 static int plan_parent(const vhdx_create_params *p, const char *child_path, create_plan *pl,
@@ -229,12 +254,25 @@ static int plan_parent(const vhdx_create_params *p, const char *child_path, crea
         if (diag) snprintf(diag->detail, sizeof diag->detail, "%s", p->parent_path);
         return rc;
     }
+    rc = check_chain_depth(real, diag);
+    if (rc != VHDX_OK) {
+        free(real);
+        return rc;
+    }
     vhdx_open_opts_default(&o);
     o.flags = VHDX_OPEN_NO_PARENT | VHDX_OPEN_IGNORE_LINKAGE;
     vhdx_diag_clear(&pd);
     rc = vhdx_open_file(&par, real, &o, &pd);
     if (rc != VHDX_OK) {
-        if (diag && diag->code == VHDX_OK) { *diag = pd; snprintf(diag->detail, sizeof diag->detail, "parent %s", real); }
+        if (diag && diag->code == VHDX_OK) {
+            *diag = pd;
+            /* "parent " and what the open said about the path (e.g. "P is a FIFO") */
+            const char *what = pd.detail[0] ? pd.detail : real;
+            size_t n = strnlen(what, sizeof diag->detail - 8);
+            memcpy(diag->detail, "parent ", 7);
+            memcpy(diag->detail + 7, what, n);
+            diag->detail[7 + n] = '\0';
+        }
         free(real);
         return rc;
     }
@@ -250,7 +288,7 @@ static int plan_parent(const vhdx_create_params *p, const char *child_path, crea
         rc = build_locator(pl, &par->hdr[par->cur].data_write_guid, real, child_path, diag);
     }
     (void)vhdx_close(par);
-    free(real);
+    free(real); /* realpath: the C library's */
     return rc;
 }
 
@@ -303,8 +341,9 @@ static int plan_create(const vhdx_create_params *p, const char *child_path, crea
 
 static int io_write(vhdx_io *io, uint64_t off, const void *buf, size_t len, vhdx_diag *diag)
 {
+    errno = 0;
     int rc = io->write_at(io->ctx, off, buf, len);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, "create");
+    if (rc != VHDX_OK) return img_io_fail(diag, rc, off, "create", errno);
     return VHDX_OK;
 }
 
@@ -433,8 +472,9 @@ static int write_extend(vhdx_io *io, const create_plan *pl, uint8_t *buf, vhdx_d
 {
     int rc = VHDX_OK;
     if (io->set_size) {
+        errno = 0;
         rc = io->set_size(io->ctx, pl->file_size);
-        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, pl->file_size, "create");
+        if (rc != VHDX_OK) return img_io_fail(diag, rc, pl->file_size, "create", errno);
     } else {
         uint64_t cur = 0;
         if (io->get_size(io->ctx, &cur) == VHDX_OK && cur < pl->file_size) {
@@ -447,16 +487,17 @@ static int write_extend(vhdx_io *io, const create_plan *pl, uint8_t *buf, vhdx_d
             if (rc != VHDX_OK) return rc;
         }
     }
+    errno = 0;
     rc = io->flush(io->ctx);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "create flush");
+    if (rc != VHDX_OK) return img_io_fail(diag, rc, VHDX_NO_OFFSET, "create flush", errno);
     return VHDX_OK;
 }
 
 static int write_image(vhdx_io *io, const create_plan *pl, vhdx_diag *diag)
 {
-    uint8_t *buf = calloc(1, MiB);
-    fmt_region_table *rt = calloc(1, sizeof *rt);
-    fmt_metadata_table *mt = calloc(1, sizeof *mt);
+    uint8_t *buf = vhdx_calloc(1, MiB);
+    fmt_region_table *rt = vhdx_calloc(1, sizeof *rt);
+    fmt_metadata_table *mt = vhdx_calloc(1, sizeof *mt);
     int rc = VHDX_OK;
     if (!buf || !rt || !mt) rc = VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
     if (rc == VHDX_OK) rc = write_fileid_headers(io, pl, buf, diag);
@@ -464,9 +505,9 @@ static int write_image(vhdx_io *io, const create_plan *pl, vhdx_diag *diag)
     if (rc == VHDX_OK) rc = write_metadata(io, pl, buf, mt, diag);
     if (rc == VHDX_OK && pl->type == VHDX_TYPE_FIXED) rc = write_fixed_bat(io, pl, buf, diag);
     if (rc == VHDX_OK) rc = write_extend(io, pl, buf, diag);
-    free(buf);
-    free(rt);
-    free(mt);
+    vhdx_free(buf);
+    vhdx_free(rt);
+    vhdx_free(mt);
     return rc;
 }
 
@@ -484,7 +525,7 @@ int vhdx_create_io(vhdx_io *io, const vhdx_create_params *p, vhdx_diag *diag)
         else if (size != 0) rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "create: backend not empty");
     }
     if (rc == VHDX_OK) rc = write_image(io, &pl, diag);
-    free(pl.locator);
+    vhdx_free(pl.locator);
     return rc;
 }
 
@@ -499,21 +540,22 @@ int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
 
     if (!path || !path[0] || !p) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
     rc = plan_create(p, path, &pl, diag);
-    if (rc != VHDX_OK) { free(pl.locator); return rc; }
+    if (rc != VHDX_OK) { vhdx_free(pl.locator); return rc; }
     if (lstat(path, &st) == 0) {
-        free(pl.locator);
+        vhdx_free(pl.locator);
         rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "path");
         if (diag) snprintf(diag->detail, sizeof diag->detail, "%s", path);
         return rc;
     }
-    tmp = malloc(strlen(path) + 16);
-    if (!tmp) { free(pl.locator); return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL); }
+    tmp = vhdx_malloc(strlen(path) + 16);
+    if (!tmp) { vhdx_free(pl.locator); return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL); }
     sprintf(tmp, "%s.tmp-XXXXXX", path);
     fd = mkstemp(tmp);
     if (fd < 0) {
-        free(pl.locator);
-        free(tmp);
-        return VHDX_FAIL(diag, errno == ENOENT ? VHDX_E_NOT_FOUND : VHDX_E_IO, VHDX_NO_OFFSET, "path");
+        vhdx_free(pl.locator);
+        vhdx_free(tmp);
+        int e = errno;
+        return img_io_fail(diag, e == ENOENT ? VHDX_E_NOT_FOUND : VHDX_E_IO, VHDX_NO_OFFSET, "path", e);
     }
     um = umask(0);
     umask(um);
@@ -532,7 +574,7 @@ int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
         if (link(tmp, path) != 0) {
             if (errno == EEXIST) rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "path");
             else if (lstat(path, &st) == 0) rc = VHDX_FAIL(diag, VHDX_E_EXISTS, VHDX_NO_OFFSET, "path");
-            else if (rename(tmp, path) != 0) rc = VHDX_FAIL(diag, VHDX_E_IO, VHDX_NO_OFFSET, "path");
+            else if (rename(tmp, path) != 0) rc = img_io_fail(diag, VHDX_E_IO, VHDX_NO_OFFSET, "path", errno);
         }
     }
     (void)unlink(tmp);
@@ -543,7 +585,7 @@ int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
             if (dfd >= 0) { (void)fsync(dfd); close(dfd); }
         }
     }
-    free(tmp);
-    free(pl.locator);
+    vhdx_free(tmp);
+    vhdx_free(pl.locator);
     return rc;
 }

@@ -71,3 +71,12 @@ int vhdx_get_info(vhdx_image *img, vhdx_info *out)
     out->file_parameter_flags = g->fp_flags;
     return VHDX_OK;
 }
+
+const char *vhdx_chain_path(const vhdx_image *img, unsigned level)
+{
+    while (img && level > 0) {
+        img = img->parent;
+        level--;
+    }
+    return img ? img->path : NULL;
+}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* image_io.c - the file accessors every image file uses: reads (with the read-only replay
  * overlay patched over the backend's bytes), writes that track the file size, flush. */
+#include <errno.h>
+
 #include "image.h"
 
 int img_pread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *diag)
@@ -15,8 +17,9 @@ int img_pread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *d
     if (off >= backend) n = 0;
     else if (backend - off < len) n = (size_t)(backend - off);
     if (n) {
+        errno = 0;
         int rc = img->io->read_at(img->io->ctx, off, buf, n);
-        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, NULL);
+        if (rc != VHDX_OK) return img_io_fail(diag, rc, off, NULL, errno);
     }
     if (n < len) memset((uint8_t *)buf + n, 0, len - n);
     img_overlay_apply(img, off, buf, len);
@@ -29,8 +32,9 @@ int img_pwrite(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_
     if (len == 0) return VHDX_OK;
     uint64_t end;
     if (!vhdx_add_ok(off, len, &end)) return VHDX_FAIL(diag, VHDX_E_IO, off, NULL);
+    errno = 0;
     int rc = img->io->write_at(img->io->ctx, off, buf, len);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, NULL);
+    if (rc != VHDX_OK) return img_io_fail(diag, rc, off, NULL, errno);
     if (end > img->file_size) img->file_size = end;
     return VHDX_OK;
 }
@@ -38,7 +42,25 @@ int img_pwrite(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_
 int img_fflush(vhdx_image *img, vhdx_diag *diag)
 {
     if (!img->io->flush) return VHDX_OK;
+    errno = 0;
     int rc = img->io->flush(img->io->ctx);
-    if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "flush");
+    if (rc != VHDX_OK) return img_io_fail(diag, rc, VHDX_NO_OFFSET, "flush", errno);
     return VHDX_OK;
+}
+
+int img_set_size(vhdx_image *img, uint64_t size, const char *field, vhdx_diag *diag)
+{
+    if (!img->io->set_size) return VHDX_FAIL(diag, VHDX_E_UNSUPPORTED, size, field);
+    errno = 0;
+    int rc = img->io->set_size(img->io->ctx, size);
+    if (rc != VHDX_OK) return img_io_fail(diag, rc, size, field, errno);
+    img->file_size = size;
+    return VHDX_OK;
+}
+
+int img_io_fail_at(vhdx_diag *diag, int rc, uint64_t off, const char *field, int e,
+                   const char *src_file, int src_line)
+{
+    vhdx_diag_set(diag, rc, off, field, src_file, src_line);
+    return vhdx_diag_set_errno(diag, rc, e);
 }

@@ -65,7 +65,7 @@ static int ring_write(vhdx_image *img, uint64_t log_off, uint32_t log_len, uint3
 static uint8_t *build_entry(const vhdx_image *img, const img_meta_sector *sectors, size_t n,
                             uint64_t seq, uint32_t pos, uint32_t elen)
 {
-    uint8_t *ent = calloc(1, elen);
+    uint8_t *ent = vhdx_calloc(1, elen);
     fmt_log_entry_header eh;
     uint64_t dsec = fmt_log_descriptor_sectors(n);
     if (!ent) return NULL;
@@ -150,7 +150,7 @@ int img_log_write(vhdx_image *img, const img_meta_sector *sectors, size_t n, vhd
     uint8_t *ent = build_entry(img, sectors, n, seq, pos, elen);
     if (!ent) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log entry");
     rc = ring_write(img, log_off, log_len, pos, ent, elen, diag);
-    free(ent);
+    vhdx_free(ent);
     if (rc == VHDX_OK) rc = img_fflush(img, diag);
     if (rc == VHDX_OK && first) {
         rc = img_header_update(img, IMG_HDR_SET_LOG_GUID, &jr->guid, diag);

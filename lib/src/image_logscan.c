@@ -5,18 +5,30 @@
  * or into the read-only overlay (image_overlay.c). The open step (image_open_hdr.c) has
  * checked the header's log fields (R14, R15, R17, R18, D3) and R59 with their offsets.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "image.h"
 
 #define LOG_RING_CACHE_MAX (8u * 1024u * 1024u) /* rings up to this size are read once */
-#define LOG_MAX_TARGET     ((uint64_t)1 << 47)  /* no VHDX file extends this far (64 TiB data) */
+#define LOG_WINDOW         (1u * 1024u * 1024u) /* larger rings: read through this window */
+#define LOG_MAX_TARGET     IMG_MAX_FILE_SIZE
 
+#define NO_SLOT UINT32_MAX
+
+/* One 4 KiB slot of the ring. For a valid entry whose chain is known (chained): nxt is the
+ * slot of the entry that continues its run (valid, SequenceNumber + 1, starting where this
+ * one ends) or NO_SLOT, depth the number of entries after it on that chain, sum the bytes
+ * from it to the chain's end, jump a skew-binary jump pointer toward the chain's end
+ * (Myers 1983): any entry further down the chain is reached in O(log n) steps. */
 typedef struct log_pos_info {
     uint8_t state;            /* 0 unknown, 1 invalid, 2 valid */
+    uint8_t chained;
     uint32_t entry_length, tail;
-    uint64_t seq, flushed, last;
+    uint32_t nxt, jump, depth;
+    uint64_t seq, flushed, last, sum;
 } log_pos_info;
 
 size_t img_log_replay_ranges(const vhdx_image *img, uint64_t *offs, uint64_t *lens, size_t max)
@@ -31,8 +43,8 @@ size_t img_log_replay_ranges(const vhdx_image *img, uint64_t *offs, uint64_t *le
 
 void img_log_replay_free(vhdx_image *img)
 {
-    free(img->replay_off);
-    free(img->replay_len);
+    vhdx_free(img->replay_off);
+    vhdx_free(img->replay_len);
     img->replay_off = img->replay_len = NULL;
     img->replay_n = 0;
 }
@@ -45,6 +57,8 @@ typedef struct log_ctx {
     uint32_t log_len;
     vhdx_guid guid;
     uint8_t *ring;            /* whole ring when small, else NULL */
+    uint8_t *win;             /* else: LOG_WINDOW bytes of the ring from win_pos */
+    uint32_t win_pos, win_len;
     uint8_t *scratch;         /* one entry */
     size_t scratch_cap;
     log_pos_info *pos;        /* per 4 KiB slot */
@@ -58,6 +72,17 @@ static int ring_read(log_ctx *c, uint32_t pos, uint8_t *buf, size_t len, vhdx_di
         if ((uint64_t)pos + n > c->log_len) n = (size_t)(c->log_len - pos);
         if (c->ring) {
             memcpy(buf, c->ring + pos, n);
+        } else if (n <= LOG_WINDOW && c->win) {
+            /* the scan reads the ring slot by slot: one read per window, not per slot */
+            if (pos < c->win_pos || (uint64_t)pos + n > (uint64_t)c->win_pos + c->win_len) {
+                uint32_t wl = c->log_len - pos < LOG_WINDOW ? c->log_len - pos : LOG_WINDOW;
+                c->win_len = 0;
+                int rc = img_pread(c->img, c->log_off + pos, c->win, wl, diag);
+                if (rc != VHDX_OK) return rc;
+                c->win_pos = pos;
+                c->win_len = wl;
+            }
+            memcpy(buf, c->win + (pos - c->win_pos), n);
         } else {
             int rc = img_pread(c->img, c->log_off + pos, buf, n, diag);
             if (rc != VHDX_OK) return rc;
@@ -73,7 +98,7 @@ static int scratch_reserve(log_ctx *c, size_t len)
 {
     uint8_t *p;
     if (len <= c->scratch_cap) return VHDX_OK;
-    p = realloc(c->scratch, len);
+    p = vhdx_realloc(c->scratch, len);
     if (!p) return VHDX_E_NOMEM;
     c->scratch = p;
     c->scratch_cap = len;
@@ -125,58 +150,126 @@ typedef struct log_seq {
     uint64_t head_seq, flushed, last;
 } log_seq;
 
+/* Fills nxt/depth/sum/jump for the valid entry at slot and every entry after it on its
+ * chain, walking only to the first entry already chained: each slot is walked once per
+ * scan, so all chains together cost O(n). stack holds up to every slot. */
+static int chain_build(log_ctx *c, uint32_t slot, uint32_t *stack, vhdx_diag *diag)
+{
+    size_t sp = 0;
+    uint32_t x = slot;
+    while (!c->pos[x].chained) {
+        log_pos_info *pi = &c->pos[x];
+        const log_pos_info *ni;
+        uint32_t npos = (uint32_t)(((uint64_t)x * VHDX_LOG_SECTOR + pi->entry_length) % c->log_len);
+        stack[sp++] = x;
+        int rc = entry_at(c, npos, &ni, diag);
+        if (rc != VHDX_OK) return rc;
+        /* R57: consecutive; SequenceNumber strictly grows along a chain, so it never
+         * comes back to a slot of the stack */
+        pi->nxt = ni->state == 2 && ni->seq == pi->seq + 1 ? npos / VHDX_LOG_SECTOR : NO_SLOT;
+        if (pi->nxt == NO_SLOT) break;
+        x = pi->nxt;
+    }
+    while (sp > 0) {
+        log_pos_info *pi = &c->pos[stack[--sp]];
+        pi->chained = 1;
+        if (pi->nxt == NO_SLOT) {
+            pi->depth = 0;
+            pi->sum = pi->entry_length;
+            pi->jump = stack[sp];
+            continue;
+        }
+        const log_pos_info *p = &c->pos[pi->nxt], *j = &c->pos[p->jump];
+        pi->depth = p->depth + 1;
+        pi->sum = p->sum + pi->entry_length;
+        pi->jump = p->depth - j->depth == j->depth - c->pos[j->jump].depth ? j->jump : pi->nxt;
+    }
+    return VHDX_OK;
+}
+
+/* Bytes of the run from slot s through y (y on s's chain) fit in the ring. */
+static int run_fits(const log_ctx *c, uint32_t s, uint32_t y)
+{
+    return c->pos[s].sum - c->pos[y].sum + c->pos[y].entry_length <= c->log_len;
+}
+
+/* The entry of s's chain with `depth` entries after it (depth <= depth of s). */
+static uint32_t chain_at_depth(const log_ctx *c, uint32_t x, uint32_t depth)
+{
+    while (c->pos[x].depth > depth)
+        x = c->pos[c->pos[x].jump].depth >= depth ? c->pos[x].jump : c->pos[x].nxt;
+    return x;
+}
+
+/* The run starting at slot s (valid entry): the entries of its chain while they fit in
+ * the ring; *head its last entry; *tail_out the slot of head's Tail when that entry lies
+ * on the run (the valid sequence tail..head), else NO_SLOT. */
+static void run_of(const log_ctx *c, uint32_t s, uint32_t *head, uint32_t *tail_out)
+{
+    uint32_t x = s, t;
+    while (c->pos[x].nxt != NO_SLOT) {
+        uint32_t j = c->pos[x].jump;
+        if (j != x && run_fits(c, s, j)) x = j;
+        else if (run_fits(c, s, c->pos[x].nxt)) x = c->pos[x].nxt;
+        else break;
+    }
+    *head = x;
+    *tail_out = NO_SLOT;
+    t = c->pos[x].tail / VHDX_LOG_SECTOR;
+    if (c->pos[x].tail % VHDX_LOG_SECTOR != 0 || (uint64_t)c->pos[x].tail >= c->log_len) return;
+    if (!c->pos[t].chained || c->pos[t].depth < c->pos[x].depth || c->pos[t].depth > c->pos[s].depth)
+        return;
+    if (chain_at_depth(c, s, c->pos[t].depth) == t) *tail_out = t;
+}
+
 /* [MS-VHDX 2.3.3] the search of VHDX-FORMAT.md 8.7: runs of consecutive valid entries;
  * a run is a valid sequence when its head's Tail is the start of one of its entries;
- * the newest valid sequence (highest head SequenceNumber) is active. */
+ * the newest valid sequence (highest head SequenceNumber) is active. Starting points are
+ * visited as a plain walk would (after a sequence, at the end of its run; else at the next
+ * slot), but each run is found through the chains in O(log n): the whole scan is
+ * O(n log n) in the ring's slots even when every slot holds a valid entry and no head is
+ * valid (a plain walk is O(n^2) there). */
 static int find_active(log_ctx *c, log_seq *best, vhdx_diag *diag)
 {
     size_t slots = c->log_len / VHDX_LOG_SECTOR;
-    uint32_t *run = malloc(slots * sizeof(uint32_t));
-    uint32_t cur = 0, old = 0;
+    uint32_t *stack = vhdx_malloc(slots * sizeof(uint32_t));
+    uint32_t cur = 0, old = 0, best_tail = NO_SLOT;
     int rc = VHDX_OK;
 
-    if (!run) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
+    if (!stack) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
     best->n = 0;
     best->head_seq = 0;
     for (;;) {
-        size_t n = 0, k, tail_idx = SIZE_MAX;
-        uint64_t total = 0, last_seq = 0;
-        uint32_t p = cur;
-        const log_pos_info *head = NULL;
-        while (total < c->log_len) {
-            const log_pos_info *pi;
-            rc = entry_at(c, p, &pi, diag);
+        const log_pos_info *pi;
+        uint32_t s = cur / VHDX_LOG_SECTOR, head, tail;
+        rc = entry_at(c, cur, &pi, diag);
+        if (rc != VHDX_OK) goto out;
+        tail = NO_SLOT;
+        if (pi->state == 2) {
+            rc = chain_build(c, s, stack, diag);
             if (rc != VHDX_OK) goto out;
-            if (pi->state != 2) break;
-            if (n > 0 && pi->seq != last_seq + 1) break; /* R57: consecutive */
-            if (total + pi->entry_length > c->log_len) break;
-            run[n++] = p;
-            head = pi;
-            last_seq = pi->seq;
-            total += pi->entry_length;
-            p = (uint32_t)(((uint64_t)p + pi->entry_length) % c->log_len);
+            run_of(c, s, &head, &tail);
         }
-        if (head) {
-            for (k = 0; k < n; k++)
-                if (run[k] == head->tail) { tail_idx = k; break; }
-        }
-        if (tail_idx != SIZE_MAX) {
-            if (head->seq > best->head_seq) {
-                best->n = n - tail_idx;
-                memcpy(best->pos, run + tail_idx, best->n * sizeof(uint32_t));
-                best->head_seq = head->seq;
-                best->flushed = head->flushed;
-                best->last = head->last;
+        if (tail != NO_SLOT) {
+            const log_pos_info *h = &c->pos[head];
+            if (h->seq > best->head_seq) {
+                best_tail = tail;
+                best->n = c->pos[tail].depth - h->depth + 1;
+                best->head_seq = h->seq;
+                best->flushed = h->flushed;
+                best->last = h->last;
             }
-            cur = p;
+            cur = (uint32_t)(((uint64_t)head * VHDX_LOG_SECTOR + h->entry_length) % c->log_len);
         } else {
             cur = (uint32_t)(((uint64_t)cur + VHDX_LOG_SECTOR) % c->log_len);
         }
         if (cur <= old) break; /* wrapped: the whole ring was scanned */
         old = cur;
     }
+    for (size_t k = 0, x = best_tail; k < best->n; k++, x = c->pos[x].nxt)
+        best->pos[k] = (uint32_t)x * VHDX_LOG_SECTOR;
 out:
-    free(run);
+    vhdx_free(stack);
     return rc;
 }
 
@@ -185,12 +278,8 @@ static int zero_fill(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *dia
     static const uint8_t zeros[64 * 1024];
     int rc;
     /* past the end of the file an extension gives zeros without writing them */
-    if (off >= img->file_size && img->io->set_size) {
-        rc = img->io->set_size(img->io->ctx, off + len);
-        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, off, "log replay");
-        img->file_size = off + len;
-        return VHDX_OK;
-    }
+    if (off >= img->file_size && img->io->set_size)
+        return img_set_size(img, off + len, "log replay", diag);
     while (len > 0) {
         size_t n = len > sizeof zeros ? sizeof zeros : (size_t)len;
         if (off < img->file_size && off + n > img->file_size) n = (size_t)(img->file_size - off);
@@ -215,11 +304,11 @@ static int check_target(log_ctx *c, uint64_t off, uint64_t len, uint64_t base, v
 static int add_range(vhdx_image *img, uint64_t off, uint64_t len)
 {
     if (img->replay_n % 64 == 0) {
-        uint64_t *a = realloc(img->replay_off, (img->replay_n + 64) * sizeof(uint64_t));
+        uint64_t *a = vhdx_realloc(img->replay_off, (img->replay_n + 64) * sizeof(uint64_t));
         uint64_t *b;
         if (!a) return VHDX_E_NOMEM;
         img->replay_off = a;
-        b = realloc(img->replay_len, (img->replay_n + 64) * sizeof(uint64_t));
+        b = vhdx_realloc(img->replay_len, (img->replay_n + 64) * sizeof(uint64_t));
         if (!b) return VHDX_E_NOMEM;
         img->replay_len = b;
     }
@@ -308,34 +397,63 @@ static int log_ctx_init(log_ctx *c, log_seq *s, vhdx_image *img, vhdx_diag *diag
     c->log_len = hd->log_length;
     c->guid = hd->log_guid;
     c->budget = 8 * (uint64_t)hd->log_length + 64 * MiB;
-    c->pos = calloc((size_t)slots, sizeof(log_pos_info));
-    s->pos = malloc((size_t)slots * sizeof(uint32_t));
+    c->pos = vhdx_calloc((size_t)slots, sizeof(log_pos_info));
+    s->pos = vhdx_malloc((size_t)slots * sizeof(uint32_t));
     if (!c->pos || !s->pos) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
     if (hd->log_length <= LOG_RING_CACHE_MAX) {
-        c->ring = malloc(hd->log_length);
+        c->ring = vhdx_malloc(hd->log_length);
         if (!c->ring) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
         int rc = img_pread(img, c->log_off, c->ring, hd->log_length, diag);
         if (rc != VHDX_OK) return rc;
+    } else {
+        c->win = vhdx_malloc(LOG_WINDOW);
+        if (!c->win) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
     }
     return scratch_reserve(c, VHDX_LOG_SECTOR);
 }
 
 static void log_ctx_free(log_ctx *c, log_seq *s)
 {
-    free(c->pos);
-    free(s->pos);
-    free(c->ring);
-    free(c->scratch);
+    vhdx_free(c->pos);
+    vhdx_free(s->pos);
+    vhdx_free(c->ring);
+    vhdx_free(c->win);
+    vhdx_free(c->scratch);
+}
+
+/* Before the first header update: the file is extended to what the replay needs (R64,
+ * and past every descriptor), so a host that refuses the size (EFBIG: a file system or
+ * RLIMIT_FSIZE limit) fails the replay with nothing on disk changed. The extension alone
+ * changes no byte a reader sees: the replay extends the file anyway. */
+static int extend_first(log_ctx *c, const log_seq *s, uint64_t max_end, vhdx_diag *diag)
+{
+    vhdx_image *img = c->img;
+    if (max_end <= img->file_size || !img->io->set_size) return VHDX_OK;
+    errno = 0;
+    int rc = img->io->set_size(img->io->ctx, max_end);
+    if (rc == VHDX_OK) {
+        img->file_size = max_end;
+        return VHDX_OK;
+    }
+    int e = errno;
+    const char *field = max_end == s->last ? "log entry LastFileOffset" : "log descriptor FileOffset";
+    rc = img_io_fail(diag, e == ENOSPC || e == EIO ? rc : VHDX_E_LIMIT_FILE_SIZE,
+                     c->log_off + s->pos[s->n - 1], field, e);
+    if (diag && diag->code == rc)
+        snprintf(diag->detail, sizeof diag->detail, "the replay needs a file of %llu bytes",
+                 (unsigned long long)max_end);
+    return rc;
 }
 
 /* Writable open: header update first (R12/R20: fresh FileWriteGuid before the replay
  * writes), then the replay, the file extended to LastFileOffset (R64/R65), a flush and
  * LogGuid cleared. */
-static int replay_in_place(log_ctx *c, const log_seq *s, vhdx_diag *diag)
+static int replay_in_place(log_ctx *c, const log_seq *s, uint64_t max_end, vhdx_diag *diag)
 {
     vhdx_image *img = c->img;
     uint64_t unused = 0;
-    int rc = img_begin_modify(img, 0, diag);
+    int rc = extend_first(c, s, max_end, diag);
+    if (rc == VHDX_OK) rc = img_begin_modify(img, 0, diag);
     if (rc == VHDX_OK) rc = replay_pass(c, s, 1, &unused, diag);
     if (rc == VHDX_OK && img->file_size < s->last)
         rc = zero_fill(img, img->file_size, s->last - img->file_size, diag);
@@ -378,7 +496,7 @@ int img_log_replay(vhdx_image *img, vhdx_diag *diag)
     if (rc == VHDX_OK) rc = replay_pass(&c, &s, 0, &max_end, diag);
     if (rc == VHDX_OK) {
         if (s.last > max_end) max_end = s.last;
-        rc = img->writable ? replay_in_place(&c, &s, diag) : replay_overlay(&c, &s, max_end, diag);
+        rc = img->writable ? replay_in_place(&c, &s, max_end, diag) : replay_overlay(&c, &s, max_end, diag);
     }
     if (rc == VHDX_OK) img->log_entries_replayed = s.n;
     log_ctx_free(&c, &s);

@@ -5,8 +5,11 @@
  * (image_check.c) runs the same code with a collecting sink and continues wherever the
  * structure allows it. A parent open (image_parent.c) comes back here through
  * img_open_path. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <sys/stat.h>
 
 #include "image.h"
 
@@ -38,29 +41,29 @@ void img_free(vhdx_image *img)
     img_log_replay_free(img);
     img_free(img->parent);
     img_bat_cache_free(img);
-    free(img->rt);
-    free(img->md);
-    free(img->locator);
-    free(img->path);
+    vhdx_free(img->rt);
+    vhdx_free(img->md);
+    vhdx_free(img->locator);
+    vhdx_free(img->path);
     if (img->own_io) {
         vhdx_io_destroy(img->io);
-        if (img->own_io == 2) free(img->io);
+        if (img->own_io == 2) vhdx_free(img->io);
     }
-    free(img);
+    vhdx_free(img);
 }
 
 static void io_release(vhdx_io *io, int own_io)
 {
     if (!own_io || !io) return;
     vhdx_io_destroy(io);
-    if (own_io == 2) free(io);
+    if (own_io == 2) vhdx_free(io);
 }
 
 /* A new image with the caller's options; takes the io (own_io) also on failure. */
 static int img_alloc(vhdx_image **out, vhdx_io *io, int own_io, const vhdx_open_opts *opts,
                      const char *path, vhdx_diag *diag)
 {
-    vhdx_image *img = calloc(1, sizeof *img);
+    vhdx_image *img = vhdx_calloc(1, sizeof *img);
     if (!img) {
         io_release(io, own_io);
         return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
@@ -79,7 +82,7 @@ static int img_alloc(vhdx_image **out, vhdx_io *io, int own_io, const vhdx_open_
     }
     if (path) {
         size_t n = strlen(path);
-        img->path = malloc(n + 1);
+        img->path = vhdx_malloc(n + 1);
         if (!img->path) {
             img_free(img);
             return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
@@ -162,14 +165,30 @@ int img_open_path(vhdx_image **out, const char *path, const vhdx_open_opts *opts
 {
     if (out) *out = NULL;
     if (!out || !path) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
-    vhdx_io *io = malloc(sizeof *io);
+    vhdx_io *io = vhdx_malloc(sizeof *io);
     if (!io) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, NULL);
-    int mode = (opts && (opts->flags & VHDX_OPEN_RDWR)) ? VHDX_IO_RDWR : VHDX_IO_READ;
+    unsigned fl = opts ? opts->flags : 0;
+    if ((fl & VHDX_OPEN_RDWR) && (fl & VHDX_OPEN_NO_LOCK)) {
+        vhdx_free(io);
+        return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, "VHDX_OPEN_NO_LOCK");
+    }
+    int mode = (fl & VHDX_OPEN_RDWR) ? VHDX_IO_RDWR : VHDX_IO_READ;
+    if (fl & VHDX_OPEN_NO_LOCK) mode |= VHDX_IO_NO_LOCK;
+    errno = 0;
     int rc = vhdx_io_file_open(io, path, mode);
     if (rc != VHDX_OK) {
-        free(io);
+        int e = errno;
+        vhdx_free(io);
         vhdx_diag_set(diag, rc, VHDX_NO_OFFSET, NULL, __FILE__, __LINE__);
-        if (diag && diag->code == rc) snprintf(diag->detail, sizeof diag->detail, "%s", path);
+        if (diag && diag->code == rc) {
+            struct stat st;
+            if (rc == VHDX_E_FILE_TYPE && stat(path, &st) == 0)
+                snprintf(diag->detail, sizeof diag->detail, "%s %s", path,
+                         vhdx_file_type_name(st.st_mode));
+            else
+                snprintf(diag->detail, sizeof diag->detail, "%s", path);
+            if (rc == VHDX_E_IO) vhdx_diag_set_errno(diag, rc, e);
+        }
         return rc;
     }
     return img_open_ex(out, io, 2, opts, path, sink, hooks, diag);

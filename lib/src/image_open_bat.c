@@ -36,7 +36,7 @@ int img_step_bat(img_open_state *os)
     }
     /* fixed structures: every usable region (known or not) and the log */
     const fmt_region_table *rt = img->rt;
-    img_span *fixed = malloc(((size_t)rt->decoded + 1) * sizeof *fixed);
+    img_span *fixed = vhdx_malloc(((size_t)rt->decoded + 1) * sizeof *fixed);
     if (!fixed) return OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "BAT", NULL);
     size_t nf = 0;
     for (uint32_t j = 0; j < rt->decoded; j++) {
@@ -59,6 +59,6 @@ int img_step_bat(img_open_state *os)
     img_bat_reader rd = { bat_read, os, NULL, os };
     if (os->hooks && os->hooks->progress) rd.progress = bat_progress;
     int rc = img_bat_placement(&l, &rd, &os->sink, &img->counts);
-    free(fixed);
+    vhdx_free(fixed);
     return rc;
 }

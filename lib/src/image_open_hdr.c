@@ -161,6 +161,12 @@ int img_step_log(img_open_state *os)
 {
     vhdx_image *img = os->img;
     const fmt_header *h = &img->hdr[img->cur];
+    /* A writer may leave its log dirty (a crash mid-write), and a dirty log longer than
+     * limits.max_log_length is refused by every open: so a writer refuses such a log up
+     * front, clean or not, rather than strand the image (reads of a clean log still work). */
+    if (img->writable && h->log_length > img->limits.max_log_length)
+        return OS_STOP(os, VHDX_E_LIMIT_LOG, os->hdr_base + HDR_OFF_LOG_LENGTH, "header.LogLength",
+                       "a writer could leave this log dirty, and no open could replay it");
     if (vhdx_guid_is_zero(&h->log_guid)) return VHDX_OK;
     img->log_dirty_at_open = 1;
     int rc = OS_NOTE(os, VHDX_I_LOG_DIRTY, os->hdr_base + HDR_OFF_LOG_GUID, "header.LogGuid", NULL);

@@ -58,14 +58,14 @@ static int read_item(img_open_state *os, const md_item *it, const char *name, si
 static int md_table(img_open_state *os)
 {
     vhdx_image *img = os->img;
-    uint8_t *tb = malloc(VHDX_MD_TABLE_SIZE);
+    uint8_t *tb = vhdx_malloc(VHDX_MD_TABLE_SIZE);
     if (!tb) return OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "metadata table", NULL);
     int rc = img_os_read(os, img->md_offset, tb, VHDX_MD_TABLE_SIZE, "metadata table");
-    if (rc != VHDX_OK) { free(tb); return rc; }
-    img->md = malloc(sizeof *img->md);
-    if (!img->md) { free(tb); return OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "metadata table", NULL); }
+    if (rc != VHDX_OK) { vhdx_free(tb); return rc; }
+    img->md = vhdx_malloc(sizeof *img->md);
+    if (!img->md) { vhdx_free(tb); return OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "metadata table", NULL); }
     rc = fmt_metadata_table_decode(tb, VHDX_MD_TABLE_SIZE, img->md);
-    free(tb);
+    vhdx_free(tb);
     if (rc != VHDX_OK) return OS_STOP(os, rc, img->md_offset, "metadata table", NULL);
     rc = fmt_metadata_table_validate(img->md, img->md_length, &os->sink, img->md_offset);
     if (rc != VHDX_OK) return rc;
@@ -153,18 +153,18 @@ static int md_locator(img_open_state *os, const md_items *it)
     const fmt_metadata_entry *e = &img->md->entries[it->pl.idx];
     if (e->length > img->limits.max_metadata_item || e->length > MiB)
         return read_item(os, &it->pl, "Parent Locator", PL_HEADER_SIZE, NULL, 0, &n);
-    img->locator = malloc(e->length ? e->length : 1);
+    img->locator = vhdx_malloc(e->length ? e->length : 1);
     if (!img->locator) return OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "Parent Locator", NULL);
     int rc = read_item(os, &it->pl, "Parent Locator", PL_HEADER_SIZE, img->locator, 0, &n);
     if (rc != VHDX_OK) return rc;
     img->locator_len = n;
-    fmt_locator *loc = malloc(sizeof *loc);
+    fmt_locator *loc = vhdx_malloc(sizeof *loc);
     if (!loc) return OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "Parent Locator", NULL);
     rc = fmt_locator_decode(img->locator, n, loc);
     if (rc != VHDX_OK) rc = OS_STOP(os, rc, it->pl.file_off, "ParentLocator", NULL);
     else rc = fmt_locator_validate(loc, img->locator, n, &os->sink, it->pl.file_off);
     if (rc == VHDX_OK) locator_extract(loc, img->locator, n, &img->ploc);
-    free(loc);
+    vhdx_free(loc);
     return rc;
 }
 

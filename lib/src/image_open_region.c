@@ -44,7 +44,7 @@ static int rt_select(img_open_state *os, uint8_t *const r[2])
     else if (memcmp(r[0], r[1], VHDX_RT_SIZE) != 0)
         rc = OS_NOTE(os, VHDX_W_RT_COPIES_DIFFER, rt_base[1], "region_table[1]", NULL);
     if (rc != VHDX_OK) return rc;
-    img->rt = malloc(sizeof *img->rt);
+    img->rt = vhdx_malloc(sizeof *img->rt);
     if (!img->rt) return OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "region table", NULL);
     img->rt_copy = use;
     os->rt_base = rt_base[use];
@@ -126,12 +126,12 @@ static int rt_known_region(img_open_state *os, int k)
 
 int img_step_regions(img_open_state *os)
 {
-    uint8_t *raw = malloc(2 * (size_t)VHDX_RT_SIZE);
+    uint8_t *raw = vhdx_malloc(2 * (size_t)VHDX_RT_SIZE);
     if (!raw) return OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "region table", NULL);
     uint8_t *const r[2] = { raw, raw + VHDX_RT_SIZE };
     int unknown_required = -1;
     int rc = rt_select(os, r);
-    free(raw);
+    vhdx_free(raw);
     if (rc == VHDX_OK) rc = rt_entries(os, &unknown_required);
     if (rc != VHDX_OK) return rc;
     if (unknown_required >= 0) {

@@ -55,12 +55,18 @@ int img_os_stop_diag(img_open_state *os, int rc, const vhdx_diag *d, const char 
     int code = d->code != VHDX_OK ? d->code : rc;
     (void)vhdx_sink_report(&os->sink, code, d->offset, d->field, d->detail[0] ? d->detail : NULL,
                            d->src_file ? d->src_file : file, d->src_file ? d->src_line : line);
+    if (d->sys_errno) (void)vhdx_diag_set_errno(os->diag, code, d->sys_errno);
     return code;
 }
 
 int img_os_read(img_open_state *os, uint64_t off, void *buf, size_t len, const char *field)
 {
-    int rc = img_pread(os->img, off, buf, len, NULL);
-    if (rc != VHDX_OK) return OS_STOP(os, rc, off, field, NULL);
-    return VHDX_OK;
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    int rc = img_pread(os->img, off, buf, len, &d);
+    if (rc != VHDX_OK) {
+        rc = OS_STOP(os, rc, off, field, NULL);
+        if (d.sys_errno) (void)vhdx_diag_set_errno(os->diag, rc, d.sys_errno);
+    }
+    return rc;
 }

@@ -35,7 +35,7 @@ struct img_overlay {
 
 int img_overlay_start(vhdx_image *img, vhdx_diag *diag)
 {
-    if (!img->ov) img->ov = calloc(1, sizeof *img->ov);
+    if (!img->ov) img->ov = vhdx_calloc(1, sizeof *img->ov);
     if (!img->ov) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log overlay");
     img->ov->backend_size = img->file_size;
     return VHDX_OK;
@@ -61,12 +61,12 @@ int img_overlay_add_sector(vhdx_image *img, uint64_t off, const uint8_t *data, v
     if (rc != VHDX_OK) return rc;
     if (ov->nsec == ov->capsec) {
         size_t nc = ov->capsec ? ov->capsec * 2 : 16;
-        ov_sector *p = realloc(ov->sec, nc * sizeof(*p));
+        ov_sector *p = vhdx_realloc(ov->sec, nc * sizeof(*p));
         if (!p) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log overlay");
         ov->sec = p;
         ov->capsec = nc;
     }
-    ov->sec[ov->nsec].data = malloc(VHDX_LOG_SECTOR);
+    ov->sec[ov->nsec].data = vhdx_malloc(VHDX_LOG_SECTOR);
     if (!ov->sec[ov->nsec].data) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log overlay");
     memcpy(ov->sec[ov->nsec].data, data, VHDX_LOG_SECTOR);
     ov->sec[ov->nsec].off = off;
@@ -89,7 +89,7 @@ int img_overlay_add_zero(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag 
         return VHDX_FAIL(diag, VHDX_E_LIMIT_MEMORY, VHDX_NO_OFFSET, "log overlay");
     rc = ov_charge(img, 2 * sizeof(ov_zero), diag);
     if (rc != VHDX_OK) return rc;
-    out = malloc((ov->nzr + 2) * sizeof(*out));
+    out = vhdx_malloc((ov->nzr + 2) * sizeof(*out));
     if (!out) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log overlay");
     for (i = 0; i < ov->nzr && ov->zr[i].off + ov->zr[i].len <= off; i++) out[nkeep++] = ov->zr[i];
     if (i < ov->nzr && ov->zr[i].off < off) { /* left part of an overlapping range */
@@ -111,7 +111,7 @@ int img_overlay_add_zero(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag 
         }
     }
     for (; j < ov->nzr; j++) out[nkeep++] = ov->zr[j];
-    free(ov->zr);
+    vhdx_free(ov->zr);
     ov->zr = out;
     ov->nzr = nkeep;
     return VHDX_OK;
@@ -154,7 +154,7 @@ void img_overlay_finalize(vhdx_image *img)
         z = zr_find(ov, ov->sec[i].off);
         if (z && z->order > ov->sec[i].order) drop = 1;
         if (drop) {
-            free(ov->sec[i].data);
+            vhdx_free(ov->sec[i].data);
             ov->mem -= VHDX_LOG_SECTOR + sizeof(ov_sector);
             continue;
         }
@@ -199,9 +199,9 @@ void img_overlay_free(vhdx_image *img)
 {
     struct img_overlay *ov = img->ov;
     if (!ov) return;
-    for (size_t i = 0; i < ov->nsec; i++) free(ov->sec[i].data);
-    free(ov->sec);
-    free(ov->zr);
-    free(ov);
+    for (size_t i = 0; i < ov->nsec; i++) vhdx_free(ov->sec[i].data);
+    vhdx_free(ov->sec);
+    vhdx_free(ov->zr);
+    vhdx_free(ov);
     img->ov = NULL;
 }

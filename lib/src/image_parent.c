@@ -72,10 +72,13 @@ static int relative_to_child(const vhdx_image *img, const char *rel, char *out, 
     return 1;
 }
 
-static int path_exists(const char *p, struct stat *st)
+/* A candidate from the locator: a regular file or block device. An explicit parent path
+ * only has to exist: the open says what is wrong with it (a FIFO, a directory). */
+static int path_exists(const char *p, struct stat *st, int explicit_path)
 {
     memset(st, 0, sizeof *st); /* clang-14 MSan does not intercept glibc >= 2.33 stat */
-    return stat(p, st) == 0 && S_ISREG(st->st_mode);
+    if (stat(p, st) != 0) return 0;
+    return explicit_path || S_ISREG(st->st_mode) || S_ISBLK(st->st_mode);
 }
 
 static void set_detail(vhdx_diag *diag, const char *text)
@@ -98,7 +101,7 @@ static int find_parent(const vhdx_image *img, char *path, size_t pathlen, char *
         if (strlen(img->parent_path_opt) + 1 > pathlen) return -1;
         strcpy(path, img->parent_path_opt);
         strcpy(first_tried, path);
-        return path_exists(path, st);
+        return path_exists(path, st, 1);
     }
     for (int k = 0; k < IMG_PL_NPATHS; k++) {
         const char *text = img->ploc.path[k];
@@ -107,7 +110,7 @@ static int find_parent(const vhdx_image *img, char *path, size_t pathlen, char *
                         : map_windows_path(text, path, pathlen);
         if (!ok) continue;
         if (!first_tried[0]) strcpy(first_tried, path);
-        if (path_exists(path, st)) return 1;
+        if (path_exists(path, st, 0)) return 1;
     }
     return 0;
 }
@@ -170,7 +173,7 @@ int img_parent_open(vhdx_image *img, vhdx_diag *diag)
     /* read-only, replay in memory, this image's limits, findings stop at the first fatal */
     vhdx_open_opts o;
     memset(&o, 0, sizeof o);
-    o.flags = img->flags & VHDX_OPEN_IGNORE_LINKAGE;
+    o.flags = img->flags & (VHDX_OPEN_IGNORE_LINKAGE | VHDX_OPEN_NO_LOCK);
     o.limits = img->limits;
     o.guid_gen = img->gen;
     vhdx_image *par = NULL;

@@ -107,7 +107,7 @@ int img_read_partial(vhdx_image *img, uint64_t block, uint64_t off_in_block, uin
     s1 = (end - 1) / lss;
     bm_first = s0 / 8;
     bm_len = s1 / 8 - bm_first + 1;
-    bm = malloc((size_t)bm_len);
+    bm = vhdx_malloc((size_t)bm_len);
     if (!bm) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "sector bitmap");
     rc = img_pread(img, sb_off + bm_first, bm, (size_t)bm_len, diag);
     pos = off_in_block;
@@ -125,6 +125,6 @@ int img_read_partial(vhdx_image *img, uint64_t block, uint64_t off_in_block, uin
                                  (size_t)(run_end - pos), diag);
         pos = run_end;
     }
-    free(bm);
+    vhdx_free(bm);
     return rc;
 }

@@ -46,15 +46,15 @@ void img_write_batch_free(vhdx_image *img)
 {
     struct img_wbatch *wb = img->wb;
     if (!wb) return;
-    free(wb->sec);
-    free(wb->undo);
-    free(wb);
+    vhdx_free(wb->sec);
+    vhdx_free(wb->undo);
+    vhdx_free(wb);
     img->wb = NULL;
 }
 
 static struct img_wbatch *wb_get(vhdx_image *img)
 {
-    if (!img->wb) img->wb = calloc(1, sizeof(struct img_wbatch));
+    if (!img->wb) img->wb = vhdx_calloc(1, sizeof(struct img_wbatch));
     return img->wb;
 }
 
@@ -79,7 +79,7 @@ static int wb_sector_at(vhdx_image *img, struct img_wbatch *wb, uint64_t off, ui
         if (wb->sec[i].off == off) { *out = wb->sec[i].data; return VHDX_OK; }
     if (wb->nsec == wb->capsec) {
         size_t nc = wb->capsec ? wb->capsec * 2 : 32;
-        wb_sector *p = realloc(wb->sec, nc * sizeof *p);
+        wb_sector *p = vhdx_realloc(wb->sec, nc * sizeof *p);
         if (!p) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write batch");
         wb->sec = p;
         wb->capsec = nc;
@@ -103,7 +103,7 @@ static int wb_set_entry(vhdx_image *img, struct img_wbatch *wb, uint64_t index, 
     if (rc != VHDX_OK) return rc;
     if (wb->nundo == wb->capundo) {
         size_t nc = wb->capundo ? wb->capundo * 2 : 32;
-        wb_undo *p = realloc(wb->undo, nc * sizeof *p);
+        wb_undo *p = vhdx_realloc(wb->undo, nc * sizeof *p);
         if (!p) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write batch");
         wb->undo = p;
         wb->capundo = nc;
@@ -142,7 +142,7 @@ static int wb_commit(vhdx_image *img, struct img_wbatch *wb, vhdx_diag *diag)
         wb->counts_before = img->counts;
         return VHDX_OK;
     }
-    ms = malloc(wb->nsec * sizeof *ms);
+    ms = vhdx_malloc(wb->nsec * sizeof *ms);
     if (!ms) {
         wb_rollback(img, wb);
         return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write batch");
@@ -152,7 +152,7 @@ static int wb_commit(vhdx_image *img, struct img_wbatch *wb, vhdx_diag *diag)
         ms[i].data = wb->sec[i].data;
     }
     rc = img_log_write(img, ms, wb->nsec, diag);
-    free(ms);
+    vhdx_free(ms);
     if (rc != VHDX_OK) {
         wb_rollback(img, wb);
         return rc;
@@ -163,14 +163,15 @@ static int wb_commit(vhdx_image *img, struct img_wbatch *wb, vhdx_diag *diag)
     return VHDX_OK;
 }
 
-void img_write_batch_begin(vhdx_image *img)
+int img_write_batch_begin(vhdx_image *img, vhdx_diag *diag)
 {
     struct img_wbatch *wb = wb_get(img);
-    if (!wb) return;
+    if (!wb) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write batch");
     wb->active = 1;
     wb->nsec = 0;
     wb->nundo = 0;
     wb->counts_before = img->counts;
+    return VHDX_OK;
 }
 
 int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag)
@@ -196,9 +197,8 @@ static int alloc_space(vhdx_image *img, uint64_t size, uint64_t *off, vhdx_diag 
     if (!vhdx_add_ok(start, size, &end) || end > ((uint64_t)1 << 52))
         return VHDX_FAIL(diag, VHDX_E_RANGE, start, "allocation");
     if (img->io->set_size) {
-        rc = img->io->set_size(img->io->ctx, end);
-        if (rc != VHDX_OK) return VHDX_FAIL(diag, rc, start, "allocation");
-        img->file_size = end;
+        rc = img_set_size(img, end, "allocation", diag);
+        if (rc != VHDX_OK) return rc;
     } else {
         static const uint8_t zeros[64 * 1024];
         uint64_t p = img->file_size;
@@ -321,7 +321,7 @@ static int write_sectors(vhdx_image *img, uint64_t block, uint64_t blk_off, uint
     uint8_t *tmp;
     int rc = VHDX_OK;
     if (a == oib && b == oib + len) return img_pwrite(img, blk_off + oib, buf, len, diag);
-    tmp = malloc((size_t)(b - a));
+    tmp = vhdx_malloc((size_t)(b - a));
     if (!tmp) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write");
     if (a != oib) {
         rc = partial_existing ? img_read_partial(img, block, a, tmp, (size_t)lss, diag)
@@ -336,7 +336,7 @@ static int write_sectors(vhdx_image *img, uint64_t block, uint64_t blk_off, uint
         memcpy(tmp + (oib - a), buf, len);
         rc = img_pwrite(img, blk_off + a, tmp, (size_t)(b - a), diag);
     }
-    free(tmp);
+    vhdx_free(tmp);
     return rc;
 }
 
@@ -365,6 +365,14 @@ static int write_block(vhdx_image *img, struct img_wbatch *wb, uint64_t block, u
         return rc;
     }
 
+    /* a whole block of zeros stays unallocated: it reads as zeros already (fixed and
+     * dynamic), or becomes PAYLOAD_BLOCK_ZERO so a differencing file hides its parent's
+     * bytes (R73) without data */
+    if (oib == 0 && len == bs && vhdx_all_zero(buf, len)) {
+        if (!img->geo.has_parent || st == VHDX_PB_ZERO) return VHDX_OK;
+        return wb_set_entry(img, wb, pbi, fmt_bat_make(VHDX_PB_ZERO, 0), 0, diag);
+    }
+
     /* not allocated: a new block at the end of the file */
     rc = alloc_space(img, bs, &off, diag);
     if (rc != VHDX_OK) return rc;
@@ -385,6 +393,30 @@ static int write_block(vhdx_image *img, struct img_wbatch *wb, uint64_t block, u
     return rc;
 }
 
+int img_zero_block(vhdx_image *img, uint64_t block, vhdx_diag *diag)
+{
+    struct img_wbatch *wb = wb_get(img);
+    if (!wb) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write batch");
+    if (!img->writable) return VHDX_FAIL(diag, VHDX_E_READONLY, VHDX_NO_OFFSET, NULL);
+    if (block >= img->geo.payload_blocks) return VHDX_FAIL(diag, VHDX_E_RANGE, VHDX_NO_OFFSET, "zero");
+    uint64_t pbi = fmt_bat_pb_index(block, img->geo.chunk_ratio), e;
+    int rc = img_bat_get(img, pbi, &e, diag);
+    if (rc != VHDX_OK || fmt_bat_state(e) == VHDX_PB_ZERO) return rc;
+    int standalone = !wb->active;
+    if (standalone) (void)img_write_batch_begin(img, diag); /* wb exists: cannot fail */
+    rc = img_begin_modify(img, 1, diag);
+    if (rc == VHDX_OK && wb->nsec + 20 > wb_max_sectors(img)) rc = wb_commit(img, wb, diag);
+    /* [MS-VHDX 2.5.1.1] ZERO: FileOffsetMB reserved (0); the block's old space is left
+     * unused in the file */
+    if (rc == VHDX_OK) rc = wb_set_entry(img, wb, pbi, fmt_bat_make(VHDX_PB_ZERO, 0), 0, diag);
+    if (standalone) return img_write_batch_end(img, rc, diag);
+    if (rc != VHDX_OK) {
+        wb_rollback(img, wb);
+        wb->active = 0;
+    }
+    return rc;
+}
+
 int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block,
                           const uint8_t *buf, size_t len, vhdx_diag *diag)
 {
@@ -402,7 +434,7 @@ int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block
     maxs = wb_max_sectors(img);
     if (maxs < 24) return VHDX_FAIL(diag, VHDX_E_LOG_FULL, img->hdr[img->cur].log_offset, "log");
     standalone = !wb->active;
-    if (standalone) img_write_batch_begin(img);
+    if (standalone) (void)img_write_batch_begin(img, diag); /* wb exists: cannot fail */
     /* [MS-VHDX 2.2.2] R12/R13: header update before the first (user-visible) change */
     rc = img_begin_modify(img, 1, diag);
     /* one block adds at most 2 BAT sectors and 17 bitmap sectors: commit before the

@@ -43,6 +43,14 @@ static inline void vhdx_put64(uint8_t *p, uint64_t v)
 static inline void vhdx_get_guid(vhdx_guid *g, const uint8_t *p) { memcpy(g->b, p, 16); }
 static inline void vhdx_put_guid(uint8_t *p, const vhdx_guid *g) { memcpy(p, g->b, 16); }
 
+/* 1 when buf[0..len) is all zero bytes */
+static inline int vhdx_all_zero(const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    if (len == 0) return 1;
+    return p[0] == 0 && memcmp(p, p + 1, len - 1) == 0;
+}
+
 /* ---- checked arithmetic ---- */
 /* 1 when [off, off+len) lies within [0, limit), computed without overflow */
 static inline int vhdx_range_ok(uint64_t off, uint64_t len, uint64_t limit)
@@ -94,6 +102,13 @@ int vhdx_sink_report(vhdx_sink *s, int code, uint64_t offset, const char *field,
 /* Record a failure in a diag (only the first one is kept). Returns code. */
 int vhdx_diag_set(vhdx_diag *d, int code, uint64_t offset, const char *field,
                   const char *src_file, int src_line);
+/* Stores errno e (when non-zero) with the failure `code` just recorded in d; returns code. */
+int vhdx_diag_set_errno(vhdx_diag *d, int code, int e);
+/* The allocator of alloc.c (vhdx_set_allocator); the library calls nothing else. */
+void *vhdx_malloc(size_t n);
+void *vhdx_calloc(size_t n, size_t size);
+void *vhdx_realloc(void *p, size_t n);
+void vhdx_free(void *p);
 #define VHDX_FAIL(diag, code, off, field) \
     vhdx_diag_set((diag), (code), (off), (field), __FILE__, __LINE__)
 

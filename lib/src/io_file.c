@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* io_file.c - vhdx_io file backend: pread/pwrite loops (EINTR-safe), fstat/lseek size,
- * ftruncate, fdatasync. */
+ * ftruncate, fdatasync, SEEK_DATA/SEEK_HOLE, an advisory OFD lock per open. A failing
+ * callback returns with errno set by the failing system call (image_io.c records it in the
+ * diagnostics). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 typedef struct file_ctx {
     int fd;
+    int regular;      /* a regular file: SEEK_DATA/SEEK_HOLE apply */
 } file_ctx;
 
 /* Largest single transfer handed to the kernel (Linux caps at ~2 GiB anyway). */
@@ -46,7 +49,10 @@ static int file_write(void *ctx, uint64_t off, const void *buf, size_t len)
 {
     file_ctx *f = ctx;
     const uint8_t *p = buf;
-    if (!off_ok(off, len)) return VHDX_E_IO;
+    if (!off_ok(off, len)) {
+        errno = EFBIG;
+        return VHDX_E_IO;
+    }
     while (len > 0) {
         size_t n = len < FILE_IO_CHUNK ? len : FILE_IO_CHUNK;
         ssize_t r = pwrite(f->fd, p, n, (off_t)off);
@@ -54,7 +60,10 @@ static int file_write(void *ctx, uint64_t off, const void *buf, size_t len)
             if (errno == EINTR) continue;
             return VHDX_E_IO;
         }
-        if (r == 0) return VHDX_E_IO;
+        if (r == 0) {
+            errno = ENOSPC;
+            return VHDX_E_IO;
+        }
         p += r;
         off += (uint64_t)r;
         len -= (size_t)r;
@@ -85,7 +94,10 @@ static int file_get_size(void *ctx, uint64_t *size)
 static int file_set_size(void *ctx, uint64_t size)
 {
     file_ctx *f = ctx;
-    if (size > (uint64_t)INT64_MAX) return VHDX_E_IO;
+    if (size > (uint64_t)INT64_MAX) {
+        errno = EFBIG;
+        return VHDX_E_IO;
+    }
     while (ftruncate(f->fd, (off_t)size) != 0) {
         if (errno != EINTR) return VHDX_E_IO;
     }
@@ -107,20 +119,118 @@ static int file_flush(void *ctx)
     return VHDX_OK;
 }
 
+/* SEEK_DATA/SEEK_HOLE over regular files; anything else (devices, file systems without
+ * the support: EINVAL) reports data, which only costs reading zeros. */
+static int file_data_status(void *ctx, uint64_t off, uint64_t len, uint64_t *run,
+                            int *is_data)
+{
+    file_ctx *f = ctx;
+    *run = len;
+    *is_data = 1;
+    if (!f->regular || !off_ok(off, (size_t)0) || len == 0) return VHDX_OK;
+    off_t d = lseek(f->fd, (off_t)off, SEEK_DATA);
+    if (d < 0) {
+        /* ENXIO: off is in the hole at the end of the file (or beyond it) */
+        if (errno == ENXIO) *is_data = 0;
+        return VHDX_OK;
+    }
+    if ((uint64_t)d > off) {
+        *is_data = 0;
+        if ((uint64_t)d - off < len) *run = (uint64_t)d - off;
+        return VHDX_OK;
+    }
+    off_t h = lseek(f->fd, (off_t)off, SEEK_HOLE);
+    if (h > d && (uint64_t)h - off < len) *run = (uint64_t)h - off;
+    return VHDX_OK;
+}
+
 static void file_destroy(void *ctx)
 {
     file_ctx *f = ctx;
     if (!f) return;
     if (f->fd >= 0) close(f->fd);
-    free(f);
+    vhdx_free(f);
+}
+
+/* What a file that is neither a regular file nor a block device is, for the message. */
+const char *vhdx_file_type_name(unsigned mode)
+{
+    mode_t m = (mode_t)mode;
+    if (S_ISDIR(m)) return "is a directory";
+    if (S_ISFIFO(m)) return "is a FIFO";
+    if (S_ISCHR(m)) return "is a character device";
+    if (S_ISSOCK(m)) return "is a socket";
+    if (S_ISLNK(m)) return "is a symbolic link";
+    if (S_ISREG(m)) return "is a regular file";
+    if (S_ISBLK(m)) return "is a block device";
+    return "is not a regular file";
+}
+
+/* Advisory open-file-description lock over the whole file (as QEMU's image locking):
+ * shared for readers, exclusive for writers; a conflict is VHDX_E_LOCKED. File systems
+ * without OFD locks (ENOLCK, EINVAL, EOPNOTSUPP) are used unlocked. */
+static int file_lock(int fd, int rdwr)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = rdwr ? F_WRLCK : F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    while (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EACCES) return VHDX_E_LOCKED;
+        return VHDX_OK;
+    }
+    return VHDX_OK;
+}
+
+static int open_errno(int e)
+{
+    if (e == ENOENT) return VHDX_E_NOT_FOUND;
+    if (e == EEXIST) return VHDX_E_EXISTS;
+    if (e == ENOMEM) return VHDX_E_NOMEM;
+    return VHDX_E_IO;
+}
+
+/* Opens without blocking (a FIFO would block open(2) until a writer comes), then takes
+ * only a regular file or a block device, in blocking mode again. */
+static int open_fd(const char *path, int flags, int *out, int *regular)
+{
+    int fd;
+    do {
+        fd = open(path, flags | O_NONBLOCK, 0666);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return open_errno(errno);
+    struct stat st;
+    memset(&st, 0, sizeof st); /* MSan vs glibc (f)stat: see get_size */
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return VHDX_E_IO;
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        close(fd);
+        errno = 0;
+        return VHDX_E_FILE_TYPE;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return VHDX_E_IO;
+    }
+    *out = fd;
+    *regular = S_ISREG(st.st_mode) ? 1 : 0;
+    return VHDX_OK;
 }
 
 int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
 {
     if (!io || !path) return VHDX_E_MISUSE;
     memset(io, 0, sizeof *io);
-    int flags = O_CLOEXEC;
-    if (mode & VHDX_IO_RDWR) {
+    int flags = O_CLOEXEC, rdwr = (mode & VHDX_IO_RDWR) != 0;
+    if (rdwr) {
         flags |= O_RDWR;
         if (mode & VHDX_IO_CREATE) flags |= O_CREAT | O_EXCL;
     } else if (mode & VHDX_IO_CREATE) {
@@ -128,28 +238,22 @@ int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
     } else {
         flags |= O_RDONLY;
     }
-    file_ctx *f = malloc(sizeof *f);
+    file_ctx *f = vhdx_malloc(sizeof *f);
     if (!f) return VHDX_E_NOMEM;
-    int fd;
-    do {
-        fd = open(path, flags, 0666);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        int e = errno;
-        free(f);
-        if (e == ENOENT) return VHDX_E_NOT_FOUND;
-        if (e == EEXIST) return VHDX_E_EXISTS;
-        if (e == ENOMEM) return VHDX_E_NOMEM;
-        return VHDX_E_IO;
+    int fd = -1, regular = 0;
+    int rc = open_fd(path, flags, &fd, &regular);
+    if (rc == VHDX_OK && !(mode & VHDX_IO_NO_LOCK)) {
+        rc = file_lock(fd, rdwr);
+        if (rc != VHDX_OK) close(fd);
     }
-    struct stat st;
-    memset(&st, 0, sizeof st); /* MSan vs glibc (f)stat: see get_size */
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        close(fd);
-        free(f);
-        return VHDX_E_IO;
+    if (rc != VHDX_OK) {
+        int e = errno;
+        vhdx_free(f);
+        errno = e;
+        return rc;
     }
     f->fd = fd;
+    f->regular = regular;
     io->ctx = f;
     io->read_at = file_read;
     io->write_at = file_write;
@@ -157,6 +261,7 @@ int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
     io->set_size = file_set_size;
     io->flush = file_flush;
     io->destroy = file_destroy;
+    io->data_status = file_data_status;
     return VHDX_OK;
 }
 

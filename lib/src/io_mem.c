@@ -32,7 +32,7 @@ static int mem_resize(mem_ctx *m, uint64_t size)
         }
         if ((uint64_t)ncap > m->max) ncap = (size_t)m->max;
         if (ncap < want) ncap = want;
-        uint8_t *p = realloc(m->data, ncap);
+        uint8_t *p = vhdx_realloc(m->data, ncap);
         if (!p) return VHDX_E_NOMEM;
         m->data = p;
         m->cap = ncap;
@@ -77,8 +77,8 @@ static void mem_destroy(void *ctx)
 {
     mem_ctx *m = ctx;
     if (!m) return;
-    free(m->data);
-    free(m);
+    vhdx_free(m->data);
+    vhdx_free(m);
 }
 
 int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len, uint64_t max_size)
@@ -86,12 +86,12 @@ int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len, uint64_t max_siz
     if (!io || (!data && len)) return VHDX_E_MISUSE;
     memset(io, 0, sizeof *io);
     if (max_size < len) max_size = len;
-    mem_ctx *m = calloc(1, sizeof *m);
+    mem_ctx *m = vhdx_calloc(1, sizeof *m);
     if (!m) return VHDX_E_NOMEM;
     m->max = max_size;
     if (len) {
-        m->data = malloc(len);
-        if (!m->data) { free(m); return VHDX_E_NOMEM; }
+        m->data = vhdx_malloc(len);
+        if (!m->data) { vhdx_free(m); return VHDX_E_NOMEM; }
         memcpy(m->data, data, len);
         m->len = m->cap = len;
     }
@@ -102,6 +102,7 @@ int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len, uint64_t max_siz
     io->set_size = mem_set_size;
     io->flush = mem_flush;
     io->destroy = mem_destroy;
+    io->data_status = NULL; /* no hole information: every byte is data */
     return VHDX_OK;
 }
 

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* bench_data.h - the data movement cases of `vhdx bench` (convert, compare), each run as a
+ * child process next to qemu-img doing the same work: wall time, ratio, peak RSS. */
+#ifndef VHDX_CLI_BENCH_DATA_H
+#define VHDX_CLI_BENCH_DATA_H
+
+#include <stdint.h>
+
+#include "json.h"
+
+#define BENCH_DATA_CASES 6
+
+typedef struct bench_case {
+    const char *name, *what;
+    double ours_s, theirs_s;       /* wall seconds; theirs 0 when qemu-img did not run */
+    long ours_rss_kib;             /* peak RSS of our process */
+    int ours_ok, theirs_ok;
+    uint64_t out_bytes;            /* allocated bytes of our output (0 when none) */
+    double target;                 /* ratio qemu-img time / our time asked for */
+} bench_case;
+
+typedef struct bench_data {
+    bench_case c[BENCH_DATA_CASES];
+    int n;
+} bench_data;
+
+/* Runs argv with stdin, stdout and stderr on /dev/null; its exit status or -1; wall seconds
+ * and peak RSS (KiB) of the child when secs / rss are not NULL. */
+int bench_spawn(char *const argv[], double *secs, long *rss);
+/* Runs every case in folder dir (files removed after each). quick: 64 MiB instead of
+ * 1 GiB, 256 MiB instead of 4 GiB, 1 GiB instead of 64 GiB. Returns an exit code. */
+int bench_data_run(const char *dir, int quick, const char *qemu_img, bench_data *out);
+void bench_data_text(const bench_data *d);
+void bench_data_json(json_w *w, const bench_data *d);
+
+#endif
