@@ -450,9 +450,15 @@ void kit_finalize(kit_image *ki)
     }
 }
 
+/* bytes of the file holding data, counted in the 4 KiB pages pw() writes (every write starts
+ * on a 4 KiB boundary and writes never overlap): what `du` shows on a 4 KiB-block file system
+ * that keeps holes; a static set by kit_write() for one image at a time */
+static uint64_t *pw_data;
+
 static int pw(int fd, const void *buf, size_t len, uint64_t off)
 {
     const uint8_t *p = buf;
+    if (pw_data) *pw_data += ((uint64_t)len + 4095) & ~(uint64_t)4095;
     while (len) {
         ssize_t n = pwrite(fd, p, len, (off_t)off);
         if (n < 0) { if (errno == EINTR) continue; return -1; }
@@ -517,10 +523,12 @@ static int write_payload(int fd, const kit_image *ki, uint8_t *buf)
     return write_pattern(fd, tag, v, vs - v < bs ? vs - v : bs, ki->log_data_off, buf);
 }
 
-int kit_write(const kit_image *ki, const char *path)
+int kit_write(const kit_image *ki, const char *path, uint64_t *data_bytes)
 {
+    *data_bytes = 0;
+    pw_data = data_bytes;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return -1;
+    if (fd < 0) { pw_data = NULL; return -1; }
     uint8_t *buf = malloc(K_MiB);
     int rc = buf ? 0 : -1;
     if (!rc) rc = write_structures(fd, ki);
@@ -528,6 +536,7 @@ int kit_write(const kit_image *ki, const char *path)
     uint64_t size = ki->truncate_to ? ki->truncate_to : ki->file_size;
     if (!rc && ftruncate(fd, (off_t)size) != 0) rc = -1;
     free(buf);
+    pw_data = NULL;
     int saved = errno;
     if (close(fd) != 0 && !rc) rc = -1;
     if (rc) { unlink(path); errno = saved; }

@@ -81,8 +81,10 @@ typedef struct kit_image {
 int kit_build(kit_image *ki, const kit_spec *spec, uint64_t seed, const kit_image *parent);
 /* Computes header, region table and log entry checksums (except those a mutation keeps). */
 void kit_finalize(kit_image *ki);
-/* Writes the image to path (sparse). Returns 0 or -1 with errno. */
-int kit_write(const kit_image *ki, const char *path);
+/* Writes the image to path sparse: only the 4 KiB pages holding non-zero bytes are written,
+ * the rest stays holes (ftruncate sets the size). *data_bytes gets the bytes of those pages
+ * (the file's disk usage on a 4 KiB-block file system with holes). Returns 0 or -1 with errno. */
+int kit_write(const kit_image *ki, const char *path, uint64_t *data_bytes);
 void kit_free(kit_image *ki);
 
 /* Expected virtual-disk bytes [off, off+len) after any pending log replay. */

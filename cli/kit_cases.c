@@ -367,7 +367,7 @@ const kit_case kit_cases[] = {
      "differencing child whose absolute_win32_path is a plain drive path without \\\\?\\ (as Hyper-V writes it)", SPEC(0)},
     {"dev-pss-not-required.vhdx", KIT_DEVIATION, KIT_B_COMPACT, "", "D11", m_pss_not_required,
      "Physical Sector Size item without IsRequired (as early Windows images)", SPEC(0)},
-    /* ---- invalid images, most useful first (the rest need --big) ---- */
+    /* ---- invalid images, most useful first (all in the default kit) ---- */
     {"bad-R4-fileid-signature.vhdx", KIT_INVALID, KIT_B_COMPACT, "R4", "", m_fileid, "file type identifier signature \"vhdxfilf\"", SPEC(0)},
     {"bad-R9-header-signature.vhdx", KIT_INVALID, KIT_B_COMPACT, "R11", "", m_hdr_sig, "both header signatures \"heaD\" (CRC fixed)", SPEC(0)},
     {"bad-R10-header-checksum.vhdx", KIT_INVALID, KIT_B_COMPACT, "R11", "", m_hdr_crc, "both header checksums wrong", SPEC(0)},
@@ -403,7 +403,7 @@ const kit_case kit_cases[] = {
     {"bad-R66-bat-too-small.vhdx", KIT_INVALID, KIT_B_NONE, "R66", "", m_bat_small, "a 200 GiB disk with a 1 MiB BAT region",
      SPEC("", VHDX_TYPE_DYNAMIC, 200 * GiB_, (uint32_t)MiB_, 512, 4096, 0, {BLK(0, NOTP, 0)}, KIT_LOG_NONE, 0, 0, 0, 0x206, NULL)},
     {"bad-D14-log-target.vhdx", KIT_INVALID, KIT_B_LOG, "D14", "", m_log_target, "a data descriptor targets header 1", SPEC(0)},
-    /* ---- large valid images, only with --big ---- */
+    /* ---- large valid images, only with --big (their whole-disk hashes take minutes) ---- */
     {"big-dynamic-256M-data.vhdx", KIT_VALID, KIT_B_NONE, "", "", NULL,
      "dynamic, 256 MiB blocks, 1 GiB + 512 B, data in block 1 and in the last (mostly outside) block",
      SPEC("", VHDX_TYPE_DYNAMIC, GiB_ + 512, 256 * (uint32_t)MiB_, 512, 4096, 2,

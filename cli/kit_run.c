@@ -2,6 +2,8 @@
 /* kit_run.c - the reader runner of `vhdx kit --run` (see kit_run.h). */
 #include "kit_run.h"
 
+#include "sha256.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -12,8 +14,8 @@ int kit_reader_valid(const char *cmd)
 }
 
 /* cmd with every {} replaced by 'path' (single quotes, each ' as '\''), inside
- * "( ... ) </dev/null >/dev/null 2>&1"; malloc'ed or NULL */
-static char *build_command(const char *cmd, const char *path)
+ * "( ... ) </dev/null >/dev/null 2>&1" (cat: stdout kept for the pipe); malloc'ed or NULL */
+static char *build_command(const char *cmd, const char *path, int cat)
 {
     size_t qlen = 2;
     for (const char *p = path; *p; p++) qlen += *p == '\'' ? 4 : 1;
@@ -36,29 +38,51 @@ static char *build_command(const char *cmd, const char *path)
             *o++ = *p++;
         }
     }
-    strcpy(o, " ) </dev/null >/dev/null 2>&1");
+    strcpy(o, cat ? " ) </dev/null 2>/dev/null" : " ) </dev/null >/dev/null 2>&1");
     return out;
 }
 
-int kit_reader_run(kit_reader *r, const char *path, const char *file, enum kit_kind kind)
+/* --run-cat: runs cmd with its stdout into a pipe, hex gets the SHA-256 of all it wrote;
+ * returns the wait status or -1 */
+static int run_hashed(const char *cmd, char hex[65])
+{
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    static unsigned char buf[1 << 16];
+    cli_sha256 s;
+    cli_sha256_init(&s);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) cli_sha256_update(&s, buf, n);
+    cli_sha256_final_hex(&s, hex);
+    return pclose(p);
+}
+
+int kit_reader_run(kit_reader *r, const char *path, const char *file, enum kit_kind kind,
+                   const char *sha256)
 {
     static const char *const kind_name[3] = { "valid", "deviation", "invalid" };
-    char *cmd = build_command(r->cmd, path);
+    char *cmd = build_command(r->cmd, path, r->cat);
+    char hex[65] = "";
     if (!cmd) return -1;
     fflush(r->out);
-    int st = system(cmd);
+    int st = r->cat ? run_hashed(cmd, hex) : system(cmd);
     free(cmd);
     if (st == -1) return -1;
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     int ran = code >= 0 && code != 126 && code != 127;
-    int accepted = code == 0;
+    /* --run-cat: a readable image is read right when its bytes hash as the manifest says */
+    int misread = r->cat && code == 0 && kind != KIT_INVALID && (!sha256 || strcmp(hex, sha256) != 0);
+    int accepted = code == 0 && !misread;
     const char *verdict;
-    if (kind == KIT_DEVIATION) verdict = !ran ? "FAIL" : accepted ? "accept" : "reject";
+    if (kind == KIT_DEVIATION) verdict = !ran || misread ? "FAIL" : accepted ? "accept" : "reject";
     else verdict = (kind == KIT_VALID ? accepted : ran && !accepted) ? "pass" : "FAIL";
     r->n[kind]++;
+    if (kind == KIT_DEVIATION && misread) r->misread++;
     if (kind == KIT_DEVIATION ? (ran && accepted) : verdict[0] == 'p') r->pass[kind]++;
-    char how[32];
-    if (WIFEXITED(st)) snprintf(how, sizeof how, "exit %d", code);
+    char how[48];
+    if (WIFEXITED(st) && r->cat && code == 0 && kind != KIT_INVALID)
+        snprintf(how, sizeof how, "exit 0, sha256 %s", misread ? "differs" : "ok");
+    else if (WIFEXITED(st)) snprintf(how, sizeof how, "exit %d", code);
     else if (WIFSIGNALED(st)) snprintf(how, sizeof how, "signal %d", WTERMSIG(st));
     else snprintf(how, sizeof how, "status %d", st);
     fprintf(r->out, "%-6s %-9s %-48s %s\n", verdict, kind_name[kind], file, how);
@@ -68,10 +92,12 @@ int kit_reader_run(kit_reader *r, const char *path, const char *file, enum kit_k
 int kit_reader_summary(kit_reader *r)
 {
     fprintf(r->out, "reader: %s\n", r->cmd);
-    fprintf(r->out, "valid: %zu of %zu pass (exit 0)\n", r->pass[KIT_VALID], r->n[KIT_VALID]);
+    fprintf(r->out, "valid: %zu of %zu pass (exit 0%s)\n", r->pass[KIT_VALID], r->n[KIT_VALID],
+            r->cat ? ", stdout has the manifest's sha256" : "");
     fprintf(r->out, "invalid: %zu of %zu pass (rejected: non-zero exit)\n", r->pass[KIT_INVALID],
             r->n[KIT_INVALID]);
     fprintf(r->out, "deviation: %zu of %zu accepted\n", r->pass[KIT_DEVIATION],
             r->n[KIT_DEVIATION]);
-    return r->pass[KIT_VALID] != r->n[KIT_VALID] || r->pass[KIT_INVALID] != r->n[KIT_INVALID];
+    return r->pass[KIT_VALID] != r->n[KIT_VALID] || r->pass[KIT_INVALID] != r->n[KIT_INVALID] ||
+           r->misread;
 }

@@ -6,6 +6,10 @@
  * /dev/null. A valid image passes when the reader exits 0, an invalid one when it exits
  * non-zero without a signal (126 and 127, "cannot run", never pass); a deviating image
  * (tolerated by the spec's readers or not) is listed as accepted or rejected, never failed.
+ * `vhdx kit --run-cat 'READER {}'` (cat mode): the reader writes the raw virtual disk to its
+ * stdout (a pipe; stderr on /dev/null); a valid image passes when the reader exits 0 and the
+ * SHA-256 of what it wrote is the manifest's, a deviating one is accepted likewise and failed
+ * when it exits 0 with other bytes (a misread); invalid images as without cat mode.
  */
 #ifndef VHDX_CLI_KIT_RUN_H
 #define VHDX_CLI_KIT_RUN_H
@@ -18,15 +22,20 @@
 typedef struct kit_reader {
     const char *cmd;           /* with at least one {} */
     FILE *out;                 /* the table */
+    int cat;                   /* --run-cat: hash the reader's stdout */
     size_t n[3], pass[3];      /* by kind: images run, passed (deviation: accepted) */
+    size_t misread;            /* cat mode: deviating images read with other bytes */
 } kit_reader;
 
 /* 1 when cmd holds a {} */
 int kit_reader_valid(const char *cmd);
-/* Runs the reader on path and prints its row; returns 0, or -1 when the command could not be
- * built or started. */
-int kit_reader_run(kit_reader *r, const char *path, const char *file, enum kit_kind kind);
-/* Prints the totals; returns 1 when a valid or invalid image failed, else 0. */
+/* Runs the reader on path and prints its row; sha256 (hex) is the manifest's whole-disk hash
+ * of a readable image (cat mode), NULL for an invalid one. Returns 0, or -1 when the command
+ * could not be built or started. */
+int kit_reader_run(kit_reader *r, const char *path, const char *file, enum kit_kind kind,
+                   const char *sha256);
+/* Prints the totals; returns 1 when a valid or invalid image failed (or, in cat mode, a
+ * deviating image was misread), else 0. */
 int kit_reader_summary(kit_reader *r);
 
 #endif

@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # vhdx kit: the kit is byte-identical for the same seed (and to kit-seed1.sha256, the recorded
-# kit of this version); it stays under 200 MiB of apparent
-# size; every image gets exactly the verdict, error rules and warnings of its manifest entry
+# kit of this version); it holds every invalid image, and only the large valid images are
+# omitted (each with its reason) without --big; the images are sparse: their apparent size
+# (du -b --apparent-size, over 200 MiB) and data size (du -k, under 50 MiB) are the manifest's;
+# every image gets exactly the verdict, error rules and warnings of its manifest entry
 # from `vhdx check`; every readable image's virtual disk (whole and ranges) hashes as the
 # manifest says through `vhdx cat`; and the valid 512-byte-sector non-differencing images read
 # the same through qemu-img (a pending log replayed with `qemu-img check -r all` first) and
@@ -13,13 +15,13 @@
 # ctest-labels: slow
 . "$(dirname "$0")/cli_common.sh"
 
-# VHDX_KIT_BIG=1 tests the --big kit instead (every invalid image, large valid ones; slow)
+# VHDX_KIT_BIG=1 tests the --big kit instead (adds the large valid images; slow)
 BIG=()
 [ "${VHDX_KIT_BIG:-0}" = 1 ] && BIG=(--big)
 K1=$T/kit1
 K2=$T/kit2
 run 0 "$CLI" kit "${BIG[@]}" "$K1"
-expect_match "kit summary" "$OUT" "vhdx kit: $K1: * images (* MiB apparent)*"
+expect_match "kit summary" "$OUT" "vhdx kit: $K1: * images (* MiB apparent, * MiB data)*"
 run 0 "$CLI" kit "${BIG[@]}" --seed 1 "$K2"
 if diff -r "$K1" "$K2" >/dev/null; then ok; else fail "two kits with the same seed differ: $(diff -rq "$K1" "$K2" | head -3)"; fi
 rm -rf "$K2"
@@ -45,8 +47,20 @@ assert m["seed"] == 1 and m["generator"].startswith("vhdx kit")
 files = [i["file"] for i in m["images"]]
 assert len(files) == len(set(files))
 total = sum(os.path.getsize(os.path.join(k, f)) for f in files)
-assert total == m["apparent_size"] and (big or total < 200 << 20), total
-assert m["big"] == big and (m["omitted"] == [] if big else m["omitted"])
+assert total == m["apparent_size"], total
+big_files = ["big-dynamic-256M-data.vhdx", "big-fixed-1M-chunk-4G.vhdx", "big-dynamic-1M-l4096-chunk-32G.vhdx"]
+assert m["big"] == big
+if big:
+    assert m["omitted"] == [], m["omitted"]
+else:
+    assert [o["file"] for o in m["omitted"]] == big_files, m["omitted"]
+    assert all(o["reason"].startswith("large valid image: ") for o in m["omitted"]), m["omitted"]
+    assert len(m["images"]) == 107 and sum(i["kind"] == "invalid" for i in m["images"]) == 88
+    assert m["apparent_size"] == 438829056 and m["data_size"] == 34349056, (m["apparent_size"], m["data_size"])
+# (the --big kit's 256 MiB-block image alone holds 512 MiB of data)
+assert m["data_size"] == sum(i["data_size"] for i in m["images"]) and (big or m["data_size"] < 50 << 20)
+rd = open(os.path.join(k, "README.md")).read()
+assert "apparent size is %d bytes" % m["apparent_size"] in rd and "data %d bytes" % m["data_size"] in rd
 on_disk = sorted(f for f in os.listdir(k) if f.endswith(".vhdx"))
 assert on_disk == sorted(files), set(on_disk) ^ set(files)
 kinds = {i["kind"] for i in m["images"]}
@@ -69,6 +83,16 @@ assert {"ZERO", "UNMAPPED", "NOT_PRESENT", "PARTIALLY_PRESENT", "FULLY_PRESENT",
 assert any(x["virtual_size"] % x["block_size"] for x in p.values())
 assert any(x["virtual_size"] > (x["logical_sector_size"] << 23) for x in p.values())
 PY
+
+# the images are sparse: du sees the manifest's data pages, within 1 MiB (a cut image holds
+# fewer; file systems add extent blocks), and stays under 50 MiB without --big
+du_k=$(du -ck "$K1"/*.vhdx | tail -1 | cut -f1)
+data_k=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["data_size"] >> 10)' "$K1/manifest.json")
+if [ "$du_k" -le $((data_k + 1024)) ] && [ "$du_k" -ge $((data_k - 1024)) ] && { [ ${#BIG[@]} -gt 0 ] || [ "$du_k" -lt 51200 ]; }; then ok
+else fail "du -k of the images: $du_k KiB, manifest data_size $data_k KiB"; fi
+[ "$(du -cb --apparent-size "$K1"/*.vhdx | tail -1 | cut -f1)" = \
+  "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["apparent_size"])' "$K1/manifest.json")" ] \
+  && ok || fail "du -b --apparent-size of the images differs from the manifest"
 
 # vhdx check against the manifest (exact error rules, exact warnings)
 "$CLI" check --no-progress --format json --output "$T/check.json" "$K1"/*.vhdx
