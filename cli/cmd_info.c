@@ -97,14 +97,8 @@ static const char *region_name(const vhdx_guid *g)
 static const char *metadata_name(const vhdx_metadata_info *m)
 {
     if (m->is_user) return "user";
-    const vhdx_guid *g = &m->item_id;
-    if (vhdx_guid_equal(g, &VHDX_GUID_FILE_PARAMETERS)) return "file_parameters";
-    if (vhdx_guid_equal(g, &VHDX_GUID_VIRTUAL_DISK_SIZE)) return "virtual_disk_size";
-    if (vhdx_guid_equal(g, &VHDX_GUID_VIRTUAL_DISK_ID)) return "virtual_disk_id";
-    if (vhdx_guid_equal(g, &VHDX_GUID_LOGICAL_SECTOR_SIZE)) return "logical_sector_size";
-    if (vhdx_guid_equal(g, &VHDX_GUID_PHYSICAL_SECTOR_SIZE)) return "physical_sector_size";
-    if (vhdx_guid_equal(g, &VHDX_GUID_PARENT_LOCATOR)) return "parent_locator";
-    return "unknown";
+    const char *n = info_item_name(m);
+    return n ? n : "unknown";
 }
 
 static void print_tables(const vhdx_info *in)
