@@ -13,7 +13,9 @@
 #   build     compilers, cmake, cmocka, libuuid, OpenSSL (SHA-256 in tests), pmccabe and
 #             ctags (scripts/complexity.sh, scripts/callgraph.sh)
 #   oracle    independent VHDX implementations for differential tests, JSON Schema validation,
-#             xmllint (JUnit against Jenkins' schema), help2man (man pages); with the machine's
+#             xmllint (JUnit against Jenkins' schema), help2man (man pages), nbdkit with its
+#             plugin header and the NBD clients nbdcopy/nbdinfo (libnbd-bin) and nbdsh
+#             (python3-libnbd) for nbdkit/, pod2man (perl) for its man page; with the machine's
 #             npm, the SARIF validator under $VHDX_TOOLS (see npm_tools below)
 #   sanitize  clang-14 and clang-19 with their ASan/UBSan/MSan/libFuzzer runtimes, llvm tools
 #   fuzz      AFL++
@@ -23,7 +25,8 @@ set -euo pipefail
 BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git
             pmccabe universal-ctags)
 ORACLE_PKGS=(qemu-utils libvhdi-utils python3-libvhdi python3 python3-jsonschema
-             bzip2 gzip xz-utils unzip zip gcovr libxml2-utils help2man)
+             bzip2 gzip xz-utils unzip zip gcovr libxml2-utils help2man
+             nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd perl)
 # clang-19 (the newest clang Debian 12 ships, closest to OSS-Fuzz's) beside the default clang-14:
 # fuzz/check-oss-fuzz-build.sh builds every OSS-Fuzz configuration with both.
 SANITIZE_PKGS=(clang-14 llvm-14 libclang-rt-14-dev clang llvm clang-19 llvm-19 libclang-rt-19-dev)
