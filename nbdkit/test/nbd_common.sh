@@ -16,6 +16,20 @@ for p in nbdkit nbdcopy nbdinfo nbdsh; do
         exit 77
     fi
 done
+# nbdsh runs `python3 -m nbd`: the first python3 on PATH may lack the module that Debian's
+# python3-libnbd installs for /usr/bin/python3. $T/bin/nbdsh uses one that has it.
+NBD_PY=
+for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import nbd' 2>/dev/null; then NBD_PY=$(command -v "$p"); break; fi
+done
+if [ -z "$NBD_PY" ]; then
+    echo "SKIP: no python3 with the nbd module (python3-libnbd)" >&2
+    exit 77
+fi
+mkdir -p "$T/bin" && printf '#!/bin/sh\nexec %s -m nbd "$@"\n' "$NBD_PY" >"$T/bin/nbdsh" &&
+    chmod +x "$T/bin/nbdsh" && PATH="$T/bin:$PATH" || exit 1
+export PATH
+
 # the sanitizer runtime goes into nbdkit only, never into the clients of --run
 NBDKIT_ENV=()
 if [ -n "${VHDX_NBDKIT_PRELOAD:-}" ]; then
