@@ -34,6 +34,20 @@ if [ -x "$root/bin/vhdx" ]; then
     if [ -s "$root/$f" ]; then echo "ok   $prefix/$f"; else echo "MISSING $prefix/$f"; fail=1; fi
   done
 fi
+# the nbdkit plugin (built when nbdkit-plugin-dev is installed) goes into nbdkit's plugin
+# folder under DESTDIR, whatever the prefix, with its man page; the installed plugin loads
+if [ -f "$build/nbdkit/nbdkit-vhdx-plugin.so" ]; then
+  plugindir=$(sed -n 's/^VHDX_NBDKIT_PLUGINDIR:PATH=//p' "$build/CMakeCache.txt")
+  for f in "$tmp/root$plugindir/nbdkit-vhdx-plugin.so" "$root/share/man/man1/nbdkit-vhdx-plugin.1"; do
+    if [ -s "$f" ]; then echo "ok   ${f#"$tmp/root"}"; else echo "MISSING ${f#"$tmp/root"}"; fail=1; fi
+  done
+  if command -v nbdkit >/dev/null && [ $fail -eq 0 ]; then
+    if LD_LIBRARY_PATH="$root/$libdir" nbdkit --dump-plugin "$tmp/root$plugindir/nbdkit-vhdx-plugin.so" |
+       grep -qx "vhdx_version=$(sed -n 's/^Version: //p' "$root/$libdir/pkgconfig/vhdx.pc")"; then
+      echo "ok   nbdkit loads the installed plugin"
+    else echo "FAIL nbdkit --dump-plugin of the installed plugin"; fail=1; fi
+  fi
+fi
 [ $fail -eq 0 ] || exit 1
 
 export PKG_CONFIG_PATH="$root/$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$tmp/root"
