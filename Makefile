@@ -37,8 +37,11 @@ be-check: deps
 coverage: deps
 	@bash scripts/coverage.sh
 
+# vhdx bench, then nbdkit-vhdx-plugin next to qemu-nbd (nbdkit/bench.sh; skipped with a
+# message when the plugin was not built)
 bench: build
 	$(BUILD)/bin/vhdx bench
+	@bash nbdkit/bench.sh $(BUILD)
 
 # DESTDIR=/tmp/x stages the install (headers, libvhdx.a/.so, vhdx.pc, the CLI); PREFIX sets the prefix.
 install: build
