@@ -446,4 +446,6 @@ static struct nbdkit_plugin plugin = {
     .errno_is_preserved = 0,
 };
 
+/* defined by NBDKIT_REGISTER_PLUGIN: the one symbol nbdkit looks up */
+NBDKIT_DLL_PUBLIC struct nbdkit_plugin *plugin_init(void);
 NBDKIT_REGISTER_PLUGIN(plugin)

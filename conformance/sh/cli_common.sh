@@ -28,6 +28,16 @@ need_prog() {
     command -v "$1" >/dev/null 2>&1
 }
 
+# The real images with a clean log that need no parent: all but the two with a dirty log
+# (discutils-ltrdata_vhdx-log-replay, qemu-iotests_iotest-dirtylog-10G-4M) and the
+# differencing one (dissect-hypervisor_differencing).
+CLEAN_IMAGES="dissect-hypervisor_fixed.vhdx.gz dissect-hypervisor_dynamic.vhdx.gz
+    velociraptor_test.vhdx.zip qemu-iotests_iotest-dynamic-1G.vhdx.bz2
+    qemu-iotests_test-disk2vhd.vhdx.bz2 discutils-ltrdata_btrfs.vhdx.gz
+    discutils-ltrdata_lvm2.vhdx.gz discutils-ltrdata_swap.vhdx.gz
+    discutils-ltrdata_xfs.vhdx.gz discutils-ltrdata_xfs5.vhdx.gz
+    coreos-hyperv_config2_base.vhdx.bz2"
+
 # extract NAME -> prints the path of the decompressed image. Images are decompressed once
 # into a cache under the build tree (shared by the CLI tests; written via rename, so
 # concurrent tests are safe) and verified against the hash recorded at extraction. Callers

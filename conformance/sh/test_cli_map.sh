@@ -62,12 +62,7 @@ run 0 "$CLI" map --json "$T/big.vhdx"
 expect_eq "64 TiB map" "$OUT" '[{"start": 0, "length": 70368744177664, "depth": 0, "present": false, "zero": true, "data": false, "state": "not_present"}]'
 
 # the real fixed and dynamic images (clean logs)
-for n in dissect-hypervisor_fixed.vhdx.gz dissect-hypervisor_dynamic.vhdx.gz \
-         velociraptor_test.vhdx.zip qemu-iotests_iotest-dynamic-1G.vhdx.bz2 \
-         qemu-iotests_test-disk2vhd.vhdx.bz2 discutils-ltrdata_btrfs.vhdx.gz \
-         discutils-ltrdata_lvm2.vhdx.gz discutils-ltrdata_swap.vhdx.gz \
-         discutils-ltrdata_xfs.vhdx.gz discutils-ltrdata_xfs5.vhdx.gz \
-         coreos-hyperv_config2_base.vhdx.bz2; do
+for n in $CLEAN_IMAGES; do
     oracle "$(extract "$n")"
 done
 

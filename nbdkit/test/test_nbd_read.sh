@@ -33,12 +33,7 @@ check_served() {
 }
 
 CATARGS=()
-for n in dissect-hypervisor_fixed.vhdx.gz dissect-hypervisor_dynamic.vhdx.gz \
-         velociraptor_test.vhdx.zip qemu-iotests_iotest-dynamic-1G.vhdx.bz2 \
-         qemu-iotests_test-disk2vhd.vhdx.bz2 coreos-hyperv_config2_base.vhdx.bz2 \
-         discutils-ltrdata_btrfs.vhdx.gz discutils-ltrdata_lvm2.vhdx.gz \
-         discutils-ltrdata_swap.vhdx.gz discutils-ltrdata_xfs.vhdx.gz \
-         discutils-ltrdata_xfs5.vhdx.gz; do
+for n in $CLEAN_IMAGES; do
     check_served "$(extract "$n")" -r
 done
 
