@@ -45,7 +45,9 @@ uri="nbd+unix:///?socket=$sock"
 serve() {
     rm -f "$sock" "$dir/pid"
     if [ "$1" = plugin ]; then
-        nbdkit -U "$sock" -P "$dir/pid" ${3:-} "$plugin" file="$2" || return 1
+        # a sanitizer build's plugin needs the runtime preloaded (as ctest does)
+        ${VHDX_NBDKIT_PRELOAD:+env LD_PRELOAD=$VHDX_NBDKIT_PRELOAD} \
+            nbdkit -U "$sock" -P "$dir/pid" ${3:-} "$plugin" file="$2" || return 1
     else
         qemu-nbd --fork --pid-file="$dir/pid" --shared=8 -k "$sock" -f vhdx ${3:-} "$2" || return 1
     fi
