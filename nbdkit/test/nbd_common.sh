@@ -30,6 +30,25 @@ mkdir -p "$T/bin" && printf '#!/bin/sh\nexec %s -m nbd "$@"\n' "$NBD_PY" >"$T/bi
     chmod +x "$T/bin/nbdsh" && PATH="$T/bin:$PATH" || exit 1
 export PATH
 
+# nbd-wait-idle PID: waits (5 s at most) until nbdkit PID holds no connected socket, i.e.
+# it has closed every connection (plugin .close done). nbdkit may exit while a connection
+# whose client is gone is still closing; under a sanitizer that shows as a leak.
+cat >"$T/bin/nbd-wait-idle" <<'SH'
+#!/bin/sh
+i=0
+while [ $i -lt 100 ]; do
+    inodes=$(ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/.*socket:\[\([0-9]*\)\].*/\1/p' | tr '\n' ' ')
+    [ -z "$inodes" ] && exit 0
+    # /proc/net/unix: St (column 6) 03 = connected
+    awk -v l=" $inodes" 'NR > 1 && $6 == "03" && index(l, " " $7 " ") { n++ } END { exit (n > 0 ? 1 : 0) }' \
+        /proc/net/unix && exit 0
+    sleep 0.05
+    i=$((i + 1))
+done
+exit 0
+SH
+chmod +x "$T/bin/nbd-wait-idle" || exit 1
+
 # the sanitizer runtime goes into nbdkit only, never into the clients of --run
 NBDKIT_ENV=()
 if [ -n "${VHDX_NBDKIT_PRELOAD:-}" ]; then
@@ -41,7 +60,9 @@ fi
 # RUN ends. stderr of nbdkit (its log) goes to $T/nbdkit.log.
 nbdkit_serve() {
     local cmd=$1; shift
-    "${NBDKIT_ENV[@]}" nbdkit -U - "$PLUGIN" "$@" --run "unset LD_PRELOAD; $cmd" 2>"$T/nbdkit.log"
+    "${NBDKIT_ENV[@]}" nbdkit -U - "$PLUGIN" "$@" \
+        --run "unset LD_PRELOAD; $cmd"'
+rc=$?; nbd-wait-idle $PPID; exit $rc' 2>"$T/nbdkit.log"
 }
 
 # nbdkit_start SOCKET PLUGIN_ARGS... : nbdkit in the foreground of a background job on
@@ -61,8 +82,10 @@ nbdkit_start() {
     return 1
 }
 
-# nbdkit_stop: SIGTERM to our own nbdkit (by its pid), then wait for it.
+# nbdkit_stop: SIGTERM to our own nbdkit (by its pid) once its connections are closed,
+# then wait for it.
 nbdkit_stop() {
+    nbd-wait-idle "$NBDKIT_PID"
     kill "$NBDKIT_PID" 2>/dev/null
     wait "$NBDKIT_PID" 2>/dev/null
     NBDKIT_PID=
