@@ -51,7 +51,10 @@ serve() {
     else
         qemu-nbd --fork --pid-file="$dir/pid" --shared=8 -k "$sock" -f vhdx ${3:-} "$2" || return 1
     fi
-    pid=$(cat "$dir/pid")
+    # the pid file may appear after the starting process returns
+    local i
+    for i in $(seq 100); do [ -s "$dir/pid" ] && break; sleep 0.05; done
+    pid=$(cat "$dir/pid") || return 1
 }
 stop() {
     kill "$pid" 2>/dev/null
@@ -127,6 +130,7 @@ echo "NBD: nbdkit-vhdx-plugin vs qemu-nbd -f vhdx, Unix socket, best of $trials"
 rp=$(best read_once plugin) && rq=$(best read_once qemu) ||
     { echo "nbd bench: sequential read failed" >&2; exit 1; }
 human=$((size >> 20))M
+[ $((size % (1 << 30))) = 0 ] && human=$((size >> 30))G
 report "sequential read: $human dynamic image, nbdcopy to null:" "$rp" "$rq" "$size" 0 1.0
 wp=$(best write_once plugin) && wq=$(best write_once qemu) ||
     { echo "nbd bench: random writes failed" >&2; exit 1; }
