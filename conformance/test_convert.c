@@ -28,20 +28,17 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "image.h"
+#include "builder.h"
 #include "faultio.h"
+#include "image.h"
 
 #define SRC_SIZE (6 * MiB + 1234)
 
+/* builder.c's pattern, never a zero byte (so a chunk of it is never all zero) */
 static void fill(uint8_t *b, size_t n, uint64_t seed)
 {
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        b[i] = (uint8_t)(x | 1);
-    }
+    vb_pattern(seed << 32, b, n);
+    for (size_t i = 0; i < n; i++) b[i] |= 1;
 }
 
 /* The source disk: data at 0 (64 KiB), across the 3 MiB boundary, all of [4 MiB, 5 MiB),
