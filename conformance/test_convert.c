@@ -432,6 +432,31 @@ static int kernel_copies(void)
     return r == 4;
 }
 
+/* every hole of file a (SEEK_HOLE/SEEK_DATA) is a hole of file b too */
+static void holes_kept(const char *a, const char *b)
+{
+    int fa = open(a, O_RDONLY), fb = open(b, O_RDONLY);
+    assert_true(fa >= 0 && fb >= 0);
+    off_t end = lseek(fa, 0, SEEK_END), pos = 0;
+    unsigned holes = 0;
+    while (pos < end) {
+        off_t h = lseek(fa, pos, SEEK_HOLE);
+        assert_true(h >= 0);
+        if (h >= end) break;
+        off_t d = lseek(fa, h, SEEK_DATA);
+        off_t he = d < 0 ? end : d;
+        off_t bd = lseek(fb, h, SEEK_DATA);
+        if (!(bd < 0 || bd >= he))
+            fail_msg("%s: data at %lld inside the source's hole [%lld, %lld)", b, (long long)bd,
+                     (long long)h, (long long)he);
+        holes++;
+        pos = he;
+    }
+    assert_true(holes >= 3);
+    close(fa);
+    close(fb);
+}
+
 static uint64_t allocated(const char *p)
 {
     struct stat s;
@@ -491,6 +516,7 @@ static void kernel_copy(void **state)
     fclose(f);
     assert_memory_equal(got, ref, SRC_SIZE);
     assert_true(allocated(rp) <= allocated(sp));
+    holes_kept(sp, rp);
     assert_true(allocated(rp) <= MiB + 65536 + 4096 + 4096 + 4096 + 65536);
 
     /* raw -> dynamic VHDX file, then back to raw */
