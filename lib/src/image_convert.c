@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "api_abi.h"
 #include "image.h"
 
 #define CV_CHUNK (1024u * 1024u)
@@ -119,7 +120,7 @@ static int src_run(cv_job *j, uint64_t off, uint64_t len, cv_run *r)
     }
     int is_data = 1;
     r->len = len;
-    if (s->raw->data_status) {
+    if (VHDX_HAS_MEMBER(s->raw, vhdx_io, data_status) && s->raw->data_status) {
         int rc = s->raw->data_status(s->raw->ctx, off, len, &r->len, &is_data);
         if (rc != VHDX_OK) return img_io_fail(j->diag, rc, off, "source data status", errno);
         if (r->len == 0 || r->len > len)
@@ -446,11 +447,14 @@ static int run(cv_job *j)
     return VHDX_OK;
 }
 
-void vhdx_convert_opts_default(vhdx_convert_opts *o)
+void(vhdx_convert_opts_default)(vhdx_convert_opts *o)
 {
     if (!o) return;
-    memset(o, 0, sizeof *o);
-    vhdx_create_params_default(&o->create);
+    vhdx_convert_opts full;
+    memset(&full, 0, sizeof full);
+    full.struct_size = (uint32_t)sizeof full;
+    vhdx_create_params_default(&full.create);
+    ABI_OUT(o, &full);
 }
 
 int vhdx_convert(const vhdx_convert_src *src, vhdx_io *dst, const vhdx_convert_opts *opts,
@@ -461,10 +465,13 @@ int vhdx_convert(const vhdx_convert_src *src, vhdx_io *dst, const vhdx_convert_o
     memset(stats, 0, sizeof *stats);
     if (!src || !dst || !opts || !dst->write_at || !dst->flush)
         return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
+    vhdx_convert_opts full; /* the caller's options over the defaults (ABI: struct_size) */
+    vhdx_convert_opts_default(&full);
+    ABI_IN(&full, opts);
     cv_job j;
     memset(&j, 0, sizeof j);
     j.src = src;
-    j.o = opts;
+    j.o = &full;
     j.st = stats;
     j.diag = diag;
     j.dst = dst;
