@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "interop.h"
 #include "json.h"
+#include "progress.h"
 #include "report.h"
 #include "rules.h"
 #include "util.h"
@@ -26,7 +27,7 @@
 static const char usage[] =
     "usage: vhdx check [-U] [--format text|json|junit|sarif|markdown] [--output FILE]\n"
     "                  [--junit-warnings-fail] [--parent PATH] [--parent-ignore-linkage]\n"
-    "                  [--no-progress] IMAGE...\n"
+    "                  [-p | --no-progress] IMAGE...\n"
     "       vhdx check --rules [--format text|json|sarif|markdown] [--output FILE]\n"
     "       vhdx check --explain RULE|STATUS\n";
 
@@ -41,7 +42,9 @@ static const char help[] =
     "  -o, --output FILE          write the report to FILE (complete or not at all)\n"
     "  --parent PATH              parent image of a differencing disk (overrides the locator)\n"
     "  --parent-ignore-linkage    do not require parent DataWriteGuid == parent_linkage (R105)\n"
-    "  --no-progress              no progress bar (drawn only when stderr is a terminal)\n"
+    "  -p                         progress bar: percent, bytes of the image, rate (the\n"
+    "                             default; drawn only when stderr is a terminal)\n"
+    "  --no-progress              no progress bar\n"
     "  --junit-warnings-fail      JUnit: a rule with warnings fails (default: skipped with\n"
     "                             the warning as its message)\n"
     "  --rules                    list the rule catalogue\n"
@@ -53,11 +56,10 @@ static const char help[] =
     "could not be checked (usage, I/O, not VHDX) or an implementation or host limit was hit\n"
     "(a finding of class limit); over several images 1 beats 2 beats 3.\n";
 
-/* ---- progress bar (stderr, only when it is a terminal) ---- */
+/* ---- progress bar (progress.c): the check's units of work as bytes of the image ---- */
 typedef struct progress_ctx {
-    const char *name;
-    int last;      /* last permille drawn, -1 none */
-    int drawn;
+    cli_progress pg;
+    uint64_t file_size;
 } progress_ctx;
 
 static void progress_cb(void *ctx, uint64_t done, uint64_t total)
@@ -65,28 +67,26 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
     progress_ctx *p = ctx;
     if (total == 0) return;
     if (done > total) done = total;
-    int pm = (int)((done * 1000) / total);
-    if (pm == p->last) return;
-    p->last = pm;
-    p->drawn = 1;
-    char bar[31];
-    int fill = pm * 30 / 1000;
-    for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
-    bar[30] = 0;
-    fprintf(stderr, "\r%.40s [%s] %3d.%d%%", report_basename(p->name), bar, pm / 10, pm % 10);
-    fflush(stderr);
+    /* done/total of a file of file_size bytes, without overflow */
+    uint64_t fs = p->file_size, bytes = fs / total * done + fs % total * done / total;
+    cli_progress_update(&p->pg, bytes);
 }
 
-static void progress_end(progress_ctx *p)
+static void progress_begin(progress_ctx *p, int on, const char *path, vhdx_io *io)
 {
-    if (p->drawn) { fputs("\r\033[K", stderr); fflush(stderr); }
+    uint64_t size = 0;
+    if (io->get_size(io->ctx, &size) != VHDX_OK) size = 0;
+    p->file_size = size;
+    cli_progress_start(&p->pg, on, size);
+    p->pg.label = report_basename(path);
 }
 
 static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
 {
     vhdx_io io;
     vhdx_check_opts opts = *base;
-    progress_ctx pc = { c->path, -1, 0 };
+    progress_ctx pc;
+    memset(&pc, 0, sizeof pc);
     c->verdict = VHDX_VERDICT_UNREADABLE;
     int rc = vhdx_io_file_open(&io, c->path, VHDX_IO_READ | (cli_force_share ? VHDX_IO_NO_LOCK : 0));
     if (rc != VHDX_OK) {
@@ -101,12 +101,13 @@ static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
         c->errors = 1;
         return;
     }
-    if (progress) {
+    progress_begin(&pc, progress, c->path, &io);
+    if (pc.pg.on) {
         opts.progress = progress_cb;
         opts.progress_ctx = &pc;
     }
     c->rc = vhdx_check(&io, c->path, &opts, &c->rep);
-    progress_end(&pc);
+    cli_progress_end(&pc.pg);
     /* A differencing image whose parent is not at hand is still checked: without an
      * explicit --parent, a missing parent makes the check run again without it (the parent
      * dependent checks R96/R105 are then skipped, and the report says so). */
@@ -121,10 +122,9 @@ static void check_one(check_image *c, const vhdx_check_opts *base, int progress)
             vhdx_report *again = NULL;
             vhdx_check_opts o2 = opts;
             o2.flags |= VHDX_OPEN_NO_PARENT;
-            pc.last = -1;
-            pc.drawn = 0;
+            progress_begin(&pc, progress, c->path, &io);
             int rc2 = vhdx_check(&io, c->path, &o2, &again);
-            progress_end(&pc);
+            cli_progress_end(&pc.pg);
             if (rc2 == VHDX_OK && again) {
                 vhdx_report_free(c->rep);
                 c->rep = again;
@@ -324,7 +324,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         { "junit-warnings-fail", no_argument, NULL, OPT_JUNIT_WARN },
         CLI_LONGOPTS_PARENT, CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
-    cli_opts op = { "check", usage, help, "f:o:hU", longopts, &a->parent, &a->ignore_linkage,
+    cli_opts op = { "check", usage, help, "f:o:phU", longopts, &a->parent, &a->ignore_linkage,
                     0 };
     int c;
     memset(a, 0, sizeof *a);
@@ -343,6 +343,7 @@ static int parse_args(int argc, char **argv, check_args *a)
         case OPT_RULES: a->list_rules = 1; break;
         case OPT_EXPLAIN: a->explain_id = optarg; break;
         case OPT_NO_PROGRESS: a->no_progress = 1; break;
+        case 'p': a->no_progress = 0; break;
         case OPT_JUNIT_WARN: a->junit_warnings_fail = 1; break;
         default: break;
         }
@@ -439,7 +440,7 @@ int cmd_check(int argc, char **argv)
     opts.parent_path = a.parent;
     if (a.ignore_linkage) opts.flags |= VHDX_OPEN_IGNORE_LINKAGE;
     if (cli_force_share) opts.flags |= VHDX_OPEN_NO_LOCK;
-    int progress = !a.no_progress && isatty(STDERR_FILENO);
+    int progress = !a.no_progress; /* drawn only on a terminal (progress.c) */
 
     check_image *im = calloc((size_t)nimages, sizeof *im);
     if (!im) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_convert.c - `vhdx convert`: a VHDX image or raw file (or a raw stream on stdin) into a
- * raw file or a new fixed/dynamic VHDX image, atomically (atomic_out.c). Only what reads as
- * non-zero is copied: holes and unallocated blocks are skipped by block status, all-zero
- * chunks are not written (raw: holes; dynamic: blocks stay NOT_PRESENT). */
+ * raw file or a new fixed/dynamic VHDX image, atomically (atomic_out.c). The copy is the
+ * library's vhdx_convert; this file parses options, opens SRC and DST and names the file at
+ * fault when it fails. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -56,257 +56,145 @@ static const char help[] =
     "\n"
     "Exit codes: 0 success, 1 usage or I/O error, 2 invalid image.\n";
 
-#define CONV_CHUNK (1024u * 1024u)
-#define CONV_PAGE 4096u /* hole granularity of a raw DST (file system block) */
-
-static const uint8_t zero_page[CONV_PAGE];
-
-static int all_zero(const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        size_t k = n < CONV_PAGE ? n : CONV_PAGE;
-        if (memcmp(p, zero_page, k) != 0) return 0;
-        p += k;
-        n -= k;
-    }
-    return 1;
-}
+/* ---- the job: SRC open (or stdin), DST through atomic_out, the copy in vhdx_convert ---- */
 
 typedef struct conv_job {
     vdisk src;
     int from_stdin;
-    uint64_t vsize;               /* virtual size of DST */
+    uint64_t size;                /* --size of a stream SRC */
     const char *dst;
     int out_vhdx, sync;
-    int stream;                   /* direct raw DST (device, FIFO, stdout): every byte in order */
-    uint64_t spos;                /* stream: bytes written so far */
     atomic_out out;
-    vhdx_io fio, nio;             /* DST file; the same without flush unless --sync */
-    vhdx_image *dimg;
-    uint8_t *buf;                 /* CONV_CHUNK bytes */
-    uint64_t bytes_read;
+    vhdx_io dio;                  /* DST: the temporary file, or the direct stream */
+    uint64_t spos;                /* direct stream: bytes written */
     cli_progress pg;
 } conv_job;
 
-static int out_err(conv_job *j, uint64_t off)
+/* a direct DST (device, FIFO, stdout): vhdx_convert writes it in order */
+static int seq_write(void *ctx, uint64_t off, const void *buf, size_t n)
 {
-    cli_err("%s: write at offset %" PRIu64 ": %s", j->dst, off, strerror(errno));
-    return CLI_EXIT_USAGE;
-}
-
-/* ---- the DST backend without flushes: durability only with --sync ---- */
-static int n_read(void *c, uint64_t o, void *b, size_t n) { vhdx_io *i = c; return i->read_at(i->ctx, o, b, n); }
-static int n_write(void *c, uint64_t o, const void *b, size_t n) { vhdx_io *i = c; return i->write_at(i->ctx, o, b, n); }
-static int n_size(void *c, uint64_t *s) { vhdx_io *i = c; return i->get_size(i->ctx, s); }
-static int n_set(void *c, uint64_t s) { vhdx_io *i = c; return i->set_size(i->ctx, s); }
-static int n_flush(void *c) { (void)c; return VHDX_OK; }
-
-static void nosync_io(vhdx_io *n, vhdx_io *inner)
-{
-    memset(n, 0, sizeof *n);
-    n->ctx = inner;
-    n->read_at = n_read;
-    n->write_at = n_write;
-    n->get_size = n_size;
-    n->set_size = n_set;
-    n->flush = n_flush;
-    n->destroy = NULL;
-    n->data_status = NULL;
-}
-
-/* ---- writing DST ---- */
-
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
+    conv_job *j = ctx;
+    const uint8_t *p = buf;
+    if (off != j->spos) {
+        errno = ESPIPE;
+        return VHDX_E_IO;
+    }
     while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, (off_t)off);
+        ssize_t w = write(j->out.fd, p, n);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
             if (w == 0) errno = EIO;
-            return -1;
+            return VHDX_E_IO;
         }
         p += (size_t)w;
         n -= (size_t)w;
-        off += (uint64_t)w;
+        j->spos += (uint64_t)w;
     }
-    return 0;
+    return VHDX_OK;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+static int seq_flush(void *ctx)
 {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            if (w == 0) errno = EIO;
-            return -1;
-        }
-        p += (size_t)w;
-        n -= (size_t)w;
-    }
-    return 0;
+    (void)ctx;
+    return VHDX_OK; /* atomic_out_commit syncs with --sync */
 }
 
-/* stream DST: zeros up to off (what the extent walk skipped), then buf */
-static int stream_put(conv_job *j, const uint8_t *buf, size_t len, uint64_t off)
+static int stdin_read(void *ctx, void *buf, size_t len, size_t *got)
 {
-    while (j->spos < off) {
-        uint64_t gap = off - j->spos;
-        size_t n = gap < CONV_PAGE ? (size_t)gap : CONV_PAGE;
-        if (write_all(j->out.fd, zero_page, n) != 0) return out_err(j, j->spos);
-        j->spos += n;
-    }
-    if (len && write_all(j->out.fd, buf, len) != 0) return out_err(j, off);
-    j->spos = off + len;
-    return CLI_EXIT_OK;
-}
-
-/* raw DST: the non-zero 4 KiB pages of buf, coalesced; zero pages stay holes */
-static int raw_put(conv_job *j, const uint8_t *buf, size_t len, uint64_t off)
-{
-    if (j->stream) return stream_put(j, buf, len, off);
-    size_t i = 0;
-    while (i < len) {
-        size_t pg = len - i < CONV_PAGE ? len - i : CONV_PAGE;
-        if (all_zero(buf + i, pg)) {
-            i += pg;
-            continue;
-        }
-        size_t k = i + pg;
-        while (k < len) {
-            size_t q = len - k < CONV_PAGE ? len - k : CONV_PAGE;
-            if (all_zero(buf + k, q)) break;
-            k += q;
-        }
-        if (pwrite_all(j->out.fd, buf + i, k - i, off + i) != 0) return out_err(j, off + i);
-        i = k;
-    }
-    return CLI_EXIT_OK;
-}
-
-/* VHDX DST: a chunk (within one block) that is not all zero */
-static int vhdx_put(conv_job *j, const uint8_t *buf, size_t len, uint64_t off)
-{
-    if (all_zero(buf, len)) return CLI_EXIT_OK;
-    vhdx_diag d;
-    vhdx_diag_clear(&d);
-    int rc = vhdx_write(j->dimg, off, buf, len, &d);
-    return rc == VHDX_OK ? CLI_EXIT_OK : cli_fail(j->dst, rc, &d);
-}
-
-static int put(conv_job *j, const uint8_t *buf, size_t len, uint64_t off)
-{
-    return j->out_vhdx ? vhdx_put(j, buf, len, off) : raw_put(j, buf, len, off);
-}
-
-/* Copies [off, off+len) of SRC, which is not known to read as zeros, in chunks that never
- * cross a CONV_CHUNK boundary (so never a VHDX block boundary). */
-static int copy_data(conv_job *j, uint64_t off, uint64_t len)
-{
-    while (len > 0) {
-        uint64_t room = CONV_CHUNK - off % CONV_CHUNK;
-        size_t n = (size_t)(len < room ? len : room);
-        int ex = vdisk_read(&j->src, off, j->buf, n);
-        if (ex != CLI_EXIT_OK) return ex;
-        j->bytes_read += n;
-        ex = put(j, j->buf, n, off);
-        if (ex != CLI_EXIT_OK) return ex;
-        off += n;
-        len -= n;
-        cli_progress_update(&j->pg, off);
-    }
-    return CLI_EXIT_OK;
-}
-
-/* Walks SRC's extents: zeros skipped, data copied. */
-static int copy_disk(conv_job *j)
-{
-    uint64_t off = 0, end = j->src.size;
-    while (off < end) {
-        vhdx_extent x;
-        int ex = vdisk_extent(&j->src, off, end - off, &x);
-        if (ex != CLI_EXIT_OK) return ex;
-        if (!x.zero) {
-            ex = copy_data(j, off, x.length);
-            if (ex != CLI_EXIT_OK) return ex;
-        }
-        off += x.length;
-        cli_progress_update(&j->pg, off);
-    }
-    return CLI_EXIT_OK;
-}
-
-/* '-': a raw stream, chunk by chunk in order */
-static int copy_stdin(conv_job *j)
-{
-    uint64_t off = 0;
+    (void)ctx;
     for (;;) {
-        size_t have = 0;
-        while (have < CONV_CHUNK) {
-            ssize_t r = read(STDIN_FILENO, j->buf + have, CONV_CHUNK - have);
-            if (r < 0 && errno == EINTR) continue;
-            if (r < 0) {
-                cli_err("standard input: %s", strerror(errno));
-                return CLI_EXIT_USAGE;
-            }
-            if (r == 0) break;
-            have += (size_t)r;
-        }
-        if (have == 0) return CLI_EXIT_OK;
-        if (have > j->vsize - off) {
-            cli_err("standard input: longer than --size (%" PRIu64 " bytes)", j->vsize);
+        ssize_t r = read(STDIN_FILENO, buf, len);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return VHDX_E_IO;
+        *got = (size_t)r;
+        return VHDX_OK;
+    }
+}
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    (void)total;
+    cli_progress_update(ctx, done);
+}
+
+/* The message of a failed vhdx_convert, naming the file at fault. */
+static int conv_fail(conv_job *j, int rc, const vhdx_convert_stats *st, const vhdx_diag *d)
+{
+    if (j->from_stdin && rc == VHDX_E_RANGE) {
+        cli_err("standard input: longer than --size (%" PRIu64 " bytes)", j->size);
+        return CLI_EXIT_USAGE;
+    }
+    if (j->from_stdin && !st->dst_failed && vhdx_status_class(rc) == VHDX_CLASS_IO) {
+        cli_err("standard input: %s", strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    if (!st->dst_failed) return cli_fail(j->src.name, rc, d);
+    if (!j->out_vhdx && d->sys_errno && d->offset != UINT64_MAX) {
+        cli_err("%s: write at offset %" PRIu64 ": %s", j->dst, d->offset, strerror(d->sys_errno));
+        return CLI_EXIT_USAGE;
+    }
+    return cli_fail(j->dst, rc, d);
+}
+
+static int open_dst_io(conv_job *j)
+{
+    if (atomic_out_direct(&j->out)) {
+        if (j->out_vhdx) {
+            cli_err("%s: a VHDX DST must be a regular file", j->dst);
             return CLI_EXIT_USAGE;
         }
-        j->bytes_read += have;
-        int ex = put(j, j->buf, have, off);
-        if (ex != CLI_EXIT_OK) return ex;
-        off += have;
-        cli_progress_update(&j->pg, off);
-        if (have < CONV_CHUNK) return CLI_EXIT_OK;
+        memset(&j->dio, 0, sizeof j->dio);
+        j->dio.ctx = j;
+        j->dio.write_at = seq_write;
+        j->dio.flush = seq_flush;
+        return CLI_EXIT_OK;
     }
-}
-
-/* ---- DST setup and commit ---- */
-
-static int open_vhdx_dst(conv_job *j, vhdx_create_params *cp)
-{
-    int rc = vhdx_io_file_open(&j->fio, j->out.tmp, VHDX_IO_RDWR);
+    int rc = vhdx_io_file_open(&j->dio, j->out.tmp, VHDX_IO_RDWR);
     if (rc != VHDX_OK) {
         cli_err("%s: %s", j->dst, vhdx_status_message(rc));
         return CLI_EXIT_USAGE;
     }
-    nosync_io(&j->nio, &j->fio);
-    vhdx_io *io = j->sync ? &j->fio : &j->nio;
-    uint64_t lss = cp->logical_sector_size ? cp->logical_sector_size : 512;
-    cp->virtual_size = (j->vsize + lss - 1) / lss * lss;
-    if (cp->virtual_size == 0) cp->virtual_size = lss;
-    vhdx_diag d;
-    vhdx_diag_clear(&d);
-    rc = vhdx_create_io(io, cp, &d);
-    if (rc != VHDX_OK) return cli_fail(j->dst, rc, &d);
-    vhdx_open_opts o;
-    vhdx_open_opts_default(&o);
-    o.flags = VHDX_OPEN_RDWR;
-    o.guid_gen = cp->guid_gen;
-    rc = vhdx_open(&j->dimg, io, 0, &o, &d);
-    if (rc != VHDX_OK) {
-        j->dimg = NULL;
-        return cli_fail(j->dst, rc, &d);
-    }
     return CLI_EXIT_OK;
 }
 
-static int finish_dst(conv_job *j, int ex)
+/* Runs a job whose SRC is open (or stdin): DST created, copied, committed or removed. */
+static int run_job(conv_job *j, const vhdx_create_params *cp, int progress,
+                   uint64_t *bytes_read)
 {
-    if (j->dimg) {
-        int rc = vhdx_close(j->dimg);
-        j->dimg = NULL;
-        if (rc != VHDX_OK && ex == CLI_EXIT_OK) ex = cli_fail(j->dst, rc, NULL);
+    if (atomic_out_open(&j->out, j->dst, j->sync ? ATOMIC_OUT_FSYNC : 0) != 0) {
+        cli_err("%s: cannot create: %s", j->dst, strerror(errno));
+        return CLI_EXIT_USAGE;
     }
-    if (j->fio.ctx) vhdx_io_destroy(&j->fio);
-    if (ex == CLI_EXIT_OK && j->stream) ex = stream_put(j, NULL, 0, j->vsize);
-    else if (ex == CLI_EXIT_OK && !j->out_vhdx && ftruncate(j->out.fd, (off_t)j->vsize) != 0)
-        ex = out_err(j, j->vsize);
+    int ex = open_dst_io(j);
+    vhdx_convert_stats st;
+    memset(&st, 0, sizeof st);
+    if (ex == CLI_EXIT_OK) {
+        vhdx_convert_src src;
+        memset(&src, 0, sizeof src);
+        if (j->from_stdin) {
+            src.stream_read = stdin_read;
+            src.size = j->size;
+        } else if (j->src.img) {
+            src.img = j->src.img;
+        } else {
+            src.raw = &j->src.io;
+        }
+        vhdx_convert_opts o;
+        vhdx_convert_opts_default(&o);
+        if (cp) o.create = *cp;
+        o.flags = (j->out_vhdx ? VHDX_CONVERT_VHDX : 0) | (j->sync ? VHDX_CONVERT_SYNC : 0) |
+                  (atomic_out_direct(&j->out) ? VHDX_CONVERT_SEQUENTIAL : 0);
+        o.progress = on_progress;
+        o.progress_ctx = &j->pg;
+        vhdx_diag d;
+        vhdx_diag_clear(&d);
+        cli_progress_start(&j->pg, progress, j->from_stdin ? j->size : j->src.size);
+        int rc = vhdx_convert(&src, &j->dio, &o, &st, &d);
+        cli_progress_end(&j->pg);
+        if (rc != VHDX_OK) ex = conv_fail(j, rc, &st, &d);
+    }
+    if (bytes_read) *bytes_read = st.bytes_read;
+    if (j->dio.destroy) vhdx_io_destroy(&j->dio);
     if (ex != CLI_EXIT_OK) {
         atomic_out_abort(&j->out);
         return ex;
@@ -316,33 +204,6 @@ static int finish_dst(conv_job *j, int ex)
         return CLI_EXIT_USAGE;
     }
     return CLI_EXIT_OK;
-}
-
-/* Runs a job whose SRC is open (or stdin): DST created, copied, committed or removed. */
-static int run_job(conv_job *j, vhdx_create_params *cp, int progress)
-{
-    if (atomic_out_open(&j->out, j->dst, j->sync ? ATOMIC_OUT_FSYNC : 0) != 0) {
-        cli_err("%s: cannot create: %s", j->dst, strerror(errno));
-        return CLI_EXIT_USAGE;
-    }
-    int ex = CLI_EXIT_OK;
-    j->stream = atomic_out_direct(&j->out);
-    if (j->stream && j->out_vhdx) {
-        cli_err("%s: a VHDX DST must be a regular file", j->dst);
-        ex = CLI_EXIT_USAGE;
-    }
-    j->buf = ex == CLI_EXIT_OK ? malloc(CONV_CHUNK) : NULL;
-    if (ex == CLI_EXIT_OK && !j->buf) {
-        cli_err("%s: out of memory", j->dst);
-        ex = CLI_EXIT_USAGE;
-    }
-    if (ex == CLI_EXIT_OK && j->out_vhdx) ex = open_vhdx_dst(j, cp);
-    cli_progress_start(&j->pg, progress, j->vsize);
-    if (ex == CLI_EXIT_OK) ex = j->from_stdin ? copy_stdin(j) : copy_disk(j);
-    cli_progress_end(&j->pg);
-    free(j->buf);
-    j->buf = NULL;
-    return finish_dst(j, ex);
 }
 
 int cli_convert_to_raw(vhdx_image *img, const char *image_name, const char *out_path,
@@ -355,12 +216,10 @@ int cli_convert_to_raw(vhdx_image *img, const char *image_name, const char *out_
     static vhdx_info info;
     int rc = vhdx_get_info(img, &info);
     if (rc != VHDX_OK) return cli_fail(image_name, rc, NULL);
-    j.src.size = j.vsize = info.virtual_size;
+    j.src.size = info.virtual_size;
     j.dst = out_path;
     j.sync = sync;
-    int ex = run_job(&j, NULL, 0);
-    if (bytes_read) *bytes_read = j.bytes_read;
-    return ex;
+    return run_job(&j, NULL, 0, bytes_read);
 }
 
 /* ---- options ---- */
@@ -490,7 +349,7 @@ int cmd_convert(int argc, char **argv)
     j.sync = o.sync;
     if (j.from_stdin) {
         j.src.name = "standard input";
-        j.vsize = o.size;
+        j.size = o.size;
     } else {
         ex = vdisk_open(&j.src, src, (vdisk_fmt)o.src_fmt, o.parent, o.ignore_linkage);
         if (ex != CLI_EXIT_OK) return ex;
@@ -499,9 +358,8 @@ int cmd_convert(int argc, char **argv)
             vdisk_close(&j.src);
             return ex;
         }
-        j.vsize = j.src.size;
     }
-    ex = run_job(&j, &o.cp, o.progress);
+    ex = run_job(&j, &o.cp, o.progress, NULL);
     if (!j.from_stdin) vdisk_close(&j.src);
     return ex;
 }

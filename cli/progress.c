@@ -13,6 +13,7 @@ void cli_progress_start(cli_progress *p, int asked, uint64_t total)
     p->total = total;
     p->t0 = cli_now();
     p->last = 0;
+    p->label = NULL;
 }
 
 void cli_progress_update(cli_progress *p, uint64_t done)
@@ -29,7 +30,8 @@ void cli_progress_update(cli_progress *p, uint64_t done)
     bar[30] = 0;
     double el = now - p->t0;
     uint64_t rate = el > 0 ? (uint64_t)((double)done / el) : 0;
-    fprintf(stderr, "\r[%s] %3d.%d%% %s %s/s\033[K", bar, pm / 10, pm % 10,
+    fprintf(stderr, "\r%.40s%s[%s] %3d.%d%% %s %s/s\033[K", p->label ? p->label : "",
+            p->label ? " " : "", bar, pm / 10, pm % 10,
             cli_human_size(done, hb, sizeof hb), cli_human_size(rate, hr, sizeof hr));
     fflush(stderr);
 }
@@ -40,4 +42,5 @@ void cli_progress_end(cli_progress *p)
         fputs("\r\033[K", stderr);
         fflush(stderr);
     }
+    p->drawn = 0;
 }

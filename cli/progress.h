@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* progress.h - the progress bar of convert and write (-p): percent, bytes and rate on
- * stderr, redrawn at most ten times a second, and only when stderr is a terminal. */
+/* progress.h - the progress bar of convert, write and check (-p): percent, bytes and rate
+ * on stderr, redrawn at most ten times a second, and only when stderr is a terminal. */
 #ifndef VHDX_CLI_PROGRESS_H
 #define VHDX_CLI_PROGRESS_H
 
@@ -11,6 +11,7 @@ typedef struct cli_progress {
     int drawn;
     uint64_t total;
     double t0, last;
+    const char *label;   /* drawn before the bar (e.g. the image name), or NULL */
 } cli_progress;
 
 void cli_progress_start(cli_progress *p, int asked, uint64_t total);

@@ -26,6 +26,11 @@
  *       image is closed, one file byte is xored (flag bit 0: every checksum fixed after),
  *       then repaired with --allow-data-loss --fix-deviations (bit 1: a first repair
  *       crashes at its (u8 n)-th write or size change and a second one finishes)
+ *   (opcode bytes 0xE0-0xE7) convert: u8 flags: the image as it is (open, maybe not
+ *       flushed) converted by vhdx_convert into a new memory backend: bit 4 raw, else
+ *       VHDX: bit 0 dynamic (else fixed), bit 1 4096-byte logical sectors, bits 2-3 block
+ *       size 1 MiB << v, bit 5 VHDX_CONVERT_SYNC; the result reads exactly as the model
+ *       (zeros up to a rounded-up size), a VHDX one checks without error
  * Oracles: every read equals the model; after a crash every byte of the interrupted
  * write is its old or its new value and everything else is unchanged; at the end the
  * image reopens read-only with exactly the model's content and `check` finds no error.
@@ -464,13 +469,76 @@ out:
     rt_open(s, VHDX_OPEN_RDWR);
 }
 
+/* op 0xE0-0xE7: vhdx_convert of the open image into a memory backend, read back. */
+static void rt_convert_check(rt_state *s, vhdx_io *dst, int raw, uint64_t vs)
+{
+    size_t n = 0;
+    const uint8_t *b = vhdx_io_mem_data(dst, &n);
+    if (raw) {
+        if (n != vs || memcmp(b, s->model, (size_t)s->vs) != 0) FZ_FAIL("converted raw differs from the model");
+        return;
+    }
+    vhdx_image *img = NULL;
+    vhdx_open_opts o;
+    vhdx_open_opts_default(&o);
+    if (fz_rc(vhdx_open(&img, dst, 0, &o, NULL), "vhdx_open(converted)") != VHDX_OK)
+        FZ_FAIL("converted image does not open");
+    uint8_t *got = fz_big_alloc((size_t)vs);
+    if (got) {
+        if (fz_rc(vhdx_read(img, 0, got, (size_t)vs, NULL), "vhdx_read(converted)") != VHDX_OK)
+            FZ_FAIL("converted image does not read");
+        if (memcmp(got, s->model, (size_t)s->vs) != 0) FZ_FAIL("converted image differs from the model");
+        for (uint64_t i = s->vs; i < vs; i++)
+            if (got[i]) FZ_FAIL("converted image: byte %llu past the source is not zero", (unsigned long long)i);
+        fz_big_free(got);
+    }
+    (void)fz_rc(vhdx_close(img), "vhdx_close(converted)");
+    vhdx_check_opts co;
+    vhdx_report *rep = NULL;
+    vhdx_check_opts_default(&co);
+    if (fz_rc(vhdx_check(dst, NULL, &co, &rep), "vhdx_check(converted)") == VHDX_OK) {
+        if (rep->errors) FZ_FAIL("check finds %zu errors in a converted image (first %s)", rep->errors,
+                                 vhdx_status_name(rep->findings[0].code));
+        vhdx_report_free(rep);
+    }
+}
+
+static void rt_convert(rt_state *s, fz_in *in)
+{
+    unsigned fl = fz_u8(in);
+    vhdx_convert_opts o;
+    vhdx_convert_stats st;
+    vhdx_io dst;
+    vhdx_diag d;
+    vhdx_convert_opts_default(&o);
+    const int raw = (fl & 16) != 0;
+    o.flags = (raw ? 0 : VHDX_CONVERT_VHDX) | ((fl & 32) ? VHDX_CONVERT_SYNC : 0);
+    o.create.type = (fl & 1) ? VHDX_TYPE_DYNAMIC : VHDX_TYPE_FIXED;
+    o.create.logical_sector_size = (fl & 2) ? 4096 : 512;
+    o.create.block_size = (uint32_t)(MiB << ((fl >> 2) & 3u));
+    o.create.guid_gen = fz_guid_gen(&s->gs, 400 + s->opens++);
+    vhdx_convert_src src = { s->img, NULL, NULL, NULL, 0 };
+    if (fz_rc(vhdx_io_mem_open(&dst, NULL, 0, 96 * MiB), "io_mem_open") != VHDX_OK) return;
+    vhdx_diag_clear(&d);
+    int rc = fz_rc(vhdx_convert(&src, &dst, &o, &st, &d), "vhdx_convert");
+    if (rc == VHDX_OK) {
+        rt_convert_check(s, &dst, raw, st.virtual_size);
+    } else if (vhdx_status_class(rc) != VHDX_CLASS_NOMEM) {
+        FZ_FAIL("convert failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
+    }
+    vhdx_io_destroy(&dst);
+}
+
 /* One script op from the input; 0 to stop the script. */
 static int rt_step(rt_state *s, fz_in *in)
 {
     static uint8_t wbuf[65536];
     unsigned ob = fz_u8(in), op = ob % 10u;
     int rc;
-    if (ob >= 0xE8 && ob < 0xF0) {
+    if (ob >= 0xE0 && ob < 0xE8) {
+        /* 0xE0-0xE7 (before convert existed: ops 4-9, 0, 1) */
+        rt_convert(s, in);
+    } else if (ob >= 0xE8 && ob < 0xF0) {
         /* 0xE8-0xEF (before repair existed: ops 7, 8, 0-5) */
         rt_damage_repair(s, in);
     } else if (ob >= 0xF0) {

@@ -256,6 +256,14 @@ static void small_seeds(void)
     put_seed("fuzz_roundtrip", "dyn4k-crash", rt1, sizeof rt1, sizeof rt1);
     put_seed("fuzz_roundtrip", "fixed-crash", rt2, sizeof rt2, sizeof rt2);
     put_seed("fuzz_roundtrip", "dyn2m-zero-writes", rt3, sizeof rt3, sizeof rt3);
+    /* convert (0xE0-0xE7): dynamic 3 MiB written at 4 KiB and 2 MiB, converted into a
+     * dynamic 2 MiB-block image, raw, a fixed 4096-byte-sector image (sync), then after a
+     * flush into a dynamic one; a fixed image written, converted to dynamic 4096 */
+    static const uint8_t rt4[] = { 0x41, 0x03, 0, 0x00, 0x10, 0, 0, 0xff, 0x0f, 0x11, 1, 0x00, 0x00, 0x20, 0, 0xff, 0xff, 0x22,
+                                   0xE0, 0x05, 0xE1, 0x12, 0xE2, 0x2a, 4, 0xE3, 0x01 };
+    static const uint8_t rt5[] = { 0x20, 0x01, 2, 0x00, 0x00, 0x10, 0, 0xff, 0x7f, 0x33, 0xE7, 0x03, 6, 0x00, 0x00, 0x10, 0, 0xff, 0x0f };
+    put_seed("fuzz_roundtrip", "convert-dyn", rt4, sizeof rt4, sizeof rt4);
+    put_seed("fuzz_roundtrip", "convert-fixed", rt5, sizeof rt5, sizeof rt5);
 }
 
 /* Library-made images of several kinds, written to, and crashed at several points. */

@@ -631,6 +631,70 @@ VHDX_API void vhdx_repair_plan_free(vhdx_repair_plan *p);
  * "region_required", "bat_offset", "parent_path"; "unknown" otherwise. */
 VHDX_API const char *vhdx_repair_kind_name(int kind);
 
+/* ---- convert (image_convert.c) ------------------------------------------------------ */
+
+/* Where a conversion reads. Exactly one of: img (a VHDX image: its virtual disk, through
+ * the parent chain, so a differencing image is flattened); raw (the bytes of a vhdx_io;
+ * its data_status lets holes go unread); stream_read (raw bytes in order, e.g. a pipe:
+ * fills buf with up to len bytes and sets *got, 0 at the end; VHDX_OK or an error).
+ * Everything is borrowed for the call. A fixed record (see the ABI note). */
+typedef struct vhdx_convert_src {
+    vhdx_image *img;
+    vhdx_io *raw;
+    int (*stream_read)(void *ctx, void *buf, size_t len, size_t *got);
+    void *stream_ctx;
+    uint64_t size;        /* virtual size: raw 0 = the io's size; stream: required (a
+                             shorter stream reads as zeros after its end, a longer one
+                             fails with VHDX_E_RANGE) */
+} vhdx_convert_src;
+
+#define VHDX_CONVERT_VHDX       0x1u  /* the destination is a new VHDX image (else raw) */
+#define VHDX_CONVERT_SYNC       0x2u  /* flush the destination once complete; without it
+                                         the destination is never flushed (like qemu-img) */
+#define VHDX_CONVERT_SEQUENTIAL 0x4u  /* raw destination that takes writes only in order
+                                         (a pipe, a device): every byte written, zeros too,
+                                         never resized */
+
+typedef struct vhdx_convert_opts {
+    uint32_t struct_size;          /* set by vhdx_convert_opts_default (see the ABI note) */
+    unsigned flags;                /* VHDX_CONVERT_* */
+    vhdx_create_params create;     /* VHDX destination: fixed or dynamic; virtual_size 0 =
+                                      the source's rounded up to a logical sector */
+    /* called with done/total virtual bytes as the copy advances; may be NULL */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+} vhdx_convert_opts;
+
+typedef struct vhdx_convert_stats {
+    uint64_t virtual_size;         /* of the destination */
+    uint64_t bytes_read;           /* source bytes read into memory */
+    uint64_t bytes_written;        /* data bytes written to the destination (with copied) */
+    uint64_t bytes_copied;         /* of those, copied by the kernel (copy_file_range) */
+    int dst_failed;                /* on failure: 1 when the destination's I/O failed,
+                                      0 the source's (or the parameters) */
+    uint32_t reserved0;            /* zero */
+    uint64_t reserved[4];          /* zero: room for later figures (a fixed record) */
+} vhdx_convert_stats;
+
+/* Defaults: raw destination, no sync, vhdx_create_params_default, no progress. */
+VHDX_API void vhdx_convert_opts_default(vhdx_convert_opts *o);
+VHDX_SIZED_(vhdx_convert_opts)
+#define vhdx_convert_opts_default(o) vhdx_convert_opts_default(vhdx_sized_vhdx_convert_opts_(o))
+/* Copies the virtual disk of src into dst, an empty backend (size 0), borrowed for the
+ * call. Ranges that read as zeros are never written: a raw destination keeps holes there
+ * (it is finally sized to the virtual size), a dynamic VHDX leaves their blocks unallocated.
+ * Ranges that are data in a file backend source (a raw file, or a fully present block of a
+ * fixed or dynamic image) are copied by the kernel (copy_file_range) into a file backend
+ * destination when it offers it, else read and written. dst's content is complete only
+ * when VHDX_OK is returned; on failure the caller discards it (the CLI writes a temporary
+ * file and renames it into place on success). Errors: VHDX_E_MISUSE (no or two sources,
+ * a differencing destination), VHDX_E_CREATE_PARAM, VHDX_E_RANGE (stream longer than its
+ * size), the source's read errors, the destination's I/O errors (stats->dst_failed 1,
+ * diag offset the destination byte). stats may be NULL. */
+VHDX_API VHDX_NODISCARD int vhdx_convert(const vhdx_convert_src *src, vhdx_io *dst,
+                                         const vhdx_convert_opts *opts,
+                                         vhdx_convert_stats *stats, vhdx_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,7 +18,7 @@
  *                           image_parent.c, image_open.c
  *   6 public operations     image_read.c, image_zero.c, image_status.c, image_info.c,
  *                           image_check.c, image_create.c, image_replay.c, api_log_ranges.c,
- *                           image_repair.c, image_repair_apply.c
+ *                           image_repair.c, image_repair_apply.c, image_convert.c
  */
 #ifndef VHDX_IMAGE_H
 #define VHDX_IMAGE_H

@@ -106,6 +106,14 @@ int vhdx_diag_set(vhdx_diag *d, int code, uint64_t offset, const char *field,
 /* Stores errno e (when non-zero) with the failure `code` just recorded in d; returns code. */
 int vhdx_diag_set_errno(vhdx_diag *d, int code, int e);
 /* The allocator of alloc.c (vhdx_set_allocator); the library calls nothing else. */
+/* io_file.c: copies len bytes of src at soff to dst at doff inside the kernel
+ * (copy_file_range) when both are file backends over regular files. VHDX_E_UNSUPPORTED
+ * when they are not, or when the kernel refuses the pair (the caller then reads and writes
+ * the bytes from *done on); else VHDX_OK, or VHDX_E_IO / VHDX_E_IO_EOF with errno set.
+ * *done: bytes copied before the return. */
+int vhdx_io_copy_range(vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff, uint64_t len,
+                       uint64_t *done);
+
 void *vhdx_malloc(size_t n);
 void *vhdx_calloc(size_t n, size_t size);
 void *vhdx_realloc(void *p, size_t n);

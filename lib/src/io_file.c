@@ -268,6 +268,42 @@ int(vhdx_io_file_open)(vhdx_io *io, const char *path, int mode)
     return VHDX_OK;
 }
 
+/* ---- kernel copy between two file backends (internal.h) ---- */
+
+/* errno values of copy_file_range that mean "not for this pair of files": read and write
+ * instead (other file systems, old kernels, special files) */
+static int copy_unsupported(int e)
+{
+    return e == ENOSYS || e == EXDEV || e == EINVAL || e == EOPNOTSUPP || e == ETXTBSY;
+}
+
+int vhdx_io_copy_range(vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff, uint64_t len,
+                       uint64_t *done)
+{
+    *done = 0;
+    if (dst->write_at != file_write || src->read_at != file_read) return VHDX_E_UNSUPPORTED;
+    const file_ctx *d = dst->ctx, *s = src->ctx;
+    if (!d->regular || !s->regular) return VHDX_E_UNSUPPORTED;
+    if (!off_ok(doff, 0) || !off_ok(soff, 0) || len > (uint64_t)INT64_MAX - doff ||
+        len > (uint64_t)INT64_MAX - soff) {
+        errno = EFBIG;
+        return VHDX_E_IO;
+    }
+    while (*done < len) {
+        uint64_t want = len - *done;
+        loff_t so = (loff_t)(soff + *done), dof = (loff_t)(doff + *done);
+        ssize_t r = copy_file_range(s->fd, &so, d->fd, &dof,
+                                    want < FILE_IO_CHUNK ? (size_t)want : FILE_IO_CHUNK, 0);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return copy_unsupported(errno) ? VHDX_E_UNSUPPORTED : VHDX_E_IO;
+        }
+        if (r == 0) return VHDX_E_IO_EOF; /* the source ends before soff + len */
+        *done += (uint64_t)r;
+    }
+    return VHDX_OK;
+}
+
 void(vhdx_io_destroy)(vhdx_io *io)
 {
     if (!io) return;
