@@ -296,6 +296,9 @@ int img_os_read(img_open_state *os, uint64_t off, void *buf, size_t len, const c
  * and system items of an image that does not open, each on its own and unvalidated (for
  * vhdx_check's report). Fills *out (zeroed first); returns the VHDX_INFO_* parts decoded. */
 unsigned img_probe(vhdx_io *io, vhdx_info *out);
+/* Appends the entries of t to out->metadata (up to VHDX_MAX_INFO_METADATA); also used by
+ * vhdx_get_info (image_info.c). */
+void img_info_metadata(vhdx_info *out, const fmt_metadata_table *t);
 
 /* ==== 5b. BAT placement (image_batplace.c) ====
  * Entry rules and block placement over any source of BAT bytes; no I/O of its own. */
