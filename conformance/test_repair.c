@@ -186,6 +186,17 @@ static void d_rt_both_crc(vb_image *im)
     d_rt(im);
     vb_put32(im, vb_rt_offset(0) + RT_OFF_CHECKSUM, vb_get32(im, vb_rt_offset(0) + RT_OFF_CHECKSUM) ^ 1u);
 }
+/* R24/R25 on both region table copies, wiped entirely: the table is rebuilt from the
+ * metadata region (its signature at 2 MiB) and the one plausible BAT (3 MiB) */
+static void d_rt_lost(vb_image *im)
+{
+    uint8_t *z = calloc(1, VHDX_RT_SIZE);
+    assert_non_null(z);
+    vb_write(im, vb_rt_offset(0), z, VHDX_RT_SIZE);
+    vb_write(im, vb_rt_offset(1), z, VHDX_RT_SIZE);
+    free(z);
+}
+
 /* R83: File Parameters listed twice with the same value */
 static void d_md_dup(vb_image *im)
 {
@@ -308,6 +319,10 @@ static const want_action w_rt_both[] = {
     { VHDX_REPAIR_REGION_TABLE, 0, VHDX_E_RT_CHECKSUM, VHDX_RT1_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
     { VHDX_REPAIR_REGION_TABLE, 1, VHDX_E_RT_CHECKSUM, VHDX_RT2_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
 };
+static const want_action w_rt_lost[] = {
+    { VHDX_REPAIR_REGION_TABLE, 0, VHDX_E_RT_SIGNATURE, VHDX_RT1_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
+    { VHDX_REPAIR_REGION_TABLE, 1, VHDX_E_RT_SIGNATURE, VHDX_RT2_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
+};
 static const want_action w_md_dup[] = {
     { VHDX_REPAIR_METADATA_ENTRY, 5, VHDX_E_MD_DUPLICATE, 2 * MiB, VHDX_MD_TABLE_SIZE, 0, 0, 0 },
 };
@@ -339,6 +354,7 @@ static const scenario scenarios[] = {
     SCEN("region_tables_both", d_rt_both_crc, 0, 0, w_rt_both),
     SCEN("metadata_duplicate", d_md_dup, 0, 0, w_md_dup),
     SCEN("bat_mixed", d_bat_mixed, VHDX_REPAIR_ALLOW_DATA_LOSS | VHDX_REPAIR_FIX_DEVIATIONS, 0, w_bat_mixed),
+    SCEN("region_tables_lost", d_rt_lost, 0, 0, w_rt_lost),
 };
 #define NSCEN (sizeof scenarios / sizeof scenarios[0])
 
@@ -568,7 +584,7 @@ static void refused_without_flags(void **state)
 }
 
 /* Damage no action repairs: listed, nothing written. */
-static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t off);
+static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t off, const char *detail);
 static void d_headers_both(vb_image *im)
 {
     vb_put32(im, vb_header_offset(0) + HDR_OFF_CHECKSUM, 0);
@@ -583,21 +599,46 @@ static void d_md_dup_differs(vb_image *im)
     vb_write(im, im->md_offset + 68 * KiB, v, sizeof v);
     (void)vb_md_add(im, &VHDX_GUID_FILE_PARAMETERS, (uint32_t)(68 * KiB), 8, VHDX_MD_FLAG_IS_REQUIRED);
 }
-/* R24/R25 on both region table copies, the signatures gone too: nothing to trust */
-static void d_rt_both(vb_image *im)
+/* Both region tables lost and the file holds what makes a rebuild ambiguous: the 1 MiB
+ * at `from` copied to a new last MiB (7 MiB), or a BAT entry no BAT can hold. */
+static void copy_mib_to_end(vb_image *im, uint64_t from)
 {
-    vb_put32(im, vb_rt_offset(0), 0);
-    vb_put32(im, vb_rt_offset(1), 0);
+    uint8_t *b = malloc(MiB);
+    assert_non_null(b);
+    assert_int_equal(vb_size(im), 7 * MiB);
+    vb_read(im, from, b, MiB);
+    vb_write(im, 7 * MiB, b, MiB);
+    free(b);
+}
+static void d_rt_lost_md2(vb_image *im) { d_rt_lost(im); copy_mib_to_end(im, 2 * MiB); }
+static void d_rt_lost_bat2(vb_image *im) { d_rt_lost(im); copy_mib_to_end(im, 3 * MiB); }
+static void d_rt_lost_nobat(vb_image *im)
+{
+    d_rt_lost(im);
+    vb_bat_set(im, vb_pb_index(im, 3), vb_bat_get(im, vb_pb_index(im, 3)) | 8u);
+}
+static void d_rt_lost_nomd(vb_image *im)
+{
+    d_rt_lost(im);
+    vb_put32(im, 2 * MiB, 0);
 }
 static void refused_damage(void **state)
 {
     (void)state;
-    refused_one(d_headers_both, "VHDX_E_NO_VALID_HEADER", VHDX_HEADER1_OFFSET);
-    refused_one(d_md_dup_differs, "VHDX_E_MD_DUPLICATE", 2 * MiB + MD_HEADER_SIZE + 5 * MD_ENTRY_SIZE);
-    refused_one(d_rt_both, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET);
+    refused_one(d_headers_both, "VHDX_E_NO_VALID_HEADER", VHDX_HEADER1_OFFSET, NULL);
+    refused_one(d_md_dup_differs, "VHDX_E_MD_DUPLICATE", 2 * MiB + MD_HEADER_SIZE + 5 * MD_ENTRY_SIZE,
+                "the duplicate holds a different value");
+    refused_one(d_rt_lost_md2, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET,
+                "not rebuilt: 2 metadata tables found at 0x200000, 0x700000");
+    refused_one(d_rt_lost_bat2, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET,
+                "not rebuilt: 2 plausible BAT locations at 0x300000, 0x700000");
+    refused_one(d_rt_lost_nobat, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET,
+                "not rebuilt: no plausible BAT of 8 entries outside the metadata region and the log");
+    refused_one(d_rt_lost_nomd, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET,
+                "not rebuilt: no metadata table with a usable geometry at a 1 MiB boundary");
 }
 
-static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t off)
+static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t off, const char *detail)
 {
     vb_image im;
     build_base(&im);
@@ -616,10 +657,44 @@ static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t o
     assert_int_equal(p->left_count, 1);
     assert_string_equal(vhdx_status_name(p->left[0].code), code);
     assert_int_equal(p->left[0].offset, off);
+    if (detail) assert_string_equal(p->left[0].detail, detail);
     vhdx_repair_plan_free(p);
     assert_int_equal(vb_size(&im), before);
     assert_same(vb_data(&im), copy, before, "refused repair");
     free(copy);
+    vb_free(&im);
+}
+
+/* The rebuilt region table: what the plan says it found, and after the repair both copies
+ * hold exactly the table the image was built with (its BAT and metadata entries). */
+static void region_table_rebuilt(void **state)
+{
+    (void)state;
+    vb_image im;
+    build_base(&im);
+    uint8_t *before = malloc(2 * VHDX_RT_SIZE);
+    assert_non_null(before);
+    vb_read(&im, VHDX_RT1_OFFSET, before, 2 * VHDX_RT_SIZE);
+    d_rt_lost(&im);
+    vhdx_repair_plan *p = NULL;
+    vhdx_repair_opts o;
+    vhdx_repair_opts_default(&o);
+    assert_int_equal(vhdx_repair_apply(&im.io, &o, &p, NULL), VHDX_OK);
+    assert_int_equal(p->applied, 1);
+    assert_int_equal(p->count, 2);
+    for (int c = 0; c < 2; c++) {
+        char want[160];
+        snprintf(want, sizeof want, "region table copy %d rebuilt: BAT at 0x300000 (0x100000 bytes), "
+                 "metadata at 0x200000 (0x100000 bytes)", c + 1);
+        assert_string_equal(p->actions[c].detail, want);
+    }
+    vhdx_repair_plan_free(p);
+    uint8_t *after = malloc(2 * VHDX_RT_SIZE);
+    assert_non_null(after);
+    vb_read(&im, VHDX_RT1_OFFSET, after, 2 * VHDX_RT_SIZE);
+    assert_same(after, before, 2 * VHDX_RT_SIZE, "rebuilt region tables");
+    free(before);
+    free(after);
     vb_free(&im);
 }
 
@@ -666,6 +741,7 @@ static void crash_parent_path(void **state) { (void)state; crash_points(9); }
 static void crash_region_tables_both(void **state) { (void)state; crash_points(10); }
 static void crash_metadata_duplicate(void **state) { (void)state; crash_points(11); }
 static void crash_bat_mixed(void **state) { (void)state; crash_points(12); }
+static void crash_region_tables_lost(void **state) { (void)state; crash_points(13); }
 
 int main(void)
 {
@@ -673,6 +749,7 @@ int main(void)
         cmocka_unit_test(plan_and_repair),
         cmocka_unit_test(refused_without_flags),
         cmocka_unit_test(refused_damage),
+        cmocka_unit_test(region_table_rebuilt),
         cmocka_unit_test(crash_header),
         cmocka_unit_test(crash_region_table),
         cmocka_unit_test(crash_metadata_entry),
@@ -686,6 +763,7 @@ int main(void)
         cmocka_unit_test(crash_region_tables_both),
         cmocka_unit_test(crash_metadata_duplicate),
         cmocka_unit_test(crash_bat_mixed),
+        cmocka_unit_test(crash_region_tables_lost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

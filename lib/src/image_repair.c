@@ -107,7 +107,8 @@ static int rp_header(img_repair_ctx *rc, int code, uint64_t off)
 /* R23: the copy not in use rewritten from the one in use; R24/R25 on both copies: both
  * rewritten when the open could still trust one (image_open_region.c rt_salvage);
  * R3/D7: Required set on the BAT or metadata region entry (both copies). */
-static int rp_region(img_repair_ctx *rc, const vhdx_image *img, int code, uint64_t off)
+static int rp_region(img_repair_ctx *rc, const vhdx_image *img, int code, uint64_t off,
+                     const char *detail)
 {
     if (code == VHDX_W_RT_NOT_REQUIRED) {
         uint64_t base = img->rt_copy ? VHDX_RT2_OFFSET : VHDX_RT1_OFFSET;
@@ -128,7 +129,13 @@ static int rp_region(img_repair_ctx *rc, const vhdx_image *img, int code, uint64
     a->deviation = code == VHDX_W_RT_COPIES_DIFFER;
     a->write_offset = copy ? VHDX_RT2_OFFSET : VHDX_RT1_OFFSET;
     a->write_length = VHDX_RT_SIZE;
-    if (code == VHDX_E_RT_CHECKSUM || code == VHDX_E_RT_SIGNATURE)
+    const char *nrb = detail ? strstr(detail, IMG_RT_NOT_REBUILT) : NULL;
+    const char *rb = nrb ? nrb : detail ? strstr(detail, IMG_RT_REBUILT) : NULL;
+    /* the reason a rebuild failed, for the damage left when the open stops (rp_open) */
+    if (nrb && !rc->rt_why[0]) snprintf(rc->rt_why, sizeof rc->rt_why, "%s", nrb);
+    if (rb)
+        snprintf(a->detail, sizeof a->detail, "region table copy %u %s", (unsigned)copy + 1, rb);
+    else if (code == VHDX_E_RT_CHECKSUM || code == VHDX_E_RT_SIGNATURE)
         snprintf(a->detail, sizeof a->detail,
                  "region table copy %u rewritten from the entries the copies agree on (both invalid)",
                  (unsigned)copy + 1);
@@ -294,7 +301,7 @@ static int rp_classify(img_repair_ctx *rc, const vhdx_image *img, int code, uint
     case VHDX_E_RT_CHECKSUM:
     case VHDX_E_RT_SIGNATURE:
     case VHDX_W_RT_NOT_REQUIRED:
-        return rp_region(rc, img, code, off);
+        return rp_region(rc, img, code, off, detail);
     case VHDX_I_LOG_DIRTY:
         rc->log_dirty = 1;
         return 1;
@@ -348,7 +355,8 @@ int img_repair_open(vhdx_io *io, const vhdx_repair_opts *o, int writable, img_re
     vhdx_repair_plan *p = rc->plan;
     for (size_t i = 0; rc_open != VHDX_OK && p->left_count == 0 && i < p->count; i++)
         if (p->actions[i].code == rc_open)
-            rp_left(rc, rc_open, p->actions[i].finding_offset, "the open cannot go on past it");
+            rp_left(rc, rc_open, p->actions[i].finding_offset,
+                    rc->rt_why[0] ? rc->rt_why : "the open cannot go on past it");
     if (rc_open != VHDX_OK && p->left_count == 0)
         rp_left(rc, rc_open, d.offset, d.detail[0] ? d.detail : NULL);
     return rc_open;
