@@ -106,6 +106,10 @@ static void assert_same(const uint8_t *a, const uint8_t *b, size_t n, const char
     fail_msg("%s: first difference at byte 0x%zx", what, i);
 }
 
+/* The parent file of the scenario being run (with_parent), else NULL: every open,
+ * check and repair of the scenario then goes through it. */
+static const char *cur_parent;
+
 /* Virtual content of the image bytes (read-only open, log replayed in memory). */
 static void read_disk(const uint8_t *bytes, size_t len, uint8_t *out)
 {
@@ -114,7 +118,9 @@ static void read_disk(const uint8_t *bytes, size_t len, uint8_t *out)
     vhdx_image *img = NULL;
     vhdx_open_opts o;
     vhdx_open_opts_default(&o);
-    o.flags = VHDX_OPEN_NO_PARENT; /* the differencing child holds every block itself */
+    /* without a parent file, the differencing child holds every block itself */
+    o.flags = cur_parent ? 0u : VHDX_OPEN_NO_PARENT;
+    o.parent_path = cur_parent;
     assert_int_equal(vhdx_open(&img, &io, 0, &o, NULL), VHDX_OK);
     assert_int_equal(vhdx_read(img, 0, out, VS, NULL), VHDX_OK);
     assert_int_equal(vhdx_close(img), VHDX_OK);
@@ -178,6 +184,46 @@ static void d_parent_path(vb_image *im)
     want_action w = { VHDX_REPAIR_PARENT_PATH, VB_MD_PL, VHDX_W_PL_ABSOLUTE_PATH,
                       vb_md_item_offset(im, VB_MD_PL), n + 8, 0, 0, 1 };
     w_parent_path[0] = w;
+}
+
+/* A differencing child (blocks 1 and 2 its own) of a parent file (every block present,
+ * its own pattern), torn like d_header; repaired with the parent open (opts.parent_path),
+ * so its linkage is checked by every open of the repair. */
+static char parent_file[64];
+static void d_with_parent(vb_image *im)
+{
+    vb_params p;
+    vb_image par;
+    vb_params_default(&p);
+    p.virtual_size = VS;
+    p.block_size = (uint32_t)MiB;
+    p.seed = 0x7a11;
+    assert_int_equal(vb_build(&par, &p), VHDX_OK);
+    for (uint64_t b = 0; b < VS / MiB; b++) (void)vb_alloc_block(&par, b, 1);
+    fmt_header h;
+    vb_header_get(&par, 1, &h);
+    char linkage[40];
+    vhdx_guid_format(&h.data_write_guid, linkage, sizeof linkage, 1);
+    snprintf(parent_file, sizeof parent_file, "test_repair_parent.XXXXXX");
+    int fd = mkstemp(parent_file);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(vb_data(&par), 1, (size_t)vb_size(&par), f), (size_t)vb_size(&par));
+    assert_int_equal(fclose(f), 0);
+    vb_free(&par);
+    vb_free(im);
+    vb_params_default(&p);
+    p.type = VHDX_TYPE_DIFFERENCING;
+    p.virtual_size = VS;
+    p.block_size = (uint32_t)MiB;
+    p.parent_linkage = linkage;
+    p.parent_path = parent_file;
+    assert_int_equal(vb_build(im, &p), VHDX_OK);
+    (void)vb_alloc_block(im, 1, 1);
+    (void)vb_alloc_block(im, 2, 1);
+    d_header(im);
+    cur_parent = parent_file;
 }
 
 /* R25 on both region table copies (signatures intact, same entries) */
@@ -355,6 +401,7 @@ static const scenario scenarios[] = {
     SCEN("metadata_duplicate", d_md_dup, 0, 0, w_md_dup),
     SCEN("bat_mixed", d_bat_mixed, VHDX_REPAIR_ALLOW_DATA_LOSS | VHDX_REPAIR_FIX_DEVIATIONS, 0, w_bat_mixed),
     SCEN("region_tables_lost", d_rt_lost, 0, 0, w_rt_lost),
+    SCEN("with_parent", d_with_parent, 0, 1, w_header),
 };
 #define NSCEN (sizeof scenarios / sizeof scenarios[0])
 
@@ -380,7 +427,8 @@ static void fixture_make(fixture *fx, const scenario *sc)
     read_disk(vb_data(&im), (size_t)vb_size(&im), fx->expect);
     sc->damage(&im);
     if (sc->damage == d_log) memcpy(fx->expect + MiB, block1, MiB);
-    if (sc->damage == d_parent_path) read_disk(vb_data(&im), (size_t)vb_size(&im), fx->expect);
+    if (sc->damage == d_parent_path || sc->damage == d_with_parent)
+        read_disk(vb_data(&im), (size_t)vb_size(&im), fx->expect);
     fx->len = (size_t)vb_size(&im);
     fx->bytes = malloc(fx->len);
     assert_non_null(fx->bytes);
@@ -396,6 +444,8 @@ static void fixture_free(fixture *fx)
 {
     free(fx->bytes);
     free(fx->expect);
+    if (cur_parent) assert_int_equal(remove(cur_parent), 0);
+    cur_parent = NULL;
 }
 
 static void opts_of(fixture *fx, vhdx_repair_opts *o)
@@ -403,6 +453,7 @@ static void opts_of(fixture *fx, vhdx_repair_opts *o)
     vhdx_repair_opts_default(o);
     o->flags = fx->sc->flags;
     o->guid_gen = &fx->gen;
+    o->parent_path = cur_parent;
 }
 
 static void assert_plan(const scenario *sc, const vhdx_repair_plan *p)
@@ -450,7 +501,8 @@ static void assert_repaired(fixture *fx, const uint8_t *bytes, size_t len)
     vhdx_report *r = NULL;
     vhdx_check_opts co;
     vhdx_check_opts_default(&co);
-    co.flags = VHDX_OPEN_NO_PARENT;
+    co.flags = cur_parent ? 0u : VHDX_OPEN_NO_PARENT;
+    co.parent_path = cur_parent;
     assert_int_equal(vhdx_check(&io, NULL, &co, &r), VHDX_OK);
     if (r->count) fail_msg("%s: check finds %s after repair", fx->sc->name, vhdx_status_name(r->findings[0].code));
     assert_int_equal(r->verdict, VHDX_VERDICT_CONFORMANT);
@@ -515,7 +567,8 @@ static void assert_recovers(fixture *fx, vhdx_io *mem)
         vhdx_image *img = NULL;
         vhdx_open_opts oo;
         vhdx_open_opts_default(&oo);
-        oo.flags = VHDX_OPEN_NO_PARENT;
+        oo.flags = cur_parent ? 0u : VHDX_OPEN_NO_PARENT;
+        oo.parent_path = cur_parent;
         assert_int_equal(vhdx_open(&img, &io, 0, &oo, NULL), VHDX_OK);
         assert_int_equal(vhdx_close(img), VHDX_OK);
     }
@@ -537,6 +590,10 @@ static void plan_and_repair(void **state)
         vhdx_repair_plan *p = plan_of(&fx, fx.bytes, fx.len);
         assert_plan(fx.sc, p);
         assert_int_equal(p->data_loss, (fx.sc->flags & VHDX_REPAIR_ALLOW_DATA_LOSS) != 0);
+        /* a differencing image that opens: checked against its parent only with one */
+        int diff = fx.sc->damage == d_parent_path || fx.sc->damage == d_with_parent;
+        assert_int_equal(p->differencing, diff && fx.sc->opens);
+        assert_int_equal(p->parent_checked, cur_parent != NULL);
         vhdx_repair_plan_free(p);
         vhdx_io mem;
         size_t n;
@@ -742,6 +799,7 @@ static void crash_region_tables_both(void **state) { (void)state; crash_points(1
 static void crash_metadata_duplicate(void **state) { (void)state; crash_points(11); }
 static void crash_bat_mixed(void **state) { (void)state; crash_points(12); }
 static void crash_region_tables_lost(void **state) { (void)state; crash_points(13); }
+static void crash_with_parent(void **state) { (void)state; crash_points(14); }
 
 int main(void)
 {
@@ -764,6 +822,7 @@ int main(void)
         cmocka_unit_test(crash_metadata_duplicate),
         cmocka_unit_test(crash_bat_mixed),
         cmocka_unit_test(crash_region_tables_lost),
+        cmocka_unit_test(crash_with_parent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -344,7 +344,11 @@ int img_repair_open(vhdx_io *io, const vhdx_repair_opts *o, int writable, img_re
     vhdx_open_opts_default(&oo);
     oo.limits = o->limits;
     oo.guid_gen = o->guid_gen;
-    oo.flags = VHDX_OPEN_NO_PARENT | VHDX_OPEN_IGNORE_LINKAGE | (writable ? VHDX_OPEN_RDWR : 0u);
+    /* with a parent: opened at the end of the open (image_parent.c), R105/R96 checked, a
+     * failure is damage left */
+    oo.parent_path = o->parent_path;
+    oo.flags = (o->parent_path ? 0u : VHDX_OPEN_NO_PARENT | VHDX_OPEN_IGNORE_LINKAGE) |
+               (writable ? VHDX_OPEN_RDWR : 0u);
     vhdx_sink sink = { rp_continue, NULL };
     img_open_hooks hooks = { .tolerate = rp_tolerate, .tolerate_ctx = rc };
     vhdx_diag d;
@@ -426,9 +430,10 @@ static void rp_dups_verify(img_repair_ctx *rc, vhdx_image *img)
     }
 }
 
-static void rp_finish(img_repair_ctx *rc, vhdx_image *img, unsigned flags)
+static void rp_finish(img_repair_ctx *rc, vhdx_image *img, const vhdx_repair_opts *o)
 {
     vhdx_repair_plan *p = rc->plan;
+    unsigned flags = o->flags;
     rp_dups_verify(rc, img);
     rp_replay_actions(rc, img);
     /* D12: a file cut inside its last block: the block is lost (above) and the file grows
@@ -448,6 +453,8 @@ static void rp_finish(img_repair_ctx *rc, vhdx_image *img, unsigned flags)
     if (img) {
         p->log_offset = img->hdr[img->cur].log_offset;
         p->log_length = img->hdr[img->cur].log_length;
+        p->differencing = img->geo.has_parent;
+        p->parent_checked = img->geo.has_parent && img->parent != NULL;
     }
     if (p->count) qsort(p->actions, p->count, sizeof *p->actions, action_cmp);
     p->deviations_skipped = 0;
@@ -472,7 +479,7 @@ int img_repair_make_plan(vhdx_io *io, const vhdx_repair_opts *o, vhdx_repair_pla
     ctx.plan = p;
     vhdx_image *img = NULL;
     rc = img_repair_open(io, o, 0, &ctx, &img);
-    rp_finish(&ctx, rc == VHDX_OK ? img : NULL, o->flags);
+    rp_finish(&ctx, rc == VHDX_OK ? img : NULL, o);
     img_free(img);
     if (ctx.nomem) {
         vhdx_repair_plan_free(p);
