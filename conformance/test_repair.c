@@ -755,6 +755,72 @@ static void region_table_rebuilt(void **state)
     vb_free(&im);
 }
 
+/* No rule asks for version-4 GUIDs ([MS-VHDX 2.2.2] R12/R13/R21: new unique values,
+ * FileWriteGuid random; 4.1 of the format notes: QEMU stores RFC 4122 bytes whose MS
+ * rendering shows version 0): an image whose FileWriteGuid, DataWriteGuid and Virtual
+ * Disk ID read as version 0 checks clean and a repair, deviations included, plans nothing
+ * and writes nothing (DataWriteGuid and the Virtual Disk ID are what children and the
+ * disk's identity hang on). A writable open that modifies takes v4 GUIDs anyway (R12, R13). */
+static void non_v4_guids_left_alone(void **state)
+{
+    (void)state;
+    static const vhdx_guid q = { { 0x6b, 0x1c, 0x2f, 0x8e, 0x53, 0x91, 0x0a, 0x07,
+                                   0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08 } };
+    vb_image im;
+    build_base(&im);
+    for (int slot = 0; slot < 2; slot++) {
+        vb_header_set_guid(&im, slot, HDR_OFF_FILE_WRITE_GUID, &q);
+        vb_header_set_guid(&im, slot, HDR_OFF_DATA_WRITE_GUID, &q);
+    }
+    vb_write(&im, vb_md_item_offset(&im, VB_MD_VDID), q.b, sizeof q.b);
+    assert_int_equal(q.b[7] >> 4, 0);
+    size_t n = (size_t)vb_size(&im);
+    uint8_t *copy = malloc(n);
+    assert_non_null(copy);
+    memcpy(copy, vb_data(&im), n);
+    view v;
+    vhdx_io io = view_io(&v, copy, n);
+    vhdx_report *r = NULL;
+    vhdx_check_opts co;
+    vhdx_check_opts_default(&co);
+    assert_int_equal(vhdx_check(&io, NULL, &co, &r), VHDX_OK);
+    assert_int_equal(r->count, 0);
+    vhdx_report_free(r);
+    vhdx_repair_plan *p = NULL;
+    vhdx_repair_opts o;
+    vhdx_repair_opts_default(&o);
+    o.flags = VHDX_REPAIR_FIX_DEVIATIONS | VHDX_REPAIR_ALLOW_DATA_LOSS;
+    assert_int_equal(vhdx_repair_apply(&im.io, &o, &p, NULL), VHDX_OK);
+    assert_int_equal(p->count, 0);
+    assert_int_equal(p->left_count, 0);
+    assert_int_equal(p->applied, 0);
+    vhdx_repair_plan_free(p);
+    assert_int_equal(vb_size(&im), n);
+    assert_same(vb_data(&im), copy, n, "repair of non-v4 GUIDs");
+    /* the next modification replaces FileWriteGuid and DataWriteGuid with v4 values */
+    vhdx_image *img = NULL;
+    vhdx_open_opts oo;
+    vhdx_open_opts_default(&oo);
+    oo.flags = VHDX_OPEN_RDWR;
+    oo.guid_gen = &im.gen;
+    assert_int_equal(vhdx_open(&img, &im.io, 0, &oo, NULL), VHDX_OK);
+    uint8_t sector[512];
+    memset(sector, 0x5a, sizeof sector);
+    assert_int_equal(vhdx_write(img, 0, sector, sizeof sector, NULL), VHDX_OK);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    fmt_header h[2];
+    vb_header_get(&im, 0, &h[0]);
+    vb_header_get(&im, 1, &h[1]);
+    const fmt_header *cur = h[1].sequence_number > h[0].sequence_number ? &h[1] : &h[0];
+    assert_int_equal(cur->file_write_guid.b[7] >> 4, 4);
+    assert_int_equal(cur->data_write_guid.b[7] >> 4, 4);
+    uint8_t id[16];
+    vb_read(&im, vb_md_item_offset(&im, VB_MD_VDID), id, sizeof id);
+    assert_same(id, q.b, sizeof id, "Virtual Disk ID");
+    free(copy);
+    vb_free(&im);
+}
+
 static void crash_points(size_t s)
 {
     fixture fx;
@@ -808,6 +874,7 @@ int main(void)
         cmocka_unit_test(refused_without_flags),
         cmocka_unit_test(refused_damage),
         cmocka_unit_test(region_table_rebuilt),
+        cmocka_unit_test(non_v4_guids_left_alone),
         cmocka_unit_test(crash_header),
         cmocka_unit_test(crash_region_table),
         cmocka_unit_test(crash_metadata_entry),
