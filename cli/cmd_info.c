@@ -176,13 +176,10 @@ static void print_bat_log(const vhdx_info *in, const replay_ranges *rr)
     }
 }
 
-static void print_text(const char *path, const vhdx_info *in, int parent_missing,
-                       const replay_ranges *rr)
+/* Type and geometry lines, shared by an image that opens and a damaged one. */
+static void print_geometry(const vhdx_info *in)
 {
-    char g[40], h[40];
-    fputs("image: ", stdout);
-    cli_fputs_safe(stdout, path);
-    fputc('\n', stdout);
+    char h[40];
     printf("type: %s\n", type_name(in->type));
     printf("virtual size: %" PRIu64 " (%s)\n", in->virtual_size,
            cli_human_size(in->virtual_size, h, sizeof h));
@@ -190,6 +187,16 @@ static void print_text(const char *path, const vhdx_info *in, int parent_missing
            cli_human_size(in->block_size, h, sizeof h));
     printf("logical sector size: %" PRIu32 "\n", in->logical_sector_size);
     printf("physical sector size: %" PRIu32 "\n", in->physical_sector_size);
+}
+
+static void print_text(const char *path, const vhdx_info *in, int parent_missing,
+                       const replay_ranges *rr)
+{
+    char g[40];
+    fputs("image: ", stdout);
+    cli_fputs_safe(stdout, path);
+    fputc('\n', stdout);
+    print_geometry(in);
     printf("chunk ratio: %" PRIu32 "\n", in->chunk_ratio);
     printf("payload blocks: %" PRIu64 "\n", in->payload_blocks);
     printf("BAT entries: %" PRIu64 "\n", in->bat_entries);
@@ -249,18 +256,12 @@ static void damaged_parts(unsigned parts)
 static void print_damaged_text(const char *path, const vhdx_report *rep)
 {
     const vhdx_info *in = rep->info;
-    char g[40], h[40];
+    char g[40];
     printf("image: %s\n", path);
     printf("damaged: the image does not open; decoded: ");
     damaged_parts(rep->info_parts);
     if (rep->info_parts & VHDX_INFO_GEOMETRY) {
-        printf("type: %s\n", type_name(in->type));
-        printf("virtual size: %" PRIu64 " (%s)\n", in->virtual_size,
-               cli_human_size(in->virtual_size, h, sizeof h));
-        printf("block size: %" PRIu32 " (%s)\n", in->block_size,
-               cli_human_size(in->block_size, h, sizeof h));
-        printf("logical sector size: %" PRIu32 "\n", in->logical_sector_size);
-        printf("physical sector size: %" PRIu32 "\n", in->physical_sector_size);
+        print_geometry(in);
         printf("virtual disk id: %s\n", cli_guid_str(&in->virtual_disk_id, g, sizeof g));
     }
     printf("file size: %" PRIu64 "\n", in->file_size);

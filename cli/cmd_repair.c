@@ -10,7 +10,7 @@
 
 static const char usage[] =
     "usage: vhdx repair [--dry-run] [--format text|json] [--allow-data-loss]\n"
-    "                   [--fix-deviations] IMAGE\n";
+    "                   [--fix-deviations] [--parent PATH] IMAGE\n";
 
 static const char help[] =
     "\n"
@@ -36,11 +36,21 @@ static const char help[] =
     "  parent_path       deviation: a plain C:\\ absolute_win32_path gets the \\\\?\\ prefix\n"
     "  file_extend is a deviation too when no block lies past the end of the file\n"
     "\n"
+    "Both region table copies lost: the table is rebuilt when the metadata region (its\n"
+    "signature at a 1 MiB boundary) and the BAT (the one place whose entries are plausible\n"
+    "for the size the metadata gives) are found unambiguously; else refused, with the\n"
+    "candidates. Never changed: DataWriteGuid and the Virtual Disk ID (children and the\n"
+    "disk's identity depend on them; a GUID that is not version 4 breaks no rule).\n"
+    "A differencing image is checked against its parent only with --parent; without it\n"
+    "the plan says that parent_linkage (R105) and the sector size (R96) were not checked.\n"
+    "\n"
     "options:\n"
     "  -n, --dry-run          print the plan only; the file is never written\n"
     "  -f, --format F         text (default) or json\n"
     "      --allow-data-loss  apply actions that make blocks NOT_PRESENT\n"
     "      --fix-deviations   also fix tolerated deviations\n"
+    "      --parent PATH      parent of a differencing IMAGE (opened read-only; its\n"
+    "                         linkage and sector size are checked)\n"
     "  -h, --help             show this help\n"
     "\n"
     "Exit codes: 0 repaired or nothing to do, 1 usage or I/O error, 2 damage left that\n"
@@ -50,6 +60,7 @@ typedef struct repair_args {
     int dry_run, json;
     unsigned flags;
     const char *image;
+    const char *parent;
 } repair_args;
 
 static int parse_args(int argc, char **argv, repair_args *a)
@@ -60,11 +71,13 @@ static int parse_args(int argc, char **argv, repair_args *a)
         { "format", required_argument, NULL, 'f' },
         { "allow-data-loss", no_argument, NULL, OPT_DATA_LOSS },
         { "fix-deviations", no_argument, NULL, OPT_DEVIATIONS },
+        { "parent", required_argument, NULL, CLI_OPT_PARENT },
         CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
-    cli_opts op = { "repair", usage, help, "nf:h", longopts, NULL, NULL, 0 };
-    int c;
+    int ignore_linkage = 0; /* not an option of repair: the linkage is what it checks */
     memset(a, 0, sizeof *a);
+    cli_opts op = { "repair", usage, help, "nf:h", longopts, &a->parent, &ignore_linkage, 0 };
+    int c;
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         switch (c) {
         case CLI_OPT_HELP: return -1;
@@ -99,6 +112,9 @@ static const char *action_status(const vhdx_repair_plan *p, const vhdx_repair_ac
     return "planned";
 }
 
+#define NO_PARENT_NOTE \
+    "not checked without --parent: parent_linkage (R105), the parent's sector size (R96)"
+
 /* "repaired", "nothing", "planned" (dry run), "refused" */
 static const char *outcome(const vhdx_repair_plan *p, const repair_args *a)
 {
@@ -132,6 +148,8 @@ static void print_text(const vhdx_repair_plan *p, const repair_args *a)
     }
     if (p->data_loss && !(a->flags & VHDX_REPAIR_ALLOW_DATA_LOSS) && !p->left_count)
         printf("  data would be lost: rerun with --allow-data-loss to apply\n");
+    if (p->differencing && !p->parent_checked)
+        printf("  %s\n", NO_PARENT_NOTE);
 }
 
 #define REPAIR_SCHEMA_ID "https://github.com/vhdx/vhdx/reports/schema/repair.schema.json"
@@ -157,6 +175,13 @@ static void print_json(const vhdx_repair_plan *p, const repair_args *a)
     json_ku64(&w, "offset", p->log_offset);
     json_ku64(&w, "length", p->log_length);
     json_end(&w);
+    if (p->differencing) {
+        json_key(&w, "parent");
+        json_obj(&w, NULL);
+        json_kbool(&w, "checked", p->parent_checked);
+        if (!p->parent_checked) json_kstr(&w, "not_checked", NO_PARENT_NOTE);
+        json_end(&w);
+    }
     json_key(&w, "actions");
     json_arr(&w, &items);
     for (size_t i = 0; i < p->count; i++) {
@@ -204,6 +229,7 @@ static int run(const repair_args *a, vhdx_repair_plan **p, vhdx_diag *d)
     vhdx_repair_opts o;
     vhdx_repair_opts_default(&o);
     o.flags = a->flags;
+    o.parent_path = a->parent;
     int rc = vhdx_io_file_open(&io, a->image, a->dry_run ? VHDX_IO_READ : VHDX_IO_RDWR);
     if (rc != VHDX_OK) return rc;
     rc = a->dry_run ? vhdx_repair_plan_create(&io, &o, p, d) : vhdx_repair_apply(&io, &o, p, d);

@@ -254,8 +254,10 @@ static void driver_json(json_w *w)
     json_end(w);
 }
 
-/* "locations": [{"physicalLocation": {"artifactLocation": {...}, "region": ...}, ...}] */
-static void location_json(json_w *w, const sarif_loc *l, size_t k, const vhdx_finding *fi)
+/* "locations": [{"physicalLocation": {"artifactLocation": {...}, "region": ...}, ...}];
+ * a tool notification (region 0) names the artifact only. */
+static void location_json(json_w *w, const sarif_loc *l, size_t k, const vhdx_finding *fi,
+                          int region)
 {
     json_key(w, "locations");
     json_arr(w, NULL);
@@ -268,10 +270,12 @@ static void location_json(json_w *w, const sarif_loc *l, size_t k, const vhdx_fi
     json_end(w);
     /* Every result has a region (GitHub and SARIF2017 want one): the finding's byte offset,
      * or the start of the file for a finding about the whole file. */
-    json_key(w, "region");
-    json_obj(w, NULL);
-    json_ku64(w, "byteOffset", fi && fi->offset != UINT64_MAX ? fi->offset : 0);
-    json_end(w);
+    if (region) {
+        json_key(w, "region");
+        json_obj(w, NULL);
+        json_ku64(w, "byteOffset", fi && fi->offset != UINT64_MAX ? fi->offset : 0);
+        json_end(w);
+    }
     json_end(w);
     if (fi && fi->field) {
         json_key(w, "logicalLocations");
@@ -313,7 +317,7 @@ static void result_json(json_w *w, const check_image *c, const sarif_loc *l, siz
     json_ki64(w, "ruleIndex", idx);
     json_kstr(w, "level", sarif_level(fi->severity));
     json_text(w, "message", text);
-    location_json(w, l, k, fi);
+    location_json(w, l, k, fi, 1);
     if (hashes) fingerprint_json(w, hashes, i);
     json_key(w, "properties");
     json_obj(w, NULL);
@@ -339,7 +343,7 @@ static void unreadable_json(json_w *w, const check_image *c, const sarif_loc *l,
     json_ku64(w, "ruleIndex", rules_count());
     json_kstr(w, "level", "error");
     json_text(w, "message", unreadable_text(c));
-    location_json(w, l, k, NULL);
+    location_json(w, l, k, NULL, 1);
     json_key(w, "partialFingerprints");
     json_obj(w, NULL);
     json_kstr(w, "vhdxFinding/v1", fp);
@@ -376,18 +380,7 @@ static void invocation_json(json_w *w, const check_image *im, const sarif_loc *l
             json_kstr(w, "level", "error");
             json_text(w, "message", im[k].rep ? "the image could not be examined (see its findings)"
                                               : unreadable_text(&im[k]));
-            json_key(w, "locations");
-            json_arr(w, NULL);
-            json_obj(w, NULL);
-            json_key(w, "physicalLocation");
-            json_obj(w, NULL);
-            json_key(w, "artifactLocation");
-            json_obj(w, NULL);
-            artifact_location(w, &locs[k], (int)k);
-            json_end(w);
-            json_end(w);
-            json_end(w);
-            json_end(w);
+            location_json(w, &locs[k], k, NULL, 0);
             json_end(w);
         }
         json_end(w);

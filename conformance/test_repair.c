@@ -62,19 +62,68 @@ static void build_base(vb_image *im)
     (void)vb_alloc_block(im, 5, 1);
 }
 
+/* A read-only view of caller bytes, borrowed (no copy: the crash loops open thousands of
+ * images); a write, flush or size change through it fails the test. */
+typedef struct view { const uint8_t *bytes; size_t len; } view;
+static int view_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    const view *v = ctx;
+    if (off > v->len || len > v->len - off) return VHDX_E_IO_EOF;
+    memcpy(buf, v->bytes + off, len);
+    return VHDX_OK;
+}
+static int view_size(void *ctx, uint64_t *size) { *size = ((const view *)ctx)->len; return VHDX_OK; }
+static int ro_write(void *ctx, uint64_t off, const void *buf, size_t len)
+{
+    (void)ctx; (void)off; (void)buf; (void)len;
+    fail_msg("a read-only use wrote");
+    return VHDX_E_IO;
+}
+static int ro_flush(void *ctx) { (void)ctx; fail_msg("a read-only use flushed"); return VHDX_E_IO; }
+static int ro_set_size(void *ctx, uint64_t s) { (void)ctx; (void)s; fail_msg("a read-only use resized"); return VHDX_E_IO; }
+static vhdx_io view_io(view *v, const uint8_t *bytes, size_t len)
+{
+    vhdx_io io;
+    memset(&io, 0, sizeof io);
+    v->bytes = bytes;
+    v->len = len;
+    io.ctx = v;
+    io.read_at = view_read;
+    io.get_size = view_size;
+    io.write_at = ro_write;
+    io.flush = ro_flush;
+    io.set_size = ro_set_size;
+    return io;
+}
+
+/* assert_memory_equal compares byte by byte through cmocka (most of this test's time on
+ * megabyte buffers): memcmp, then the first differing offset. */
+static void assert_same(const uint8_t *a, const uint8_t *b, size_t n, const char *what)
+{
+    if (memcmp(a, b, n) == 0) return;
+    size_t i = 0;
+    while (a[i] == b[i]) i++;
+    fail_msg("%s: first difference at byte 0x%zx", what, i);
+}
+
+/* The parent file of the scenario being run (with_parent), else NULL: every open,
+ * check and repair of the scenario then goes through it. */
+static const char *cur_parent;
+
 /* Virtual content of the image bytes (read-only open, log replayed in memory). */
 static void read_disk(const uint8_t *bytes, size_t len, uint8_t *out)
 {
-    vhdx_io io;
+    view v;
+    vhdx_io io = view_io(&v, bytes, len);
     vhdx_image *img = NULL;
     vhdx_open_opts o;
-    assert_int_equal(vhdx_io_mem_open(&io, bytes, len, GiB), VHDX_OK);
     vhdx_open_opts_default(&o);
-    o.flags = VHDX_OPEN_NO_PARENT; /* the differencing child holds every block itself */
+    /* without a parent file, the differencing child holds every block itself */
+    o.flags = cur_parent ? 0u : VHDX_OPEN_NO_PARENT;
+    o.parent_path = cur_parent;
     assert_int_equal(vhdx_open(&img, &io, 0, &o, NULL), VHDX_OK);
     assert_int_equal(vhdx_read(img, 0, out, VS, NULL), VHDX_OK);
     assert_int_equal(vhdx_close(img), VHDX_OK);
-    vhdx_io_destroy(&io);
 }
 
 static void d_header(vb_image *im)
@@ -137,12 +186,63 @@ static void d_parent_path(vb_image *im)
     w_parent_path[0] = w;
 }
 
+/* A differencing child (blocks 1 and 2 its own) of a parent file (every block present,
+ * its own pattern), torn like d_header; repaired with the parent open (opts.parent_path),
+ * so its linkage is checked by every open of the repair. */
+static char parent_file[64];
+static void d_with_parent(vb_image *im)
+{
+    vb_params p;
+    vb_image par;
+    vb_params_default(&p);
+    p.virtual_size = VS;
+    p.block_size = (uint32_t)MiB;
+    p.seed = 0x7a11;
+    assert_int_equal(vb_build(&par, &p), VHDX_OK);
+    for (uint64_t b = 0; b < VS / MiB; b++) (void)vb_alloc_block(&par, b, 1);
+    fmt_header h;
+    vb_header_get(&par, 1, &h);
+    char linkage[40];
+    vhdx_guid_format(&h.data_write_guid, linkage, sizeof linkage, 1);
+    snprintf(parent_file, sizeof parent_file, "test_repair_parent.XXXXXX");
+    int fd = mkstemp(parent_file);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(vb_data(&par), 1, (size_t)vb_size(&par), f), (size_t)vb_size(&par));
+    assert_int_equal(fclose(f), 0);
+    vb_free(&par);
+    vb_free(im);
+    vb_params_default(&p);
+    p.type = VHDX_TYPE_DIFFERENCING;
+    p.virtual_size = VS;
+    p.block_size = (uint32_t)MiB;
+    p.parent_linkage = linkage;
+    p.parent_path = parent_file;
+    assert_int_equal(vb_build(im, &p), VHDX_OK);
+    (void)vb_alloc_block(im, 1, 1);
+    (void)vb_alloc_block(im, 2, 1);
+    d_header(im);
+    cur_parent = parent_file;
+}
+
 /* R25 on both region table copies (signatures intact, same entries) */
 static void d_rt_both_crc(vb_image *im)
 {
     d_rt(im);
     vb_put32(im, vb_rt_offset(0) + RT_OFF_CHECKSUM, vb_get32(im, vb_rt_offset(0) + RT_OFF_CHECKSUM) ^ 1u);
 }
+/* R24/R25 on both region table copies, wiped entirely: the table is rebuilt from the
+ * metadata region (its signature at 2 MiB) and the one plausible BAT (3 MiB) */
+static void d_rt_lost(vb_image *im)
+{
+    uint8_t *z = calloc(1, VHDX_RT_SIZE);
+    assert_non_null(z);
+    vb_write(im, vb_rt_offset(0), z, VHDX_RT_SIZE);
+    vb_write(im, vb_rt_offset(1), z, VHDX_RT_SIZE);
+    free(z);
+}
+
 /* R83: File Parameters listed twice with the same value */
 static void d_md_dup(vb_image *im)
 {
@@ -265,6 +365,10 @@ static const want_action w_rt_both[] = {
     { VHDX_REPAIR_REGION_TABLE, 0, VHDX_E_RT_CHECKSUM, VHDX_RT1_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
     { VHDX_REPAIR_REGION_TABLE, 1, VHDX_E_RT_CHECKSUM, VHDX_RT2_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
 };
+static const want_action w_rt_lost[] = {
+    { VHDX_REPAIR_REGION_TABLE, 0, VHDX_E_RT_SIGNATURE, VHDX_RT1_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
+    { VHDX_REPAIR_REGION_TABLE, 1, VHDX_E_RT_SIGNATURE, VHDX_RT2_OFFSET, VHDX_RT_SIZE, 0, 0, 0 },
+};
 static const want_action w_md_dup[] = {
     { VHDX_REPAIR_METADATA_ENTRY, 5, VHDX_E_MD_DUPLICATE, 2 * MiB, VHDX_MD_TABLE_SIZE, 0, 0, 0 },
 };
@@ -296,6 +400,8 @@ static const scenario scenarios[] = {
     SCEN("region_tables_both", d_rt_both_crc, 0, 0, w_rt_both),
     SCEN("metadata_duplicate", d_md_dup, 0, 0, w_md_dup),
     SCEN("bat_mixed", d_bat_mixed, VHDX_REPAIR_ALLOW_DATA_LOSS | VHDX_REPAIR_FIX_DEVIATIONS, 0, w_bat_mixed),
+    SCEN("region_tables_lost", d_rt_lost, 0, 0, w_rt_lost),
+    SCEN("with_parent", d_with_parent, 0, 1, w_header),
 };
 #define NSCEN (sizeof scenarios / sizeof scenarios[0])
 
@@ -321,7 +427,8 @@ static void fixture_make(fixture *fx, const scenario *sc)
     read_disk(vb_data(&im), (size_t)vb_size(&im), fx->expect);
     sc->damage(&im);
     if (sc->damage == d_log) memcpy(fx->expect + MiB, block1, MiB);
-    if (sc->damage == d_parent_path) read_disk(vb_data(&im), (size_t)vb_size(&im), fx->expect);
+    if (sc->damage == d_parent_path || sc->damage == d_with_parent)
+        read_disk(vb_data(&im), (size_t)vb_size(&im), fx->expect);
     fx->len = (size_t)vb_size(&im);
     fx->bytes = malloc(fx->len);
     assert_non_null(fx->bytes);
@@ -337,6 +444,8 @@ static void fixture_free(fixture *fx)
 {
     free(fx->bytes);
     free(fx->expect);
+    if (cur_parent) assert_int_equal(remove(cur_parent), 0);
+    cur_parent = NULL;
 }
 
 static void opts_of(fixture *fx, vhdx_repair_opts *o)
@@ -344,6 +453,7 @@ static void opts_of(fixture *fx, vhdx_repair_opts *o)
     vhdx_repair_opts_default(o);
     o->flags = fx->sc->flags;
     o->guid_gen = &fx->gen;
+    o->parent_path = cur_parent;
 }
 
 static void assert_plan(const scenario *sc, const vhdx_repair_plan *p)
@@ -370,50 +480,33 @@ static void assert_plan(const scenario *sc, const vhdx_repair_plan *p)
     }
 }
 
-/* A backend whose writes, flushes and size changes fail the test. */
-static int ro_write(void *ctx, uint64_t off, const void *buf, size_t len)
-{
-    (void)ctx; (void)off; (void)buf; (void)len;
-    fail_msg("planning wrote");
-    return VHDX_E_IO;
-}
-static int ro_flush(void *ctx) { (void)ctx; fail_msg("planning flushed"); return VHDX_E_IO; }
-static int ro_set_size(void *ctx, uint64_t s) { (void)ctx; (void)s; fail_msg("planning resized"); return VHDX_E_IO; }
-
+/* The plan of the image bytes, over a view: planning never writes, flushes or resizes
+ * (each fails the test) and the bytes are const. */
 static vhdx_repair_plan *plan_of(fixture *fx, const uint8_t *bytes, size_t len)
 {
-    vhdx_io mem, ro;
+    view v;
+    vhdx_io ro = view_io(&v, bytes, len);
     vhdx_repair_opts o;
     vhdx_repair_plan *p = NULL;
     opts_of(fx, &o);
-    assert_int_equal(vhdx_io_mem_open(&mem, bytes, len, GiB), VHDX_OK);
-    ro = mem;
-    ro.write_at = ro_write;
-    ro.flush = ro_flush;
-    ro.set_size = ro_set_size;
     assert_int_equal(vhdx_repair_plan_create(&ro, &o, &p, NULL), VHDX_OK);
-    size_t n;
-    const uint8_t *d = vhdx_io_mem_data(&mem, &n);
-    assert_int_equal(n, len);
-    assert_memory_equal(d, bytes, len);
-    vhdx_io_destroy(&mem);
     return p;
 }
 
 /* Repaired image bytes: no finding, empty plan, the expected content. */
 static void assert_repaired(fixture *fx, const uint8_t *bytes, size_t len)
 {
-    vhdx_io io;
+    view v;
+    vhdx_io io = view_io(&v, bytes, len);
     vhdx_report *r = NULL;
     vhdx_check_opts co;
     vhdx_check_opts_default(&co);
-    co.flags = VHDX_OPEN_NO_PARENT;
-    assert_int_equal(vhdx_io_mem_open(&io, bytes, len, GiB), VHDX_OK);
+    co.flags = cur_parent ? 0u : VHDX_OPEN_NO_PARENT;
+    co.parent_path = cur_parent;
     assert_int_equal(vhdx_check(&io, NULL, &co, &r), VHDX_OK);
     if (r->count) fail_msg("%s: check finds %s after repair", fx->sc->name, vhdx_status_name(r->findings[0].code));
     assert_int_equal(r->verdict, VHDX_VERDICT_CONFORMANT);
     vhdx_report_free(r);
-    vhdx_io_destroy(&io);
     assert_int_equal(len % MiB, 0);
     vhdx_repair_plan *p = plan_of(fx, bytes, len);
     assert_int_equal(p->count, 0);
@@ -422,22 +515,21 @@ static void assert_repaired(fixture *fx, const uint8_t *bytes, size_t len)
     uint8_t *disk = malloc(VS);
     assert_non_null(disk);
     read_disk(bytes, len, disk);
-    assert_memory_equal(disk, fx->expect, VS);
+    assert_same(disk, fx->expect, VS, fx->sc->name);
     free(disk);
 }
 
 /* Repair with the k-th write or flush failing (k 0: none); returns the operations seen
- * and leaves the resulting bytes in *out. */
-static uint64_t repair_once(fixture *fx, uint64_t k, int mode, int lose, uint8_t **out,
-                            size_t *out_len, uint64_t **lens)
+ * and leaves the resulting image in the memory backend *mem (the caller destroys it). */
+static uint64_t repair_once(fixture *fx, uint64_t k, int mode, int lose, vhdx_io *mem,
+                            uint64_t **lens)
 {
-    vhdx_io mem;
     faultio f;
     vhdx_repair_opts o;
     vhdx_repair_plan *p = NULL;
     opts_of(fx, &o);
-    assert_int_equal(vhdx_io_mem_open(&mem, fx->bytes, fx->len, GiB), VHDX_OK);
-    faultio_init(&f, &mem);
+    assert_int_equal(vhdx_io_mem_open(mem, fx->bytes, fx->len, GiB), VHDX_OK);
+    faultio_init(&f, mem);
     faultio_arm(&f, k, mode);
     int rc = vhdx_repair_apply(&f.io, &o, &p, NULL);
     if (k == 0) {
@@ -456,50 +548,37 @@ static uint64_t repair_once(fixture *fx, uint64_t k, int mode, int lose, uint8_t
     uint64_t ops = f.ops;
     faultio_settle(&f, lose);
     faultio_free(&f);
-    size_t n;
-    const uint8_t *d = vhdx_io_mem_data(&mem, &n);
-    *out = malloc(n ? n : 1);
-    assert_non_null(*out);
-    memcpy(*out, d, n);
-    *out_len = n;
-    vhdx_io_destroy(&mem);
     return ops;
 }
 
-/* After a crash: the image plans, opens when the damaged one did, and a second repair
- * finishes it. */
-static void assert_recovers(fixture *fx, uint8_t *bytes, size_t len)
+/* After a crash (the image in *mem): the image plans, opens when the damaged one did, and
+ * a second repair (in place, on *mem) finishes it. */
+static void assert_recovers(fixture *fx, vhdx_io *mem)
 {
+    size_t len;
+    const uint8_t *bytes = vhdx_io_mem_data(mem, &len);
     vhdx_repair_plan *p = plan_of(fx, bytes, len);
     assert_int_equal(p->left_count, 0);
     assert_int_equal(p->refused, 0);
     vhdx_repair_plan_free(p);
     if (fx->sc->opens) {
-        vhdx_io io;
+        view v;
+        vhdx_io io = view_io(&v, bytes, len);
         vhdx_image *img = NULL;
         vhdx_open_opts oo;
         vhdx_open_opts_default(&oo);
-        oo.flags = VHDX_OPEN_NO_PARENT;
-        assert_int_equal(vhdx_io_mem_open(&io, bytes, len, GiB), VHDX_OK);
+        oo.flags = cur_parent ? 0u : VHDX_OPEN_NO_PARENT;
+        oo.parent_path = cur_parent;
         assert_int_equal(vhdx_open(&img, &io, 0, &oo, NULL), VHDX_OK);
         assert_int_equal(vhdx_close(img), VHDX_OK);
-        vhdx_io_destroy(&io);
     }
-    vhdx_io mem;
     vhdx_repair_opts o;
     opts_of(fx, &o);
-    assert_int_equal(vhdx_io_mem_open(&mem, bytes, len, GiB), VHDX_OK);
-    assert_int_equal(vhdx_repair_apply(&mem, &o, &p, NULL), VHDX_OK);
+    assert_int_equal(vhdx_repair_apply(mem, &o, &p, NULL), VHDX_OK);
     assert_int_equal(p->refused, 0);
     vhdx_repair_plan_free(p);
-    size_t n;
-    const uint8_t *d = vhdx_io_mem_data(&mem, &n);
-    uint8_t *copy = malloc(n);
-    assert_non_null(copy);
-    memcpy(copy, d, n);
-    vhdx_io_destroy(&mem);
-    assert_repaired(fx, copy, n);
-    free(copy);
+    bytes = vhdx_io_mem_data(mem, &len);
+    assert_repaired(fx, bytes, len);
 }
 
 static void plan_and_repair(void **state)
@@ -511,13 +590,18 @@ static void plan_and_repair(void **state)
         vhdx_repair_plan *p = plan_of(&fx, fx.bytes, fx.len);
         assert_plan(fx.sc, p);
         assert_int_equal(p->data_loss, (fx.sc->flags & VHDX_REPAIR_ALLOW_DATA_LOSS) != 0);
+        /* a differencing image that opens: checked against its parent only with one */
+        int diff = fx.sc->damage == d_parent_path || fx.sc->damage == d_with_parent;
+        assert_int_equal(p->differencing, diff && fx.sc->opens);
+        assert_int_equal(p->parent_checked, cur_parent != NULL);
         vhdx_repair_plan_free(p);
-        uint8_t *out;
+        vhdx_io mem;
         size_t n;
         uint64_t *lens = NULL;
-        (void)repair_once(&fx, 0, FAULTIO_STOP, 0, &out, &n, &lens);
+        (void)repair_once(&fx, 0, FAULTIO_STOP, 0, &mem, &lens);
+        const uint8_t *out = vhdx_io_mem_data(&mem, &n);
         assert_repaired(&fx, out, n);
-        free(out);
+        vhdx_io_destroy(&mem);
         free(lens);
         fixture_free(&fx);
     }
@@ -550,14 +634,14 @@ static void refused_without_flags(void **state)
         size_t n;
         const uint8_t *d = vhdx_io_mem_data(&mem, &n);
         assert_int_equal(n, fx.len);
-        assert_memory_equal(d, fx.bytes, n);
+        assert_same(d, fx.bytes, n, "refused repair");
         vhdx_io_destroy(&mem);
         fixture_free(&fx);
     }
 }
 
 /* Damage no action repairs: listed, nothing written. */
-static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t off);
+static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t off, const char *detail);
 static void d_headers_both(vb_image *im)
 {
     vb_put32(im, vb_header_offset(0) + HDR_OFF_CHECKSUM, 0);
@@ -572,21 +656,46 @@ static void d_md_dup_differs(vb_image *im)
     vb_write(im, im->md_offset + 68 * KiB, v, sizeof v);
     (void)vb_md_add(im, &VHDX_GUID_FILE_PARAMETERS, (uint32_t)(68 * KiB), 8, VHDX_MD_FLAG_IS_REQUIRED);
 }
-/* R24/R25 on both region table copies, the signatures gone too: nothing to trust */
-static void d_rt_both(vb_image *im)
+/* Both region tables lost and the file holds what makes a rebuild ambiguous: the 1 MiB
+ * at `from` copied to a new last MiB (7 MiB), or a BAT entry no BAT can hold. */
+static void copy_mib_to_end(vb_image *im, uint64_t from)
 {
-    vb_put32(im, vb_rt_offset(0), 0);
-    vb_put32(im, vb_rt_offset(1), 0);
+    uint8_t *b = malloc(MiB);
+    assert_non_null(b);
+    assert_int_equal(vb_size(im), 7 * MiB);
+    vb_read(im, from, b, MiB);
+    vb_write(im, 7 * MiB, b, MiB);
+    free(b);
+}
+static void d_rt_lost_md2(vb_image *im) { d_rt_lost(im); copy_mib_to_end(im, 2 * MiB); }
+static void d_rt_lost_bat2(vb_image *im) { d_rt_lost(im); copy_mib_to_end(im, 3 * MiB); }
+static void d_rt_lost_nobat(vb_image *im)
+{
+    d_rt_lost(im);
+    vb_bat_set(im, vb_pb_index(im, 3), vb_bat_get(im, vb_pb_index(im, 3)) | 8u);
+}
+static void d_rt_lost_nomd(vb_image *im)
+{
+    d_rt_lost(im);
+    vb_put32(im, 2 * MiB, 0);
 }
 static void refused_damage(void **state)
 {
     (void)state;
-    refused_one(d_headers_both, "VHDX_E_NO_VALID_HEADER", VHDX_HEADER1_OFFSET);
-    refused_one(d_md_dup_differs, "VHDX_E_MD_DUPLICATE", 2 * MiB + MD_HEADER_SIZE + 5 * MD_ENTRY_SIZE);
-    refused_one(d_rt_both, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET);
+    refused_one(d_headers_both, "VHDX_E_NO_VALID_HEADER", VHDX_HEADER1_OFFSET, NULL);
+    refused_one(d_md_dup_differs, "VHDX_E_MD_DUPLICATE", 2 * MiB + MD_HEADER_SIZE + 5 * MD_ENTRY_SIZE,
+                "the duplicate holds a different value");
+    refused_one(d_rt_lost_md2, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET,
+                "not rebuilt: 2 metadata tables found at 0x200000, 0x700000");
+    refused_one(d_rt_lost_bat2, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET,
+                "not rebuilt: 2 plausible BAT locations at 0x300000, 0x700000");
+    refused_one(d_rt_lost_nobat, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET,
+                "not rebuilt: no plausible BAT of 8 entries outside the metadata region and the log");
+    refused_one(d_rt_lost_nomd, "VHDX_E_RT_SIGNATURE", VHDX_RT1_OFFSET,
+                "not rebuilt: no metadata table with a usable geometry at a 1 MiB boundary");
 }
 
-static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t off)
+static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t off, const char *detail)
 {
     vb_image im;
     build_base(&im);
@@ -605,9 +714,109 @@ static void refused_one(void (*damage)(vb_image *), const char *code, uint64_t o
     assert_int_equal(p->left_count, 1);
     assert_string_equal(vhdx_status_name(p->left[0].code), code);
     assert_int_equal(p->left[0].offset, off);
+    if (detail) assert_string_equal(p->left[0].detail, detail);
     vhdx_repair_plan_free(p);
     assert_int_equal(vb_size(&im), before);
-    assert_memory_equal(vb_data(&im), copy, before);
+    assert_same(vb_data(&im), copy, before, "refused repair");
+    free(copy);
+    vb_free(&im);
+}
+
+/* The rebuilt region table: what the plan says it found, and after the repair both copies
+ * hold exactly the table the image was built with (its BAT and metadata entries). */
+static void region_table_rebuilt(void **state)
+{
+    (void)state;
+    vb_image im;
+    build_base(&im);
+    uint8_t *before = malloc(2 * VHDX_RT_SIZE);
+    assert_non_null(before);
+    vb_read(&im, VHDX_RT1_OFFSET, before, 2 * VHDX_RT_SIZE);
+    d_rt_lost(&im);
+    vhdx_repair_plan *p = NULL;
+    vhdx_repair_opts o;
+    vhdx_repair_opts_default(&o);
+    assert_int_equal(vhdx_repair_apply(&im.io, &o, &p, NULL), VHDX_OK);
+    assert_int_equal(p->applied, 1);
+    assert_int_equal(p->count, 2);
+    for (int c = 0; c < 2; c++) {
+        char want[160];
+        snprintf(want, sizeof want, "region table copy %d rebuilt: BAT at 0x300000 (0x100000 bytes), "
+                 "metadata at 0x200000 (0x100000 bytes)", c + 1);
+        assert_string_equal(p->actions[c].detail, want);
+    }
+    vhdx_repair_plan_free(p);
+    uint8_t *after = malloc(2 * VHDX_RT_SIZE);
+    assert_non_null(after);
+    vb_read(&im, VHDX_RT1_OFFSET, after, 2 * VHDX_RT_SIZE);
+    assert_same(after, before, 2 * VHDX_RT_SIZE, "rebuilt region tables");
+    free(before);
+    free(after);
+    vb_free(&im);
+}
+
+/* No rule asks for version-4 GUIDs ([MS-VHDX 2.2.2] R12/R13/R21: new unique values,
+ * FileWriteGuid random; 4.1 of the format notes: QEMU stores RFC 4122 bytes whose MS
+ * rendering shows version 0): an image whose FileWriteGuid, DataWriteGuid and Virtual
+ * Disk ID read as version 0 checks clean and a repair, deviations included, plans nothing
+ * and writes nothing (DataWriteGuid and the Virtual Disk ID are what children and the
+ * disk's identity hang on). A writable open that modifies takes v4 GUIDs anyway (R12, R13). */
+static void non_v4_guids_left_alone(void **state)
+{
+    (void)state;
+    static const vhdx_guid q = { { 0x6b, 0x1c, 0x2f, 0x8e, 0x53, 0x91, 0x0a, 0x07,
+                                   0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08 } };
+    vb_image im;
+    build_base(&im);
+    for (int slot = 0; slot < 2; slot++) {
+        vb_header_set_guid(&im, slot, HDR_OFF_FILE_WRITE_GUID, &q);
+        vb_header_set_guid(&im, slot, HDR_OFF_DATA_WRITE_GUID, &q);
+    }
+    vb_write(&im, vb_md_item_offset(&im, VB_MD_VDID), q.b, sizeof q.b);
+    assert_int_equal(q.b[7] >> 4, 0);
+    size_t n = (size_t)vb_size(&im);
+    uint8_t *copy = malloc(n);
+    assert_non_null(copy);
+    memcpy(copy, vb_data(&im), n);
+    view v;
+    vhdx_io io = view_io(&v, copy, n);
+    vhdx_report *r = NULL;
+    vhdx_check_opts co;
+    vhdx_check_opts_default(&co);
+    assert_int_equal(vhdx_check(&io, NULL, &co, &r), VHDX_OK);
+    assert_int_equal(r->count, 0);
+    vhdx_report_free(r);
+    vhdx_repair_plan *p = NULL;
+    vhdx_repair_opts o;
+    vhdx_repair_opts_default(&o);
+    o.flags = VHDX_REPAIR_FIX_DEVIATIONS | VHDX_REPAIR_ALLOW_DATA_LOSS;
+    assert_int_equal(vhdx_repair_apply(&im.io, &o, &p, NULL), VHDX_OK);
+    assert_int_equal(p->count, 0);
+    assert_int_equal(p->left_count, 0);
+    assert_int_equal(p->applied, 0);
+    vhdx_repair_plan_free(p);
+    assert_int_equal(vb_size(&im), n);
+    assert_same(vb_data(&im), copy, n, "repair of non-v4 GUIDs");
+    /* the next modification replaces FileWriteGuid and DataWriteGuid with v4 values */
+    vhdx_image *img = NULL;
+    vhdx_open_opts oo;
+    vhdx_open_opts_default(&oo);
+    oo.flags = VHDX_OPEN_RDWR;
+    oo.guid_gen = &im.gen;
+    assert_int_equal(vhdx_open(&img, &im.io, 0, &oo, NULL), VHDX_OK);
+    uint8_t sector[512];
+    memset(sector, 0x5a, sizeof sector);
+    assert_int_equal(vhdx_write(img, 0, sector, sizeof sector, NULL), VHDX_OK);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    fmt_header h[2];
+    vb_header_get(&im, 0, &h[0]);
+    vb_header_get(&im, 1, &h[1]);
+    const fmt_header *cur = h[1].sequence_number > h[0].sequence_number ? &h[1] : &h[0];
+    assert_int_equal(cur->file_write_guid.b[7] >> 4, 4);
+    assert_int_equal(cur->data_write_guid.b[7] >> 4, 4);
+    uint8_t id[16];
+    vb_read(&im, vb_md_item_offset(&im, VB_MD_VDID), id, sizeof id);
+    assert_same(id, q.b, sizeof id, "Virtual Disk ID");
     free(copy);
     vb_free(&im);
 }
@@ -616,11 +825,10 @@ static void crash_points(size_t s)
 {
     fixture fx;
     fixture_make(&fx, &scenarios[s]);
-    uint8_t *out;
-    size_t n;
+    vhdx_io mem;
     uint64_t *lens = NULL;
-    uint64_t ops = repair_once(&fx, 0, FAULTIO_STOP, 0, &out, &n, &lens);
-    free(out);
+    uint64_t ops = repair_once(&fx, 0, FAULTIO_STOP, 0, &mem, &lens);
+    vhdx_io_destroy(&mem);
     assert_true(ops >= 2);
     unsigned long tried = 0;
     for (uint64_t k = 1; k <= ops; k++) {
@@ -630,9 +838,9 @@ static void crash_points(size_t s)
             if (m == 2 && lens[k] < 2 * 4096) continue;
             for (int lose = 0; lose < 2; lose++) {
                 if (m && lose) continue;
-                (void)repair_once(&fx, k, modes[m], lose, &out, &n, &lens);
-                assert_recovers(&fx, out, n);
-                free(out);
+                (void)repair_once(&fx, k, modes[m], lose, &mem, &lens);
+                assert_recovers(&fx, &mem);
+                vhdx_io_destroy(&mem);
                 tried++;
             }
         }
@@ -656,6 +864,8 @@ static void crash_parent_path(void **state) { (void)state; crash_points(9); }
 static void crash_region_tables_both(void **state) { (void)state; crash_points(10); }
 static void crash_metadata_duplicate(void **state) { (void)state; crash_points(11); }
 static void crash_bat_mixed(void **state) { (void)state; crash_points(12); }
+static void crash_region_tables_lost(void **state) { (void)state; crash_points(13); }
+static void crash_with_parent(void **state) { (void)state; crash_points(14); }
 
 int main(void)
 {
@@ -663,6 +873,8 @@ int main(void)
         cmocka_unit_test(plan_and_repair),
         cmocka_unit_test(refused_without_flags),
         cmocka_unit_test(refused_damage),
+        cmocka_unit_test(region_table_rebuilt),
+        cmocka_unit_test(non_v4_guids_left_alone),
         cmocka_unit_test(crash_header),
         cmocka_unit_test(crash_region_table),
         cmocka_unit_test(crash_metadata_entry),
@@ -676,6 +888,8 @@ int main(void)
         cmocka_unit_test(crash_region_tables_both),
         cmocka_unit_test(crash_metadata_duplicate),
         cmocka_unit_test(crash_bat_mixed),
+        cmocka_unit_test(crash_region_tables_lost),
+        cmocka_unit_test(crash_with_parent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -178,6 +178,26 @@ static void m_rt_bad_crc_both(vb_image *im)
         vb_put32(im, vb_rt_offset(c) + RT_OFF_CHECKSUM,
                  vb_get32(im, vb_rt_offset(c) + RT_OFF_CHECKSUM) ^ 0x80u);
 }
+/* R24/R25: both region table copies wiped (signatures lost): a repair rebuilds the table
+ * from the metadata region and the one plausible BAT. */
+static void m_rt_lost_both(vb_image *im)
+{
+    uint8_t *z = calloc(1, VHDX_RT_SIZE);
+    if (!z) abort();
+    for (int c = 0; c < 2; c++) vb_write(im, vb_rt_offset(c), z, VHDX_RT_SIZE);
+    free(z);
+}
+/* The same, and a copy of the metadata region in a new last MiB: two metadata tables, so
+ * a repair cannot tell which one the lost table named. */
+static void m_rt_lost_ambiguous(vb_image *im)
+{
+    uint8_t *b = malloc(MiB);
+    if (!b) abort();
+    m_rt_lost_both(im);
+    vb_read(im, im->md_offset, b, MiB);
+    vb_write(im, vb_size(im), b, MiB);
+    free(b);
+}
 /* R23/R25: copy 1 bad, copy 2 good. */
 static void m_rt1_bad_crc(vb_image *im)
 {
@@ -469,6 +489,8 @@ static const hcase cases[] = {
     { "logguid-empty-log", "R61: LogGuid set, log all zero", 0, 0, m_logguid_empty_log, 0 },
     { "fileid-signature", "R4: file type identifier signature", 0, 0, m_fileid_signature, 0 },
     { "rt-bad-crc-both", "R25: both region tables bad", 0, 0, m_rt_bad_crc_both, 0 },
+    { "rt-lost-both", "R24: both region tables wiped", 0, 0, m_rt_lost_both, 0 },
+    { "rt-lost-ambiguous", "R24: both region tables wiped, a second metadata region", 0, 0, m_rt_lost_ambiguous, 0 },
     { "rt1-bad-crc", "R23/R25: region table copy 1 bad, copy 2 good", 0, 0, m_rt1_bad_crc, 0 },
     { "rt2-bad-crc", "R23/R25: region table copy 2 bad, copy 1 good", 0, 0, m_rt2_bad_crc, 0 },
     { "rt-entry-count-2048", "R26: EntryCount 2048", 0, 0, m_rt_entry_count_2048, 0 },

@@ -68,6 +68,36 @@ expect_eq "refused damage" "$OUT" "$T/x.vhdx: refused
   left     VHDX_E_NO_VALID_HEADER R11  at 0x10000: neither header is valid: header 1: CRC-32C mismatch; header 2: CRC-32C mismatch"
 expect_eq "refused damage not written" "$(sha "$T/x.vhdx")" "$before"
 
+# a differencing image: without --parent the plan says what was not checked; with its
+# parent nothing is left; with another parent the linkage refuses (nothing written); a
+# torn header of the child is repaired with the parent open
+run 0 "$CLI" create --type dynamic --block-size 1M "$T/par.vhdx" 8M
+run 0 "$CLI" create --type dynamic --block-size 1M "$T/other.vhdx" 8M
+run 0 "$CLI" create --type differencing --parent "$T/par.vhdx" "$T/child.vhdx"
+run 0 "$CLI" repair "$T/child.vhdx"
+expect_eq "child without parent" "$OUT" "$T/child.vhdx: nothing
+  not checked without --parent: parent_linkage (R105), the parent's sector size (R96)"
+run 0 "$CLI" repair --format json "$T/child.vhdx"
+expect_match "child without parent, json" "$OUT" '*"parent": {"checked": false, "not_checked": "not checked without --parent: parent_linkage (R105), the parent'"'"'s sector size (R96)"}*'
+run 0 "$CLI" repair --parent "$T/par.vhdx" "$T/child.vhdx"
+expect_eq "child with its parent" "$OUT" "$T/child.vhdx: nothing"
+run 0 "$CLI" repair --format json --parent "$T/par.vhdx" "$T/child.vhdx"
+expect_match "child with its parent, json" "$OUT" '*"parent": {"checked": true}*'
+before=$(sha "$T/child.vhdx")
+run 2 "$CLI" repair --parent "$T/other.vhdx" "$T/child.vhdx"
+expect_eq "child with another parent" "$OUT" "$T/child.vhdx: refused
+  left     VHDX_E_PL_LINKAGE_MISMATCH R105 at 0x0: parent DataWriteGuid matches neither parent_linkage nor parent_linkage2: $T/other.vhdx"
+expect_eq "refused linkage not written" "$(sha "$T/child.vhdx")" "$before"
+run 1 "$CLI" repair --parent "" "$T/child.vhdx"
+expect_match "empty --parent" "$ERR" "vhdx: repair: empty --parent path*"
+printf '\x55' | dd of="$T/child.vhdx" bs=1 seek=$((0x10004)) conv=notrunc status=none
+run 0 "$CLI" repair --parent "$T/par.vhdx" "$T/child.vhdx"
+expect_eq "torn child header, with its parent" "$OUT" "$T/child.vhdx: repaired
+  done     header          R10  write 0x10000+0x1000: header 1 rewritten from the current header (sequence + 1, new FileWriteGuid)"
+run 0 "$CLI" check --parent "$T/par.vhdx" "$T/child.vhdx"
+run 0 "$CLI" repair --parent "$T/par.vhdx" "$T/child.vhdx"
+expect_eq "child repaired" "$OUT" "$T/child.vhdx: nothing"
+
 # the real images: repair (with the deviations) leaves nothing to plan, check no worse,
 # the disk unchanged (its first 64 MiB: the 10 GiB one would take minutes)
 if [ -d "$IMAGES" ]; then
@@ -75,7 +105,10 @@ if [ -d "$IMAGES" ]; then
         name=$(basename "$f")
         img=$(extract_rw "$name")
         args=()
-        case $name in *differencing*) args=(--parent-ignore-linkage) ;; esac
+        nothing="$img: nothing"
+        case $name in *differencing*) args=(--parent-ignore-linkage)
+            nothing="$nothing
+  not checked without --parent: parent_linkage (R105), the parent's sector size (R96)" ;; esac
         "$CLI" check "$img" >/dev/null 2>&1; c0=$?
         len=$("$CLI" info --json "$img" | python3 -c 'import json,sys; print(min(json.load(sys.stdin)["virtual_size"], 64 << 20))')
         h0=$("$CLI" cat --length "$len" "${args[@]}" "$img" 2>/dev/null | hash_stdin)
@@ -83,7 +116,7 @@ if [ -d "$IMAGES" ]; then
         "$CLI" check "$img" >"$T/chk" 2>&1; c1=$?
         if [ "$c1" -ne 0 ] && [ "$c1" -ne "$c0" ]; then fail "$name: check exit $c0 before repair, $c1 after"; else ok; fi
         run 0 "$CLI" repair --fix-deviations "$img"
-        expect_eq "$name: second repair" "$OUT" "$img: nothing"
+        expect_eq "$name: second repair" "$OUT" "$nothing"
         expect_eq "$name: content" "$("$CLI" cat --length "$len" "${args[@]}" "$img" 2>/dev/null | hash_stdin)" "$h0"
         rm -f "$img"
     done

@@ -597,6 +597,11 @@ typedef struct vhdx_repair_plan {
     int applied;                  /* 1: vhdx_repair_apply wrote the actions */
     uint64_t file_size;           /* before the repair */
     uint64_t log_offset, log_length; /* the log the journaled writes pass through (0: none) */
+    int differencing;             /* the image has a parent (known when it opened) */
+    int parent_checked;           /* 1: a differencing image opened with its parent
+                                     (opts->parent_path): parent_linkage (R105), equal
+                                     logical sector sizes (R96) and the parent chain were
+                                     checked; 0 with differencing: none of them was */
 } vhdx_repair_plan;
 
 #define VHDX_REPAIR_ALLOW_DATA_LOSS 0x1u  /* allow actions that lose guest data */
@@ -607,6 +612,8 @@ typedef struct vhdx_repair_opts {
     unsigned flags;               /* VHDX_REPAIR_* */
     vhdx_limits limits;
     const vhdx_guid_gen *guid_gen; /* NULL: vhdx_guid_gen_default() */
+    const char *parent_path;      /* parent of a differencing image, opened read-only with
+                                     the linkage checked; NULL: repaired without its parent */
 } vhdx_repair_opts;
 
 VHDX_API void vhdx_repair_opts_default(vhdx_repair_opts *o);
@@ -614,7 +621,12 @@ VHDX_SIZED_(vhdx_repair_opts)
 #define vhdx_repair_opts_default(o) vhdx_repair_opts_default(vhdx_sized_vhdx_repair_opts_(o))
 /* Plans the repair of the image behind io (borrowed for the call): opens it read-only in a
  * mode that tolerates exactly the damage an action repairs and lists the actions and the
- * damage left. Never writes. A differencing image is repaired without its parent. *out is
+ * damage left. Never writes. A differencing image is repaired with the parent at
+ * opts->parent_path (a parent that does not open or match is damage left), else without
+ * its parent (plan->parent_checked 0). Non-v4 GUIDs are no finding: the spec asks for
+ * unique (FileWriteGuid: random) values, not a GUID version, and DataWriteGuid and the
+ * Virtual Disk ID are never changed by a repair (children and identity depend on them).
+ * *out is
  * allocated (free with vhdx_repair_plan_free). Returns VHDX_OK when a plan was produced,
  * whatever it says; VHDX_E_MISUSE, VHDX_E_NOMEM, or the I/O error that stopped it. */
 VHDX_API VHDX_NODISCARD int vhdx_repair_plan_create(vhdx_io *io,

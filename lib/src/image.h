@@ -14,7 +14,7 @@
  *   3 log, virtual reads    image_logscan.c, image_journal.c, image_vread.c
  *   4 block writes          image_write.c
  *   5 open                  image_open_state.c, image_batplace.c, image_open_hdr.c,
- *                           image_open_region.c, image_open_meta.c, image_open_bat.c,
+ *                           image_open_rtfind.c, image_open_region.c, image_open_meta.c, image_open_bat.c,
  *                           image_parent.c, image_open.c
  *   6 public operations     image_read.c, image_zero.c, image_status.c, image_info.c,
  *                           image_check.c, image_create.c, image_replay.c, api_log_ranges.c,
@@ -296,6 +296,9 @@ int img_os_read(img_open_state *os, uint64_t off, void *buf, size_t len, const c
  * and system items of an image that does not open, each on its own and unvalidated (for
  * vhdx_check's report). Fills *out (zeroed first); returns the VHDX_INFO_* parts decoded. */
 unsigned img_probe(vhdx_io *io, vhdx_info *out);
+/* Appends the entries of t to out->metadata (up to VHDX_MAX_INFO_METADATA); also used by
+ * vhdx_get_info (image_info.c). */
+void img_info_metadata(vhdx_info *out, const fmt_metadata_table *t);
 
 /* ==== 5b. BAT placement (image_batplace.c) ====
  * Entry rules and block placement over any source of BAT bytes; no I/O of its own. */
@@ -341,6 +344,16 @@ static inline int img_region_usable(const fmt_region_entry *e)
            e->length != 0 && e->file_offset < ((uint64_t)1 << 62);
 }
 
+/* Region table rebuild (image_open_rtfind.c), tried by a repair's open when neither copy
+ * can be trusted: a table of the BAT and metadata regions found unambiguously in the file
+ * (log and header section known), encoded into raw (VHDX_RT_SIZE bytes). VHDX_OK with
+ * what was found in why; VHDX_E_RT_SIGNATURE with the reason (no candidate, or which
+ * candidates) in why; VHDX_E_NOMEM. The detail of the region table findings then carries
+ * IMG_RT_REBUILT or IMG_RT_NOT_REBUILT followed by why. */
+#define IMG_RT_REBUILT "rebuilt: "
+#define IMG_RT_NOT_REBUILT "not rebuilt: "
+int img_rt_rebuild(img_open_state *os, uint8_t *raw, char *why, size_t cap);
+
 /* ==== 5d. parent open (image_parent.c) ==== */
 
 /* After BAT validation: resolves and opens the parent chain (img->parent); no-op without a
@@ -375,6 +388,7 @@ typedef struct img_repair_ctx {
      * found equal after the open */
     uint32_t dup_keep[IMG_REPAIR_MAX_DUPS], dup_drop[IMG_REPAIR_MAX_DUPS];
     size_t ndup;
+    char rt_why[128];             /* why no region table could be rebuilt, or "" */
 } img_repair_ctx;
 /* The open of a repair (read-only for the plan, read-write to apply): findings an action
  * repairs become actions of rc->plan and do not fail the open; other error findings are

@@ -47,19 +47,7 @@ static void get_info(vhdx_image *img, vhdx_info *out)
             r->required = img->rt->entries[i].required;
         }
     }
-    if (img->md) {
-        unsigned n = img->md->decoded;
-        for (unsigned i = 0; i < n && out->metadata_count < VHDX_MAX_INFO_METADATA; i++) {
-            const fmt_metadata_entry *e = &img->md->entries[i];
-            vhdx_metadata_info *m = &out->metadata[out->metadata_count++];
-            m->item_id = e->item_id;
-            m->offset = e->offset;
-            m->length = e->length;
-            m->is_user = (e->flags & VHDX_MD_FLAG_IS_USER) != 0;
-            m->is_virtual_disk = (e->flags & VHDX_MD_FLAG_IS_VIRTUAL_DISK) != 0;
-            m->is_required = (e->flags & VHDX_MD_FLAG_IS_REQUIRED) != 0;
-        }
-    }
+    if (img->md) img_info_metadata(out, img->md);
     out->bat = img->counts;
     out->log_dirty = img->log_dirty_at_open;
     out->log_replayed = img->log_replayed;

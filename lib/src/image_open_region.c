@@ -59,16 +59,30 @@ static int rt_select(img_open_state *os, uint8_t *const r[2])
     for (int i = 0; i < 2; i++) valid[i] = fmt_region_table_is_valid(r[i], VHDX_RT_SIZE);
     int use = valid[0] ? 0 : 1, c;
     if (!valid[0] && !valid[1]) {
-        int cc[2];
+        int cc[2], found = 0;
+        const char *defect[2] = { rt_defect(r[0], &cc[0]), rt_defect(r[1], &cc[1]) };
         unsigned long nfatal = os->nfatal;
+        char rb[128] = "";
+        /* a repair (image_repair.c) rewrites both copies from a table it can trust, or
+         * from one rebuilt from the structures it finds (image_open_rtfind.c, into r[0]);
+         * the findings say which, or why neither */
+        if (os->hooks && os->hooks->tolerate) {
+            found = rt_salvage(os, r, &use);
+            if (!found) {
+                char why[112];
+                int rrc = img_rt_rebuild(os, r[0], why, sizeof why);
+                if (rrc == VHDX_E_NOMEM) return OS_STOP(os, rrc, VHDX_NO_OFFSET, "region table", NULL);
+                found = rrc == VHDX_OK;
+                use = 0;
+                snprintf(rb, sizeof rb, "; %s%s", found ? IMG_RT_REBUILT : IMG_RT_NOT_REBUILT, why);
+            }
+        }
         for (int i = 0; i < 2; i++) {
-            const char *why = rt_defect(r[i], &cc[i]);
-            snprintf(d, sizeof d, "copy %d: %s", i + 1, why);
+            snprintf(d, sizeof d, "copy %d: %s%s", i + 1, defect[i], rb);
             (void)OS_NOTE(os, cc[i], rt_base[i] + (cc[i] == VHDX_E_RT_CHECKSUM ? RT_OFF_CHECKSUM : 0),
                           cc[i] == VHDX_E_RT_CHECKSUM ? "region_table.Checksum" : "region_table.Signature", d);
         }
-        /* a repair (image_repair.c) rewrites both copies from a table it can trust */
-        if (os->nfatal != nfatal || !rt_salvage(os, r, &use)) return cc[0];
+        if (os->nfatal != nfatal || !found) return cc[0];
     } else if (!valid[1 - use]) {
         /* [MS-VHDX 2.2.3] R23: no precedence rule between the copies: use the first valid one */
         rc = OS_NOTE(os, VHDX_W_RT_INVALID_COPY, rt_base[1 - use], use ? "region_table[0]" : "region_table[1]",

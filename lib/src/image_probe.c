@@ -130,6 +130,20 @@ static unsigned probe_geometry(vhdx_io *io, uint64_t size, vhdx_info *out,
     return VHDX_INFO_GEOMETRY;
 }
 
+void img_info_metadata(vhdx_info *out, const fmt_metadata_table *t)
+{
+    for (uint32_t i = 0; i < t->decoded && out->metadata_count < VHDX_MAX_INFO_METADATA; i++) {
+        const fmt_metadata_entry *e = &t->entries[i];
+        vhdx_metadata_info *m = &out->metadata[out->metadata_count++];
+        m->item_id = e->item_id;
+        m->offset = e->offset;
+        m->length = e->length;
+        m->is_user = (e->flags & VHDX_MD_FLAG_IS_USER) != 0;
+        m->is_virtual_disk = (e->flags & VHDX_MD_FLAG_IS_VIRTUAL_DISK) != 0;
+        m->is_required = (e->flags & VHDX_MD_FLAG_IS_REQUIRED) != 0;
+    }
+}
+
 static unsigned probe_metadata(vhdx_io *io, uint64_t size, vhdx_info *out, uint8_t *buf,
                                uint64_t md_off)
 {
@@ -139,16 +153,7 @@ static unsigned probe_metadata(vhdx_io *io, uint64_t size, vhdx_info *out, uint8
     if (probe_read(io, size, md_off, buf, PROBE_TABLE) == 0 &&
         fmt_metadata_table_decode(buf, PROBE_TABLE, t) == VHDX_OK) {
         parts = VHDX_INFO_METADATA;
-        for (uint32_t i = 0; i < t->decoded && out->metadata_count < VHDX_MAX_INFO_METADATA; i++) {
-            const fmt_metadata_entry *e = &t->entries[i];
-            vhdx_metadata_info *m = &out->metadata[out->metadata_count++];
-            m->item_id = e->item_id;
-            m->offset = e->offset;
-            m->length = e->length;
-            m->is_user = (e->flags & VHDX_MD_FLAG_IS_USER) != 0;
-            m->is_virtual_disk = (e->flags & VHDX_MD_FLAG_IS_VIRTUAL_DISK) != 0;
-            m->is_required = (e->flags & VHDX_MD_FLAG_IS_REQUIRED) != 0;
-        }
+        img_info_metadata(out, t);
         parts |= probe_geometry(io, size, out, t, md_off);
     }
     free(t);

@@ -110,7 +110,8 @@ static int rp_header(img_repair_ctx *rc, int code, uint64_t off)
 /* R23: the copy not in use rewritten from the one in use; R24/R25 on both copies: both
  * rewritten when the open could still trust one (image_open_region.c rt_salvage);
  * R3/D7: Required set on the BAT or metadata region entry (both copies). */
-static int rp_region(img_repair_ctx *rc, const vhdx_image *img, int code, uint64_t off)
+static int rp_region(img_repair_ctx *rc, const vhdx_image *img, int code, uint64_t off,
+                     const char *detail)
 {
     if (code == VHDX_W_RT_NOT_REQUIRED) {
         uint64_t base = img->rt_copy ? VHDX_RT2_OFFSET : VHDX_RT1_OFFSET;
@@ -131,7 +132,13 @@ static int rp_region(img_repair_ctx *rc, const vhdx_image *img, int code, uint64
     a->deviation = code == VHDX_W_RT_COPIES_DIFFER;
     a->write_offset = copy ? VHDX_RT2_OFFSET : VHDX_RT1_OFFSET;
     a->write_length = VHDX_RT_SIZE;
-    if (code == VHDX_E_RT_CHECKSUM || code == VHDX_E_RT_SIGNATURE)
+    const char *nrb = detail ? strstr(detail, IMG_RT_NOT_REBUILT) : NULL;
+    const char *rb = nrb ? nrb : detail ? strstr(detail, IMG_RT_REBUILT) : NULL;
+    /* the reason a rebuild failed, for the damage left when the open stops (rp_open) */
+    if (nrb && !rc->rt_why[0]) snprintf(rc->rt_why, sizeof rc->rt_why, "%s", nrb);
+    if (rb)
+        snprintf(a->detail, sizeof a->detail, "region table copy %u %s", (unsigned)copy + 1, rb);
+    else if (code == VHDX_E_RT_CHECKSUM || code == VHDX_E_RT_SIGNATURE)
         snprintf(a->detail, sizeof a->detail,
                  "region table copy %u rewritten from the entries the copies agree on (both invalid)",
                  (unsigned)copy + 1);
@@ -297,7 +304,7 @@ static int rp_classify(img_repair_ctx *rc, const vhdx_image *img, int code, uint
     case VHDX_E_RT_CHECKSUM:
     case VHDX_E_RT_SIGNATURE:
     case VHDX_W_RT_NOT_REQUIRED:
-        return rp_region(rc, img, code, off);
+        return rp_region(rc, img, code, off, detail);
     case VHDX_I_LOG_DIRTY:
         rc->log_dirty = 1;
         return 1;
@@ -340,7 +347,11 @@ int img_repair_open(vhdx_io *io, const vhdx_repair_opts *o, int writable, img_re
     vhdx_open_opts_default(&oo);
     oo.limits = o->limits;
     oo.guid_gen = o->guid_gen;
-    oo.flags = VHDX_OPEN_NO_PARENT | VHDX_OPEN_IGNORE_LINKAGE | (writable ? VHDX_OPEN_RDWR : 0u);
+    /* with a parent: opened at the end of the open (image_parent.c), R105/R96 checked, a
+     * failure is damage left */
+    oo.parent_path = o->parent_path;
+    oo.flags = (o->parent_path ? 0u : VHDX_OPEN_NO_PARENT | VHDX_OPEN_IGNORE_LINKAGE) |
+               (writable ? VHDX_OPEN_RDWR : 0u);
     vhdx_sink sink = { rp_continue, NULL };
     img_open_hooks hooks = { .tolerate = rp_tolerate, .tolerate_ctx = rc };
     vhdx_diag d;
@@ -351,7 +362,8 @@ int img_repair_open(vhdx_io *io, const vhdx_repair_opts *o, int writable, img_re
     vhdx_repair_plan *p = rc->plan;
     for (size_t i = 0; rc_open != VHDX_OK && p->left_count == 0 && i < p->count; i++)
         if (p->actions[i].code == rc_open)
-            rp_left(rc, rc_open, p->actions[i].finding_offset, "the open cannot go on past it");
+            rp_left(rc, rc_open, p->actions[i].finding_offset,
+                    rc->rt_why[0] ? rc->rt_why : "the open cannot go on past it");
     if (rc_open != VHDX_OK && p->left_count == 0)
         rp_left(rc, rc_open, d.offset, d.detail[0] ? d.detail : NULL);
     return rc_open;
@@ -421,9 +433,10 @@ static void rp_dups_verify(img_repair_ctx *rc, vhdx_image *img)
     }
 }
 
-static void rp_finish(img_repair_ctx *rc, vhdx_image *img, unsigned flags)
+static void rp_finish(img_repair_ctx *rc, vhdx_image *img, const vhdx_repair_opts *o)
 {
     vhdx_repair_plan *p = rc->plan;
+    unsigned flags = o->flags;
     rp_dups_verify(rc, img);
     rp_replay_actions(rc, img);
     /* D12: a file cut inside its last block: the block is lost (above) and the file grows
@@ -443,6 +456,8 @@ static void rp_finish(img_repair_ctx *rc, vhdx_image *img, unsigned flags)
     if (img) {
         p->log_offset = img->hdr[img->cur].log_offset;
         p->log_length = img->hdr[img->cur].log_length;
+        p->differencing = img->geo.has_parent;
+        p->parent_checked = img->geo.has_parent && img->parent != NULL;
     }
     if (p->count) qsort(p->actions, p->count, sizeof *p->actions, action_cmp);
     p->deviations_skipped = 0;
@@ -468,7 +483,7 @@ int img_repair_make_plan(vhdx_io *io, const vhdx_repair_opts *o, vhdx_repair_pla
     ctx.plan = p;
     vhdx_image *img = NULL;
     rc = img_repair_open(io, o, 0, &ctx, &img);
-    rp_finish(&ctx, rc == VHDX_OK ? img : NULL, o->flags);
+    rp_finish(&ctx, rc == VHDX_OK ? img : NULL, o);
     img_free(img);
     if (ctx.nomem) {
         vhdx_repair_plan_free(p);
