@@ -21,7 +21,7 @@ static const char *rt_defect(const uint8_t *raw, int *code)
  * signature is used; when both qualify they must list the same entries. 1: *use set. */
 static int rt_salvage(img_open_state *os, uint8_t *const r[2], int *use)
 {
-    fmt_region_table *t = malloc(sizeof *t);
+    fmt_region_table *t = vhdx_malloc(sizeof *t);
     int ok[2] = { 0, 0 };
     for (int i = 0; i < 2 && t; i++) {
         vhdx_diag d;
@@ -39,7 +39,7 @@ static int rt_salvage(img_open_state *os, uint8_t *const r[2], int *use)
                 vhdx_le64(sig) == VHDX_SIG_METADATA)
                 ok[i] = 1;
     }
-    free(t);
+    vhdx_free(t);
     if (ok[0] && ok[1] &&
         memcmp(r[0] + RT_OFF_ENTRY_COUNT, r[1] + RT_OFF_ENTRY_COUNT, VHDX_RT_SIZE - RT_OFF_ENTRY_COUNT) != 0)
         return 0;

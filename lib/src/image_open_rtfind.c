@@ -96,7 +96,7 @@ static void rtf_list(char *why, size_t cap, const uint64_t *c, size_t n)
 
 static int rtf_find_metadata(rtf *f, char *why, size_t cap)
 {
-    fmt_metadata_table *t = malloc(sizeof *t);
+    fmt_metadata_table *t = vhdx_malloc(sizeof *t);
     uint64_t cand[RTF_MAX_CAND], len[RTF_MAX_CAND];
     fmt_geometry g[RTF_MAX_CAND];
     size_t n = 0, more = 0;
@@ -109,7 +109,7 @@ static int rtf_find_metadata(rtf *f, char *why, size_t cap)
         if (n == RTF_MAX_CAND) { more++; continue; }
         if (rtf_metadata_at(f, off, t, &g[n], &len[n])) cand[n++] = off;
     }
-    free(t);
+    vhdx_free(t);
     if (n == 1) {
         f->md_off = cand[0];
         f->md_len = len[0];
@@ -205,7 +205,7 @@ int img_rt_rebuild(img_open_state *os, uint8_t *raw, char *why, size_t cap)
     memset(&f, 0, sizeof f);
     f.os = os;
     f.size = os->img->file_size;
-    f.buf = malloc(RTF_CHUNK);
+    f.buf = vhdx_malloc(RTF_CHUNK);
     why[0] = '\0';
     if (!f.buf) return VHDX_E_NOMEM;
     uint64_t bat = 0;
@@ -214,16 +214,16 @@ int img_rt_rebuild(img_open_state *os, uint8_t *raw, char *why, size_t cap)
         f.bat_len = vhdx_div_round_up(f.g.bat_entries * 8u, MiB) * MiB;
         rc = f.bat_len <= UINT32_MAX ? rtf_find_bat(&f, &bat, why, cap) : VHDX_E_RT_SIGNATURE;
     }
-    free(f.buf);
+    vhdx_free(f.buf);
     if (rc != VHDX_OK) return rc;
-    fmt_region_table *t = calloc(1, sizeof *t);
+    fmt_region_table *t = vhdx_calloc(1, sizeof *t);
     if (!t) return VHDX_E_NOMEM;
     t->signature = VHDX_SIG_REGI;
     t->entry_count = t->decoded = 2;
     t->entries[0] = (fmt_region_entry){ VHDX_GUID_BAT_REGION, bat, (uint32_t)f.bat_len, 1 };
     t->entries[1] = (fmt_region_entry){ VHDX_GUID_METADATA_REGION, f.md_off, (uint32_t)f.md_len, 1 };
     rc = fmt_region_table_encode(t, raw, VHDX_RT_SIZE);
-    free(t);
+    vhdx_free(t);
     snprintf(why, cap, "BAT at 0x%llx (0x%llx bytes), metadata at 0x%llx (0x%llx bytes)",
              (unsigned long long)bat, (unsigned long long)f.bat_len, (unsigned long long)f.md_off,
              (unsigned long long)f.md_len);

@@ -147,7 +147,7 @@ void img_info_metadata(vhdx_info *out, const fmt_metadata_table *t)
 static unsigned probe_metadata(vhdx_io *io, uint64_t size, vhdx_info *out, uint8_t *buf,
                                uint64_t md_off)
 {
-    fmt_metadata_table *t = malloc(sizeof *t);
+    fmt_metadata_table *t = vhdx_malloc(sizeof *t);
     if (!t) return 0;
     unsigned parts = 0;
     if (probe_read(io, size, md_off, buf, PROBE_TABLE) == 0 &&
@@ -156,7 +156,7 @@ static unsigned probe_metadata(vhdx_io *io, uint64_t size, vhdx_info *out, uint8
         img_info_metadata(out, t);
         parts |= probe_geometry(io, size, out, t, md_off);
     }
-    free(t);
+    vhdx_free(t);
     return parts;
 }
 
@@ -168,8 +168,8 @@ unsigned img_probe(vhdx_io *io, vhdx_info *out)
     out->chain_depth = 1;
     if (!io->get_size || io->get_size(io->ctx, &size) != VHDX_OK) return 0;
     out->file_size = size;
-    uint8_t *buf = malloc(PROBE_TABLE);
-    fmt_region_table *rt = malloc(sizeof *rt);
+    uint8_t *buf = vhdx_malloc(PROBE_TABLE);
+    fmt_region_table *rt = vhdx_malloc(sizeof *rt);
     if (buf && rt) {
         fmt_fileid fid;
         if (probe_read(io, size, PROBE_FILEID, buf, FILEID_DEFINED) == 0 &&
@@ -184,7 +184,7 @@ unsigned img_probe(vhdx_io *io, vhdx_info *out)
         parts |= probe_regions(io, size, out, buf, rt, &md_off, &md_len);
         if (md_len) parts |= probe_metadata(io, size, out, buf, md_off);
     }
-    free(rt);
-    free(buf);
+    vhdx_free(rt);
+    vhdx_free(buf);
     return parts;
 }

@@ -33,9 +33,9 @@ const char *vhdx_repair_kind_name(int kind)
 void vhdx_repair_plan_free(vhdx_repair_plan *p)
 {
     if (!p) return;
-    free(p->actions);
-    free(p->left);
-    free(p);
+    vhdx_free(p->actions);
+    vhdx_free(p->left);
+    vhdx_free(p);
 }
 
 /* ---- building the plan ---- */
@@ -55,7 +55,7 @@ static vhdx_repair_action *rp_add(img_repair_ctx *rc, vhdx_repair_kind kind, int
     if (rp_find(p, kind, index)) return NULL;
     if (p->count == rc->cap) {
         size_t ncap = rc->cap ? rc->cap * 2 : 16;
-        vhdx_repair_action *a = realloc(p->actions, ncap * sizeof *a);
+        vhdx_repair_action *a = vhdx_realloc(p->actions, ncap * sizeof *a);
         if (!a) { rc->nomem = 1; return NULL; }
         p->actions = a;
         rc->cap = ncap;
@@ -77,7 +77,7 @@ static void rp_left(img_repair_ctx *rc, int code, uint64_t off, const char *deta
     if (p->left_count == rc->leftcap) {
         size_t ncap = rc->leftcap ? rc->leftcap * 2 : 8;
         if (ncap > IMG_REPAIR_MAX_LEFT) { rc->left_dropped++; return; }
-        vhdx_finding *f = realloc(p->left, ncap * sizeof *f);
+        vhdx_finding *f = vhdx_realloc(p->left, ncap * sizeof *f);
         if (!f) { rc->nomem = 1; return; }
         p->left = f;
         rc->leftcap = ncap;
@@ -391,7 +391,7 @@ static void rp_replay_actions(img_repair_ctx *rc, vhdx_image *img)
 {
     if (!rc->log_dirty) return;
     size_t n = img ? img_log_replay_ranges(img, NULL, NULL, 0) : 0;
-    uint64_t *offs = n ? calloc(n, sizeof *offs) : NULL, *lens = n ? calloc(n, sizeof *lens) : NULL;
+    uint64_t *offs = n ? vhdx_calloc(n, sizeof *offs) : NULL, *lens = n ? vhdx_calloc(n, sizeof *lens) : NULL;
     if (n && (!offs || !lens)) { rc->nomem = 1; n = 0; }
     if (n) n = img_log_replay_ranges(img, offs, lens, n);
     for (size_t i = 0; i < (n ? n : 1); i++) {
@@ -404,8 +404,8 @@ static void rp_replay_actions(img_repair_ctx *rc, vhdx_image *img)
         }
         snprintf(a->detail, sizeof a->detail, "log replay%s", n ? "" : " (ranges unknown: the open failed)");
     }
-    free(offs);
-    free(lens);
+    vhdx_free(offs);
+    vhdx_free(lens);
 }
 
 /* Drops the planned duplicate removal whose values differ (or could not be read). */
@@ -416,11 +416,11 @@ static void rp_dups_verify(img_repair_ctx *rc, vhdx_image *img)
         int same = 0;
         if (img) {
             const fmt_metadata_entry *a = &img->md->entries[rc->dup_keep[k]], *b = &img->md->entries[rc->dup_drop[k]];
-            uint8_t *x = a->length <= MiB ? malloc(2u * a->length + 2u) : NULL;
+            uint8_t *x = a->length <= MiB ? vhdx_malloc(2u * a->length + 2u) : NULL;
             same = x && img_pread(img, img->md_offset + a->offset, x, a->length, NULL) == VHDX_OK &&
                    img_pread(img, img->md_offset + b->offset, x + a->length + 1, a->length, NULL) == VHDX_OK &&
                    memcmp(x, x + a->length + 1, a->length) == 0;
-            free(x);
+            vhdx_free(x);
         }
         if (same) continue;
         for (size_t i = 0; i < p->count; i++) {
@@ -470,7 +470,7 @@ int img_repair_make_plan(vhdx_io *io, const vhdx_repair_opts *o, vhdx_repair_pla
                          vhdx_diag *diag)
 {
     *out = NULL;
-    vhdx_repair_plan *p = calloc(1, sizeof *p);
+    vhdx_repair_plan *p = vhdx_calloc(1, sizeof *p);
     if (!p) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "repair plan");
     p->struct_size = (uint32_t)sizeof *p;
     int rc = io->get_size(io->ctx, &p->file_size);

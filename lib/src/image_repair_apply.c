@@ -77,7 +77,7 @@ static int do_regions(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, sect
         if (a->kind == VHDX_REPAIR_REGION_TABLE) want = 1;
     }
     if (!want) return VHDX_OK;
-    uint8_t *raw = malloc(2u * VHDX_RT_SIZE);
+    uint8_t *raw = vhdx_malloc(2u * VHDX_RT_SIZE);
     if (!raw) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "region table");
     uint8_t *cur = raw + VHDX_RT_SIZE;
     int rc = fmt_region_table_encode(img->rt, raw, VHDX_RT_SIZE);
@@ -88,7 +88,7 @@ static int do_regions(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, sect
             rc = batch_add_range(img, b, base[c], raw, VHDX_RT_SIZE, diag);
     }
     if (rc == VHDX_OK) rc = batch_flush(img, b, diag);
-    free(raw);
+    vhdx_free(raw);
     return rc;
 }
 
@@ -107,13 +107,13 @@ static int do_metadata(vhdx_image *img, vhdx_repair_plan *p, sector_batch *b, vh
     if (!dropped) return VHDX_OK;
     t->decoded = kept;
     t->entry_count = (uint16_t)(t->entry_count - dropped);
-    uint8_t *raw = malloc(VHDX_MD_TABLE_SIZE);
+    uint8_t *raw = vhdx_malloc(VHDX_MD_TABLE_SIZE);
     if (!raw) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "metadata table");
     int rc = fmt_metadata_table_encode(t, raw, VHDX_MD_TABLE_SIZE);
     if (rc != VHDX_OK) rc = VHDX_FAIL(diag, VHDX_E_INTERNAL, img->md_offset, "metadata table");
     if (rc == VHDX_OK) rc = batch_add_range(img, b, img->md_offset, raw, VHDX_MD_TABLE_SIZE, diag);
     if (rc == VHDX_OK) rc = batch_flush(img, b, diag);
-    free(raw);
+    vhdx_free(raw);
     return rc;
 }
 
@@ -121,8 +121,8 @@ static int do_metadata(vhdx_image *img, vhdx_repair_plan *p, sector_batch *b, vh
  * into out (cap bytes); *n = its length. */
 static int locator_prefixed(const uint8_t *loc, size_t len, uint8_t *out, size_t cap, size_t *n)
 {
-    fmt_locator *pl = malloc(sizeof *pl);
-    char *text = malloc(2u * VHDX_PL_MAX_ENTRIES * VHDX_PL_MAX_STRING);
+    fmt_locator *pl = vhdx_malloc(sizeof *pl);
+    char *text = vhdx_malloc(2u * VHDX_PL_MAX_ENTRIES * VHDX_PL_MAX_STRING);
     const char *keys[VHDX_PL_MAX_ENTRIES], *vals[VHDX_PL_MAX_ENTRIES];
     int rc = pl && text ? fmt_locator_decode(loc, len, pl) : VHDX_E_NOMEM;
     for (uint16_t i = 0; rc == VHDX_OK && i < pl->decoded; i++) {
@@ -139,8 +139,8 @@ static int locator_prefixed(const uint8_t *loc, size_t len, uint8_t *out, size_t
         vals[i] = v;
     }
     if (rc == VHDX_OK) rc = fmt_locator_build(keys, vals, pl->decoded, out, cap, n);
-    free(pl);
-    free(text);
+    vhdx_free(pl);
+    vhdx_free(text);
     return rc;
 }
 
@@ -157,8 +157,8 @@ static int do_parent_path(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, 
     uint64_t first = (img->md_offset + e->offset) / VHDX_LOG_SECTOR * VHDX_LOG_SECTOR;
     uint64_t last = vhdx_div_round_up(img->md_offset + e->offset + e->length + 8u, VHDX_LOG_SECTOR) * VHDX_LOG_SECTOR;
     size_t nsec = (size_t)((last - first) / VHDX_LOG_SECTOR) + 1, n = 0;
-    uint8_t *buf = calloc(nsec + 1, VHDX_LOG_SECTOR);
-    img_meta_sector *sec = calloc(nsec, sizeof *sec);
+    uint8_t *buf = vhdx_calloc(nsec + 1, VHDX_LOG_SECTOR);
+    img_meta_sector *sec = vhdx_calloc(nsec, sizeof *sec);
     int rc = buf && sec ? VHDX_OK : VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "parent locator");
     uint8_t *item = buf, *tsec = buf + (nsec - 1) * VHDX_LOG_SECTOR;
     if (rc == VHDX_OK) rc = img_pread(img, first, item, (size_t)(last - first), diag);
@@ -182,8 +182,8 @@ static int do_parent_path(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, 
         }
         rc = img_log_write(img, sec, n, diag);
     }
-    free(buf);
-    free(sec);
+    vhdx_free(buf);
+    vhdx_free(sec);
     return rc;
 }
 
@@ -241,10 +241,10 @@ static int do_extend(vhdx_image *img, const vhdx_repair_plan *p, unsigned flags,
     uint64_t end = vhdx_div_round_up(img->file_size, MiB) * MiB;
     if (end == img->file_size) return VHDX_OK;
     size_t n = (size_t)(end - img->file_size);
-    uint8_t *z = calloc(1, n);
+    uint8_t *z = vhdx_calloc(1, n);
     if (!z) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "file extension");
     int rc = img_pwrite(img, img->file_size, z, n, diag);
-    free(z);
+    vhdx_free(z);
     if (rc == VHDX_OK) rc = img_fflush(img, diag);
     return rc;
 }
@@ -265,7 +265,7 @@ static int apply_actions(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, v
 {
     sector_batch b;
     memset(&b, 0, sizeof b);
-    b.buf = malloc((size_t)REPAIR_BATCH * VHDX_LOG_SECTOR);
+    b.buf = vhdx_malloc((size_t)REPAIR_BATCH * VHDX_LOG_SECTOR);
     if (!b.buf) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "repair");
     mark(p, flags, k_open);
     int rc = do_regions(img, p, flags, &b, diag);
@@ -274,7 +274,7 @@ static int apply_actions(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, v
     if (rc == VHDX_OK) { mark(p, flags, k_pl); rc = do_bat(img, p, flags, &b, diag); }
     if (rc == VHDX_OK) { mark(p, flags, k_bat); rc = do_extend(img, p, flags, diag); }
     if (rc == VHDX_OK) mark(p, flags, k_ext);
-    free(b.buf);
+    vhdx_free(b.buf);
     return rc;
 }
 
@@ -306,8 +306,8 @@ int vhdx_repair_apply(vhdx_io *io, const vhdx_repair_opts *opts, vhdx_repair_pla
         ctx.plan = &scratch;
         vhdx_image *img = NULL;
         rc = img_repair_open(io, opts, 1, &ctx, &img);
-        free(scratch.actions);
-        free(scratch.left);
+        vhdx_free(scratch.actions);
+        vhdx_free(scratch.left);
         if (rc == VHDX_OK) rc = apply_actions(img, p, opts->flags, diag);
         else (void)VHDX_FAIL(diag, rc, VHDX_NO_OFFSET, "repair open");
         if (img) {

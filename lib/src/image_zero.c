@@ -36,7 +36,7 @@ static int zero_bytes(vhdx_image *img, const uint8_t *zeros, uint64_t off, uint6
 static int zero_range(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *diag)
 {
     const uint64_t bs = img->geo.block_size;
-    uint8_t *zeros = calloc(1, ZERO_CHUNK);
+    uint8_t *zeros = vhdx_calloc(1, ZERO_CHUNK);
     if (!zeros) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write zeroes");
     int rc = VHDX_OK;
     while (rc == VHDX_OK && len > 0) {
@@ -48,7 +48,7 @@ static int zero_range(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *di
         off += n;
         len -= n;
     }
-    free(zeros);
+    vhdx_free(zeros);
     return rc;
 }
 
