@@ -11,8 +11,8 @@
 # The Hyper-V checkpoint in ../shared/images (parent missing) is re-linked with -u to a zero
 # parent and committed into it: the ranges it holds read the same through vhdx, libvhdi
 # (child over the parent) and qemu-img (the committed parent), qemu-img check is clean and
-# the parent's allocation (vhdx map: qemu-img map calls every VHDX byte data) lies inside the child's data blocks. Usage errors
-# and exit codes. Skips (77) without qemu-img.
+# the parent's allocation (vhdx map: qemu-img map calls every VHDX byte data) lies inside
+# the child's data blocks. Usage errors and exit codes. Skips (77) without qemu-img.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/difflib.sh"
 diff_prereqs
