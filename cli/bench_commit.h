@@ -10,6 +10,8 @@
 typedef struct commit_case {
     uint64_t parent_size, child_data, moved;
     double seconds;
+    double cpu_seconds;           /* user + system time of the commit (what a loaded
+                                     machine does not inflate) */
 } commit_case;
 
 typedef struct bench_commit {

@@ -27,9 +27,9 @@ random writes: 200 x 4 KiB at aligned offsets (seed 0x5eed) into a new dynamic 6
   vhdx: * GB/s (*, * writes/s)*"
 expect_match "commit" "$OUT" "*
 commit: differencing child (2 MiB blocks spread over the disk) into a dynamic parent
-  64 MiB child into 256 MiB parent: * s, 67108864 bytes moved, * MiB/s
-  16 MiB child into 256 MiB parent: * s, 16777216 bytes moved, * MiB/s
-  time ratio * for a data ratio of 4.00 (proportional to the data moved)*"
+  64 MiB child into 256 MiB parent: * s (CPU * s), 67108864 bytes moved, * MiB/s
+  16 MiB child into 256 MiB parent: * s (CPU * s), 16777216 bytes moved, * MiB/s
+  time ratio * (CPU *) for a data ratio of 4.00 (proportional to the data moved)*"
 if need_prog qemu-io && need_prog qemu-img; then
     expect_match "qemu-io comparison" "$OUT" "*ratio vhdx/qemu-io: *x*"
     expect_match "qemu-img comparison" "$OUT" "*ratio vhdx/qemu-img: *x*"

@@ -264,6 +264,11 @@ int img_locator_paths(const char *child_path, const char *parent_real, char *rel
  * VHDX_E_LIMIT_METADATA when the item does not fit in the metadata region. */
 int img_locator_rewrite(vhdx_image *img, const vhdx_guid *linkage, const char *const *paths,
                         vhdx_diag *diag);
+/* The journaled write itself: item (len bytes, an encoded locator) replaces the parent
+ * locator item (in place when it fits before the next item, else after the last one) in
+ * one log entry with its table entry; img->locator and the table entry follow (not
+ * img->ploc). VHDX_E_LIMIT_METADATA when it does not fit in the region. */
+int img_locator_put(vhdx_image *img, const uint8_t *item, size_t len, vhdx_diag *diag);
 
 /* ==== 5a. open state (image_open_state.c) ====
  * The findings sink every open step reports through; it forwards to the caller's sink. */

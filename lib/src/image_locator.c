@@ -239,35 +239,41 @@ static void set_ploc(vhdx_image *img, const loc_pairs *lp, const vhdx_guid *link
                 strcpy(pl->path[k], lp->vals[i]);
 }
 
+int img_locator_put(vhdx_image *img, const uint8_t *item, size_t len, vhdx_diag *diag)
+{
+    int idx = img->md ? fmt_metadata_find(img->md, &VHDX_GUID_PARENT_LOCATOR) : -1;
+    uint32_t off = 0;
+    if (!img->writable) return VHDX_FAIL(diag, VHDX_E_READONLY, VHDX_NO_OFFSET, NULL);
+    if (!img->geo.has_parent || idx < 0 || !img->locator || len == 0)
+        return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, "parent locator");
+    int rc = place_item(img, idx, len, &off, diag);
+    if (rc == VHDX_OK) rc = journal_item(img, idx, off, item, len, diag);
+    if (rc != VHDX_OK) return rc;
+    img->md->entries[idx].offset = off;
+    img->md->entries[idx].length = (uint32_t)len;
+    uint8_t *copy = vhdx_realloc(img->locator, len);
+    if (!copy) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "parent locator");
+    memcpy(copy, item, len);
+    img->locator = copy;
+    img->locator_len = len;
+    return VHDX_OK;
+}
+
 int img_locator_rewrite(vhdx_image *img, const vhdx_guid *linkage, const char *const *paths,
                         vhdx_diag *diag)
 {
-    int idx = img->md ? fmt_metadata_find(img->md, &VHDX_GUID_PARENT_LOCATOR) : -1;
-    if (!img->writable) return VHDX_FAIL(diag, VHDX_E_READONLY, VHDX_NO_OFFSET, NULL);
-    if (!img->geo.has_parent || idx < 0 || !img->locator)
+    if (!img->geo.has_parent || !img->locator)
         return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, "parent locator");
     loc_pairs lp;
     memset(&lp, 0, sizeof lp);
     uint8_t *item = vhdx_malloc(LOC_ITEM_MAX);
     size_t len = 0;
-    uint32_t off = 0;
     int rc = item ? new_pairs(img, linkage, paths, &lp, diag)
                   : VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "parent locator");
     if (rc == VHDX_OK && fmt_locator_build(lp.keys, lp.vals, lp.n, item, LOC_ITEM_MAX, &len) != VHDX_OK)
         rc = VHDX_FAIL(diag, VHDX_E_LIMIT_METADATA, img->md_offset, "parent locator");
-    if (rc == VHDX_OK) rc = place_item(img, idx, len, &off, diag);
-    if (rc == VHDX_OK) rc = journal_item(img, idx, off, item, len, diag);
-    uint8_t *copy = rc == VHDX_OK ? vhdx_realloc(img->locator, len) : NULL;
-    if (copy) {
-        memcpy(copy, item, len);
-        img->locator = copy;
-        img->locator_len = len;
-        img->md->entries[idx].offset = off;
-        img->md->entries[idx].length = (uint32_t)len;
-        set_ploc(img, &lp, linkage);
-    } else if (rc == VHDX_OK) {
-        rc = VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "parent locator");
-    }
+    if (rc == VHDX_OK) rc = img_locator_put(img, item, len, diag);
+    if (rc == VHDX_OK) set_ploc(img, &lp, linkage);
     vhdx_free(item);
     vhdx_free(lp.text);
     return rc;
