@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "image.h"
+#include "builder.h"
 #include "faultio.h"
 
 #define VS (8 * MiB)
@@ -41,22 +42,11 @@ typedef struct scene {
 
 static scene S;
 
-static void fill(uint8_t *b, size_t n, uint64_t seed)
-{
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        b[i] = (uint8_t)(x | 1);
-    }
-}
-
 static void wr(vhdx_image *img, uint64_t off, size_t len, uint64_t seed)
 {
     uint8_t *b = malloc(len);
     assert_non_null(b);
-    fill(b, len, seed);
+    vb_pattern(seed << 40, b, len); /* distinct bytes per seed */
     assert_int_equal(vhdx_write(img, off, b, len, NULL), VHDX_OK);
     free(b);
 }
@@ -432,51 +422,80 @@ static void rebase_cycle_and_size(void **state)
 
 static unsigned long tried;
 
-/* One commit into a parent behind faultio (crash at k, or k = 0: none); the child is read
- * from memory without its parent and not written. Returns the operations counted. */
+/* The run without a crash records every operation's length (tears need two units). */
+static void record_lens(const faultio *f, uint64_t k, uint64_t **lens)
+{
+    if (k != 0) return;
+    *lens = calloc(f->ops + 1, sizeof **lens);
+    assert_non_null(*lens);
+    for (uint64_t i = 1; i <= f->ops; i++) (*lens)[i] = faultio_op_len(f, i);
+}
+
+/* The image on io read whole through a read-only open (replay in memory) and a read-write
+ * one (replay in place): both the same, into out. */
+static void read_ro_rw(vhdx_io *io, const char *pp, uint8_t *out)
+{
+    static uint8_t rw[VS];
+    vhdx_open_opts o;
+    vhdx_image *img;
+    vhdx_open_opts_default(&o);
+    o.parent_path = pp;
+    assert_int_equal(vhdx_open(&img, io, 0, &o, NULL), VHDX_OK);
+    assert_int_equal(vhdx_read(img, 0, out, VS, NULL), VHDX_OK);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    o.flags = VHDX_OPEN_RDWR;
+    assert_int_equal(vhdx_open(&img, io, 0, &o, NULL), VHDX_OK);
+    assert_int_equal(vhdx_read(img, 0, rw, VS, NULL), VHDX_OK);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    assert_memory_equal(out, rw, VS);
+}
+
+/* One commit of C into P, both in memory (pm, cm), with faultio f over P (crash_child 0:
+ * the child is opened read-only and not written) or over C (crash_child 1: the child is
+ * read-write and re-linked); crash at k (0: none). *newdw = P's DataWriteGuid after it. */
+static int commit_run(int crash_child, uint64_t k, int mode, faultio *f, vhdx_io *pm, vhdx_io *cm,
+                      vhdx_guid *newdw)
+{
+    vhdx_open_opts o;
+    vhdx_image *par = NULL, *ch = NULL;
+    assert_int_equal(vhdx_io_mem_open(pm, S.pbytes, S.plen, GiB), VHDX_OK);
+    assert_int_equal(vhdx_io_mem_open(cm, S.cbytes, S.clen, GiB), VHDX_OK);
+    faultio_init(f, crash_child ? cm : pm);
+    faultio_arm(f, k, mode);
+    vhdx_open_opts_default(&o);
+    o.flags = VHDX_OPEN_NO_PARENT | (crash_child ? VHDX_OPEN_RDWR : 0u);
+    int rc = vhdx_open(&ch, crash_child ? &f->io : cm, 0, &o, NULL);
+    o.flags = VHDX_OPEN_RDWR;
+    int rp = vhdx_open(&par, crash_child ? pm : &f->io, 0, &o, NULL);
+    if (rc == VHDX_OK) rc = rp;
+    if (rc == VHDX_OK) rc = vhdx_commit(ch, par, NULL, NULL, NULL);
+    if (par) {
+        *newdw = par->hdr[par->cur].data_write_guid;
+        int rc2 = vhdx_close(par);
+        if (rc == VHDX_OK) rc = rc2;
+    }
+    if (ch) {
+        int rc2 = vhdx_close(ch);
+        if (rc == VHDX_OK) rc = rc2;
+    }
+    assert_int_equal(rc != VHDX_OK, k != 0);
+    return rc;
+}
+
+/* Commit with crashes in the parent's writes: the parent reads old-or-new per byte. */
 static uint64_t commit_parent_once(uint64_t k, int mode, int lose, uint64_t **lens)
 {
     vhdx_io pm, cm;
     faultio f;
-    vhdx_open_opts o;
-    vhdx_image *par = NULL, *ch = NULL;
-    assert_int_equal(vhdx_io_mem_open(&pm, S.pbytes, S.plen, GiB), VHDX_OK);
-    assert_int_equal(vhdx_io_mem_open(&cm, S.cbytes, S.clen, GiB), VHDX_OK);
-    faultio_init(&f, &pm);
-    faultio_arm(&f, k, mode);
-    vhdx_open_opts_default(&o);
-    o.flags = VHDX_OPEN_NO_PARENT;
-    assert_int_equal(vhdx_open(&ch, &cm, 0, &o, NULL), VHDX_OK);
-    o.flags = VHDX_OPEN_RDWR;
-    int rc = vhdx_open(&par, &f.io, 0, &o, NULL);
-    if (rc == VHDX_OK) rc = vhdx_commit(ch, par, NULL, NULL, NULL);
-    if (par) {
-        int rc2 = vhdx_close(par);
-        if (rc == VHDX_OK) rc = rc2;
-    }
-    assert_int_equal(vhdx_close(ch), VHDX_OK);
+    vhdx_guid dw;
+    (void)commit_run(0, k, mode, &f, &pm, &cm, &dw);
     uint64_t ops = f.ops;
-    assert_int_equal(rc != VHDX_OK, k != 0);
-    if (k == 0) {
-        *lens = calloc(ops + 1, sizeof **lens);
-        assert_non_null(*lens);
-        for (uint64_t i = 1; i <= ops; i++) (*lens)[i] = faultio_op_len(&f, i);
-    }
+    record_lens(&f, k, lens);
     faultio_settle(&f, lose);
     faultio_free(&f);
-    /* verify the parent */
-    static uint8_t ro[VS], rw[VS];
-    vhdx_image *img;
+    static uint8_t ro[VS];
     check_clean(&pm, NULL, 0, "commit parent", k);
-    vhdx_open_opts_default(&o);
-    assert_int_equal(vhdx_open(&img, &pm, 0, &o, NULL), VHDX_OK);
-    assert_int_equal(vhdx_read(img, 0, ro, VS, NULL), VHDX_OK);
-    assert_int_equal(vhdx_close(img), VHDX_OK);
-    o.flags = VHDX_OPEN_RDWR;
-    assert_int_equal(vhdx_open(&img, &pm, 0, &o, NULL), VHDX_OK);
-    assert_int_equal(vhdx_read(img, 0, rw, VS, NULL), VHDX_OK);
-    assert_int_equal(vhdx_close(img), VHDX_OK);
-    assert_memory_equal(ro, rw, VS);
+    read_ro_rw(&pm, NULL, ro);
     if (k == 0) assert_memory_equal(ro, S.view, VS);
     for (size_t i = 0; i < VS; i++)
         if (ro[i] != S.pold[i] && ro[i] != S.view[i])
@@ -513,72 +532,44 @@ static void crash_commit_parent(void **state)
     crash_points(commit_parent_once, "commit (parent writes)");
 }
 
-/* The child's linkage: the parent it links to after a crash, P (old DataWriteGuid) or the
- * committed P' (new one); either way the child reads V over P'. */
-static uint8_t *committed;
-static size_t committed_len;
-
+/* Commit with crashes in the child's re-link: the child links P (old DataWriteGuid) or the
+ * committed P' (new one); either way it is clean and reads V over P' (file S.n). */
 static uint64_t commit_child_once(uint64_t k, int mode, int lose, uint64_t **lens)
 {
     vhdx_io pm, cm;
     faultio f;
-    vhdx_open_opts o;
-    vhdx_image *par = NULL, *ch = NULL;
-    assert_int_equal(vhdx_io_mem_open(&pm, S.pbytes, S.plen, GiB), VHDX_OK);
-    assert_int_equal(vhdx_io_mem_open(&cm, S.cbytes, S.clen, GiB), VHDX_OK);
-    faultio_init(&f, &cm);
-    faultio_arm(&f, k, mode);
-    vhdx_open_opts_default(&o);
-    o.flags = VHDX_OPEN_RDWR;
-    assert_int_equal(vhdx_open(&par, &pm, 0, &o, NULL), VHDX_OK);
-    o.flags = VHDX_OPEN_RDWR | VHDX_OPEN_NO_PARENT;
-    int rc = vhdx_open(&ch, &f.io, 0, &o, NULL);
-    if (rc == VHDX_OK) rc = vhdx_commit(ch, par, NULL, NULL, NULL);
-    vhdx_guid newdw = par->hdr[par->cur].data_write_guid;
-    assert_int_equal(vhdx_close(par), VHDX_OK);
-    if (ch) {
-        int rc2 = vhdx_close(ch);
-        if (rc == VHDX_OK) rc = rc2;
-    }
+    vhdx_guid newdw;
+    memset(&newdw, 0, sizeof newdw);
+    (void)commit_run(1, k, mode, &f, &pm, &cm, &newdw);
     uint64_t ops = f.ops;
-    assert_int_equal(rc != VHDX_OK, k != 0);
+    record_lens(&f, k, lens);
     if (k == 0) {
-        *lens = calloc(ops + 1, sizeof **lens);
-        assert_non_null(*lens);
-        for (uint64_t i = 1; i <= ops; i++) (*lens)[i] = faultio_op_len(&f, i);
         size_t n;
         const uint8_t *d = vhdx_io_mem_data(&pm, &n);
-        committed = malloc(n);
-        assert_non_null(committed);
-        memcpy(committed, d, n);
-        committed_len = n;
-        spill(S.n, committed, n);
+        spill(S.n, d, n);
     }
     faultio_settle(&f, lose);
     faultio_free(&f);
-    /* the child: clean, links P or P', reads V over P' */
     static uint8_t buf[VS];
-    vhdx_image *img;
+    vhdx_open_opts o;
+    vhdx_image *img, *p0;
+    vhdx_io pio;
     check_clean(&cm, S.n, VHDX_OPEN_IGNORE_LINKAGE, "commit child", k);
     vhdx_open_opts_default(&o);
+    assert_int_equal(vhdx_io_mem_open(&pio, S.pbytes, S.plen, GiB), VHDX_OK);
+    assert_int_equal(vhdx_open(&p0, &pio, 0, &o, NULL), VHDX_OK);
     o.flags = VHDX_OPEN_IGNORE_LINKAGE;
     o.parent_path = S.n;
     assert_int_equal(vhdx_open(&img, &cm, 0, &o, NULL), VHDX_OK);
     assert_true(img->ploc.have_linkage);
-    vhdx_image *p0;
-    vhdx_open_opts po;
-    vhdx_open_opts_default(&po);
-    vhdx_io pio;
-    assert_int_equal(vhdx_io_mem_open(&pio, S.pbytes, S.plen, GiB), VHDX_OK);
-    assert_int_equal(vhdx_open(&p0, &pio, 0, &po, NULL), VHDX_OK);
     assert_true(vhdx_guid_equal(&img->ploc.linkage, &newdw) ||
                 vhdx_guid_equal(&img->ploc.linkage, &p0->hdr[p0->cur].data_write_guid));
     if (k == 0) assert_true(vhdx_guid_equal(&img->ploc.linkage, &newdw));
-    assert_int_equal(vhdx_close(p0), VHDX_OK);
-    vhdx_io_destroy(&pio);
     assert_int_equal(vhdx_read(img, 0, buf, VS, NULL), VHDX_OK);
     assert_memory_equal(buf, S.view, VS);
     assert_int_equal(vhdx_close(img), VHDX_OK);
+    assert_int_equal(vhdx_close(p0), VHDX_OK);
+    vhdx_io_destroy(&pio);
     vhdx_io_destroy(&pm);
     vhdx_io_destroy(&cm);
     tried++;
@@ -590,8 +581,6 @@ static void crash_commit_child(void **state)
     (void)state;
     reset_scene();
     crash_points(commit_child_once, "commit (child re-link)");
-    free(committed);
-    committed = NULL;
     unlink(S.n);
 }
 
@@ -621,28 +610,21 @@ static uint64_t rebase_once(uint64_t k, int mode, int lose, uint64_t **lens)
     }
     uint64_t ops = f.ops;
     assert_int_equal(rc != VHDX_OK, k != 0);
-    if (k == 0) {
-        *lens = calloc(ops + 1, sizeof **lens);
-        assert_non_null(*lens);
-        for (uint64_t i = 1; i <= ops; i++) (*lens)[i] = faultio_op_len(&f, i);
-    }
+    record_lens(&f, k, lens);
     faultio_settle(&f, lose);
     faultio_free(&f);
     /* whichever parent the locator names (and links), the child reads V over it */
-    static uint8_t ro_buf[VS], rw_buf[VS];
+    static uint8_t ro_buf[VS];
     vhdx_image *img;
     check_clean(&cm, NULL, 0, "rebase child", k);
-    vhdx_open_opts_default(&o);
-    assert_int_equal(vhdx_open(&img, &cm, 0, &o, NULL), VHDX_OK);
-    if (k == 0) assert_non_null(strstr(img->ploc.path[1], "\\n.vhdx"));
-    assert_int_equal(vhdx_read(img, 0, ro_buf, VS, NULL), VHDX_OK);
-    assert_int_equal(vhdx_close(img), VHDX_OK);
-    o.flags = VHDX_OPEN_RDWR;
-    assert_int_equal(vhdx_open(&img, &cm, 0, &o, NULL), VHDX_OK);
-    assert_int_equal(vhdx_read(img, 0, rw_buf, VS, NULL), VHDX_OK);
-    assert_int_equal(vhdx_close(img), VHDX_OK);
+    read_ro_rw(&cm, NULL, ro_buf);
     assert_memory_equal(ro_buf, S.view, VS);
-    assert_memory_equal(rw_buf, S.view, VS);
+    if (k == 0) {
+        vhdx_open_opts_default(&o);
+        assert_int_equal(vhdx_open(&img, &cm, 0, &o, NULL), VHDX_OK);
+        assert_non_null(strstr(img->ploc.path[1], "\\n.vhdx"));
+        assert_int_equal(vhdx_close(img), VHDX_OK);
+    }
     check_clean(&cm, NULL, 0, "rebase child after replay", k);
     vhdx_io_destroy(&cm);
     tried++;
