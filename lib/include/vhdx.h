@@ -638,6 +638,7 @@ VHDX_API const char *vhdx_repair_kind_name(int kind);
 #define VHDX_COMMIT_REMOVE         0x2u  /* vhdx_commit_file: delete the child afterwards */
 
 typedef struct vhdx_commit_opts {
+    uint32_t struct_size;         /* set by vhdx_commit_opts_default (see the ABI note) */
     unsigned flags;               /* VHDX_COMMIT_* */
     vhdx_limits limits;           /* for the opens of vhdx_commit_file */
     const char *parent_path;      /* vhdx_commit_file: the parent (NULL: from the locator) */
@@ -648,6 +649,8 @@ typedef struct vhdx_commit_opts {
 } vhdx_commit_opts;
 
 VHDX_API void vhdx_commit_opts_default(vhdx_commit_opts *o);
+VHDX_SIZED_(vhdx_commit_opts)
+#define vhdx_commit_opts_default(o) vhdx_commit_opts_default(vhdx_sized_vhdx_commit_opts_(o))
 /* Merges the differencing image `child` into `parent` (both borrowed for the call): every
  * virtual byte the child itself defines (FULLY_PRESENT blocks, the present sectors of
  * PARTIALLY_PRESENT blocks through the sector bitmap, ZERO blocks) is written into parent
@@ -679,6 +682,7 @@ VHDX_API VHDX_NODISCARD int vhdx_commit_file(const char *child_path, const vhdx_
 #define VHDX_REBASE_CONTENT 0x2u  /* copy the differences into the child (like qemu-img rebase) */
 
 typedef struct vhdx_rebase_opts {
+    uint32_t struct_size;         /* set by vhdx_rebase_opts_default (see the ABI note) */
     unsigned flags;               /* VHDX_REBASE_* (UNSAFE and CONTENT exclude each other) */
     vhdx_limits limits;           /* for the opens of vhdx_rebase_file */
     const char *old_parent_path;  /* vhdx_rebase_file: the old parent (NULL: from the locator) */
@@ -688,6 +692,8 @@ typedef struct vhdx_rebase_opts {
 } vhdx_rebase_opts;
 
 VHDX_API void vhdx_rebase_opts_default(vhdx_rebase_opts *o);
+VHDX_SIZED_(vhdx_rebase_opts)
+#define vhdx_rebase_opts_default(o) vhdx_rebase_opts_default(vhdx_sized_vhdx_rebase_opts_(o))
 /* Re-links the differencing image `child` (open read-write) to `new_parent` (open, any
  * mode), the image at new_parent_path: the parent locator is rewritten through the log
  * (parent_linkage = new_parent's DataWriteGuid, parent_linkage2 and volume_path dropped,

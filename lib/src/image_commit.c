@@ -17,17 +17,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api_abi.h"
 #include "image.h"
 
 #define COMMIT_CHUNK (4u * 1024u * 1024u)
 #define COMMIT_PATH_MAX 4096u
 #define COMMIT_PRECHECK 0x80000000u /* commit_check on a read-only parent (before writing) */
 
-void vhdx_commit_opts_default(vhdx_commit_opts *o)
+void(vhdx_commit_opts_default)(vhdx_commit_opts *o)
 {
     if (!o) return;
-    memset(o, 0, sizeof *o);
-    vhdx_limits_default(&o->limits);
+    vhdx_commit_opts full;
+    memset(&full, 0, sizeof full);
+    full.struct_size = (uint32_t)sizeof full;
+    vhdx_limits_default(&full.limits);
+    ABI_OUT(o, &full);
 }
 
 static int commit_check(vhdx_image *child, vhdx_image *parent, unsigned flags, vhdx_diag *diag)
@@ -74,10 +78,9 @@ int vhdx_commit(vhdx_image *child, vhdx_image *parent, const vhdx_commit_opts *o
     vhdx_commit_opts def;
     if (moved) *moved = 0;
     if (!child || !parent) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
-    if (!opts) {
-        vhdx_commit_opts_default(&def);
-        opts = &def;
-    }
+    vhdx_commit_opts_default(&def); /* the caller's options over the defaults (ABI) */
+    if (opts) ABI_IN(&def, opts);
+    opts = &def;
     int rc = commit_check(child, parent, opts->flags, diag);
     if (rc != VHDX_OK) return rc;
     uint8_t *buf = vhdx_malloc(COMMIT_CHUNK);
@@ -128,10 +131,9 @@ int vhdx_commit_file(const char *child_path, const vhdx_commit_opts *opts, uint6
     char ppath[COMMIT_PATH_MAX];
     if (moved) *moved = 0;
     if (!child_path) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
-    if (!opts) {
-        vhdx_commit_opts_default(&def);
-        opts = &def;
-    }
+    vhdx_commit_opts_default(&def); /* the caller's options over the defaults (ABI) */
+    if (opts) ABI_IN(&def, opts);
+    opts = &def;
     const int remove = (opts->flags & VHDX_COMMIT_REMOVE) != 0;
     vhdx_open_opts_default(&o);
     o.limits = opts->limits;

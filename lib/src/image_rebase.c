@@ -16,16 +16,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "api_abi.h"
 #include "image.h"
 
 #define REBASE_CHUNK (1024u * 1024u)
 #define REBASE_PATH_MAX 4096u
 
-void vhdx_rebase_opts_default(vhdx_rebase_opts *o)
+void(vhdx_rebase_opts_default)(vhdx_rebase_opts *o)
 {
     if (!o) return;
-    memset(o, 0, sizeof *o);
-    vhdx_limits_default(&o->limits);
+    vhdx_rebase_opts full;
+    memset(&full, 0, sizeof full);
+    full.struct_size = (uint32_t)sizeof full;
+    vhdx_limits_default(&full.limits);
+    ABI_OUT(o, &full);
 }
 
 typedef struct rebase_ctx {
@@ -119,10 +123,9 @@ int vhdx_rebase(vhdx_image *child, vhdx_image *new_parent, const char *new_paren
     if (copied) *copied = 0;
     if (!child || !new_parent || !new_parent_path)
         return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
-    if (!opts) {
-        vhdx_rebase_opts_default(&def);
-        opts = &def;
-    }
+    vhdx_rebase_opts_default(&def); /* the caller's options over the defaults (ABI) */
+    if (opts) ABI_IN(&def, opts);
+    opts = &def;
     char *real = realpath(new_parent_path, NULL);
     if (!real) {
         int rc = VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent_path");
@@ -159,10 +162,9 @@ int vhdx_rebase_file(const char *child_path, const char *new_parent_path,
     vhdx_image *child = NULL, *newp = NULL;
     if (copied) *copied = 0;
     if (!child_path || !new_parent_path) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
-    if (!opts) {
-        vhdx_rebase_opts_default(&def);
-        opts = &def;
-    }
+    vhdx_rebase_opts_default(&def); /* the caller's options over the defaults (ABI) */
+    if (opts) ABI_IN(&def, opts);
+    opts = &def;
     vhdx_open_opts_default(&o);
     o.limits = opts->limits;
     o.guid_gen = opts->guid_gen;
