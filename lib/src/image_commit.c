@@ -141,6 +141,9 @@ int vhdx_commit_file(const char *child_path, const vhdx_commit_opts *opts, uint6
     o.flags = VHDX_OPEN_NO_PARENT | (remove ? 0 : VHDX_OPEN_RDWR);
     int rc = vhdx_open_file(&child, child_path, &o, diag);
     if (rc != VHDX_OK) return rc;
+    /* the walk needs no host holes (they read as zeros and are copied as such): without
+     * this query a tmpfs child costs no scan to its next hole per extent */
+    child->io->data_status = NULL;
     if (!child->geo.has_parent)
         rc = VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, "child (not a differencing image)");
     else if (opts->parent_path && strlen(opts->parent_path) < sizeof ppath)

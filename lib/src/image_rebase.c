@@ -182,6 +182,8 @@ int vhdx_rebase_file(const char *child_path, const char *new_parent_path,
             rc = vhdx_open_file(&child, child_path, &o, diag);
         }
     }
+    /* no host hole queries in the walk (see vhdx_commit_file) */
+    if (rc == VHDX_OK) child->io->data_status = NULL;
     if (rc == VHDX_OK) rc = vhdx_rebase(child, newp, new_parent_path, opts, copied, diag);
     if (child) {
         int rc2 = vhdx_close(child);
