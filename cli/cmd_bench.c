@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_commit.h"
 #include "bench_logscan.h"
 #include "bench_data.h"
 #include "cli.h"
@@ -37,6 +38,8 @@ static const char help[] =
     "    image holding 8 MiB in a sparse host file -> raw, 1 GiB random raw -> dynamic, a\n"
     "    64 GiB sparse raw holding 16 MiB -> dynamic, and compare of two such images; each\n"
     "    run after a sync(), the two tools alternately, the best of 3 runs (1 with --quick);\n"
+    "  - commit of a differencing child holding 1 GiB into a 4 GiB dynamic parent, and of\n"
+    "    one holding a quarter of that (time proportional to the data moved);\n"
     "  - the read-only open of images whose 256 MiB and 1 GiB logs are full of valid entries\n"
     "    with no valid head (hostile: target <= 2 s for 1 GiB, PASS/FAIL) and peak memory;\n"
     "each I/O test next to qemu-img/qemu-io doing the same work when they are installed.\n"
@@ -407,6 +410,7 @@ typedef struct bench_results {
     size_t nlog;
     logscan_result logscan[2];
     bench_data data;
+    bench_commit commit;
 } bench_results;
 
 /* The hostile-log opens: 64 MiB (--quick) or 256 MiB and 1 GiB. */
@@ -565,6 +569,7 @@ static void print_json(const bench_results *b)
     }
     json_end(&w);
     bench_data_json(&w, &b->data);
+    bench_commit_json(&w, &b->commit);
     json_end(&w);
     fputc('\n', stdout);
 }
@@ -595,6 +600,7 @@ static void print_text(const bench_results *b)
              b->nrand, (unsigned long long)RAND_SEED, hs);
     print_io_text(title, &b->rnd, &b->rnd_q, "qemu-io", b->nrand);
     bench_data_text(&b->data);
+    bench_commit_text(&b->commit);
 }
 
 static void print_logs_text(const bench_results *b)
@@ -641,6 +647,7 @@ int cmd_bench(int argc, char **argv)
         char qemu_img[4096];
         const char *qi = have_program("qemu-img", qemu_img, sizeof qemu_img) ? qemu_img : NULL;
         ex = bench_data_run(bench_dir, b.quick, qi, &b.data);
+        if (ex == CLI_EXIT_OK) ex = bench_commit_run(bench_dir, b.quick, &b.commit);
     }
     if (ex == CLI_EXIT_OK) ex = bench_logs(&b);
     bench_dir_active = 0;

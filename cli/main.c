@@ -25,6 +25,8 @@ static const command commands[] = {
     { "write", cmd_write, "write bytes of a file or stdin into the virtual disk" },
     { "replay", cmd_replay, "replay a dirty log in place" },
     { "repair", cmd_repair, "repair headers, region tables, metadata table and BAT" },
+    { "commit", cmd_commit, "merge a differencing image into its parent" },
+    { "rebase", cmd_rebase, "re-link a differencing image to another parent" },
     { "kit", cmd_kit, "generate the conformance kit" },
     { "bench", cmd_bench, "measure CRC-32C, convert and write throughput" },
 };

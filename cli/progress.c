@@ -36,6 +36,13 @@ void cli_progress_update(cli_progress *p, uint64_t done)
     fflush(stderr);
 }
 
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+    cli_progress *p = ctx;
+    p->total = total;
+    cli_progress_update(p, done);
+}
+
 void cli_progress_end(cli_progress *p)
 {
     if (p->drawn) {

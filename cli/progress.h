@@ -16,6 +16,8 @@ typedef struct cli_progress {
 
 void cli_progress_start(cli_progress *p, int asked, uint64_t total);
 void cli_progress_update(cli_progress *p, uint64_t done);
+/* A library progress callback (ctx: the cli_progress; total taken from the call). */
+void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
 /* Erases the bar. */
 void cli_progress_end(cli_progress *p);
 

@@ -97,6 +97,21 @@ static void test_macros_set_struct_size(void **state)
     assert_int_equal(r.struct_size, sizeof r);
     assert_int_equal(r.flags, 0);
 
+    vhdx_commit_opts cm;
+    memset(&cm, CANARY, sizeof cm);
+    vhdx_commit_opts_default(&cm);
+    assert_int_equal(cm.struct_size, sizeof cm);
+    assert_int_equal(cm.flags, 0);
+    assert_null(cm.parent_path);
+    assert_null(cm.progress);
+
+    vhdx_rebase_opts rb;
+    memset(&rb, CANARY, sizeof rb);
+    vhdx_rebase_opts_default(&rb);
+    assert_int_equal(rb.struct_size, sizeof rb);
+    assert_int_equal(rb.flags, 0);
+    assert_null(rb.old_parent_path);
+
     vhdx_io io;
     memset(&io, CANARY, sizeof io);
     assert_int_equal(vhdx_io_mem_open(&io, "x", 1, 16), VHDX_OK);
@@ -320,6 +335,8 @@ static void test_fixed_records(void **state)
     assert_int_equal(offsetof(vhdx_extent, struct_size), 0);
     assert_int_equal(offsetof(vhdx_report, struct_size), 0);
     assert_int_equal(offsetof(vhdx_repair_plan, struct_size), 0);
+    assert_int_equal(offsetof(vhdx_commit_opts, struct_size), 0);
+    assert_int_equal(offsetof(vhdx_rebase_opts, struct_size), 0);
 }
 
 int main(void)

@@ -31,6 +31,12 @@
  *       VHDX: bit 0 dynamic (else fixed), bit 1 4096-byte logical sectors, bits 2-3 block
  *       size 1 MiB << v, bit 5 VHDX_CONVERT_SYNC; the result reads exactly as the model
  *       (zeros up to a rounded-up size), a VHDX one checks without error
+ *   (opcode bytes 0xD8-0xDF) commit: u8 flags, u8 n, then n (<= 4) child writes (u32 offset,
+ *       u16 length-1, u8 fill): the image is closed and written to a file, a differencing
+ *       child is created over it in memory (bit 0: 1 MiB blocks, else 2 MiB), takes the
+ *       writes (fill 0x00: vhdx_write_zeroes) and is committed into the reopened image
+ *       (bit 1: the child read-write, so it is re-linked too); the model takes the child's
+ *       writes and the whole disk is compared with it
  * Oracles: every read equals the model; after a crash every byte of the interrupted
  * write is its old or its new value and everything else is unchanged; at the end the
  * image reopens read-only with exactly the model's content and `check` finds no error.
@@ -529,6 +535,77 @@ static void rt_convert(rt_state *s, fz_in *in)
     vhdx_io_destroy(&dst);
 }
 
+/* Child writes of the commit op into child and the child's model cm. */
+static void rt_child_writes(rt_state *s, fz_in *in, vhdx_image *c, uint8_t *cm, uint8_t *wbuf)
+{
+    unsigned n = fz_u8(in) % 5u;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t off = fz_u32(in) % s->vs;
+        size_t len = (size_t)fz_u16(in) + 1;
+        uint8_t f = fz_u8(in);
+        if (len > s->vs - off) len = (size_t)(s->vs - off);
+        fill(wbuf, len, f, off);
+        int rc = f ? vhdx_write(c, off, wbuf, len, NULL) : vhdx_write_zeroes(c, off, len, NULL);
+        if (fz_rc(rc, "child write") != VHDX_OK) FZ_FAIL("child write failed: %s", vhdx_status_name(rc));
+        memcpy(cm + off, wbuf, len);
+    }
+}
+
+/* op 0xD8-0xDF: a differencing child over the image, written, committed into it. */
+static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
+{
+    unsigned flags = fz_u8(in);
+    const char *dir = fz_tmpdir();
+    char path[600];
+    uint8_t *cm = fz_big_alloc((size_t)s->vs);
+    int rc = fz_rc(vhdx_close(s->img), "vhdx_close");
+    s->img = NULL;
+    if (rc != VHDX_OK) FZ_FAIL("close failed: %s", vhdx_status_name(rc));
+    snprintf(path, sizeof path, "%s/commit-parent.vhdx", dir ? dir : ".");
+    FILE *fp = dir && cm ? fopen(path, "wb") : NULL;
+    int ok = fp && fwrite(s->file.data, 1, s->file.len, fp) == s->file.len;
+    if (fp && (fclose(fp) != 0 || truncate(path, (off_t)s->file.size) != 0)) ok = 0;
+    vhdx_io cio;
+    vhdx_image *c = NULL;
+    vhdx_create_params p;
+    vhdx_open_opts o;
+    vhdx_create_params_default(&p);
+    p.type = VHDX_TYPE_DIFFERENCING;
+    p.block_size = (flags & 1) ? (uint32_t)MiB : 0;
+    p.parent_path = path;
+    p.guid_gen = fz_guid_gen(&s->gs, 900 + s->opens);
+    vhdx_open_opts_default(&o);
+    o.flags = VHDX_OPEN_RDWR;
+    o.parent_path = path;
+    o.guid_gen = p.guid_gen;
+    if (ok && vhdx_io_mem_open(&cio, NULL, 0, 64 * MiB) == VHDX_OK) {
+        rc = fz_rc(vhdx_create_io(&cio, &p, NULL), "vhdx_create_io(child)");
+        if (rc == VHDX_OK) rc = fz_rc(vhdx_open(&c, &cio, 0, &o, NULL), "vhdx_open(child)");
+        if (rc != VHDX_OK) FZ_FAIL("child of the image: %s", vhdx_status_name(rc));
+        memcpy(cm, s->model, (size_t)s->vs);
+        rt_child_writes(s, in, c, cm, wbuf);
+        (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
+        o.flags = VHDX_OPEN_NO_PARENT | ((flags & 2) ? VHDX_OPEN_RDWR : 0u);
+        rc = fz_rc(vhdx_open(&c, &cio, 0, &o, NULL), "vhdx_open(child)");
+        if (rc != VHDX_OK) FZ_FAIL("child reopen: %s", vhdx_status_name(rc));
+        rt_open(s, VHDX_OPEN_RDWR);
+        vhdx_diag d;
+        vhdx_diag_clear(&d);
+        rc = fz_rc(vhdx_commit(c, s->img, NULL, NULL, &d), "vhdx_commit");
+        if (rc != VHDX_OK)
+            FZ_FAIL("commit failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
+        (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
+        vhdx_io_destroy(&cio);
+        memcpy(s->model, cm, (size_t)s->vs);
+        for (uint64_t off = 0; off < s->vs; off += MiB)
+            rt_compare(s, off, (size_t)(s->vs - off < MiB ? s->vs - off : MiB), "after commit");
+    } else {
+        rt_open(s, VHDX_OPEN_RDWR);
+    }
+    if (dir) unlink(path);
+    fz_big_free(cm);
+}
+
 /* One script op from the input; 0 to stop the script. */
 static int rt_step(rt_state *s, fz_in *in)
 {
@@ -538,6 +615,9 @@ static int rt_step(rt_state *s, fz_in *in)
     if (ob >= 0xE0 && ob < 0xE8) {
         /* 0xE0-0xE7 (before convert existed: ops 4-9, 0, 1) */
         rt_convert(s, in);
+    } else if (ob >= 0xD8 && ob < 0xE0) {
+        /* 0xD8-0xDF (before commit existed: ops 6-9, 0-3) */
+        rt_commit(s, in, wbuf);
     } else if (ob >= 0xE8 && ob < 0xF0) {
         /* 0xE8-0xEF (before repair existed: ops 7, 8, 0-5) */
         rt_damage_repair(s, in);

@@ -25,6 +25,11 @@ sequential write: 64 MiB in 1 MiB writes into a new dynamic image
 expect_match "random write" "$OUT" "*
 random writes: 200 x 4 KiB at aligned offsets (seed 0x5eed) into a new dynamic 64 MiB image
   vhdx: * GB/s (*, * writes/s)*"
+expect_match "commit" "$OUT" "*
+commit: differencing child (2 MiB blocks spread over the disk) into a dynamic parent
+  64 MiB child into 256 MiB parent: * s (CPU * s), 67108864 bytes moved, * MiB/s
+  16 MiB child into 256 MiB parent: * s (CPU * s), 16777216 bytes moved, * MiB/s
+  time ratio * (CPU *) for a data ratio of 4.00 (proportional to the data moved)*"
 if need_prog qemu-io && need_prog qemu-img; then
     expect_match "qemu-io comparison" "$OUT" "*ratio vhdx/qemu-io: *x*"
     expect_match "qemu-img comparison" "$OUT" "*ratio vhdx/qemu-img: *x*"
@@ -52,6 +57,10 @@ assert [c["name"] for c in m] == ["vhdx_to_raw", "vhdx_to_raw_sync", "raw_to_dyn
     "fixed_sparse_to_raw", "sparse_raw_to_dynamic", "compare_sparse"]
 assert all(c["ok"] and c["vhdx_s"] > 0 and 0 < c["peak_rss_kib"] <= 64 * 1024 for c in m)
 assert m[4]["output_allocated"] < 64 << 20
+cm = d["commit"]
+assert [(c["parent_bytes"], c["child_bytes"], c["moved_bytes"]) for c in cm] == \
+    [(256 << 20, 64 << 20, 64 << 20), (256 << 20, 16 << 20, 16 << 20)]
+assert all(c["seconds"] > 0 for c in cm)
 ' "$T/b.json"; then ok; else fail "bench JSON"; fi
 n=$(find "$T" -mindepth 1 -name 'vhdx-bench-*' | wc -l)
 expect_eq "bench temp folder removed (json)" "$n" 0

@@ -707,6 +707,93 @@ VHDX_API VHDX_NODISCARD int vhdx_convert(const vhdx_convert_src *src, vhdx_io *d
                                          const vhdx_convert_opts *opts,
                                          vhdx_convert_stats *stats, vhdx_diag *diag);
 
+/* ---- commit and rebase of differencing images (image_commit.c, image_rebase.c) ------ */
+
+#define VHDX_COMMIT_IGNORE_LINKAGE 0x1u  /* commit although the parent's DataWriteGuid is not the
+                                            child's parent_linkage (R105) */
+#define VHDX_COMMIT_REMOVE         0x2u  /* vhdx_commit_file: delete the child afterwards */
+
+typedef struct vhdx_commit_opts {
+    uint32_t struct_size;         /* set by vhdx_commit_opts_default (see the ABI note) */
+    unsigned flags;               /* VHDX_COMMIT_* */
+    vhdx_limits limits;           /* for the opens of vhdx_commit_file */
+    const char *parent_path;      /* vhdx_commit_file: the parent (NULL: from the locator) */
+    const vhdx_guid_gen *guid_gen; /* NULL: vhdx_guid_gen_default() */
+    /* progress over the child's virtual bytes walked; may be NULL */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+} vhdx_commit_opts;
+
+VHDX_API void vhdx_commit_opts_default(vhdx_commit_opts *o);
+VHDX_SIZED_(vhdx_commit_opts)
+#define vhdx_commit_opts_default(o) vhdx_commit_opts_default(vhdx_sized_vhdx_commit_opts_(o))
+/* Merges the differencing image `child` into `parent` (both borrowed for the call): every
+ * virtual byte the child itself defines (FULLY_PRESENT blocks, the present sectors of
+ * PARTIALLY_PRESENT blocks through the sector bitmap, ZERO blocks) is written into parent
+ * with vhdx_write / vhdx_write_zeroes, so the parent then reads as the child did; bytes
+ * the child leaves to its parent are not touched, and the work is proportional to the
+ * child's data. child may be open read-only and without its parent (VHDX_OPEN_NO_PARENT);
+ * parent must be open read-write. When child is writable, its parent_linkage is then set to
+ * the parent's new DataWriteGuid (one journaled locator rewrite), so the child still opens
+ * over the parent and reads as before. Other children of the parent keep their old
+ * parent_linkage: they no longer open (R105), as their content would have changed; that is
+ * the caller's responsibility. Refuses VHDX_E_PL_LINKAGE_MISMATCH when the parent's
+ * DataWriteGuid is neither parent_linkage nor parent_linkage2 (unless
+ * VHDX_COMMIT_IGNORE_LINKAGE), VHDX_E_PARENT_SECTOR_SIZE (R96), VHDX_E_UNSUPPORTED for a
+ * parent of another virtual size, VHDX_E_MISUSE when child has no parent; I/O errors. A
+ * crash leaves the parent with every byte old or new (each write is crash safe) and the
+ * child unchanged or re-linked; committing again finishes. *moved (may be NULL) = virtual
+ * bytes written into the parent. */
+VHDX_API VHDX_NODISCARD int vhdx_commit(vhdx_image *child, vhdx_image *parent,
+                                        const vhdx_commit_opts *opts, uint64_t *moved,
+                                        vhdx_diag *diag);
+/* vhdx_commit on files: the child opened without its parent (read-write, or read-only with
+ * VHDX_COMMIT_REMOVE), its parent resolved like an open does (or opts->parent_path) and
+ * opened read-write; with VHDX_COMMIT_REMOVE the child file is deleted after a successful
+ * commit. */
+VHDX_API VHDX_NODISCARD int vhdx_commit_file(const char *child_path, const vhdx_commit_opts *opts,
+                                             uint64_t *moved, vhdx_diag *diag);
+
+#define VHDX_REBASE_UNSAFE  0x1u  /* re-link without comparing the parents' content */
+#define VHDX_REBASE_CONTENT 0x2u  /* copy the differences into the child (like qemu-img rebase) */
+
+typedef struct vhdx_rebase_opts {
+    uint32_t struct_size;         /* set by vhdx_rebase_opts_default (see the ABI note) */
+    unsigned flags;               /* VHDX_REBASE_* (UNSAFE and CONTENT exclude each other) */
+    vhdx_limits limits;           /* for the opens of vhdx_rebase_file */
+    const char *old_parent_path;  /* vhdx_rebase_file: the old parent (NULL: from the locator) */
+    const vhdx_guid_gen *guid_gen; /* NULL: vhdx_guid_gen_default() */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *progress_ctx;
+} vhdx_rebase_opts;
+
+VHDX_API void vhdx_rebase_opts_default(vhdx_rebase_opts *o);
+VHDX_SIZED_(vhdx_rebase_opts)
+#define vhdx_rebase_opts_default(o) vhdx_rebase_opts_default(vhdx_sized_vhdx_rebase_opts_(o))
+/* Re-links the differencing image `child` (open read-write) to `new_parent` (open, any
+ * mode), the image at new_parent_path: the parent locator is rewritten through the log
+ * (parent_linkage = new_parent's DataWriteGuid, parent_linkage2 and volume_path dropped,
+ * relative_path from the child's path when it was opened by path, absolute_win32_path
+ * "\\?\Z:" + the parent's real path; other keys kept). When new_parent's DataWriteGuid is
+ * the child's linkage it is the same parent (moved or copied): nothing else is checked.
+ * Otherwise, unless VHDX_REBASE_UNSAFE, the bytes the child leaves to its parent are
+ * compared between the old parent chain (the one child was opened with; needed,
+ * VHDX_E_PARENT_NOT_FOUND without) and new_parent: where they differ the rebase is refused
+ * (VHDX_E_REBASE_CONTENT, nothing written) or, with VHDX_REBASE_CONTENT, the old bytes are
+ * written into the child first, so that it reads the same over new_parent. The child keeps
+ * reading through the chain it was opened with until it is closed. Also
+ * VHDX_E_PARENT_SECTOR_SIZE (R96), VHDX_E_UNSUPPORTED (other virtual size), VHDX_E_PARENT_CYCLE
+ * (new_parent_path is the child), VHDX_E_LIMIT_METADATA (locator does not fit). *copied (may
+ * be NULL) = bytes written into the child. */
+VHDX_API VHDX_NODISCARD int vhdx_rebase(vhdx_image *child, vhdx_image *new_parent,
+                                        const char *new_parent_path, const vhdx_rebase_opts *opts,
+                                        uint64_t *copied, vhdx_diag *diag);
+/* vhdx_rebase on files: new_parent_path opened read-only (with its chain), the child opened
+ * read-write (with its old parent only when the comparison needs it). */
+VHDX_API VHDX_NODISCARD int vhdx_rebase_file(const char *child_path, const char *new_parent_path,
+                                             const vhdx_rebase_opts *opts, uint64_t *copied,
+                                             vhdx_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif

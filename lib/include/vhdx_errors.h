@@ -150,6 +150,7 @@ X(VHDX_W_PARENT_LOG_PENDING,      DEVIATION,   WARNING, "D15",  "2.3.3",    "a p
 X(VHDX_E_LOCKED,                  IO,          ERROR,   "",     "",         "file is in use: locked by another open (a writer excludes every other open, a reader excludes writers)") \
 X(VHDX_E_FILE_TYPE,               IO,          ERROR,   "",     "",         "not a regular file or block device") \
 X(VHDX_E_LIMIT_FILE_SIZE,         LIMIT,       WARNING, "",     "2.3.3",    "the host cannot extend the file to the size the log asks for") \
+X(VHDX_E_REBASE_CONTENT,          UNSUPPORTED, ERROR,   "",     "2.6.2.6",  "the new parent's content differs from the old parent's where the child shows it (rebase: copy the differences, or re-link unsafely)") \
 /* append new entries here */
 
 #endif

@@ -12,13 +12,14 @@
  *                           image_probe.c (decodes structures over a vhdx_io, no image)
  *   2 BAT cache, headers    image_bat.c, image_header.c
  *   3 log, virtual reads    image_logscan.c, image_journal.c, image_vread.c
- *   4 block writes          image_write.c
+ *   4 block writes          image_write.c, image_locator.c (locator paths and rewrite)
  *   5 open                  image_open_state.c, image_batplace.c, image_open_hdr.c,
  *                           image_open_rtfind.c, image_open_region.c, image_open_meta.c, image_open_bat.c,
  *                           image_parent.c, image_open.c
  *   6 public operations     image_read.c, image_zero.c, image_status.c, image_info.c,
  *                           image_check.c, image_create.c, image_replay.c, api_log_ranges.c,
- *                           image_repair.c, image_repair_apply.c, image_convert.c
+ *                           image_repair.c, image_repair_apply.c, image_convert.c,
+ *                           image_commit.c, image_rebase.c
  */
 #ifndef VHDX_IMAGE_H
 #define VHDX_IMAGE_H
@@ -245,6 +246,30 @@ int img_zero_block(vhdx_image *img, uint64_t block, vhdx_diag *diag);
 int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag);
 void img_write_batch_free(vhdx_image *img);
 
+/* ==== 4b. parent locator (image_locator.c) ==== */
+
+/* Absolute, normalised directory of path (the file itself need not exist); VHDX_E_NOT_FOUND
+ * when it does not resolve, VHDX_E_CREATE_PARAM when too long. */
+int img_abs_dir_of(const char *path, char *out, size_t outlen);
+/* Locator values for a parent at parent_real (absolute, resolved): rel = relative_path from
+ * child_path's directory ("" when child_path is NULL or it cannot be made), absw =
+ * absolute_win32_path ("\\?\Z:" + the path with '\' separators). VHDX_E_CREATE_PARAM when
+ * absw_len is too small. */
+int img_locator_paths(const char *child_path, const char *parent_real, char *rel, size_t rel_len,
+                      char *absw, size_t absw_len);
+/* Rewrites the parent locator item of a writable differencing image through the log (one
+ * entry: item and table sector): parent_linkage = *linkage, parent_linkage2 dropped; when
+ * paths is non-NULL the three path keys become paths[k] (img_parent_loc order, NULL or ""
+ * = absent); other keys are kept. img->locator, img->ploc and the table entry follow.
+ * VHDX_E_LIMIT_METADATA when the item does not fit in the metadata region. */
+int img_locator_rewrite(vhdx_image *img, const vhdx_guid *linkage, const char *const *paths,
+                        vhdx_diag *diag);
+/* The journaled write itself: item (len bytes, an encoded locator) replaces the parent
+ * locator item (in place when it fits before the next item, else after the last one) in
+ * one log entry with its table entry; img->locator and the table entry follow (not
+ * img->ploc). VHDX_E_LIMIT_METADATA when it does not fit in the region. */
+int img_locator_put(vhdx_image *img, const uint8_t *item, size_t len, vhdx_diag *diag);
+
 /* ==== 5a. open state (image_open_state.c) ====
  * The findings sink every open step reports through; it forwards to the caller's sink. */
 
@@ -359,6 +384,12 @@ int img_rt_rebuild(img_open_state *os, uint8_t *raw, char *why, size_t cap);
 /* After BAT validation: resolves and opens the parent chain (img->parent); no-op without a
  * parent or with VHDX_OPEN_NO_PARENT. */
 int img_parent_open(vhdx_image *img, vhdx_diag *diag);
+/* The path the parent of a differencing image resolves to (explicit parent path, else the
+ * locator's paths in order; no open): VHDX_E_PARENT_NOT_FOUND with the first path tried in
+ * diag->detail. */
+int img_parent_path(const vhdx_image *img, char *path, size_t pathlen, vhdx_diag *diag);
+/* 1 when dw (a parent's DataWriteGuid) is img's parent_linkage or parent_linkage2 (R105). */
+int img_parent_linked(const vhdx_image *img, const vhdx_guid *dw);
 
 /* ==== 5e. open and close (image_open.c) ==== */
 

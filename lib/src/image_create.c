@@ -9,12 +9,8 @@
  * before the first byte is written; vhdx_create writes a temporary file in the target
  * directory and links it into place at the end, so a failed create leaves no file.
  *
- * Parent locator paths on Linux: relative_path is the parent's path relative to the
- * child's directory with '\' separators (".\name" in the same directory, as Hyper-V
- * writes it; only vhdx_create writes it: vhdx_create_io does not know the child's
- * path); absolute_win32_path is "\\?\Z:" followed by the parent's absolute path with
- * '\' separators: Z: is the drive Wine maps to the Unix root, and image_parent.c maps any
- * "X:\rest" back to "/rest".
+ * Parent locator paths on Linux come from img_locator_paths (image_locator.c); only
+ * vhdx_create writes relative_path: vhdx_create_io does not know the child's path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,89 +70,24 @@ static int param_fail(vhdx_diag *diag, const char *field, const char *detail)
     return rc;
 }
 
-/* ---- paths ------------------------------------------------------------------------- */
-
-/* Absolute, normalised directory of path (the file itself need not exist). */
-static int abs_dir_of(const char *path, char *out, size_t outlen)
-{
-    char tmp[CREATE_PATH_MAX];
-    char *slash;
-    char *r;
-    if (strlen(path) >= sizeof tmp) return VHDX_E_CREATE_PARAM;
-    strcpy(tmp, path);
-    slash = strrchr(tmp, '/');
-    if (!slash) strcpy(tmp, ".");
-    else if (slash == tmp) tmp[1] = '\0';
-    else *slash = '\0';
-    r = realpath(tmp, NULL);
-    if (!r) return VHDX_E_NOT_FOUND;
-    if (strlen(r) >= outlen) { free(r); return VHDX_E_CREATE_PARAM; }
-    strcpy(out, r);
-    free(r); /* realpath allocates with the C library */
-    return VHDX_OK;
-}
-
-/* Relative path from directory `from` (absolute) to file `to` (absolute), '\' separated:
- * ".\name" in the same directory, "..\x\name" above it. */
-static int relative_path(const char *from, const char *to, char *out, size_t outlen)
-{
-    size_t i = 0, common = 0, n = 0, ups = 0;
-    const char *p;
-    /* longest common directory prefix: components of from that match to */
-    for (;;) {
-        size_t a = i, b;
-        while (from[a] == '/') a++;
-        if (from[a] == '\0') { common = a; break; }
-        b = a;
-        while (from[b] && from[b] != '/') b++;
-        if (strncmp(from + a, to + a, b - a) != 0 || to[b] != '/') { common = a; break; }
-        i = b;
-    }
-    for (p = from + common; *p;) {
-        while (*p == '/') p++;
-        if (!*p) break;
-        ups++;
-        while (*p && *p != '/') p++;
-    }
-    if (ups == 0) {
-        if (outlen < 3) return VHDX_E_CREATE_PARAM;
-        memcpy(out, ".\\", 2);
-        n = 2;
-    }
-    for (i = 0; i < ups; i++) {
-        if (n + 3 >= outlen) return VHDX_E_CREATE_PARAM;
-        memcpy(out + n, "..\\", 3);
-        n += 3;
-    }
-    p = to + common;
-    while (*p == '/') p++;
-    if (n + strlen(p) + 1 > outlen) return VHDX_E_CREATE_PARAM;
-    for (i = 0; p[i]; i++) out[n + i] = p[i] == '/' ? '\\' : p[i];
-    out[n + i] = '\0';
-    return VHDX_OK;
-}
-
 static int build_locator(create_plan *pl, const vhdx_guid *linkage, const char *parent_real,
                          const char *child_path, vhdx_diag *diag)
 {
     char link[40];
-    char rel[CREATE_PATH_MAX], absw[CREATE_PATH_MAX + 8], dir[CREATE_PATH_MAX];
+    char rel[CREATE_PATH_MAX], absw[CREATE_PATH_MAX + 8];
     const char *keys[3], *vals[3];
-    size_t n = 0, i, written = 0;
+    size_t n = 0, written = 0;
     int rc;
 
     vhdx_guid_format(linkage, link, sizeof link, 1);
     keys[n] = "parent_linkage";
     vals[n++] = link;
-    if (child_path && abs_dir_of(child_path, dir, sizeof dir) == VHDX_OK &&
-        relative_path(dir, parent_real, rel, sizeof rel) == VHDX_OK) {
+    if (img_locator_paths(child_path, parent_real, rel, sizeof rel, absw, sizeof absw) != VHDX_OK)
+        return param_fail(diag, "parent_path", "path too long");
+    if (rel[0]) {
         keys[n] = "relative_path";
         vals[n++] = rel;
     }
-    if (strlen(parent_real) + 7 > sizeof absw) return param_fail(diag, "parent_path", "path too long");
-    strcpy(absw, "\\\\?\\Z:");
-    for (i = 0; parent_real[i]; i++) absw[6 + i] = parent_real[i] == '/' ? '\\' : parent_real[i];
-    absw[6 + i] = '\0';
     keys[n] = "absolute_win32_path";
     vals[n++] = absw;
     pl->locator = vhdx_malloc(CREATE_LOCATOR_MAX);
@@ -595,7 +526,7 @@ int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
     (void)unlink(tmp);
     if (rc == VHDX_OK) {
         char dir[CREATE_PATH_MAX];
-        if (abs_dir_of(path, dir, sizeof dir) == VHDX_OK) {
+        if (img_abs_dir_of(path, dir, sizeof dir) == VHDX_OK) {
             int dfd = open(dir, O_RDONLY | O_DIRECTORY);
             if (dfd >= 0) { (void)fsync(dfd); close(dfd); }
         }

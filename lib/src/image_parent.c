@@ -122,27 +122,49 @@ static int fail_path(vhdx_diag *diag, int code, const char *field, const char *p
     return rc;
 }
 
+int img_parent_linked(const vhdx_image *img, const vhdx_guid *dw)
+{
+    const img_parent_loc *pl = &img->ploc;
+    return (pl->have_linkage && vhdx_guid_equal(dw, &pl->linkage)) ||
+           (pl->have_linkage2 && vhdx_guid_equal(dw, &pl->linkage2));
+}
+
 /* R105 and R96 between this image and its opened parent. */
 static int check_parent(const vhdx_image *img, const vhdx_image *par, const char *path,
                         vhdx_diag *diag)
 {
     /* R105: the parent's DataWriteGuid is parent_linkage or parent_linkage2 */
-    if (!(img->flags & VHDX_OPEN_IGNORE_LINKAGE)) {
-        const vhdx_guid *dw = &par->hdr[par->cur].data_write_guid;
-        const img_parent_loc *pl = &img->ploc;
-        if (!(pl->have_linkage && vhdx_guid_equal(dw, &pl->linkage)) &&
-            !(pl->have_linkage2 && vhdx_guid_equal(dw, &pl->linkage2)))
-            return fail_path(diag, VHDX_E_PL_LINKAGE_MISMATCH, "parent_linkage", path);
-    }
+    if (!(img->flags & VHDX_OPEN_IGNORE_LINKAGE) &&
+        !img_parent_linked(img, &par->hdr[par->cur].data_write_guid))
+        return fail_path(diag, VHDX_E_PL_LINKAGE_MISMATCH, "parent_linkage", path);
     /* R96: equal logical sector sizes along the chain */
     if (par->geo.logical_sector_size != img->geo.logical_sector_size)
         return fail_path(diag, VHDX_E_PARENT_SECTOR_SIZE, "LogicalSectorSize", path);
     return VHDX_OK;
 }
 
+static int resolve(const vhdx_image *img, char *path, size_t pathlen, struct stat *st,
+                   vhdx_diag *diag)
+{
+    char first_tried[PARENT_PATH_MAX];
+    int found = find_parent(img, path, pathlen, first_tried, st);
+    if (found < 0) return VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent_path");
+    if (!found)
+        return fail_path(diag, VHDX_E_PARENT_NOT_FOUND, "parent locator",
+                         first_tried[0] ? first_tried : "no usable parent path");
+    return VHDX_OK;
+}
+
+int img_parent_path(const vhdx_image *img, char *path, size_t pathlen, vhdx_diag *diag)
+{
+    struct stat st;
+    if (!img->geo.has_parent) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, "parent");
+    return resolve(img, path, pathlen, &st, diag);
+}
+
 int img_parent_open(vhdx_image *img, vhdx_diag *diag)
 {
-    char path[PARENT_PATH_MAX], first_tried[PARENT_PATH_MAX];
+    char path[PARENT_PATH_MAX];
     int depth = 1, rc;
     struct stat st, self;
     memset(&self, 0, sizeof self); /* clang-14 MSan does not intercept glibc >= 2.33 stat */
@@ -155,11 +177,8 @@ int img_parent_open(vhdx_image *img, vhdx_diag *diag)
     for (f = chain_top; f; f = f->prev) depth++;
     if ((uint64_t)depth + 1 > img->limits.max_chain_depth)
         return VHDX_FAIL(diag, VHDX_E_LIMIT_CHAIN, VHDX_NO_OFFSET, "parent chain");
-    int found = find_parent(img, path, sizeof path, first_tried, &st);
-    if (found < 0) return VHDX_FAIL(diag, VHDX_E_PARENT_NOT_FOUND, VHDX_NO_OFFSET, "parent_path");
-    if (!found)
-        return fail_path(diag, VHDX_E_PARENT_NOT_FOUND, "parent locator",
-                         first_tried[0] ? first_tried : "no usable parent path");
+    rc = resolve(img, path, sizeof path, &st, diag);
+    if (rc != VHDX_OK) return rc;
 
     /* cycle: the parent is this image or one of its descendants being opened */
     me.prev = chain_top;

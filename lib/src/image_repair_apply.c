@@ -144,46 +144,20 @@ static int locator_prefixed(const uint8_t *loc, size_t len, uint8_t *out, size_t
     return rc;
 }
 
-/* R108 deviation: the locator item rewritten in place, 8 bytes longer, with its table
- * entry, in one log entry (a torn update would leave entries pointing past the item). */
+/* R108 deviation: the locator item rewritten, 8 bytes longer, with its table entry, in one
+ * log entry (a torn update could leave entries pointing past the item). */
 static int do_parent_path(vhdx_image *img, vhdx_repair_plan *p, unsigned flags, vhdx_diag *diag)
 {
     int want = 0;
     for (size_t i = 0; i < p->count; i++)
         want |= p->actions[i].kind == VHDX_REPAIR_PARENT_PATH && allowed(&p->actions[i], flags);
-    int idx = img->md ? fmt_metadata_find(img->md, &VHDX_GUID_PARENT_LOCATOR) : -1;
-    if (!want || idx < 0 || !img->locator) return VHDX_OK;
-    fmt_metadata_entry *e = &img->md->entries[idx];
-    uint64_t first = (img->md_offset + e->offset) / VHDX_LOG_SECTOR * VHDX_LOG_SECTOR;
-    uint64_t last = vhdx_div_round_up(img->md_offset + e->offset + e->length + 8u, VHDX_LOG_SECTOR) * VHDX_LOG_SECTOR;
-    size_t nsec = (size_t)((last - first) / VHDX_LOG_SECTOR) + 1, n = 0;
-    uint8_t *buf = vhdx_calloc(nsec + 1, VHDX_LOG_SECTOR);
-    img_meta_sector *sec = vhdx_calloc(nsec, sizeof *sec);
-    int rc = buf && sec ? VHDX_OK : VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "parent locator");
-    uint8_t *item = buf, *tsec = buf + (nsec - 1) * VHDX_LOG_SECTOR;
-    if (rc == VHDX_OK) rc = img_pread(img, first, item, (size_t)(last - first), diag);
-    if (rc == VHDX_OK) {
-        size_t cap = (size_t)(last - (img->md_offset + e->offset)), nl = 0;
-        rc = locator_prefixed(img->locator, img->locator_len, item + (img->md_offset + e->offset - first), cap, &nl);
-        if (rc != VHDX_OK) rc = VHDX_FAIL(diag, rc, img->md_offset + e->offset, "parent locator");
-        e->length = (uint32_t)nl;
-    }
-    /* the table sector holding the entry, with the new Length */
-    uint64_t eoff = img->md_offset + MD_HEADER_SIZE + (uint64_t)idx * MD_ENTRY_SIZE;
-    uint64_t tfirst = eoff / VHDX_LOG_SECTOR * VHDX_LOG_SECTOR;
-    if (rc == VHDX_OK) rc = img_pread(img, tfirst, tsec, VHDX_LOG_SECTOR, diag);
-    if (rc == VHDX_OK) {
-        vhdx_put32(tsec + (eoff - tfirst) + MDE_OFF_LENGTH, e->length);
-        sec[n].file_offset = tfirst;
-        sec[n++].data = tsec;
-        for (uint64_t o = first; o < last; o += VHDX_LOG_SECTOR) {
-            sec[n].file_offset = o;
-            sec[n++].data = item + (o - first);
-        }
-        rc = img_log_write(img, sec, n, diag);
-    }
-    vhdx_free(buf);
-    vhdx_free(sec);
+    if (!want || !img->locator) return VHDX_OK;
+    size_t cap = img->locator_len + 8u, nl = 0;
+    uint8_t *item = vhdx_malloc(cap);
+    int rc = item ? locator_prefixed(img->locator, img->locator_len, item, cap, &nl) : VHDX_E_NOMEM;
+    if (rc != VHDX_OK) rc = VHDX_FAIL(diag, rc, img->md_offset, "parent locator");
+    if (rc == VHDX_OK) rc = img_locator_put(img, item, nl, diag);
+    vhdx_free(item);
     return rc;
 }
 
