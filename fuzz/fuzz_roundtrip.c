@@ -100,10 +100,7 @@ static void probe_by_path(vhdx_create_params *p, unsigned t, fz_guid_state *gs, 
         /* differencing child of the library-made template, written beside it */
         const fz_file *par = fz_template(0);
         snprintf(ppath, sizeof ppath, "%s/parent.vhdx", dir);
-        FILE *fp = par ? fopen(ppath, "wb") : NULL;
-        if (!fp) return;
-        int ok = fwrite(par->data, 1, par->len, fp) == par->len;
-        if (fclose(fp) != 0 || !ok || truncate(ppath, (off_t)par->size) != 0) return;
+        if (!par || fz_file_save(ppath, par) != 0) return;
         p->type = VHDX_TYPE_DIFFERENCING;
         p->parent_path = (t & 16) ? "parent.vhdx" : ppath; /* relative: resolved from cwd */
         if (t & 32) p->virtual_size = 0;
