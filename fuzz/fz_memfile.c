@@ -264,13 +264,21 @@ uint8_t fz_file_byte(const fz_file *f, uint64_t off)
 
 void fz_file_read(const fz_file *f, uint64_t off, uint8_t *buf, size_t n)
 {
-    size_t have = 0;
-    if (off < f->len) {
-        have = f->len - (size_t)off;
-        if (have > n) have = n;
-        memcpy(buf, f->data + off, have);
+    /* page by page: clean pages are zeros without touching (faulting in) the mapping */
+    while (n) {
+        size_t k = FZ_PAGE - (size_t)(off & (FZ_PAGE - 1));
+        if (k > n) k = n;
+        if (off < f->len && f->dirty[off >> FZ_PAGE_SHIFT]) {
+            size_t have = f->len - (size_t)off < k ? f->len - (size_t)off : k;
+            memcpy(buf, f->data + off, have);
+            memset(buf + have, 0, k - have);
+        } else {
+            memset(buf, 0, k);
+        }
+        off += k;
+        buf += k;
+        n -= k;
     }
-    memset(buf + have, 0, n - have);
 }
 
 static int fz_io_read(void *ctx, uint64_t off, void *buf, size_t len)
