@@ -17,6 +17,10 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "fz_mutate.h"
+
+/* structure-aware mutation and crossover (fz_mutate.h) */
+FZ_CUSTOM_MUTATOR(FZ_MUT_LOG)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -373,6 +373,7 @@ uint8_t *fz_image_to_segments(const fz_file *f, const uint8_t *prefix, size_t pr
     size_t len = f->len;
     size_t i = 0;
     while (i < len) {
+        if (!f->dirty[i >> FZ_PAGE_SHIFT]) { i = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT; continue; }
         if (f->data[i] == 0) { i++; continue; }
         /* segment [i, j): extend while the next zero run is shorter than 32 bytes */
         size_t j = i, end = i;
