@@ -25,4 +25,15 @@ AFL_USE_ASAN=1 AFL_USE_UBSAN=1 bash "$ROOT/oss-fuzz/build.sh"
 export OUT=$OUTBASE/cmplog WORK=$OUTBASE/work-cmplog SANITIZER=none
 mkdir -p "$OUT" "$WORK"
 AFL_LLVM_CMPLOG=1 bash "$ROOT/oss-fuzz/build.sh"
-echo "build-afl: targets in $OUTBASE (cmplog: $OUTBASE/cmplog)"
+# AFL++ custom mutator libraries (fuzz/afl_mutator.c over fuzz/fz_mutate.c), one per
+# whole-image input format: AFL_CUSTOM_MUTATOR_LIBRARY=build-afl/fz_mutator_<t>.so
+MUTCC=${MUTATOR_CC:-clang-14}
+command -v "$MUTCC" >/dev/null || MUTCC=clang
+msrc=("$ROOT"/lib/src/*.c "$ROOT"/fuzz/fuzz_common.c "$ROOT"/fuzz/fz_*.c "$ROOT"/conformance/support/faultio.c
+      "$ROOT"/fuzz/uuid_stub.c "$ROOT"/fuzz/afl_mutator.c)
+for km in fuzz_open:FZ_MUT_OPEN fuzz_log:FZ_MUT_LOG; do
+  "$MUTCC" -O2 -g -fPIC -shared -std=gnu11 -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -DVHDX_BUILDING_LIBRARY \
+    -DFZ_AFL_KIND="${km#*:}" -I"$ROOT/lib/include" -I"$ROOT/lib/src" -I"$ROOT/fuzz" \
+    -I"$ROOT/conformance/support" "${msrc[@]}" -o "$OUTBASE/fz_mutator_${km%%:*}.so"
+done
+echo "build-afl: targets in $OUTBASE (cmplog: $OUTBASE/cmplog; custom mutators: $OUTBASE/fz_mutator_*.so)"

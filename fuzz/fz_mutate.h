@@ -11,7 +11,7 @@
  * so the raw-byte paths stay reachable.
  *
  * The same functions serve libFuzzer (LLVMFuzzerCustomMutator/CustomCrossOver in the
- * harness, FZ_CUSTOM_MUTATOR), the AFL++ custom mutator library (fz_afl_mutator.c) and the
+ * harness, FZ_CUSTOM_MUTATOR), the AFL++ custom mutator library (afl_mutator.c) and the
  * replay build, whose driver runs mutants of each corpus input (FZ_REPLAY_MUTANTS=N).
  * All are deterministic functions of (input, seed).
  */
