@@ -5,6 +5,8 @@
 # Debian's afl++ 4.04c works with clang-14 only (TOOLCHAIN.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# the libvhdi differential harness where libvhdi-dev is installed (fuzz/build-oss-fuzz.sh)
+[ -f /usr/include/libvhdi.h ] && export VHDX_FUZZ_LIBVHDI=${VHDX_FUZZ_LIBVHDI:-1}
 command -v afl-clang-fast >/dev/null || { echo "build-afl: afl-clang-fast not found (apt-get install afl++)"; exit 1; }
 DRIVER=${AFL_DRIVER:-/usr/lib/afl/libAFLDriver.a}
 [ -f "$DRIVER" ] || { echo "build-afl: $DRIVER not found"; exit 1; }

@@ -22,7 +22,7 @@ set -euo pipefail
 
 BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git
             pmccabe universal-ctags)
-ORACLE_PKGS=(qemu-utils libvhdi-utils python3-libvhdi python3 python3-jsonschema
+ORACLE_PKGS=(qemu-utils libvhdi-utils libvhdi-dev python3-libvhdi python3 python3-jsonschema
              bzip2 gzip xz-utils unzip zip gcovr libxml2-utils help2man)
 # clang-19 (the newest clang Debian 12 ships, closest to OSS-Fuzz's) beside the default clang-14:
 # fuzz/check-oss-fuzz-build.sh builds every OSS-Fuzz configuration with both.
