@@ -39,6 +39,7 @@ coverage: deps
 
 bench: build
 	$(BUILD)/bin/vhdx bench
+	@bash fuzz/throughput.sh --print
 
 # DESTDIR=/tmp/x stages the install (headers, libvhdx.a/.so, vhdx.pc, the CLI); PREFIX sets the prefix.
 install: build

@@ -7,7 +7,8 @@
 # (between <!-- throughput:all:begin/end --> markers; other sections are kept) and prints it.
 #   fuzz/throughput.sh [SECONDS] [TARGET...]      fuzz/throughput.sh --print
 # Goals (issue 14): fuzz_open and fuzz_log >= 1000 exec/s, fuzz_roundtrip >= 300, every
-# harness >= 300, peak RSS <= 256 MB. The machine's load average is recorded beside the table:
+# harness >= 300, peak RSS <= 256 MB. Target names are in backquotes: .ci/run reads rows that
+# start with "| fuzz_" as the smoke table's. The machine's load average is recorded beside the table:
 # exec/s are wall-clock figures and fall with whatever else runs.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +32,7 @@ opt() { sed -n "s/^$2[[:space:]]*=[[:space:]]*//p" "$ROOT/fuzz/$1.options" 2>/de
 rows=() fail=0
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in $TARGETS; do
-  [ -x "$BIN/$t" ] || { rows+=("| $t | not built | | | | | | |"); fail=1; continue; }
+  [ -x "$BIN/$t" ] || { rows+=("| \`$t\` | not built | | | | | | |"); fail=1; continue; }
   mkdir -p "$W/$t"
   regress=$ROOT/corpus/regress/$t; [ -d "$regress" ] || regress=
   TIMEFORMAT='%U %S'
@@ -47,7 +48,7 @@ for t in $TARGETS; do
   { [ -n "$eps" ] && [ "$eps" -ge "$g" ] && [ -n "$rss" ] && [ "$rss" -le 256 ]; } || { ok=no; fail=1; }
   [ "$st" = 0 ] || { ok="no (exit $st)"; fail=1; }
   epc=$(awk -v e="${execs:-0}" -v c="$cpu" 'BEGIN { if (c > 0) printf "%d", e / c; else print "?" }')
-  rows+=("| $t | ${execs:-?} | ${eps:-?} | $cpu | $epc | $g | ${rss:-?} | $ok |")
+  rows+=("| \`$t\` | ${execs:-?} | ${eps:-?} | $cpu | $epc | $g | ${rss:-?} | $ok |")
   echo "throughput: $t ${eps:-?} exec/s, ${rss:-?} MB" >&2
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
