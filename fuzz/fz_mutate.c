@@ -489,6 +489,18 @@ static size_t cross_log(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t 
     return s1;
 }
 
+/* A prefix of d1 followed by a suffix of d2 (the plain crossover). */
+static size_t splice(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2, uint8_t *out,
+                     size_t max_out, uint64_t *rng)
+{
+    size_t a = s1 ? R((unsigned)s1 + 1) : 0, b = s2 ? R((unsigned)s2 + 1) : 0;
+    if (a > max_out) a = max_out;
+    if (s2 - b > max_out - a) b = s2 - (max_out - a);
+    memcpy(out, d1, a);
+    memcpy(out + a, d2 + b, s2 - b);
+    return a + (s2 - b);
+}
+
 size_t fz_mutate(fz_mut_kind kind, uint8_t *data, size_t size, size_t max_size, unsigned seed)
 {
     uint64_t st = seed * 0x9E3779B97F4A7C15ull + size, *rng = &st;
@@ -503,14 +515,7 @@ size_t fz_crossover(fz_mut_kind kind, const uint8_t *d1, size_t s1, const uint8_
     uint64_t st = seed * 0x9E3779B97F4A7C15ull + s1 + s2, *rng = &st;
     size_t n = kind == FZ_MUT_OPEN ? cross_open(d1, s1, d2, s2, out, max_out, rng)
                                    : cross_log(d1, s1, d2, s2, out, max_out, rng);
-    if (n) return n;
-    /* splice: a prefix of d1 and a suffix of d2 */
-    size_t a = s1 ? R((unsigned)s1 + 1) : 0, b = s2 ? R((unsigned)s2 + 1) : 0;
-    if (a > max_out) a = max_out;
-    if (s2 - b > max_out - a) b = s2 - (max_out - a);
-    memcpy(out, d1, a);
-    memcpy(out + a, d2 + b, s2 - b);
-    return a + (s2 - b);
+    return n ? n : splice(d1, s1, d2, s2, out, max_out, rng);
 }
 
 static int fz_plain_only(void)
@@ -536,13 +541,8 @@ size_t fz_crossover_entry(fz_mut_kind kind, const uint8_t *d1, size_t s1, const 
                           size_t s2, uint8_t *out, size_t max_out, unsigned seed)
 {
     if (fz_plain_only()) {
-        uint64_t st = seed, *rng = &st;
-        size_t a = s1 ? R((unsigned)s1 + 1) : 0, b = s2 ? R((unsigned)s2 + 1) : 0;
-        if (a > max_out) a = max_out;
-        if (s2 - b > max_out - a) b = s2 - (max_out - a);
-        memcpy(out, d1, a);
-        memcpy(out + a, d2 + b, s2 - b);
-        return a + (s2 - b);
+        uint64_t st = seed;
+        return splice(d1, s1, d2, s2, out, max_out, &st);
     }
     return fz_crossover(kind, d1, s1, d2, s2, out, max_out, seed);
 }
