@@ -374,7 +374,14 @@ uint8_t *fz_image_to_segments(const fz_file *f, const uint8_t *prefix, size_t pr
     size_t i = 0;
     while (i < len) {
         if (!f->dirty[i >> FZ_PAGE_SHIFT]) { i = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT; continue; }
-        if (f->data[i] == 0) { i++; continue; }
+        if (f->data[i] == 0) { /* skip zeros 8 bytes at a time, up to the page's end */
+            size_t pe = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT;
+            if (pe > len) pe = len;
+            uint64_t w = 0;
+            while (i + 8 <= pe && (memcpy(&w, f->data + i, 8), w == 0)) i += 8;
+            while (i < pe && f->data[i] == 0) i++;
+            continue;
+        }
         /* segment [i, j): extend while the next zero run is shorter than 32 bytes */
         size_t j = i, end = i;
         while (j < len && j - i < 65535) {
