@@ -332,6 +332,7 @@ static int mut_log(uint8_t *log, size_t len, uint64_t *rng)
     uint8_t *e = log + (size_t)idx[R(n)] * VHDX_LOG_SECTOR;
     const uint8_t *o = log + (size_t)idx[R(n)] * VHDX_LOG_SECTOR;
     uint32_t el = vhdx_le32(e + LOGE_OFF_ENTRY_LENGTH), dc = vhdx_le32(e + LOGE_OFF_DESC_COUNT);
+    size_t room = len - (size_t)(e - log); /* bytes from the entry to the end of the buffer */
     switch (R(8)) {
     case 0: /* sequence numbers */
         vhdx_put64(e + LOGE_OFF_SEQUENCE, R(2) ? vhdx_le64(o + LOGE_OFF_SEQUENCE) + 1 : vhdx_le64(e + LOGE_OFF_SEQUENCE) + R(3) - 1);
@@ -340,7 +341,7 @@ static int mut_log(uint8_t *log, size_t len, uint64_t *rng)
         vhdx_put32(e + LOGE_OFF_TAIL, R(2) ? (uint32_t)(o - log) : (uint32_t)(e - log) + VHDX_LOG_SECTOR * R(3));
         return 1;
     case 2: { /* wrap: copy the entry to the end of the ring so it continues at the start */
-        if (el == 0 || el % VHDX_LOG_SECTOR || el > len / 2) return 0;
+        if (el == 0 || el % VHDX_LOG_SECTOR || el > len / 2 || el > room) return 0;
         size_t start = (sectors - 1 - R((unsigned)(el / VHDX_LOG_SECTOR) > 1 ? (unsigned)(el / VHDX_LOG_SECTOR - 1) : 1)) * VHDX_LOG_SECTOR;
         uint8_t *tmp = malloc(el);
         if (!tmp) return 0;
@@ -350,14 +351,14 @@ static int mut_log(uint8_t *log, size_t len, uint64_t *rng)
         return 1;
     }
     case 3: { /* duplicate the entry at another sector */
-        if (el == 0 || el % VHDX_LOG_SECTOR || el > len / 2) return 0;
+        if (el == 0 || el % VHDX_LOG_SECTOR || el > len / 2 || el > room) return 0;
         size_t to = (size_t)R((unsigned)sectors) * VHDX_LOG_SECTOR;
         if (to + el > len) return 0;
         memmove(log + to, e, el);
         return 1;
     }
     case 4: { /* flip a descriptor between data and zero, or move its target */
-        if (dc == 0 || dc > 126) return 0;
+        if (dc == 0 || dc > 126 || fmt_log_descriptor_pos(dc) > room) return 0;
         uint8_t *d = e + fmt_log_descriptor_pos(R(dc));
         if (R(2)) vhdx_put32(d, vhdx_le32(d) == VHDX_SIG_ZERO ? VHDX_SIG_DESC : VHDX_SIG_ZERO);
         else vhdx_put64(d + LOGD_OFF_FILE_OFFSET, R(2) ? (uint64_t)R(16) * 65536 : vhdx_le64(d + LOGD_OFF_FILE_OFFSET) + 4096);
