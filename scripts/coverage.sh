@@ -49,7 +49,7 @@ done
 first=${objs[0]}
 rest=()
 for o in "${objs[@]:1}"; do rest+=(-object "$o"); done
-FILTER=(-ignore-filename-regex='(fuzz|conformance|cli)/')
+FILTER=(-ignore-filename-regex="^$ROOT/(fuzz|conformance|cli)/")  # anchored: a checkout path may contain "fuzz/"
 line_pct() { # line_pct PROFDATA
   "$COV" export -summary-only -instr-profile="$1" "$first" "${rest[@]}" "${FILTER[@]}" "$ROOT/lib" 2>/dev/null |
     python3 -c 'import json,sys; T=json.load(sys.stdin)["data"][0]["totals"]; t=T["lines"]; b=T.get("branches", {"percent": 0, "covered": 0, "count": 0}); print("%.1f%% (%d/%d lines), branches %.1f%% (%d/%d)" % (t["percent"], t["covered"], t["count"], b["percent"], b["covered"], b["count"]))'
