@@ -38,10 +38,11 @@ coverage: deps
 	@bash scripts/coverage.sh
 
 # vhdx bench, then nbdkit-vhdx-plugin next to qemu-nbd (nbdkit/bench.sh; skipped with a
-# message when the plugin was not built)
+# message when the plugin was not built), then the fuzz throughput table (fuzz/throughput.sh)
 bench: build
 	$(BUILD)/bin/vhdx bench
 	@bash nbdkit/bench.sh $(BUILD)
+	@bash fuzz/throughput.sh --print
 
 # DESTDIR=/tmp/x stages the install (headers, libvhdx.a/.so, vhdx.pc, the CLI); PREFIX sets the prefix.
 install: build

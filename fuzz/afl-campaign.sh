@@ -26,9 +26,13 @@ export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_re
 TMO=$(sed -n 's/^timeout[[:space:]]*=[[:space:]]*//p' "$ROOT/fuzz/$T.options" 2>/dev/null | head -1)
 TMO_MS=$(( ${TMO:-10} * 1000 ))
 
+# the structure-aware mutator (fuzz/afl_mutator.c) for the whole-image harnesses, on main
+MUT=$AB/fz_mutator_$T.so
+[ -f "$MUT" ] && [ "${AFL_NO_CUSTOM:-0}" != 1 ] && export AFL_CUSTOM_MUTATOR_LIBRARY=$MUT
 timeout --preserve-status -s INT "$SECS" afl-fuzz -M main -i "$IN" -o "$OUTD/out" -x "$ROOT/fuzz/vhdx.dict" \
   -t "$TMO_MS" -m none -- "$AB/$T" >"$OUTD/main.log" 2>&1 &
 P1=$!
+unset AFL_CUSTOM_MUTATOR_LIBRARY
 sleep 2
 timeout --preserve-status -s INT "$SECS" afl-fuzz -S cmplog -c 0 -i "$IN" -o "$OUTD/out" \
   -t "$TMO_MS" -m none -- "$AB/cmplog/$T" >"$OUTD/cmplog.log" 2>&1 &

@@ -4,6 +4,8 @@
 # OSS-Fuzz: oss-fuzz/build.sh). Override CC/CXX (default clang/clang++) or OUT.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# the libvhdi differential harness where libvhdi-dev is installed (fuzz/build-oss-fuzz.sh)
+[ -f /usr/include/libvhdi.h ] && export VHDX_FUZZ_LIBVHDI=${VHDX_FUZZ_LIBVHDI:-1}
 export CC=${CC:-clang} CXX=${CXX:-clang++}
 command -v "$CC" >/dev/null || { echo "build-fuzz: $CC not found (apt-get install clang-14 libclang-rt-14-dev)"; exit 1; }
 export OUT=${OUT:-$ROOT/build-fuzz}

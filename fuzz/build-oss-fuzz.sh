@@ -19,6 +19,10 @@ rm -rf "$OBJ"
 mkdir -p "$OBJ" "$OUT"
 
 TARGETS=${VHDX_FUZZ_TARGETS:-"fuzz_header fuzz_region_table fuzz_metadata fuzz_bat fuzz_log fuzz_guid fuzz_crc32c fuzz_open fuzz_roundtrip"}
+# The differential harness against libvhdi (fuzz/fuzz_diff_libvhdi.c) needs libvhdi-dev: only
+# with VHDX_FUZZ_LIBVHDI=1 (make fuzz / make afl set it where /usr/include/libvhdi.h exists;
+# OSS-Fuzz does not build libvhdi, so its build never has this target).
+[ "${VHDX_FUZZ_LIBVHDI:-0}" = 1 ] && TARGETS="$TARGETS fuzz_diff_libvhdi"
 DEFS="-D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -DVHDX_BUILDING_LIBRARY"
 INC="-I$VHDX_SRC/lib/include -I$VHDX_SRC/lib/src -I$VHDX_SRC/fuzz -I$VHDX_SRC/conformance/support"
 
@@ -32,11 +36,13 @@ done
 
 for t in $TARGETS; do
   $CC $CFLAGS -std=gnu11 $DEFS $INC -c "$VHDX_SRC/fuzz/$t.c" -o "$OBJ/$t.o"
-  $CXX $CXXFLAGS "$OBJ/$t.o" "${objs[@]}" $LIB_FUZZING_ENGINE -o "$OUT/$t"
+  extra=(); seeds=$t
+  [ "$t" = fuzz_diff_libvhdi ] && extra=(-lvhdi) && seeds=fuzz_open  # fuzz_open's input format
+  $CXX $CXXFLAGS "$OBJ/$t.o" "${objs[@]}" $LIB_FUZZING_ENGINE "${extra[@]}" -o "$OUT/$t"
   cp "$VHDX_SRC/fuzz/vhdx.dict" "$OUT/$t.dict"
   [ -f "$VHDX_SRC/fuzz/$t.options" ] && cp "$VHDX_SRC/fuzz/$t.options" "$OUT/$t.options"
   rm -f "$OUT/${t}_seed_corpus.zip"
-  for d in "$VHDX_SRC/corpus/$t" "$VHDX_SRC/corpus/regress/$t"; do
+  for d in "$VHDX_SRC/corpus/$seeds" "$VHDX_SRC/corpus/regress/$t"; do
     if [ -d "$d" ] && [ -n "$(ls -A "$d" 2>/dev/null | grep -v '^\.')" ]; then
       (cd "$d" && zip -q -j "$OUT/${t}_seed_corpus.zip" $(ls | grep -v '^\.'))
     fi

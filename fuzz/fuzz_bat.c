@@ -41,7 +41,7 @@ static void image_part(const uint8_t *bat, size_t nbat, unsigned flags, uint64_t
     if (bat_off == 0 || bat_len == 0) return;
     fz_file f;
     fz_file_init(&f, FZ_IMAGE_MAX);
-    if (fz_file_put(&f, 0, t->data, t->len) != 0) { fz_file_free(&f); return; }
+    if (fz_file_copy(&f, t) != 0) { fz_file_free(&f); return; }
     uint64_t base_mib = (t->size + MiB - 1) / MiB;
     uint64_t file_mib = base_mib + 8;
     f.size = file_mib * MiB;

@@ -49,11 +49,43 @@ int fz_rc_allow(int rc, int allowed, const char *what)
 
 static volatile uint64_t fz_sinkhole;
 
+#if defined(__has_feature)
+#if __has_feature(memory_sanitizer)
+#define FZ_HAS_MSAN 1
+#include <sanitizer/msan_interface.h>
+#endif
+#if __has_feature(address_sanitizer)
+#define FZ_HAS_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define FZ_HAS_ASAN 1
+#endif
+#ifndef FZ_HAS_MSAN
+#define FZ_HAS_MSAN 0
+#endif
+
+#ifdef FZ_HAS_ASAN
+/* Peak RSS: ASan's default 256 MB quarantine of freed memory was most of the image
+ * harnesses' 400-600 MB. 32 MB still catches the use-after-free of a recently freed buffer;
+ * ASAN_OPTIONS (as OSS-Fuzz sets them) override this. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "quarantine_size_mb=32"; }
+#endif
+
+/* Keeps a result alive at O(1) cost: 8 bytes sampled across [p, p+n) (hashing every byte
+ * of every multi-MiB read cost a tenth of the image harnesses' time). Under MSan the whole
+ * range must be initialised: that is the check a byte loop never made (MSan reports
+ * uninitialised values on branches, not on arithmetic). */
 void fz_use(const void *p, size_t n)
 {
     const uint8_t *b = p;
-    uint64_t acc = 0;
-    for (size_t i = 0; i < n; i++) acc = acc * 31u + b[i];
+    uint64_t acc = n;
+    if (!n) return;
+#if FZ_HAS_MSAN
+    __msan_check_mem_is_initialized(p, n);
+#endif
+    for (size_t k = 0; k < 8; k++) acc = acc * 31u + b[(n - 1) * k / 7];
     fz_sinkhole += acc;
 }
 

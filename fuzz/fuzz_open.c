@@ -17,6 +17,10 @@
  *           (fz_image_from_segments); the file size is rounded up to 1 MiB.
  */
 #include "fuzz_common.h"
+#include "fz_mutate.h"
+
+/* structure-aware mutation and crossover (fz_mutate.h) */
+FZ_CUSTOM_MUTATOR(FZ_MUT_OPEN)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

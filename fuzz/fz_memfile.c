@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fz_memfile.c - memory-backed image file, segments and templates (see fz_memfile.h). */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "fuzz_common.h"
 
@@ -63,7 +66,98 @@ void fz_big_free(void *p)
     fz_pool_put(b, (size_t)vhdx_le64(b));
 }
 
-/* ---- memory file ---- */
+/* ---- memory file ----
+ * The bytes live in an anonymous mapping of max_size bytes (reserved, not touched), so a
+ * file never grows by copying and its zeros cost nothing. Every 64 KiB page the file has
+ * written to is marked dirty; invariant: bytes outside dirty pages, and bytes at or beyond
+ * len, are zero. Copies, file saves and the clean-up before a mapping goes back to the
+ * pool visit only dirty pages: an 8-64 MiB image with a few KiB of content costs a few
+ * KiB per input, not a multi-MiB memset + memcpy (which dominated fuzz_open and fuzz_log). */
+#define FZ_PAGE_SHIFT 16
+#define FZ_PAGE ((size_t)1 << FZ_PAGE_SHIFT)
+#define FZ_MAPS 6
+static struct { uint8_t *p, *dirty; size_t cap; } fz_maps[FZ_MAPS];
+
+static size_t fz_npages(size_t cap) { return (cap + FZ_PAGE - 1) >> FZ_PAGE_SHIFT; }
+
+/* Zeroes the dirty pages of [p, p+cap) and clears their marks. Runs of 1 MiB or more go
+ * back to the kernel (MADV_DONTNEED reads back as zeros), so the resident set stays near
+ * what one input touches instead of growing with every offset the fuzzer ever wrote. */
+static void fz_map_clean(uint8_t *p, uint8_t *dirty, size_t cap)
+{
+    size_t np = fz_npages(cap);
+    for (size_t i = 0; i < np;) {
+        if (!dirty[i]) { i++; continue; }
+        size_t j = i;
+        while (j < np && dirty[j]) dirty[j++] = 0;
+        size_t a = i << FZ_PAGE_SHIFT, b = j << FZ_PAGE_SHIFT;
+        if (b > cap) b = cap;
+        if (b - a >= MiB && madvise(p + a, (b - a) & ~(size_t)4095, MADV_DONTNEED) == 0)
+            memset(p + a + ((b - a) & ~(size_t)4095), 0, (b - a) & 4095);
+        else
+            memset(p + a, 0, b - a);
+        i = j;
+    }
+}
+
+static int fz_map_get(fz_file *f, size_t want)
+{
+    int best = -1;
+    for (int i = 0; i < FZ_MAPS; i++)
+        if (fz_maps[i].p && fz_maps[i].cap >= want && (best < 0 || fz_maps[i].cap < fz_maps[best].cap))
+            best = i;
+    if (best >= 0) {
+        f->data = fz_maps[best].p;
+        f->dirty = fz_maps[best].dirty;
+        f->cap = fz_maps[best].cap;
+        fz_maps[best].p = NULL;
+        return 0;
+    }
+    size_t cap = (want + FZ_PAGE - 1) & ~(FZ_PAGE - 1);
+    void *m = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    uint8_t *dirty = calloc(fz_npages(cap), 1);
+    if (m == MAP_FAILED || !dirty) {
+        if (m != MAP_FAILED) munmap(m, cap);
+        free(dirty);
+        return -1;
+    }
+    f->data = m;
+    f->dirty = dirty;
+    f->cap = cap;
+    return 0;
+}
+
+static void fz_map_put(uint8_t *p, uint8_t *dirty, size_t cap)
+{
+    fz_map_clean(p, dirty, cap);
+    int slot = -1;
+    for (int i = 0; i < FZ_MAPS; i++) {
+        if (!fz_maps[i].p) { slot = i; break; }
+        if (slot < 0 || fz_maps[i].cap < fz_maps[slot].cap) slot = i;
+    }
+    if (fz_maps[slot].p) {
+        if (fz_maps[slot].cap >= cap) { munmap(p, cap); free(dirty); return; }
+        munmap(fz_maps[slot].p, fz_maps[slot].cap);
+        free(fz_maps[slot].dirty);
+    }
+    fz_maps[slot].p = p;
+    fz_maps[slot].dirty = dirty;
+    fz_maps[slot].cap = cap;
+}
+
+static int fz_all_zero(const uint8_t *p, size_t n)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        acc |= v;
+        if (acc) return 0;
+    }
+    for (; i < n; i++) acc |= p[i];
+    return acc == 0;
+}
 
 void fz_file_init(fz_file *f, uint64_t max_size)
 {
@@ -73,8 +167,9 @@ void fz_file_init(fz_file *f, uint64_t max_size)
 
 void fz_file_free(fz_file *f)
 {
-    fz_pool_put(f->data, f->cap);
+    if (f->data) fz_map_put(f->data, f->dirty, f->cap);
     f->data = NULL;
+    f->dirty = NULL;
     f->len = f->cap = 0;
     f->size = 0;
 }
@@ -83,21 +178,8 @@ int fz_file_ensure(fz_file *f, uint64_t end)
 {
     if (end <= f->len) return 0;
     if (end > f->max_size || end > SIZE_MAX / 2) return -1;
-    if (end > f->cap) {
-        size_t cap = f->cap ? f->cap : 65536;
-        while (cap < end) cap *= 2;
-        if (cap > f->max_size) cap = (size_t)f->max_size;
-        size_t got;
-        uint8_t *d = fz_pool_get(cap, &got);
-        if (!d) return -1;
-        if (f->len) memcpy(d, f->data, f->len);
-        fz_pool_put(f->data, f->cap);
-        cap = got;
-        f->data = d;
-        f->cap = cap;
-    }
-    memset(f->data + f->len, 0, (size_t)end - f->len);
-    f->len = (size_t)end;
+    if (!f->data && fz_map_get(f, (size_t)f->max_size) != 0) return -1;
+    f->len = (size_t)end; /* [old len, end) is zero by the invariant */
     if (f->size < end) f->size = end;
     return 0;
 }
@@ -106,14 +188,73 @@ int fz_file_put(fz_file *f, uint64_t off, const void *buf, size_t n)
 {
     uint64_t end;
     if (!vhdx_add_ok(off, n, &end) || fz_file_ensure(f, end) != 0) return -1;
-    if (n) memcpy(f->data + off, buf, n);
+    /* page by page; zeros bound for a clean page are already there (a fixed disk's
+     * create writes its whole payload as zeros) */
+    const uint8_t *b = buf;
+    while (n) {
+        size_t pg = (size_t)(off >> FZ_PAGE_SHIFT), k = FZ_PAGE - (size_t)(off & (FZ_PAGE - 1));
+        if (k > n) k = n;
+        if (f->dirty[pg] || !fz_all_zero(b, k)) {
+            memcpy(f->data + off, b, k);
+            f->dirty[pg] = 1;
+        }
+        off += k;
+        b += k;
+        n -= k;
+    }
     return 0;
+}
+
+int fz_file_zero(fz_file *f, uint64_t off, size_t n)
+{
+    uint64_t end;
+    if (!vhdx_add_ok(off, n, &end) || fz_file_ensure(f, end) != 0) return -1;
+    for (size_t i = (size_t)(off >> FZ_PAGE_SHIFT); n && i <= (size_t)((end - 1) >> FZ_PAGE_SHIFT); i++) {
+        if (!f->dirty[i]) continue;
+        uint64_t a = (uint64_t)i << FZ_PAGE_SHIFT, b = a + FZ_PAGE;
+        if (a < off) a = off;
+        if (b > end) b = end;
+        memset(f->data + a, 0, (size_t)(b - a));
+    }
+    return 0;
+}
+
+int fz_file_copy(fz_file *dst, const fz_file *src)
+{
+    if (src->len > dst->max_size) return -1;
+    if (src->len && fz_file_ensure(dst, src->len) != 0) return -1;
+    size_t np = fz_npages(src->len);
+    for (size_t i = 0; i < np; i++) {
+        if (!src->dirty[i]) continue;
+        size_t a = i << FZ_PAGE_SHIFT, n = src->len - a < FZ_PAGE ? src->len - a : FZ_PAGE;
+        if (fz_file_put(dst, a, src->data + a, n) != 0) return -1;
+    }
+    if (dst->size < src->size) dst->size = src->size;
+    return 0;
+}
+
+int fz_file_save(const char *path, const fz_file *f)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return -1;
+    int rc = ftruncate(fd, (off_t)f->size);
+    size_t np = fz_npages(f->len);
+    for (size_t i = 0; rc == 0 && i < np; i++) {
+        if (!f->dirty[i]) continue;
+        size_t a = i << FZ_PAGE_SHIFT, n = f->len - a < FZ_PAGE ? f->len - a : FZ_PAGE;
+        if (pwrite(fd, f->data + a, n, (off_t)a) != (ssize_t)n) rc = -1;
+    }
+    if (close(fd) != 0) rc = -1;
+    return rc;
 }
 
 void fz_file_set_size(fz_file *f, uint64_t size)
 {
     f->size = size;
-    if (f->len > size) f->len = (size_t)size;
+    if (f->len > size) {
+        (void)fz_file_zero(f, size, f->len - (size_t)size); /* keep the invariant */
+        f->len = (size_t)size;
+    }
 }
 
 uint8_t fz_file_byte(const fz_file *f, uint64_t off)
@@ -123,13 +264,21 @@ uint8_t fz_file_byte(const fz_file *f, uint64_t off)
 
 void fz_file_read(const fz_file *f, uint64_t off, uint8_t *buf, size_t n)
 {
-    size_t have = 0;
-    if (off < f->len) {
-        have = f->len - (size_t)off;
-        if (have > n) have = n;
-        memcpy(buf, f->data + off, have);
+    /* page by page: clean pages are zeros without touching (faulting in) the mapping */
+    while (n) {
+        size_t k = FZ_PAGE - (size_t)(off & (FZ_PAGE - 1));
+        if (k > n) k = n;
+        if (off < f->len && f->dirty[off >> FZ_PAGE_SHIFT]) {
+            size_t have = f->len - (size_t)off < k ? f->len - (size_t)off : k;
+            memcpy(buf, f->data + off, have);
+            memset(buf + have, 0, k - have);
+        } else {
+            memset(buf, 0, k);
+        }
+        off += k;
+        buf += k;
+        n -= k;
     }
-    memset(buf + have, 0, n - have);
 }
 
 static int fz_io_read(void *ctx, uint64_t off, void *buf, size_t len)
@@ -224,7 +373,15 @@ uint8_t *fz_image_to_segments(const fz_file *f, const uint8_t *prefix, size_t pr
     size_t len = f->len;
     size_t i = 0;
     while (i < len) {
-        if (f->data[i] == 0) { i++; continue; }
+        if (!f->dirty[i >> FZ_PAGE_SHIFT]) { i = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT; continue; }
+        if (f->data[i] == 0) { /* skip zeros 8 bytes at a time, up to the page's end */
+            size_t pe = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT;
+            if (pe > len) pe = len;
+            uint64_t w = 0;
+            while (i + 8 <= pe && (memcpy(&w, f->data + i, 8), w == 0)) i += 8;
+            while (i < pe && f->data[i] == 0) i++;
+            continue;
+        }
         /* segment [i, j): extend while the next zero run is shorter than 32 bytes */
         size_t j = i, end = i;
         while (j < len && j - i < 65535) {

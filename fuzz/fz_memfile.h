@@ -23,7 +23,8 @@ void fz_big_free(void *p);
  * compact input can stand for a mostly empty multi-MiB image. Writes materialise up to
  * their end (bounded by max_size). */
 typedef struct fz_file {
-    uint8_t *data;
+    uint8_t *data;            /* an anonymous mapping of max_size bytes, or NULL */
+    uint8_t *dirty;           /* one mark per 64 KiB page written (see fz_memfile.c) */
     size_t len, cap;
     uint64_t size, max_size;
     int readonly;             /* writes and set_size fail and are counted in `writes` */
@@ -32,6 +33,15 @@ typedef struct fz_file {
 void fz_file_init(fz_file *f, uint64_t max_size);
 /* Copies bytes at `off` (grows len and size as needed). 0 on success, -1 over max_size. */
 int fz_file_put(fz_file *f, uint64_t off, const void *buf, size_t n);
+/* Zeroes [off, off+n) (grows len and size as needed). 0 on success, -1 over max_size. */
+int fz_file_zero(fz_file *f, uint64_t off, size_t n);
+/* dst (empty, initialised) becomes a copy of src's bytes and size; only pages src has
+ * written are copied. 0 on success, -1 when src is larger than dst's max_size. */
+int fz_file_copy(fz_file *dst, const fz_file *src);
+/* Writes f to a (sparse) file at path, size f->size. 0 on success, -1 on error. */
+int fz_file_save(const char *path, const fz_file *f);
+/* Changes the file size; bytes beyond a smaller size are dropped. Direct writes into
+ * f->data are allowed only to pages already written (fz_file_put/zero/copy mark them). */
 void fz_file_set_size(fz_file *f, uint64_t size);
 /* Materialises [0, end) (end <= size); 0 on success, -1 on allocation failure. */
 int fz_file_ensure(fz_file *f, uint64_t end);

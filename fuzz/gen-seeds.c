@@ -284,7 +284,7 @@ static void seeds_from_library_images(void)
         if (kinds[k].vs <= 16 * MiB) {
             fz_file w;
             fz_file_init(&w, 256 * MiB);
-            (void)fz_file_put(&w, 0, f.data, f.len);
+            (void)fz_file_copy(&w, &f);
             w.size = f.size;
             write_some(&w, -1, 77 + k);
             snprintf(nm, sizeof nm, "%s-written", kinds[k].name);
@@ -294,7 +294,7 @@ static void seeds_from_library_images(void)
             static const long crash_points[] = { 3, 5, 6, 8, 11 };
             for (size_t c = 0; c < sizeof crash_points / sizeof crash_points[0]; c++) {
                 fz_file_init(&w, 256 * MiB);
-                (void)fz_file_put(&w, 0, f.data, f.len);
+                (void)fz_file_copy(&w, &f);
                 w.size = f.size;
                 write_some(&w, crash_points[c], 90 + c);
                 snprintf(nm, sizeof nm, "%s-crash%ld", kinds[k].name, crash_points[c]);
@@ -315,9 +315,7 @@ static void seed_differencing_child(void)
     if (parent && dir) {
         snprintf(pp, sizeof pp, "%s/parent.vhdx", dir);
         snprintf(cp, sizeof cp, "%s/child.vhdx", dir);
-        FILE *fp = fopen(pp, "wb");
-        if (fp && fwrite(parent->data, 1, parent->len, fp) == parent->len && fclose(fp) == 0 &&
-            truncate(pp, (off_t)parent->size) == 0) {
+        if (fz_file_save(pp, parent) == 0) {
             vhdx_create_params p;
             fz_guid_state gs;
             vhdx_create_params_default(&p);

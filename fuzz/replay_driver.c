@@ -12,6 +12,11 @@
  * and the others still run. -n is accepted for compatibility (in-process).
  * Prints "N passed, N failed" and exits 1 when anything failed. A missing PATH is
  * reported and skipped (an empty regress folder is not tracked by git).
+ *
+ * A harness with a custom mutator (fz_mutate.h: LLVMFuzzerCustomMutator) also runs
+ * FZ_REPLAY_MUTANTS (environment, default 0) mutants of each input, seeded by their index
+ * (deterministic): the structure-aware mutator's output is run by every build. A dying
+ * mutant is named "<input> mutant <k>".
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +31,7 @@
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed) __attribute__((weak));
 
 static int opt_fork = 0, opt_verbose;
 static unsigned long n_pass, n_fail;
@@ -76,6 +82,29 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
     return 0;
 }
 
+static void run_mutants(const char *path, const uint8_t *data, size_t len)
+{
+    const char *e = getenv("FZ_REPLAY_MUTANTS");
+    unsigned long n = e ? strtoul(e, NULL, 10) : 0;
+    if (!LLVMFuzzerCustomMutator || n == 0) return;
+    size_t max = len * 2 + 65536;
+    uint8_t *m = malloc(max);
+    char *name = malloc(strlen(path) + 32);
+    if (!m || !name) { free(m); free(name); return; }
+    for (unsigned long k = 0; k < n; k++) {
+        memcpy(m, data, len);
+        size_t ml = LLVMFuzzerCustomMutator(m, len, max, (unsigned)(k + 1));
+        if (ml > max) { fprintf(stderr, "FAIL %s: mutant %lu longer than allowed\n", path, k); n_fail++; break; }
+        sprintf(name, "%s mutant %lu", path, k + 1);
+        current = name;
+        int rc = LLVMFuzzerTestOneInput(m, ml);
+        current = NULL;
+        if (rc != 0) n_fail++;
+    }
+    free(m);
+    free(name);
+}
+
 static void run_one(const char *path)
 {
     uint8_t *data;
@@ -97,6 +126,7 @@ static void run_one(const char *path)
         } else {
             n_pass++;
         }
+        run_mutants(path, data, len);
         free(data);
         return;
     }

@@ -88,15 +88,16 @@ done
   echo "harness) at the end of the run. Line coverage of lib/ from the corpus: \`make coverage\`"
   echo "(reports/coverage/summary.txt). Findings are copied to reports/fuzz-findings/."
 } >>"$REPORT.tmp"
-# keep the AFL++ campaign sections written by fuzz/afl-campaign.sh
-if [ -f "$REPORT" ]; then
-  python3 - "$REPORT" >>"$REPORT.tmp" <<'PY'
+# keep the sections other scripts write (<!-- kind:name:begin/end -->: throughput.sh,
+# campaign.sh, afl-campaign.sh); when the report is missing (CI deletes it first), those of
+# the committed reports/fuzz.md
+{ if [ -f "$REPORT" ]; then cat "$REPORT"; else git -C "$ROOT" show HEAD:reports/fuzz.md 2>/dev/null; fi; } |
+  python3 -c '
 import re, sys
-blocks = re.findall(r"<!-- afl:[^:]+:begin -->.*?<!-- afl:[^:]+:end -->", open(sys.argv[1]).read(), re.S)
-for b in blocks:
-    print("\n" + b)
-PY
-fi
+text = sys.stdin.read()
+for m in re.finditer(r"<!-- ([a-z]+):([^:]+):begin -->.*?<!-- \1:\2:end -->", text, re.S):
+    print("\n" + m.group(0))
+' >>"$REPORT.tmp"
 mv "$REPORT.tmp" "$REPORT"
 cat "$REPORT"
 exit $fail

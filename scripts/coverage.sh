@@ -49,10 +49,10 @@ done
 first=${objs[0]}
 rest=()
 for o in "${objs[@]:1}"; do rest+=(-object "$o"); done
-FILTER=(-ignore-filename-regex='(fuzz|conformance|cli)/')
+FILTER=(-ignore-filename-regex="^$ROOT/(fuzz|conformance|cli)/")  # anchored: a checkout path may contain "fuzz/"
 line_pct() { # line_pct PROFDATA
   "$COV" export -summary-only -instr-profile="$1" "$first" "${rest[@]}" "${FILTER[@]}" "$ROOT/lib" 2>/dev/null |
-    python3 -c 'import json,sys; t=json.load(sys.stdin)["data"][0]["totals"]["lines"]; print("%.1f%% (%d/%d lines)" % (t["percent"], t["covered"], t["count"]))'
+    python3 -c 'import json,sys; T=json.load(sys.stdin)["data"][0]["totals"]; t=T["lines"]; b=T.get("branches", {"percent": 0, "covered": 0, "count": 0}); print("%.1f%% (%d/%d lines), branches %.1f%% (%d/%d)" % (t["percent"], t["covered"], t["count"], b["percent"], b["covered"], b["count"]))'
 }
 rm -rf "$OUTDIR" && mkdir -p "$OUTDIR/corpus"
 "$COV" show -format=html -output-dir="$OUTDIR" -instr-profile="$BUILD/all.profdata" "$first" "${rest[@]}" "${FILTER[@]}" "$ROOT/lib" >/dev/null
@@ -62,11 +62,11 @@ rm -rf "$OUTDIR" && mkdir -p "$OUTDIR/corpus"
 corpus=$(line_pct "$BUILD/corpus.profdata")
 all=$(line_pct "$BUILD/all.profdata")
 {
-  echo "lib/ line coverage, fuzz corpus only:         $corpus"
+  echo "lib/ line (and branch) coverage, fuzz corpus only:      $corpus"
   if [ "${COVERAGE_CORPUS_ONLY:-0}" != 1 ]; then
-    echo "lib/ line coverage, corpus + conformance:     $all"
+    echo "lib/ line (and branch) coverage, corpus + conformance:  $all"
   else
-    echo "lib/ line coverage, corpus + conformance:     (not run: COVERAGE_CORPUS_ONLY=1)"
+    echo "lib/ line (and branch) coverage, corpus + conformance:  (not run: COVERAGE_CORPUS_ONLY=1)"
   fi
   echo "(clang $V source-based; per-file tables: corpus-report.txt, report.txt; HTML: index.html, corpus/index.html)"
 } | tee "$OUTDIR/summary.txt"

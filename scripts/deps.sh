@@ -24,7 +24,7 @@ set -euo pipefail
 
 BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git
             pmccabe universal-ctags)
-ORACLE_PKGS=(qemu-utils libvhdi-utils python3-libvhdi python3 python3-jsonschema
+ORACLE_PKGS=(qemu-utils libvhdi-utils libvhdi-dev python3-libvhdi python3 python3-jsonschema
              bzip2 gzip xz-utils unzip zip gcovr libxml2-utils help2man
              nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd perl)
 # clang-19 (the newest clang Debian 12 ships, closest to OSS-Fuzz's) beside the default clang-14:
