@@ -150,6 +150,8 @@ X(VHDX_W_PARENT_LOG_PENDING,      DEVIATION,   WARNING, "D15",  "2.3.3",    "a p
 X(VHDX_E_LOCKED,                  IO,          ERROR,   "",     "",         "file is in use: locked by another open (a writer excludes every other open, a reader excludes writers)") \
 X(VHDX_E_FILE_TYPE,               IO,          ERROR,   "",     "",         "not a regular file or block device") \
 X(VHDX_E_LIMIT_FILE_SIZE,         LIMIT,       WARNING, "",     "2.3.3",    "the host cannot extend the file to the size the log asks for") \
+X(VHDX_E_SHRINK_REFUSED,          MISUSE,      ERROR,   "",     "",         "the new virtual size is smaller than the current one: shrinking needs the shrink flag") \
+X(VHDX_E_DATA_BEYOND_END,         MISUSE,      ERROR,   "",     "",         "data lies beyond the new end of the virtual disk: shrinking would lose it (allow data loss to shrink anyway)") \
 /* append new entries here */
 
 #endif
