@@ -15,5 +15,8 @@ int cmd_kit(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_resize(int argc, char **argv);
+int cmd_discard(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
 
 #endif

@@ -25,6 +25,9 @@ static const command commands[] = {
     { "write", cmd_write, "write bytes of a file or stdin into the virtual disk" },
     { "replay", cmd_replay, "replay a dirty log in place" },
     { "repair", cmd_repair, "repair headers, region tables, metadata table and BAT" },
+    { "resize", cmd_resize, "change the virtual size (grow; shrink with --shrink)" },
+    { "discard", cmd_discard, "discard a range of the virtual disk (reads as zeros, space freed)" },
+    { "compact", cmd_compact, "move blocks down into free space and truncate the file" },
     { "kit", cmd_kit, "generate the conformance kit" },
     { "bench", cmd_bench, "measure CRC-32C, convert and write throughput" },
 };
