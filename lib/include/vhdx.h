@@ -666,6 +666,7 @@ VHDX_API VHDX_NODISCARD int vhdx_discard(vhdx_image *img, uint64_t off, uint64_t
 
 #define VHDX_COMPACT_ZEROES 0x1u  /* first turn all-zero blocks into ZERO/NOT_PRESENT */
 typedef struct vhdx_compact_stats {
+    uint32_t struct_size;         /* set by the vhdx_compact macro (see the ABI note) */
     uint64_t zero_blocks;         /* blocks released because they read as zeros */
     uint64_t blocks_moved;        /* payload and sector bitmap blocks moved down */
     uint64_t bytes_moved;
@@ -682,6 +683,9 @@ typedef struct vhdx_compact_stats {
  * limits.max_bat_memory; I/O and log errors. */
 VHDX_API VHDX_NODISCARD int vhdx_compact(vhdx_image *img, unsigned flags,
                                          vhdx_compact_stats *stats, vhdx_diag *diag);
+VHDX_SIZED_(vhdx_compact_stats)
+#define vhdx_compact(img, flags, stats, diag)                                             \
+    vhdx_compact(img, flags, vhdx_sized_vhdx_compact_stats_(stats), diag)
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_abi.h"
 #include "image.h"
 
 #define CP_GROUP_BYTES (64u * 1024u * 1024u) /* data copied per log entry */
@@ -189,7 +190,7 @@ static int compact_run(cp_run *r, unsigned flags, vhdx_diag *diag)
     return rc;
 }
 
-int vhdx_compact(vhdx_image *img, unsigned flags, vhdx_compact_stats *stats, vhdx_diag *diag)
+int(vhdx_compact)(vhdx_image *img, unsigned flags, vhdx_compact_stats *stats, vhdx_diag *diag)
 {
     if (!img) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
     if (!img->writable) return VHDX_FAIL(diag, VHDX_E_READONLY, VHDX_NO_OFFSET, NULL);
@@ -205,7 +206,8 @@ int vhdx_compact(vhdx_image *img, unsigned flags, vhdx_compact_stats *stats, vhd
     if (!r.buf) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "compact");
     int rc = compact_run(&r, flags, diag);
     r.st.file_size_after = img->file_size;
-    if (stats) *stats = r.st;
+    r.st.struct_size = (uint32_t)sizeof r.st;
+    if (stats) ABI_OUT(stats, &r.st);
     vhdx_free(r.buf);
     vhdx_free(r.mv);
     return rc;
