@@ -626,7 +626,7 @@ static int bench_compacts(bench_results *b)
     char path[4200];
     for (int i = 0; i < 2; i++) {
         compact_result *r = &b->compact[i];
-        r->virtual_size = b->quick ? (128ull << 20) : (4ull << 30);
+        r->virtual_size = b->quick ? (64ull << 20) : (4ull << 30);
         r->free_every = every[i];
         if (bench_path(path, sizeof path, "compact.vhdx") != 0) return CLI_EXIT_USAGE;
         int ex = bench_compact(path, r);
