@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "builder.h"
 #include "faultio.h"
 
 #define WIN (10 * MiB)     /* compared at the start of the disk (and 1 MiB at its end) */
@@ -36,15 +37,10 @@ typedef struct mscen {
     unsigned long tried;
 } mscen;
 
+/* distinct data per seed: the builder's pattern at a far virtual offset */
 static void fill(uint8_t *b, size_t n, uint64_t seed)
 {
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        b[i] = (uint8_t)(x | 1);
-    }
+    vb_pattern(seed << 32, b, n);
 }
 
 static void opts_for(const mscen *s, vhdx_open_opts *o, unsigned flags)
