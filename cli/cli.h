@@ -17,5 +17,8 @@ int cmd_map(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_commit(int argc, char **argv);
 int cmd_rebase(int argc, char **argv);
+int cmd_resize(int argc, char **argv);
+int cmd_discard(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
 
 #endif

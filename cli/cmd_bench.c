@@ -16,6 +16,7 @@
 
 #include "bench_commit.h"
 #include "bench_logscan.h"
+#include "bench_maint.h"
 #include "bench_data.h"
 #include "cli.h"
 #include "json.h"
@@ -23,7 +24,7 @@
 
 extern char **environ;
 
-static const char usage[] = "usage: vhdx bench [--quick] [--log-scan-only] [--json]\n";
+static const char usage[] = "usage: vhdx bench [--quick] [--log-scan-only] [--compact-only] [--json]\n";
 
 static const char help[] =
     "\n"
@@ -40,6 +41,9 @@ static const char help[] =
     "    run after a sync(), the two tools alternately, the best of 3 runs (1 with --quick);\n"
     "  - commit of a differencing child holding 1 GiB into a 4 GiB dynamic parent, and of\n"
     "    one holding a quarter of that (time proportional to the data moved);\n"
+    "  - compact of a 4 GiB dynamic image (32 MiB blocks) with half its blocks discarded\n"
+    "    (every other one) and with every 8th discarded: seconds next to the bytes moved\n"
+    "    (the time follows the data moved);\n"
     "  - the read-only open of images whose 256 MiB and 1 GiB logs are full of valid entries\n"
     "    with no valid head (hostile: target <= 2 s for 1 GiB, PASS/FAIL) and peak memory;\n"
     "each I/O test next to qemu-img/qemu-io doing the same work when they are installed.\n"
@@ -48,6 +52,7 @@ static const char help[] =
     "options:\n"
     "  --quick    small sizes (64 MiB, 200 random writes, short CRC runs, 64 MiB log)\n"
     "  --log-scan-only  only the hostile-log open\n"
+    "  --compact-only   only the compact case\n"
     "  --json     machine-readable output\n"
     "  -h, --help show this help\n"
     "\n"
@@ -409,6 +414,7 @@ typedef struct bench_results {
     int log_only;
     size_t nlog;
     logscan_result logscan[2];
+    compact_result compact[2];
     bench_data data;
     bench_commit commit;
 } bench_results;
@@ -568,6 +574,24 @@ static void print_json(const bench_results *b)
         json_end(&w);
     }
     json_end(&w);
+    if (!b->log_only) {
+        json_key(&w, "compact");
+        json_arr(&w, &crc);
+        for (int i = 0; i < 2; i++) {
+            const compact_result *r = &b->compact[i];
+            json_obj(&w, NULL);
+            json_ku64(&w, "virtual_size", r->virtual_size);
+            json_ku64(&w, "free_every", r->free_every);
+            json_key(&w, "seconds");
+            json_fixed6(&w, r->seconds);
+            json_ku64(&w, "blocks_moved", r->blocks_moved);
+            json_ku64(&w, "bytes_moved", r->bytes_moved);
+            json_ku64(&w, "file_before", r->file_before);
+            json_ku64(&w, "file_after", r->file_after);
+            json_end(&w);
+        }
+        json_end(&w);
+    }
     bench_data_json(&w, &b->data);
     bench_commit_json(&w, &b->commit);
     json_end(&w);
@@ -603,6 +627,36 @@ static void print_text(const bench_results *b)
     bench_commit_text(&b->commit);
 }
 
+static int bench_compacts(bench_results *b)
+{
+    static const unsigned every[2] = { 2, 8 };
+    char path[4200];
+    for (int i = 0; i < 2; i++) {
+        compact_result *r = &b->compact[i];
+        r->virtual_size = b->quick ? (64ull << 20) : (4ull << 30);
+        r->free_every = every[i];
+        if (bench_path(path, sizeof path, "compact.vhdx") != 0) return CLI_EXIT_USAGE;
+        int ex = bench_compact(path, r);
+        if (ex != CLI_EXIT_OK) return ex;
+    }
+    return CLI_EXIT_OK;
+}
+
+static void print_compact_text(const bench_results *b)
+{
+    char hs[32];
+    printf("\ncompact: dynamic %s image, 32 MiB blocks (time follows the bytes moved)\n",
+           cli_human_size(b->compact[0].virtual_size, hs, sizeof hs));
+    for (int i = 0; i < 2; i++) {
+        const compact_result *r = &b->compact[i];
+        printf("  1 block in %u discarded: %8.3f s   %4" PRIu64 " blocks, %6.0f MiB moved (%.0f MiB/s)"
+               "   file %" PRIu64 " -> %" PRIu64 " MiB\n", r->free_every, r->seconds, r->blocks_moved,
+               (double)r->bytes_moved / 1048576.0,
+               r->seconds > 0 ? (double)r->bytes_moved / 1048576.0 / r->seconds : 0.0,
+               r->file_before >> 20, r->file_after >> 20);
+    }
+}
+
 static void print_logs_text(const bench_results *b)
 {
     char hs[32];
@@ -621,24 +675,33 @@ int cmd_bench(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "quick", no_argument, NULL, 'q' }, { "json", no_argument, NULL, 'j' },
-        { "log-scan-only", no_argument, NULL, 'L' },
+        { "log-scan-only", no_argument, NULL, 'L' }, { "compact-only", no_argument, NULL, 'C' },
         CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
     cli_opts op = { "bench", usage, help, "h", longopts, NULL, NULL, 0 };
     static bench_results b;
-    int json = 0, c;
+    int json = 0, compact_only = 0, c;
     memset(&b, 0, sizeof b);
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
         if (c == CLI_OPT_ERROR) return CLI_EXIT_USAGE;
         if (c == 'q') b.quick = 1;
         if (c == 'L') b.log_only = 1;
+        if (c == 'C') compact_only = 1;
         if (c == 'j') json = 1;
     }
     if (optind < argc)
         return cli_usage_error("bench", usage, "unexpected argument '%s'", argv[optind]);
     b.io_size = b.quick ? (64ull << 20) : (1ull << 30);
     b.nrand = b.quick ? 200 : 2000;
+    if (compact_only) {
+        int cx = bench_dir_setup(0);
+        if (cx == CLI_EXIT_OK) cx = bench_compacts(&b);
+        bench_dir_active = 0;
+        rm_tree_dir();
+        if (cx == CLI_EXIT_OK) print_compact_text(&b);
+        return cx;
+    }
     int ex = b.log_only ? CLI_EXIT_OK : bench_crc(&b);
     if (ex == CLI_EXIT_OK) ex = bench_dir_setup(b.log_only ? 0 : b.io_size);
     if (ex != CLI_EXIT_OK) return ex;
@@ -649,12 +712,14 @@ int cmd_bench(int argc, char **argv)
         ex = bench_data_run(bench_dir, b.quick, qi, &b.data);
         if (ex == CLI_EXIT_OK) ex = bench_commit_run(bench_dir, b.quick, &b.commit);
     }
+    if (ex == CLI_EXIT_OK && !b.log_only) ex = bench_compacts(&b);
     if (ex == CLI_EXIT_OK) ex = bench_logs(&b);
     bench_dir_active = 0;
     rm_tree_dir();
     if (ex != CLI_EXIT_OK) return ex;
     if (json) print_json(&b);
     else if (!b.log_only) print_text(&b);
+    if (!json && !b.log_only) print_compact_text(&b);
     if (!json) print_logs_text(&b);
     return CLI_EXIT_OK;
 }

@@ -27,6 +27,9 @@ static const command commands[] = {
     { "repair", cmd_repair, "repair headers, region tables, metadata table and BAT" },
     { "commit", cmd_commit, "merge a differencing image into its parent" },
     { "rebase", cmd_rebase, "re-link a differencing image to another parent" },
+    { "resize", cmd_resize, "change the virtual size (grow; shrink with --shrink)" },
+    { "discard", cmd_discard, "discard a range of the virtual disk (reads as zeros, space freed)" },
+    { "compact", cmd_compact, "move blocks down into free space and truncate the file" },
     { "kit", cmd_kit, "generate the conformance kit" },
     { "bench", cmd_bench, "measure CRC-32C, convert and write throughput" },
 };

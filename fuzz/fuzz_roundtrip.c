@@ -38,6 +38,15 @@
  *       writes (fill 0x00: vhdx_write_zeroes) and is committed into the reopened image
  *       (bit 1: the child read-write, so it is re-linked too); the model takes the child's
  *       writes and the whole disk is compared with it
+ * Opcode bytes 0xC0-0xD7 (before the modulo 10 above) are maintenance ops, by (byte - 0xC0) % 3:
+ *   0   resize: u32 size (mod 16 MiB, rounded up to a logical sector), u8 flags (bit 0
+ *       shrink, bit 1 allow data loss): a smaller size without bit 0 must be refused
+ *       (VHDX_E_SHRINK_REFUSED); with bit 0 alone it is refused (VHDX_E_DATA_BEYOND_END)
+ *       when the model has a non-zero byte past the new end, else either outcome; the
+ *       model is cut or grown with zeros
+ *   1   discard: u32 offset, u32 length (mod 3 MiB, + 1): the model reads zeros there
+ *   2   compact: u8 flags (bit 0 --zeroes; refused with VHDX_E_UNSUPPORTED on a fixed
+ *       image), then the whole disk is compared with the model
  * Oracles: every read equals the model (at the end: the MiBs written, or the whole disk
  * when (byte 0 ^ byte 1) % 8 == 0); after a crash every byte of the interrupted
  * write is its old or its new value and everything else is unchanged; at the end the
@@ -664,6 +673,75 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
     fz_big_free(cm);
 }
 
+/* 0xC0-0xD7, (byte - 0xC0) % 3 == 0: vhdx_resize against the model. 0: out of memory. */
+static int rt_resize(rt_state *s, fz_in *in)
+{
+    vhdx_info *info = malloc(sizeof *info);
+    if (!info) return 0;
+    int rc = fz_rc(vhdx_get_info(s->img, info), "vhdx_get_info");
+    uint32_t lss = info->logical_sector_size;
+    int fixed = info->type == VHDX_TYPE_FIXED;
+    free(info);
+    if (rc != VHDX_OK) FZ_FAIL("get_info failed: %s", vhdx_status_name(rc));
+    uint64_t ns = ((uint64_t)fz_u32(in) % (16 * MiB) / lss + 1) * lss;
+    unsigned fl = fz_u8(in) & 3u;
+    int tail = ns < s->vs && !vhdx_all_zero(s->model + ns, (size_t)(s->vs - ns));
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    /* the two refusals are of class misuse (the caller's request), which fz_rc rejects */
+    rc = vhdx_resize(s->img, ns, fl, &d);
+    if (rc != VHDX_E_SHRINK_REFUSED && rc != VHDX_E_DATA_BEYOND_END) rc = fz_rc(rc, "vhdx_resize");
+    if (ns < s->vs && !(fl & VHDX_RESIZE_SHRINK)) {
+        if (rc != VHDX_E_SHRINK_REFUSED) FZ_FAIL("shrink without the flag: %s", vhdx_status_name(rc));
+        return 1;
+    }
+    if (ns < s->vs && fl == VHDX_RESIZE_SHRINK && rc == VHDX_E_DATA_BEYOND_END) return 1;
+    if (ns < s->vs && fl == VHDX_RESIZE_SHRINK && tail)
+        FZ_FAIL("shrink over data to %llu: %s", (unsigned long long)ns, vhdx_status_name(rc));
+    if (rc != VHDX_OK)
+        FZ_FAIL("resize %llu -> %llu (flags %u, %s) failed: %s (%s:%d)", (unsigned long long)s->vs,
+                (unsigned long long)ns, fl, fixed ? "fixed" : "dynamic", vhdx_status_name(rc),
+                d.src_file ? d.src_file : "?", d.src_line);
+    uint8_t *m = fz_big_alloc((size_t)ns);
+    if (!m) return 0;
+    memset(m, 0, (size_t)ns);
+    memcpy(m, s->model, (size_t)(ns < s->vs ? ns : s->vs));
+    fz_big_free(s->model);
+    s->model = m;
+    s->vs = ns;
+    rt_compare(s, 0, (size_t)ns, "after resize");
+    return 1;
+}
+
+/* 0xC0-0xD7: resize, discard, compact (see the header). */
+static int rt_maint(rt_state *s, fz_in *in, unsigned which)
+{
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    if (which == 0) return rt_resize(s, in);
+    if (which == 1) {
+        uint64_t off = fz_u32(in) % s->vs, len = (uint64_t)fz_u32(in) % (3 * MiB) + 1;
+        if (len > s->vs - off) len = s->vs - off;
+        int rc = fz_rc(vhdx_discard(s->img, off, len, &d), "vhdx_discard");
+        if (rc != VHDX_OK) FZ_FAIL("discard(%llu, %llu) failed: %s", (unsigned long long)off,
+                                   (unsigned long long)len, vhdx_status_name(rc));
+        memset(s->model + off, 0, (size_t)len);
+        return 1;
+    }
+    unsigned fl = fz_u8(in) & VHDX_COMPACT_ZEROES;
+    vhdx_info *info = malloc(sizeof *info);
+    if (!info) return 0;
+    int rc = fz_rc(vhdx_get_info(s->img, info), "vhdx_get_info");
+    int fixed = rc == VHDX_OK && info->type == VHDX_TYPE_FIXED;
+    free(info);
+    rc = fz_rc(vhdx_compact(s->img, fl, NULL, &d), "vhdx_compact");
+    if (rc != (fixed && fl ? VHDX_E_UNSUPPORTED : VHDX_OK))
+        FZ_FAIL("compact (flags %u) failed: %s (%s:%d)", fl, vhdx_status_name(rc),
+                d.src_file ? d.src_file : "?", d.src_line);
+    rt_compare(s, 0, (size_t)s->vs, "after compact");
+    return 1;
+}
+
 /* One script op from the input; 0 to stop the script. */
 static int rt_step(rt_state *s, fz_in *in)
 {
@@ -676,6 +754,9 @@ static int rt_step(rt_state *s, fz_in *in)
     } else if (ob >= 0xD8 && ob < 0xE0) {
         /* 0xD8-0xDF (before commit existed: ops 6-9, 0-3) */
         rt_commit(s, in, wbuf);
+    } else if (ob >= 0xC0 && ob < 0xD8) {
+        /* 0xC0-0xD7 (before the maintenance ops existed: ops 2-9, 0-9, 0-5) */
+        return rt_maint(s, in, (ob - 0xC0) % 3u);
     } else if (ob >= 0xE8 && ob < 0xF0) {
         /* 0xE8-0xEF (before repair existed: ops 7, 8, 0-5) */
         rt_damage_repair(s, in);

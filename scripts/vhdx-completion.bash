@@ -6,7 +6,7 @@
 _vhdx() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
     local prog=${COMP_WORDS[0]}
-    local cmds="info check cat convert map compare create write replay repair commit rebase kit bench help"
+    local cmds="info check cat convert map compare create write replay repair resize discard compact commit rebase kit bench help"
     COMPREPLY=()
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))

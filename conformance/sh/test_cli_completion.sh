@@ -27,7 +27,7 @@ want=$("$CLI" --help | sed -n 's/^  \([a-z]\+\) .*/\1/p' | sort | tr '\n' ' ')
 got=$(complete_words vhdx "" | tr ' ' '\n' | grep -v -e '^--' -e '^help$' -e '^$' | sort | tr '\n' ' ')
 expect_eq "commands" "$got" "$want"
 expect_eq "ch" "$(complete_words vhdx ch)" "check "
-expect_eq "c" "$(complete_words vhdx c)" "cat check commit compare convert create "
+expect_eq "c" "$(complete_words vhdx c)" "cat check commit compact compare convert create "
 expect_eq "--v" "$(complete_words vhdx --v)" "--version "
 expect_eq "check --fo" "$(complete_words vhdx check --fo)" "--force-share --format "
 expect_eq "check --j" "$(complete_words vhdx check --j)" "--junit-warnings-fail "

@@ -793,6 +793,61 @@ VHDX_API VHDX_NODISCARD int vhdx_rebase(vhdx_image *child, vhdx_image *new_paren
 VHDX_API VHDX_NODISCARD int vhdx_rebase_file(const char *child_path, const char *new_parent_path,
                                              const vhdx_rebase_opts *opts, uint64_t *copied,
                                              vhdx_diag *diag);
+/* ---- resize, discard, compact (image_resize.c, image_discard.c, image_compact.c) ----
+ * Maintenance of an image opened read-write. Every metadata change goes through the log;
+ * data that moves is written and flushed at its new place before the BAT entry is switched
+ * (journaled), and the old space is reused only after that. A crash at any point leaves an
+ * image that opens and reads, per block, either its old or its new content. */
+
+#define VHDX_RESIZE_SHRINK          0x1u  /* allow a smaller virtual size */
+#define VHDX_RESIZE_ALLOW_DATA_LOSS 0x2u  /* shrink even when data lies beyond the new end */
+/* Sets the virtual size to new_size (a multiple of the logical sector size, 1 sector to
+ * 64 TiB). Growing: new blocks read as zeros (fixed: allocated and zeroed at the end of
+ * the file; differencing: PAYLOAD_BLOCK_ZERO where the parent has bytes, so the grown range
+ * never shows the parent's data, like qemu-img resize over a longer backing file); the
+ * BAT region grows in place when the space after it is free, else it moves to the end of
+ * the file (its old space is left for compact). Shrinking needs VHDX_RESIZE_SHRINK
+ * (VHDX_E_SHRINK_REFUSED) and is refused with VHDX_E_DATA_BEYOND_END when an allocated
+ * block (or, differencing, the parent's bytes) lies beyond the new end, or bytes past it
+ * in the last block are not zero, unless VHDX_RESIZE_ALLOW_DATA_LOSS; the blocks' space is
+ * reclaimed by vhdx_compact. A differencing image may take any size: bytes beyond its
+ * parent's size read as zeros. VHDX_E_RANGE for an invalid size; VHDX_E_READONLY;
+ * I/O and log errors. new_size equal to the current size changes nothing. */
+VHDX_API VHDX_NODISCARD int vhdx_resize(vhdx_image *img, uint64_t new_size, unsigned flags,
+                                        vhdx_diag *diag);
+
+/* Discards [off, off+len) of the virtual disk: afterwards it reads as zeros. Whole payload
+ * blocks of a dynamic image become PAYLOAD_BLOCK_UNMAPPED, of a differencing image
+ * PAYLOAD_BLOCK_ZERO (UNMAPPED and NOT_PRESENT would show the parent's bytes), with
+ * FileOffsetMB 0: their space is free for vhdx_compact. Partial blocks, and every block of
+ * a fixed image (a writer must not move a fixed file's blocks out of FULLY_PRESENT,
+ * MS-VHDX footnote <6>), get zero bytes in place (vhdx_write_zeroes). VHDX_E_RANGE
+ * outside the disk, VHDX_E_READONLY; I/O and log errors. */
+VHDX_API VHDX_NODISCARD int vhdx_discard(vhdx_image *img, uint64_t off, uint64_t len,
+                                         vhdx_diag *diag);
+
+#define VHDX_COMPACT_ZEROES 0x1u  /* first turn all-zero blocks into ZERO/NOT_PRESENT */
+typedef struct vhdx_compact_stats {
+    uint32_t struct_size;         /* set by the vhdx_compact macro (see the ABI note) */
+    uint64_t zero_blocks;         /* blocks released because they read as zeros */
+    uint64_t blocks_moved;        /* payload and sector bitmap blocks moved down */
+    uint64_t bytes_moved;
+    uint64_t file_size_before, file_size_after;
+} vhdx_compact_stats;
+/* Moves the highest payload and sector bitmap blocks into the lowest free space of the
+ * file (each move: copy written and flushed, BAT entries switched through the log in
+ * batches), then truncates the file after the last used byte (the log session is closed
+ * first, so no log entry names the old size). Work is proportional to the data moved plus
+ * one pass over the BAT. With VHDX_COMPACT_ZEROES, allocated blocks that read as zeros are
+ * released first: NOT_PRESENT in a dynamic image, ZERO in a differencing one; fixed images
+ * keep their blocks (VHDX_E_UNSUPPORTED with the flag, footnote <6>). stats may be NULL.
+ * VHDX_E_READONLY; VHDX_E_LIMIT_MEMORY when the map of used space outgrows
+ * limits.max_bat_memory; I/O and log errors. */
+VHDX_API VHDX_NODISCARD int vhdx_compact(vhdx_image *img, unsigned flags,
+                                         vhdx_compact_stats *stats, vhdx_diag *diag);
+VHDX_SIZED_(vhdx_compact_stats)
+#define vhdx_compact(img, flags, stats, diag)                                             \
+    vhdx_compact(img, flags, vhdx_sized_vhdx_compact_stats_(stats), diag)
 
 #ifdef __cplusplus
 }

@@ -151,6 +151,8 @@ X(VHDX_E_LOCKED,                  IO,          ERROR,   "",     "",         "fil
 X(VHDX_E_FILE_TYPE,               IO,          ERROR,   "",     "",         "not a regular file or block device") \
 X(VHDX_E_LIMIT_FILE_SIZE,         LIMIT,       WARNING, "",     "2.3.3",    "the host cannot extend the file to the size the log asks for") \
 X(VHDX_E_REBASE_CONTENT,          UNSUPPORTED, ERROR,   "",     "2.6.2.6",  "the new parent's content differs from the old parent's where the child shows it (rebase: copy the differences, or re-link unsafely)") \
+X(VHDX_E_SHRINK_REFUSED,          MISUSE,      ERROR,   "",     "",         "the new virtual size is smaller than the current one: shrinking needs the shrink flag") \
+X(VHDX_E_DATA_BEYOND_END,         MISUSE,      ERROR,   "",     "",         "data lies beyond the new end of the virtual disk: shrinking would lose it (allow data loss to shrink anyway)") \
 /* append new entries here */
 
 #endif

@@ -12,14 +12,16 @@
  *                           image_probe.c (decodes structures over a vhdx_io, no image)
  *   2 BAT cache, headers    image_bat.c, image_header.c
  *   3 log, virtual reads    image_logscan.c, image_journal.c, image_vread.c
- *   4 block writes          image_write.c, image_locator.c (locator paths and rewrite)
+ *   4 block writes          image_write.c, image_locator.c (locator paths and rewrite),
+ *                           image_space.c
  *   5 open                  image_open_state.c, image_batplace.c, image_open_hdr.c,
  *                           image_open_rtfind.c, image_open_region.c, image_open_meta.c, image_open_bat.c,
  *                           image_parent.c, image_open.c
  *   6 public operations     image_read.c, image_zero.c, image_status.c, image_info.c,
  *                           image_check.c, image_create.c, image_replay.c, api_log_ranges.c,
  *                           image_repair.c, image_repair_apply.c, image_convert.c,
- *                           image_commit.c, image_rebase.c
+ *                           image_commit.c, image_rebase.c, image_resize.c,
+ *                           image_discard.c, image_compact.c
  */
 #ifndef VHDX_IMAGE_H
 #define VHDX_IMAGE_H
@@ -151,6 +153,8 @@ int img_fflush(vhdx_image *img, vhdx_diag *diag);
 /* Sets the backend's file size (grows with zeros or shrinks); img->file_size follows.
  * VHDX_E_UNSUPPORTED when the backend cannot. */
 int img_set_size(vhdx_image *img, uint64_t size, const char *field, vhdx_diag *diag);
+/* New zeroed space of `size` bytes at the end of the file, 1 MiB aligned (not flushed). */
+int img_alloc_space(vhdx_image *img, uint64_t size, uint64_t *off, vhdx_diag *diag);
 /* Records a failed backend call: rc at off (field) with errno e (0: unknown). */
 int img_io_fail_at(vhdx_diag *diag, int rc, uint64_t off, const char *field, int e,
                    const char *src_file, int src_line);
@@ -179,6 +183,9 @@ int img_header_update(vhdx_image *img, unsigned what, const vhdx_guid *new_log_g
 /* Call before any modification: performs the session header update once (FileWriteGuid,
  * R12/R20) and, when user_visible, the DataWriteGuid change once (R13). */
 int img_begin_modify(vhdx_image *img, int user_visible, vhdx_diag *diag);
+/* Header update that records a new log region (LogGuid stays as it is). */
+int img_header_set_log(vhdx_image *img, uint64_t log_offset, uint32_t log_length,
+                       vhdx_diag *diag);
 
 /* No VHDX file needs to extend this far (64 TiB of payload plus its BAT, sector bitmaps,
  * metadata and a 4 GiB log stay far below): log descriptors must stay below it (D14) and
@@ -212,6 +219,12 @@ int img_log_write(vhdx_image *img, const img_meta_sector *sectors, size_t n, vhd
 /* Clears LogGuid (header update) when this open's journal set one; vhdx_close calls it
  * to see the error, img_free again (then a no-op). */
 int img_log_finish(vhdx_image *img, vhdx_diag *diag);
+/* An image with LogLength 0 gets a log before its first journaled change: IMG_NEW_LOG
+ * bytes of zeros at the end of the file (1 MiB aligned), flushed, then a header update
+ * that records LogOffset/LogLength (headers are never logged; either header of the
+ * update describes a valid file). No-op when the image has a log. */
+#define IMG_NEW_LOG MiB
+int img_log_ensure(vhdx_image *img, vhdx_diag *diag);
 
 /* ==== 3c. virtual reads (image_vread.c) ==== */
 
@@ -245,6 +258,34 @@ int img_write_batch_begin(vhdx_image *img, vhdx_diag *diag); /* VHDX_E_NOMEM */
 int img_zero_block(vhdx_image *img, uint64_t block, vhdx_diag *diag);
 int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag);
 void img_write_batch_free(vhdx_image *img);
+/* Batch access for the maintenance operations (an active batch is required, else
+ * VHDX_E_INTERNAL). img_batch_sector: the pending image of the 4 KiB file sector at off,
+ * read on first use, for the caller to change in place; img_batch_set_entry: BAT entry
+ * index (< geo.bat_entries) with cache and counts; img_batch_room: sectors that may still
+ * join the pending log entry (half the log); img_batch_commit: journal the pending sectors
+ * now as one entry (the batch stays active). Everything pending between two commits is
+ * one atomic change. */
+int img_batch_sector(vhdx_image *img, uint64_t off, uint8_t **sec, vhdx_diag *diag);
+int img_batch_set_entry(vhdx_image *img, uint64_t index, uint64_t entry, vhdx_diag *diag);
+size_t img_batch_room(vhdx_image *img);
+int img_batch_commit(vhdx_image *img, vhdx_diag *diag);
+
+/* ==== 4b. file space map (image_space.c) ==== */
+enum { IMG_EXT_FIXED = 0, IMG_EXT_PAYLOAD = 1, IMG_EXT_SB = 2 };
+typedef struct img_extent {
+    uint64_t start, end;          /* file bytes [start, end) */
+    uint64_t index;               /* BAT index (payload or SB), 0 for fixed structures */
+    int kind;                     /* IMG_EXT_* */
+} img_extent;
+typedef struct img_space { img_extent *v; size_t n, cap; } img_space;
+/* Every used range of the file, sorted by start: header section, log, each usable region,
+ * each block a BAT entry of the disk holds. *sp zeroed by the caller; freed on failure. */
+int img_space_scan(vhdx_image *img, img_space *sp, vhdx_diag *diag);
+void img_space_free(img_space *sp);
+/* 1 when [start, end) overlaps a used range. */
+int img_space_overlaps(const img_space *sp, uint64_t start, uint64_t end);
+/* End of the highest used range. */
+uint64_t img_space_end(const img_space *sp);
 
 /* ==== 4b. parent locator (image_locator.c) ==== */
 

@@ -75,3 +75,17 @@ int img_begin_modify(vhdx_image *img, int user_visible, vhdx_diag *diag)
     if (need_data) img->session_data_guid_done = 1;
     return VHDX_OK;
 }
+
+int img_header_set_log(vhdx_image *img, uint64_t log_offset, uint32_t log_length,
+                       vhdx_diag *diag)
+{
+    if (!img) return VHDX_E_MISUSE;
+    fmt_header saved = img->hdr[img->cur];
+    /* the update copies the current header: give it the new log fields */
+    img->hdr[img->cur].log_offset = log_offset;
+    img->hdr[img->cur].log_length = log_length;
+    int rc = img_header_update(img, 0, NULL, diag);
+    if (rc != VHDX_OK && img->hdr[img->cur].sequence_number == saved.sequence_number)
+        img->hdr[img->cur] = saved;
+    return rc;
+}

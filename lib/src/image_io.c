@@ -64,3 +64,27 @@ int img_io_fail_at(vhdx_diag *diag, int rc, uint64_t off, const char *field, int
     vhdx_diag_set(diag, rc, off, field, src_file, src_line);
     return vhdx_diag_set_errno(diag, rc, e);
 }
+
+/* New zeroed space of `size` bytes at the end of the file, 1 MiB aligned. */
+int img_alloc_space(vhdx_image *img, uint64_t size, uint64_t *off, vhdx_diag *diag)
+{
+    uint64_t start = vhdx_div_round_up(img->file_size, MiB) * MiB, end;
+    int rc;
+    if (!vhdx_add_ok(start, size, &end) || end > ((uint64_t)1 << 52))
+        return VHDX_FAIL(diag, VHDX_E_RANGE, start, "allocation");
+    if (img->io->set_size) {
+        rc = img_set_size(img, end, "allocation", diag);
+        if (rc != VHDX_OK) return rc;
+    } else {
+        static const uint8_t zeros[64 * 1024];
+        uint64_t p = img->file_size;
+        while (p < end) {
+            size_t n = end - p > sizeof zeros ? sizeof zeros : (size_t)(end - p);
+            rc = img_pwrite(img, p, zeros, n, diag);
+            if (rc != VHDX_OK) return rc;
+            p += n;
+        }
+    }
+    *off = start;
+    return VHDX_OK;
+}

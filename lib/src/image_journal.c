@@ -126,6 +126,23 @@ static int check_targets(const vhdx_image *img, const img_meta_sector *sectors, 
     return VHDX_OK;
 }
 
+/* Decision (issue 12): a file without a log (LogLength 0, which MS-VHDX allows) is not
+ * refused; it gets a 1 MiB log at the end of the file before its first journaled change,
+ * like Hyper-V's files have one. The space is zeroed and flushed before the header
+ * update names it, so a crash leaves either the old header (no log, unused space at the
+ * end) or the new one (an empty log: LogGuid is zero). */
+int img_log_ensure(vhdx_image *img, vhdx_diag *diag)
+{
+    uint64_t off;
+    if (img->hdr[img->cur].log_length != 0) return VHDX_OK;
+    if (!img->writable) return VHDX_FAIL(diag, VHDX_E_READONLY, VHDX_NO_OFFSET, NULL);
+    int rc = img_begin_modify(img, 0, diag);
+    if (rc == VHDX_OK) rc = img_alloc_space(img, IMG_NEW_LOG, &off, diag);
+    if (rc == VHDX_OK) rc = img_fflush(img, diag);
+    if (rc == VHDX_OK) rc = img_header_set_log(img, off, (uint32_t)IMG_NEW_LOG, diag);
+    return rc;
+}
+
 int img_log_write(vhdx_image *img, const img_meta_sector *sectors, size_t n, vhdx_diag *diag)
 {
     img_journal *jr = &img->jr;
@@ -134,9 +151,11 @@ int img_log_write(vhdx_image *img, const img_meta_sector *sectors, size_t n, vhd
 
     if (!img->writable) return VHDX_FAIL(diag, VHDX_E_READONLY, VHDX_NO_OFFSET, NULL);
     if (n == 0) return VHDX_OK;
+    int rc = img_log_ensure(img, diag);
+    if (rc != VHDX_OK) return rc;
     log_off = img->hdr[img->cur].log_offset;
     log_len = img->hdr[img->cur].log_length;
-    int rc = check_targets(img, sectors, n, diag);
+    rc = check_targets(img, sectors, n, diag);
     if (rc != VHDX_OK) return rc;
     uint64_t elen64 = VHDX_LOG_SECTOR * (fmt_log_descriptor_sectors(n) + n);
     if (log_len == 0 || elen64 > log_len) return VHDX_FAIL(diag, VHDX_E_LOG_FULL, log_off, "log");

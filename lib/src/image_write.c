@@ -189,30 +189,6 @@ int img_write_batch_end(vhdx_image *img, int status, vhdx_diag *diag)
     return rc;
 }
 
-/* New zeroed space of `size` bytes at the end of the file, 1 MiB aligned. */
-static int alloc_space(vhdx_image *img, uint64_t size, uint64_t *off, vhdx_diag *diag)
-{
-    uint64_t start = vhdx_div_round_up(img->file_size, MiB) * MiB, end;
-    int rc;
-    if (!vhdx_add_ok(start, size, &end) || end > ((uint64_t)1 << 52))
-        return VHDX_FAIL(diag, VHDX_E_RANGE, start, "allocation");
-    if (img->io->set_size) {
-        rc = img_set_size(img, end, "allocation", diag);
-        if (rc != VHDX_OK) return rc;
-    } else {
-        static const uint8_t zeros[64 * 1024];
-        uint64_t p = img->file_size;
-        while (p < end) {
-            size_t n = end - p > sizeof zeros ? sizeof zeros : (size_t)(end - p);
-            rc = img_pwrite(img, p, zeros, n, diag);
-            if (rc != VHDX_OK) return rc;
-            p += n;
-        }
-    }
-    *off = start;
-    return VHDX_OK;
-}
-
 /* Set the sector bitmap bits of sectors [s0, s1] of block b (allocating the SB block). */
 static int set_bits(vhdx_image *img, struct img_wbatch *wb, uint64_t block, uint64_t s0,
                     uint64_t s1, vhdx_diag *diag)
@@ -223,7 +199,7 @@ static int set_bits(vhdx_image *img, struct img_wbatch *wb, uint64_t block, uint
     if (rc != VHDX_OK) return rc;
     if (fmt_bat_state(sbe) != VHDX_SB_PRESENT) {
         uint64_t off;
-        rc = alloc_space(img, VHDX_SB_BLOCK_SIZE, &off, diag);
+        rc = img_alloc_space(img, VHDX_SB_BLOCK_SIZE, &off, diag);
         if (rc != VHDX_OK) return rc;
         sbe = fmt_bat_make(VHDX_SB_PRESENT, off);
         rc = wb_set_entry(img, wb, sbi, sbe, 1, diag);
@@ -340,6 +316,48 @@ static int write_sectors(vhdx_image *img, uint64_t block, uint64_t blk_off, uint
     return rc;
 }
 
+/* Byte `pos` of the file as the batch will leave it (a pending sector, else the file). */
+static int wb_byte(vhdx_image *img, struct img_wbatch *wb, uint64_t pos, uint8_t *out,
+                   vhdx_diag *diag)
+{
+    uint64_t soff = pos / VHDX_LOG_SECTOR * VHDX_LOG_SECTOR;
+    for (size_t i = 0; i < wb->nsec; i++)
+        if (wb->sec[i].off == soff) { *out = wb->sec[i].data[pos - soff]; return VHDX_OK; }
+    return img_pread(img, pos, out, 1, diag);
+}
+
+/* A PARTIALLY_PRESENT block whose sectors (within the disk) are all present becomes
+ * FULLY_PRESENT at the same offset; when no block of its chunk stays PARTIALLY_PRESENT,
+ * the chunk's sector bitmap block is released (SB_BLOCK_NOT_PRESENT, R78 allows it) and
+ * its space is free for compact. A later partial allocation clears the block's bits. */
+static int promote_if_full(vhdx_image *img, struct img_wbatch *wb, uint64_t block,
+                           uint64_t blk_off, vhdx_diag *diag)
+{
+    const uint64_t cr = img->geo.chunk_ratio, lss = img->geo.logical_sector_size;
+    const uint64_t bs = img->geo.block_size, vs = img->geo.virtual_size;
+    uint64_t sbi = fmt_bat_sb_index(block / cr, cr), sbe, nsec, base, s;
+    int rc = img_bat_get(img, sbi, &sbe, diag);
+    if (rc != VHDX_OK || fmt_bat_state(sbe) != VHDX_SB_PRESENT) return rc;
+    nsec = (vs - block * bs < bs ? vs - block * bs : bs) / lss;
+    base = fmt_bat_offset(sbe) + (block % cr) * (VHDX_SB_BLOCK_SIZE / cr);
+    for (s = 0; s < nsec; s += 8) {
+        uint8_t byte, want = nsec - s >= 8 ? 0xFF : (uint8_t)((1u << (nsec - s)) - 1);
+        rc = wb_byte(img, wb, base + s / 8, &byte, diag);
+        if (rc != VHDX_OK) return rc;
+        if ((byte & want) != want) return VHDX_OK;
+    }
+    rc = wb_set_entry(img, wb, fmt_bat_pb_index(block, cr),
+                      fmt_bat_make(VHDX_PB_FULLY_PRESENT, blk_off), 0, diag);
+    for (uint64_t b = block / cr * cr; rc == VHDX_OK && b < (block / cr + 1) * cr &&
+                                        b < img->geo.payload_blocks; b++) {
+        uint64_t e;
+        rc = img_bat_get(img, fmt_bat_pb_index(b, cr), &e, diag);
+        if (rc == VHDX_OK && fmt_bat_state(e) == VHDX_PB_PARTIALLY_PRESENT) return VHDX_OK;
+    }
+    if (rc == VHDX_OK) rc = wb_set_entry(img, wb, sbi, fmt_bat_make(VHDX_SB_NOT_PRESENT, 0), 1, diag);
+    return rc;
+}
+
 static int write_block(vhdx_image *img, struct img_wbatch *wb, uint64_t block, uint64_t oib,
                        const uint8_t *buf, size_t len, vhdx_diag *diag)
 {
@@ -361,7 +379,10 @@ static int write_block(vhdx_image *img, struct img_wbatch *wb, uint64_t block, u
             return VHDX_FAIL(diag, VHDX_E_BAT_PARTIAL_NO_PARENT, img->bat_offset + pbi * 8, "BAT entry");
         rc = write_sectors(img, block, fmt_bat_offset(e), oib, buf, len, 1, diag);
         if (rc == VHDX_OK) rc = bits_all_set(img, block, s0, s1, &all, diag);
-        if (rc == VHDX_OK && !all) rc = set_bits(img, wb, block, s0, s1, diag);
+        if (rc == VHDX_OK && !all) {
+            rc = set_bits(img, wb, block, s0, s1, diag);
+            if (rc == VHDX_OK) rc = promote_if_full(img, wb, block, fmt_bat_offset(e), diag);
+        }
         return rc;
     }
 
@@ -374,7 +395,7 @@ static int write_block(vhdx_image *img, struct img_wbatch *wb, uint64_t block, u
     }
 
     /* not allocated: a new block at the end of the file */
-    rc = alloc_space(img, bs, &off, diag);
+    rc = img_alloc_space(img, bs, &off, diag);
     if (rc != VHDX_OK) return rc;
     /* differencing: NOT_PRESENT, UNDEFINED and UNMAPPED read the parent, so the rest of
      * the block keeps coming from there; ZERO reads zeros like everywhere else */
@@ -385,6 +406,7 @@ static int write_block(vhdx_image *img, struct img_wbatch *wb, uint64_t block, u
         if (rc == VHDX_OK) rc = set_bits(img, wb, block, s0, s1, diag);
         if (rc == VHDX_OK)
             rc = wb_set_entry(img, wb, pbi, fmt_bat_make(VHDX_PB_PARTIALLY_PRESENT, off), 0, diag);
+        if (rc == VHDX_OK) rc = promote_if_full(img, wb, block, off, diag);
         return rc;
     }
     /* dynamic, or a whole block, or a block that reads as zeros: the rest stays zero */
@@ -405,6 +427,7 @@ int img_zero_block(vhdx_image *img, uint64_t block, vhdx_diag *diag)
     int standalone = !wb->active;
     if (standalone) (void)img_write_batch_begin(img, diag); /* wb exists: cannot fail */
     rc = img_begin_modify(img, 1, diag);
+    if (rc == VHDX_OK) rc = img_log_ensure(img, diag);
     if (rc == VHDX_OK && wb->nsec + 20 > wb_max_sectors(img)) rc = wb_commit(img, wb, diag);
     /* [MS-VHDX 2.5.1.1] ZERO: FileOffsetMB reserved (0); the block's old space is left
      * unused in the file */
@@ -431,6 +454,8 @@ int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block
         return VHDX_FAIL(diag, VHDX_E_RANGE, VHDX_NO_OFFSET, "write");
     wb = wb_get(img);
     if (!wb) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write batch");
+    rc = img_log_ensure(img, diag);
+    if (rc != VHDX_OK) return rc;
     maxs = wb_max_sectors(img);
     if (maxs < 24) return VHDX_FAIL(diag, VHDX_E_LOG_FULL, img->hdr[img->cur].log_offset, "log");
     standalone = !wb->active;
@@ -448,4 +473,35 @@ int img_write_unallocated(vhdx_image *img, uint64_t block, uint64_t off_in_block
         wb->active = 0;
     }
     return rc;
+}
+
+/* ---- batch access for the maintenance operations (resize, discard, compact) ---- */
+
+int img_batch_sector(vhdx_image *img, uint64_t off, uint8_t **sec, vhdx_diag *diag)
+{
+    struct img_wbatch *wb = img->wb;
+    if (!wb || !wb->active || off % VHDX_LOG_SECTOR != 0)
+        return VHDX_FAIL(diag, VHDX_E_INTERNAL, off, "write batch");
+    return wb_sector_at(img, wb, off, sec, diag);
+}
+
+int img_batch_set_entry(vhdx_image *img, uint64_t index, uint64_t entry, vhdx_diag *diag)
+{
+    struct img_wbatch *wb = img->wb;
+    if (!wb || !wb->active) return VHDX_FAIL(diag, VHDX_E_INTERNAL, VHDX_NO_OFFSET, "write batch");
+    return wb_set_entry(img, wb, index, entry, fmt_bat_is_sb_slot(index, img->geo.chunk_ratio),
+                        diag);
+}
+
+size_t img_batch_room(vhdx_image *img)
+{
+    size_t maxs = wb_max_sectors(img), n = img->wb ? img->wb->nsec : 0;
+    return maxs > n ? maxs - n : 0;
+}
+
+int img_batch_commit(vhdx_image *img, vhdx_diag *diag)
+{
+    struct img_wbatch *wb = img->wb;
+    if (!wb || !wb->active) return VHDX_FAIL(diag, VHDX_E_INTERNAL, VHDX_NO_OFFSET, "write batch");
+    return wb_commit(img, wb, diag);
 }
