@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --kit) kit=$2; shift ;;
     --images) images=$2; shift ;;
-    -h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "interop-matrix: unknown option $1" >&2; exit 1 ;;
     *) break ;;
     esac
