@@ -103,6 +103,12 @@ def _kill(proc):
         pass
 
 
+# qemu-img runs with -U (force share; locking=off in --image-opts, where -U does not reach the
+# file node): this library's readers hold a shared OFD lock over the whole file, which QEMU's
+# lock test takes for every permission unshared ("Failed to get "consistent read" lock")
+# while a vhdx command reads the same image in parallel.
+
+
 def run_cmd(argv, timeout, stream=None, cwd=None, stop=False):
     """Runs argv in its own process group with stdin closed. stream: None (stdout captured,
     first 4 MiB kept) or a list of lengths: stdout is hashed, one SHA-256 per length (None:
@@ -340,12 +346,13 @@ class Matrix:
                     for i, (off, ln) in enumerate(ranges):
                         out = os.path.join(d, "r%d" % i)
                         if scope == "prefix":   # dd stops at the end of a smaller disk
-                            argv = [col["path"], "dd", "-f", "vhdx", "-O", "raw", "bs=1M",
+                            argv = [col["path"], "dd", "-U", "-f", "vhdx", "-O", "raw", "bs=1M",
                                     "count=%d" % (ln // MiB), "if=" + p, "of=" + out]
                         else:                   # a raw node with offset and size over the vhdx
-                            argv = [col["path"], "convert", "--image-opts", "-O", "raw",
-                                    "driver=raw,offset=%d,size=%d,file.driver=vhdx,file.file.driver=file,"
-                                    "file.file.filename=%s" % (off, ln, p.replace(",", ",,")), out]
+                            argv = [col["path"], "convert", "-U", "--image-opts", "-O", "raw",
+                                    "driver=raw,read-only=on,offset=%d,size=%d,file.driver=vhdx,"
+                                    "file.file.driver=file,file.file.locking=off,file.file.filename=%s"
+                                    % (off, ln, p.replace(",", ",,")), out]
                         r = run_cmd(argv, to)
                         res.seconds += r.seconds
                         res.rc, res.sig, res.hung, res.err = r.rc, r.sig, r.hung, r.err
@@ -354,7 +361,7 @@ class Matrix:
                         res.hashes += hash_sparse_file(out, [(0, os.path.getsize(out))])
                     return res
                 out = os.path.join(d, "disk.raw")
-                r = run_cmd([col["path"], "convert", "-f", "vhdx", "-O", "raw", p, out], to)
+                r = run_cmd([col["path"], "convert", "-U", "-f", "vhdx", "-O", "raw", p, out], to)
                 if r.rc == 0 and not r.hung:
                     r.hashes = hash_sparse_file(out, [(0, os.path.getsize(out))])
                 return r
@@ -365,8 +372,8 @@ class Matrix:
     def open_cmd(self, col, img):
         p = img["path"]
         argv = {
-            "qemu-img info": [col["path"], "info", "-f", "vhdx", p],
-            "qemu-img check": [col["path"], "check", "-f", "vhdx", p],
+            "qemu-img info": [col["path"], "info", "-U", "-f", "vhdx", p],
+            "qemu-img check": [col["path"], "check", "-U", "-f", "vhdx", p],
             "vhdiinfo": [col["path"], p],
             "7z t": [col["path"], "t", "-tvhdx", "-bd", p],
             "vhdx check": [col["path"], "check", "--no-progress", "--format", "json", p],
