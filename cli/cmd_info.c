@@ -248,7 +248,7 @@ static void damaged_parts(unsigned parts)
 
 static void print_damaged_text(const char *path, const vhdx_report *rep)
 {
-    const vhdx_info *in = &rep->info;
+    const vhdx_info *in = rep->info;
     char g[40], h[40];
     printf("image: %s\n", path);
     printf("damaged: the image does not open; decoded: ");
@@ -291,7 +291,7 @@ static void print_damaged_json(const char *path, const vhdx_report *rep)
     json_init(&w, stdout);
     json_obj(&w, &top_style);
     json_kstr(&w, "image", path);
-    json_info_members(&w, &rep->info, &x, &list_style);
+    json_info_members(&w, rep->info, &x, &list_style);
     json_key(&w, "decoded");
     json_arr(&w, NULL);
     for (unsigned i = 0; i < 5; i++)

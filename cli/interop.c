@@ -421,7 +421,7 @@ size_t interop_predict(const vhdx_report *r, interop_prediction *out, size_t max
     if (!r) return 0;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0] && n < max; i++) {
         const interop_row *row = &rows[i];
-        interop_ctx c = { r, r->info_valid ? &r->info : NULL, NULL };
+        interop_ctx c = { r, r->info_valid ? r->info : NULL, NULL };
         interop_args args;
         memset(&args, 0, sizeof args);
         if (row->code && !(c.hit = find_code(r, row->code))) continue;

@@ -12,7 +12,7 @@ static void info_json(json_w *w, const vhdx_report *rep)
 {
     info_extra x = { rep->opened, -1, 0, 0, 0, NULL, NULL };
     json_obj(w, NULL);
-    json_info_members(w, &rep->info, &x, NULL);
+    json_info_members(w, rep->info, &x, NULL);
     json_end(w);
 }
 

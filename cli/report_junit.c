@@ -253,11 +253,11 @@ static void suite_properties(FILE *f, const check_image *c)
     if (c->rep && c->rep->info_valid) {
         xml_open(f, "property");
         xml_attr(f, "name", "type");
-        xml_attr(f, "value", report_type_name(c->rep->info.type));
+        xml_attr(f, "value", report_type_name(c->rep->info->type));
         xml_empty_end(f);
         xml_open(f, "property");
         xml_attr(f, "name", "virtual_size");
-        xml_attrf(f, "value", "%" PRIu64, c->rep->info.virtual_size);
+        xml_attrf(f, "value", "%" PRIu64, c->rep->info->virtual_size);
         xml_empty_end(f);
     }
     for (size_t i = 0; i < c->n_interop; i++) {

@@ -73,7 +73,7 @@ int report_markdown(FILE *f, const check_image *im, size_t n)
             fputs("\n\n", f);
         }
         if (c->rep->info_valid) {
-            info_table(f, &c->rep->info);
+            info_table(f, c->rep->info);
             fputs("\n", f);
         }
         if (c->rep->count) {

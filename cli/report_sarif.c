@@ -430,7 +430,7 @@ static void artifacts_json(json_w *w, const check_image *im, const sarif_loc *lo
         json_arr(w, NULL);
         json_str(w, "analysisTarget");
         json_end(w);
-        if (im[k].rep && im[k].rep->info_valid) json_ku64(w, "length", im[k].rep->info.file_size);
+        if (im[k].rep && im[k].rep->info_valid) json_ku64(w, "length", im[k].rep->info->file_size);
         json_end(w);
     }
     json_end(w);

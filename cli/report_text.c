@@ -40,7 +40,7 @@ int report_text(FILE *f, const check_image *im, size_t n)
         plural(f, c->warnings, "warning");
         fputs(")", f);
         if (c->rep && c->rep->info_valid) {
-            const vhdx_info *in = &c->rep->info;
+            const vhdx_info *in = c->rep->info;
             char vs[32], bs[32];
             human_size(in->virtual_size, vs, sizeof vs);
             human_size(in->block_size, bs, sizeof bs);

@@ -69,9 +69,9 @@ static void test_valid_images(void **s)
         assert_int_equal(r->errors + r->warnings + r->infos, 0);
         assert_int_equal(r->opened, 1);
         assert_int_equal(r->info_valid, 1);
-        assert_int_equal(r->info.type, (vhdx_disk_type)t);
-        assert_int_equal(r->info.virtual_size, 6 * MiB);
-        assert_int_equal(r->info.bat.payload[VHDX_PB_FULLY_PRESENT], t == VHDX_TYPE_FIXED ? 6 : 0);
+        assert_int_equal(r->info->type, (vhdx_disk_type)t);
+        assert_int_equal(r->info->virtual_size, 6 * MiB);
+        assert_int_equal(r->info->bat.payload[VHDX_PB_FULLY_PRESENT], t == VHDX_TYPE_FIXED ? 6 : 0);
         vhdx_report_free(r);
         vb_free(&im);
     }
@@ -314,8 +314,8 @@ static void test_progress(void **s)
     assert_int_equal(p.calls, 17);
     assert_int_equal(p.last_done, 17);
     assert_true(p.monotonic);
-    assert_int_equal(r->info.bat.payload[VHDX_PB_NOT_PRESENT], 131072);
-    assert_int_equal(r->info.bat.sector_bitmap[VHDX_SB_NOT_PRESENT], 31);
+    assert_int_equal(r->info->bat.payload[VHDX_PB_NOT_PRESENT], 131072);
+    assert_int_equal(r->info->bat.sector_bitmap[VHDX_SB_NOT_PRESENT], 31);
     vhdx_report_free(r);
     vb_free(&im);
 }

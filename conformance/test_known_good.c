@@ -268,8 +268,8 @@ static void test_image(void **state)
     assert_string_equal(r->verdict, "conformant");
     assert_int_equal(rep->opened, 1);
     assert_int_equal(rep->info_valid, 1);
-    uint64_t vsize = rep->info.virtual_size;
-    uint32_t lss = rep->info.logical_sector_size;
+    uint64_t vsize = rep->info->virtual_size;
+    uint32_t lss = rep->info->logical_sector_size;
     vhdx_report_free(rep);
     vhdx_io_destroy(&io);
 

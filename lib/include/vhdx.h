@@ -11,6 +11,16 @@
  * - All offsets and sizes are uint64_t byte counts.
  * - Nothing here is thread-safe for one image; distinct images may be used from distinct
  *   threads.
+ * - ABI (see README, "ABI and SOVERSION policy"): a structure that may gain members starts
+ *   with `uint32_t struct_size`, the size of the structure as the caller was compiled. The
+ *   macros below set it for the caller (in every `*_default()` and in the functions that
+ *   fill a caller's structure), so a program built against an older header keeps working
+ *   with a newer library: the library reads and writes only the members inside struct_size
+ *   (0 means the layout of SOVERSION 1's first release, i.e. this header) and gives later
+ *   members their defaults. Structures the library allocates (vhdx_report,
+ *   vhdx_repair_plan) carry the library's struct_size, so a caller can test for a member
+ *   with VHDX_HAS_MEMBER. Every other structure here is a fixed record: its size and
+ *   layout never change within a SOVERSION.
  */
 #ifndef VHDX_H
 #define VHDX_H
@@ -42,6 +52,20 @@ extern "C" {
 #define VHDX_VERSION_PATCH 0
 #define VHDX_VERSION_STRING "0.1.0"
 #define VHDX_VERSION_NUMBER (VHDX_VERSION_MAJOR * 10000 + VHDX_VERSION_MINOR * 100 + VHDX_VERSION_PATCH)
+
+/* 1 when the structure *p (of type `type`, whose first member is struct_size) holds
+ * `member`: struct_size 0 (the first layout) or large enough to include it. */
+#define VHDX_HAS_MEMBER(p, type, member)                                                  \
+    ((p)->struct_size == 0 ||                                                             \
+     (size_t)(p)->struct_size >= offsetof(type, member) + sizeof(((type *)0)->member))
+/* Sets p->struct_size to the caller's sizeof (used by the macros that wrap the functions
+ * below; NULL passes through, so the library reports VHDX_E_MISUSE as before). */
+#define VHDX_SIZED_(type)                                                                 \
+    static inline type *vhdx_sized_##type##_(type *p)                                     \
+    {                                                                                     \
+        if (p) p->struct_size = (uint32_t)sizeof *p;                                      \
+        return p;                                                                         \
+    }
 
 /* ---- version ------------------------------------------------------------------------ */
 
@@ -181,6 +205,7 @@ VHDX_API extern const vhdx_guid VHDX_GUID_PARENT_LOCATOR_TYPE_VHDX;
  * read_at/write_at transfer exactly len bytes. write_at may extend the file.
  * truncate may be NULL (then the file cannot shrink). flush makes prior writes stable. */
 typedef struct vhdx_io {
+    uint32_t struct_size;  /* see the ABI note at the top; 0 = this layout */
     void *ctx;
     int (*read_at)(void *ctx, uint64_t off, void *buf, size_t len);
     int (*write_at)(void *ctx, uint64_t off, const void *buf, size_t len);
@@ -190,8 +215,7 @@ typedef struct vhdx_io {
     void (*destroy)(void *ctx); /* called by vhdx_io_destroy; may be NULL */
     /* Optional host-file allocation (NULL: no hole information, every byte is data).
      * Sets *run (1..len) to the length of the run at off that is all data (*is_data 1) or
-     * all hole (*is_data 0; reads as zeros). Added last: initialisers that zero the
-     * struct keep working. */
+     * all hole (*is_data 0; reads as zeros). */
     int (*data_status)(void *ctx, uint64_t off, uint64_t len, uint64_t *run, int *is_data);
 } vhdx_io;
 
@@ -208,9 +232,13 @@ typedef struct vhdx_io {
  * The lock lasts until vhdx_io_destroy. A failing callback of this backend leaves errno
  * set (the image layer stores it in vhdx_diag.sys_errno). */
 VHDX_API VHDX_NODISCARD int vhdx_io_file_open(vhdx_io *io, const char *path, int mode);
+VHDX_SIZED_(vhdx_io)
+#define vhdx_io_file_open(io, path, mode) vhdx_io_file_open(vhdx_sized_vhdx_io_(io), path, mode)
 /* Memory backend over a copy of data[0..len); grows on write up to max_size bytes. */
 VHDX_API VHDX_NODISCARD int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len,
                                              uint64_t max_size);
+#define vhdx_io_mem_open(io, data, len, max_size)                                         \
+    vhdx_io_mem_open(vhdx_sized_vhdx_io_(io), data, len, max_size)
 /* Borrow the memory backend's current contents (valid until the next write/destroy). */
 VHDX_API const uint8_t *vhdx_io_mem_data(const vhdx_io *io, size_t *len);
 VHDX_API void vhdx_io_destroy(vhdx_io *io);
@@ -226,6 +254,10 @@ typedef struct vhdx_limits {
     uint64_t max_log_length;       /* bytes of log region processed; default 1 GiB */
     uint64_t max_overlay_memory;   /* bytes of replayed sectors kept for read-only replay; default 256 MiB */
     uint32_t max_chain_depth;      /* differencing chain depth; default 16 */
+    uint32_t reserved0;            /* zero */
+    uint64_t reserved[4];          /* zero: room for later limits (0 will mean the default), so
+                                      that this fixed record can stay embedded in the option
+                                      structures below */
 } vhdx_limits;
 
 VHDX_API void vhdx_limits_default(vhdx_limits *l);
@@ -239,6 +271,7 @@ VHDX_API void vhdx_limits_default(vhdx_limits *l);
                                              VHDX_E_MISUSE with VHDX_OPEN_RDWR */
 
 typedef struct vhdx_open_opts {
+    uint32_t struct_size;           /* set by vhdx_open_opts_default (see the ABI note) */
     unsigned flags;
     vhdx_limits limits;
     const char *parent_path;        /* explicit parent path (overrides the locator) or NULL */
@@ -246,6 +279,8 @@ typedef struct vhdx_open_opts {
 } vhdx_open_opts;
 
 VHDX_API void vhdx_open_opts_default(vhdx_open_opts *o);
+VHDX_SIZED_(vhdx_open_opts)
+#define vhdx_open_opts_default(o) vhdx_open_opts_default(vhdx_sized_vhdx_open_opts_(o))
 
 typedef struct vhdx_image vhdx_image;
 
@@ -305,6 +340,7 @@ typedef struct vhdx_bat_counts {
 #define VHDX_MAX_INFO_METADATA 32
 
 typedef struct vhdx_info {
+    uint32_t struct_size;            /* set by the vhdx_get_info macro (see the ABI note) */
     vhdx_disk_type type;
     uint64_t virtual_size;
     uint32_t block_size;
@@ -333,6 +369,8 @@ typedef struct vhdx_info {
 } vhdx_info;
 
 VHDX_API VHDX_NODISCARD int vhdx_get_info(vhdx_image *img, vhdx_info *out);
+VHDX_SIZED_(vhdx_info)
+#define vhdx_get_info(img, out) vhdx_get_info(img, vhdx_sized_vhdx_info_(out))
 
 /* The file path of image `level` of img's chain (0 = img itself, 1 = its parent, ...) as
  * it was opened (a parent's as resolved from the locator or the explicit parent path);
@@ -392,6 +430,7 @@ typedef enum vhdx_extent_state {
 } vhdx_extent_state;
 
 typedef struct vhdx_extent {
+    uint32_t struct_size;          /* set by the vhdx_extent_at macro (see the ABI note) */
     uint64_t start, length;        /* virtual bytes [start, start + length) */
     vhdx_extent_state state;
     uint32_t depth;                /* file that decides: 0 this image, 1 its parent, ... */
@@ -412,10 +451,14 @@ typedef struct vhdx_extent {
  * 0; I/O errors of BAT or sector bitmap reads. Borrows img for the call. */
 VHDX_API VHDX_NODISCARD int vhdx_extent_at(vhdx_image *img, uint64_t off, uint64_t len,
                                            vhdx_extent *ext, vhdx_diag *diag);
+VHDX_SIZED_(vhdx_extent)
+#define vhdx_extent_at(img, off, len, ext, diag)                                          \
+    vhdx_extent_at(img, off, len, vhdx_sized_vhdx_extent_(ext), diag)
 
 /* ---- create ------------------------------------------------------------------------ */
 
 typedef struct vhdx_create_params {
+    uint32_t struct_size;          /* set by vhdx_create_params_default (see the ABI note) */
     vhdx_disk_type type;
     uint64_t virtual_size;         /* differencing: 0 = parent's size */
     uint32_t block_size;           /* 0 = default 32 MiB (differencing: 2 MiB) */
@@ -428,6 +471,8 @@ typedef struct vhdx_create_params {
 } vhdx_create_params;
 
 VHDX_API void vhdx_create_params_default(vhdx_create_params *p);
+VHDX_SIZED_(vhdx_create_params)
+#define vhdx_create_params_default(p) vhdx_create_params_default(vhdx_sized_vhdx_create_params_(p))
 /* Validates every parameter before writing anything; on failure no file is left behind. */
 VHDX_API VHDX_NODISCARD int vhdx_create(const char *path, const vhdx_create_params *p,
                                         vhdx_diag *diag);
@@ -454,6 +499,7 @@ typedef struct vhdx_finding {
 } vhdx_finding;
 
 typedef struct vhdx_check_opts {
+    uint32_t struct_size;     /* set by vhdx_check_opts_default (see the ABI note) */
     vhdx_limits limits;
     unsigned flags;           /* VHDX_OPEN_IGNORE_LINKAGE, VHDX_OPEN_NO_PARENT, VHDX_OPEN_NO_LOCK (parents) honoured */
     const char *parent_path;
@@ -470,17 +516,20 @@ typedef enum vhdx_verdict {
 } vhdx_verdict;
 
 typedef struct vhdx_report {
+    uint32_t struct_size;     /* the library's sizeof (test members with VHDX_HAS_MEMBER) */
     vhdx_verdict verdict;
     size_t count;             /* findings stored */
     size_t dropped;           /* findings beyond max_findings */
     size_t errors, warnings, infos;
     vhdx_finding *findings;
     int opened;               /* 1 when the image also opened for reading */
-    vhdx_info info;           /* valid when info_valid */
+    vhdx_info *info;          /* never NULL; valid when info_valid (allocated with the
+                                 report: a pointer, so that vhdx_info and vhdx_report
+                                 can each grow at their end) */
     int info_valid;
     /* Which parts of info hold decoded values: VHDX_INFO_ALL when info_valid; when the
      * image did not open, the structures that could still be decoded one by one (for
-     * triage; findings say what is wrong). Appended member (see README, ABI policy). */
+     * triage; findings say what is wrong). */
     unsigned info_parts;
 } vhdx_report;
 
@@ -492,6 +541,8 @@ typedef struct vhdx_report {
 #define VHDX_INFO_ALL      0xffu  /* the image opened: every member (BAT counts, log, parent too) */
 
 VHDX_API void vhdx_check_opts_default(vhdx_check_opts *o);
+VHDX_SIZED_(vhdx_check_opts)
+#define vhdx_check_opts_default(o) vhdx_check_opts_default(vhdx_sized_vhdx_check_opts_(o))
 /* Checks every statically checkable rule, collecting all findings (not only the first).
  * Never writes. *out is allocated; free with vhdx_report_free. Returns VHDX_OK when a
  * report was produced (whatever its verdict), or an error when none could be. */
@@ -534,6 +585,7 @@ typedef struct vhdx_repair_action {
 } vhdx_repair_action;
 
 typedef struct vhdx_repair_plan {
+    uint32_t struct_size;         /* the library's sizeof (test members with VHDX_HAS_MEMBER) */
     size_t count;                 /* actions, in the order they are applied */
     vhdx_repair_action *actions;
     size_t left_count;            /* damage no action repairs: the reasons of a refusal */
@@ -551,12 +603,15 @@ typedef struct vhdx_repair_plan {
 #define VHDX_REPAIR_FIX_DEVIATIONS  0x2u  /* also fix tolerated deviations */
 
 typedef struct vhdx_repair_opts {
+    uint32_t struct_size;         /* set by vhdx_repair_opts_default (see the ABI note) */
     unsigned flags;               /* VHDX_REPAIR_* */
     vhdx_limits limits;
     const vhdx_guid_gen *guid_gen; /* NULL: vhdx_guid_gen_default() */
 } vhdx_repair_opts;
 
 VHDX_API void vhdx_repair_opts_default(vhdx_repair_opts *o);
+VHDX_SIZED_(vhdx_repair_opts)
+#define vhdx_repair_opts_default(o) vhdx_repair_opts_default(vhdx_sized_vhdx_repair_opts_(o))
 /* Plans the repair of the image behind io (borrowed for the call): opens it read-only in a
  * mode that tolerates exactly the damage an action repairs and lists the actions and the
  * damage left. Never writes. A differencing image is repaired without its parent. *out is

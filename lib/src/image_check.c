@@ -6,12 +6,15 @@
 
 #include "image.h"
 
-void vhdx_check_opts_default(vhdx_check_opts *o)
+void(vhdx_check_opts_default)(vhdx_check_opts *o)
 {
     if (!o) return;
-    memset(o, 0, sizeof *o);
-    vhdx_limits_default(&o->limits);
-    o->max_findings = 1000;
+    vhdx_check_opts full;
+    memset(&full, 0, sizeof full);
+    full.struct_size = (uint32_t)sizeof full;
+    vhdx_limits_default(&full.limits);
+    full.max_findings = 1000;
+    ABI_OUT(o, &full);
 }
 
 typedef struct check_sink {
@@ -82,7 +85,7 @@ static void check_opened(vhdx_image *img, vhdx_report *r, vhdx_sink *sink)
         (void)VHDX_REPORTF(sink, VHDX_E_LIMIT_FILE_SIZE, img->hdr[img->cur].log_offset,
                            "log entry LastFileOffset", d);
     }
-    if (vhdx_get_info(img, &r->info) == VHDX_OK) {
+    if (vhdx_get_info(img, r->info) == VHDX_OK) {
         r->info_valid = 1;
         r->info_parts = VHDX_INFO_ALL;
     }
@@ -94,13 +97,20 @@ int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *
 {
     if (out) *out = NULL;
     if (!io || !out || !io->read_at || !io->get_size) return VHDX_E_MISUSE;
-    vhdx_check_opts dflt;
-    if (!opts) {
-        vhdx_check_opts_default(&dflt);
-        opts = &dflt;
-    }
-    vhdx_report *r = vhdx_calloc(1, sizeof *r);
-    if (!r) return VHDX_E_NOMEM;
+    vhdx_check_opts full; /* the caller's options over the defaults (ABI: struct_size) */
+    vhdx_check_opts_default(&full);
+    if (opts) ABI_IN(&full, opts);
+    opts = &full;
+    /* the report and its info in one allocation (vhdx_report_free frees both) */
+    struct report_block {
+        vhdx_report r;
+        vhdx_info info;
+    } *blk = vhdx_calloc(1, sizeof *blk);
+    if (!blk) return VHDX_E_NOMEM;
+    vhdx_report *r = &blk->r;
+    r->struct_size = (uint32_t)sizeof *r;
+    r->info = &blk->info;
+    r->info->struct_size = (uint32_t)sizeof *r->info;
     check_sink cs;
     memset(&cs, 0, sizeof cs);
     cs.sink.report = check_report;
@@ -146,7 +156,7 @@ int vhdx_check(vhdx_io *io, const char *path_for_parent, const vhdx_check_opts *
     if (rc == VHDX_OK && img) {
         check_opened(img, r, &cs.sink);
     } else {
-        r->info_parts = img_probe(io, &r->info); /* what can still be decoded, for triage */
+        r->info_parts = img_probe(io, r->info); /* what can still be decoded, for triage */
     }
     if (cs.io_error) r->verdict = VHDX_VERDICT_UNREADABLE;
     else r->verdict = r->errors ? VHDX_VERDICT_NONCONFORMANT : VHDX_VERDICT_CONFORMANT;

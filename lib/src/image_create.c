@@ -35,11 +35,22 @@
 #define CREATE_LOCATOR_MAX        (64u * 1024u)
 #define CREATE_PATH_MAX           4096u
 
-void vhdx_create_params_default(vhdx_create_params *p)
+void(vhdx_create_params_default)(vhdx_create_params *p)
 {
     if (!p) return;
-    memset(p, 0, sizeof(*p));
-    p->type = VHDX_TYPE_DYNAMIC;
+    vhdx_create_params full;
+    memset(&full, 0, sizeof full);
+    full.struct_size = (uint32_t)sizeof full;
+    full.type = VHDX_TYPE_DYNAMIC;
+    ABI_OUT(p, &full);
+}
+
+/* The caller's parameters over the defaults (ABI: struct_size). */
+static const vhdx_create_params *params_in(vhdx_create_params *full, const vhdx_create_params *p)
+{
+    vhdx_create_params_default(full);
+    ABI_IN(full, p);
+    return full;
 }
 
 typedef struct create_plan {
@@ -518,6 +529,8 @@ int vhdx_create_io(vhdx_io *io, const vhdx_create_params *p, vhdx_diag *diag)
     int rc;
 
     if (!io || !p) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
+    vhdx_create_params full;
+    p = params_in(&full, p);
     rc = plan_create(p, NULL, &pl, diag);
     if (rc == VHDX_OK) {
         rc = io->get_size(io->ctx, &size);
@@ -539,6 +552,8 @@ int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
     mode_t um;
 
     if (!path || !path[0] || !p) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
+    vhdx_create_params full;
+    p = params_in(&full, p);
     rc = plan_create(p, path, &pl, diag);
     if (rc != VHDX_OK) { vhdx_free(pl.locator); return rc; }
     if (lstat(path, &st) == 0) {

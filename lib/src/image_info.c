@@ -18,10 +18,10 @@ static void header_info(vhdx_header_info *o, const fmt_header *h, int valid)
     o->checksum = h->checksum;
 }
 
-int vhdx_get_info(vhdx_image *img, vhdx_info *out)
+static void get_info(vhdx_image *img, vhdx_info *out)
 {
-    if (!img || !out) return VHDX_E_MISUSE;
     memset(out, 0, sizeof *out);
+    out->struct_size = (uint32_t)sizeof *out;
     const fmt_geometry *g = &img->geo;
     out->type = g->has_parent ? VHDX_TYPE_DIFFERENCING
                               : g->leave_allocated ? VHDX_TYPE_FIXED : VHDX_TYPE_DYNAMIC;
@@ -69,6 +69,20 @@ int vhdx_get_info(vhdx_image *img, vhdx_info *out)
     if (g->has_parent && img->ploc.have_linkage) out->parent_linkage = img->ploc.linkage;
     out->chain_depth = img->chain_depth;
     out->file_parameter_flags = g->fp_flags;
+}
+
+int(vhdx_get_info)(vhdx_image *img, vhdx_info *out)
+{
+    if (!img || !out) return VHDX_E_MISUSE;
+    if (abi_used(out->struct_size, sizeof *out) == sizeof *out) {
+        uint32_t ss = out->struct_size;
+        get_info(img, out); /* the caller has every member */
+        out->struct_size = ss;
+    } else {
+        vhdx_info full; /* a caller built against an older, smaller layout */
+        get_info(img, &full);
+        ABI_OUT(out, &full);
+    }
     return VHDX_OK;
 }
 

@@ -16,6 +16,7 @@
 void vhdx_limits_default(vhdx_limits *l)
 {
     if (!l) return;
+    memset(l, 0, sizeof *l); /* a fixed record: reserved members zero */
     l->max_bat_memory = 64 * MiB;
     l->max_metadata_item = MiB;
     l->max_log_length = GiB;
@@ -23,11 +24,14 @@ void vhdx_limits_default(vhdx_limits *l)
     l->max_chain_depth = 16;
 }
 
-void vhdx_open_opts_default(vhdx_open_opts *o)
+void(vhdx_open_opts_default)(vhdx_open_opts *o)
 {
     if (!o) return;
-    memset(o, 0, sizeof *o);
-    vhdx_limits_default(&o->limits);
+    vhdx_open_opts full;
+    memset(&full, 0, sizeof full);
+    full.struct_size = (uint32_t)sizeof full;
+    vhdx_limits_default(&full.limits);
+    ABI_OUT(o, &full);
 }
 
 /* ---- open / close ---- */
@@ -132,11 +136,10 @@ int img_open_ex(vhdx_image **out, vhdx_io *io, int own_io, const vhdx_open_opts 
         io_release(io, own_io);
         return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
     }
-    vhdx_open_opts dflt;
-    if (!opts) {
-        vhdx_open_opts_default(&dflt);
-        opts = &dflt;
-    }
+    vhdx_open_opts full; /* the caller's options over the defaults (ABI: struct_size) */
+    vhdx_open_opts_default(&full);
+    if (opts) ABI_IN(&full, opts);
+    opts = &full;
     vhdx_image *img = NULL;
     int rc = img_alloc(&img, io, own_io, opts, path, diag);
     if (rc != VHDX_OK) return rc;

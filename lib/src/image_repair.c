@@ -11,11 +11,14 @@
 
 #include "image.h"
 
-void vhdx_repair_opts_default(vhdx_repair_opts *o)
+void(vhdx_repair_opts_default)(vhdx_repair_opts *o)
 {
     if (!o) return;
-    memset(o, 0, sizeof *o);
-    vhdx_limits_default(&o->limits);
+    vhdx_repair_opts full;
+    memset(&full, 0, sizeof full);
+    full.struct_size = (uint32_t)sizeof full;
+    vhdx_limits_default(&full.limits);
+    ABI_OUT(o, &full);
 }
 
 const char *vhdx_repair_kind_name(int kind)
@@ -454,6 +457,7 @@ int img_repair_make_plan(vhdx_io *io, const vhdx_repair_opts *o, vhdx_repair_pla
     *out = NULL;
     vhdx_repair_plan *p = calloc(1, sizeof *p);
     if (!p) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "repair plan");
+    p->struct_size = (uint32_t)sizeof *p;
     int rc = io->get_size(io->ctx, &p->file_size);
     if (rc != VHDX_OK) {
         vhdx_repair_plan_free(p);
@@ -480,10 +484,8 @@ int vhdx_repair_plan_create(vhdx_io *io, const vhdx_repair_opts *opts, vhdx_repa
     if (out) *out = NULL;
     if (!io || !out || !io->read_at || !io->get_size)
         return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
-    vhdx_repair_opts dflt;
-    if (!opts) {
-        vhdx_repair_opts_default(&dflt);
-        opts = &dflt;
-    }
-    return img_repair_make_plan(io, opts, out, diag);
+    vhdx_repair_opts full; /* the caller's options over the defaults (ABI: struct_size) */
+    vhdx_repair_opts_default(&full);
+    if (opts) ABI_IN(&full, opts);
+    return img_repair_make_plan(io, &full, out, diag);
 }

@@ -291,11 +291,10 @@ int vhdx_repair_apply(vhdx_io *io, const vhdx_repair_opts *opts, vhdx_repair_pla
     if (out) *out = NULL;
     if (!io || !io->read_at || !io->get_size || !io->write_at || !io->flush)
         return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
-    vhdx_repair_opts dflt;
-    if (!opts) {
-        vhdx_repair_opts_default(&dflt);
-        opts = &dflt;
-    }
+    vhdx_repair_opts full; /* the caller's options over the defaults (ABI: struct_size) */
+    vhdx_repair_opts_default(&full);
+    if (opts) ABI_IN(&full, opts);
+    opts = &full;
     vhdx_repair_plan *p = NULL;
     int rc = img_repair_make_plan(io, opts, &p, diag);
     if (rc != VHDX_OK) return rc;

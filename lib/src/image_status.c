@@ -38,7 +38,7 @@ static int host_status(ext_walk *w, const vhdx_image *img, uint64_t foff, uint64
 {
     vhdx_io *io = img->io;
     *is_data = 1;
-    if (!io->data_status || img->ov) return VHDX_OK;
+    if (!VHDX_HAS_MEMBER(io, vhdx_io, data_status) || !io->data_status || img->ov) return VHDX_OK;
     host_cache *c = &w->hc;
     if (!(c->img == img && foff >= c->lo && foff < c->hi)) {
         uint64_t run = 0;
@@ -172,10 +172,9 @@ static int ext_joins(const vhdx_extent *a, const vhdx_extent *b)
     return 1;
 }
 
-int vhdx_extent_at(vhdx_image *img, uint64_t off, uint64_t len, vhdx_extent *ext,
-                   vhdx_diag *diag)
+static int extent_at(vhdx_image *img, uint64_t off, uint64_t len, vhdx_extent *ext,
+                     vhdx_diag *diag)
 {
-    if (!img || !ext || len == 0) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
     int rc = img_check_range(img, off, len, diag);
     if (rc != VHDX_OK) return rc;
     ext_walk w;
@@ -198,6 +197,20 @@ int vhdx_extent_at(vhdx_image *img, uint64_t off, uint64_t len, vhdx_extent *ext
         pos += x.length;
     }
     return VHDX_OK;
+}
+
+int(vhdx_extent_at)(vhdx_image *img, uint64_t off, uint64_t len, vhdx_extent *ext,
+                    vhdx_diag *diag)
+{
+    if (!img || !ext || len == 0) return VHDX_FAIL(diag, VHDX_E_MISUSE, VHDX_NO_OFFSET, NULL);
+    vhdx_extent full;
+    memset(&full, 0, sizeof full);
+    int rc = extent_at(img, off, len, &full, diag);
+    if (rc == VHDX_OK) {
+        full.struct_size = (uint32_t)sizeof full;
+        ABI_OUT(ext, &full);
+    }
+    return rc;
 }
 
 int vhdx_block_status(vhdx_image *img, uint64_t off, uint64_t len, uint64_t *len_out,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "vhdx.h"
+#include "api_abi.h"
 
 #define KiB ((uint64_t)1024)
 #define MiB ((uint64_t)1024 * 1024)

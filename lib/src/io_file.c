@@ -225,10 +225,12 @@ static int open_fd(const char *path, int flags, int *out, int *regular)
     return VHDX_OK;
 }
 
-int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
+int(vhdx_io_file_open)(vhdx_io *io, const char *path, int mode)
 {
     if (!io || !path) return VHDX_E_MISUSE;
-    memset(io, 0, sizeof *io);
+    vhdx_io full;
+    memset(&full, 0, sizeof full);
+    ABI_OUT(io, &full);
     int flags = O_CLOEXEC, rdwr = (mode & VHDX_IO_RDWR) != 0;
     if (rdwr) {
         flags |= O_RDWR;
@@ -254,20 +256,23 @@ int vhdx_io_file_open(vhdx_io *io, const char *path, int mode)
     }
     f->fd = fd;
     f->regular = regular;
-    io->ctx = f;
-    io->read_at = file_read;
-    io->write_at = file_write;
-    io->get_size = file_get_size;
-    io->set_size = file_set_size;
-    io->flush = file_flush;
-    io->destroy = file_destroy;
-    io->data_status = file_data_status;
+    full.ctx = f;
+    full.read_at = file_read;
+    full.write_at = file_write;
+    full.get_size = file_get_size;
+    full.set_size = file_set_size;
+    full.flush = file_flush;
+    full.destroy = file_destroy;
+    full.data_status = file_data_status;
+    ABI_OUT(io, &full);
     return VHDX_OK;
 }
 
-void vhdx_io_destroy(vhdx_io *io)
+void(vhdx_io_destroy)(vhdx_io *io)
 {
     if (!io) return;
     if (io->destroy) io->destroy(io->ctx);
-    memset(io, 0, sizeof *io);
+    uint32_t ss = io->struct_size;
+    memset(io, 0, abi_used(ss, sizeof *io));
+    io->struct_size = ss;
 }

@@ -81,10 +81,12 @@ static void mem_destroy(void *ctx)
     vhdx_free(m);
 }
 
-int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len, uint64_t max_size)
+int(vhdx_io_mem_open)(vhdx_io *io, const void *data, size_t len, uint64_t max_size)
 {
     if (!io || (!data && len)) return VHDX_E_MISUSE;
-    memset(io, 0, sizeof *io);
+    vhdx_io full;
+    memset(&full, 0, sizeof full);
+    ABI_OUT(io, &full);
     if (max_size < len) max_size = len;
     mem_ctx *m = vhdx_calloc(1, sizeof *m);
     if (!m) return VHDX_E_NOMEM;
@@ -95,14 +97,15 @@ int vhdx_io_mem_open(vhdx_io *io, const void *data, size_t len, uint64_t max_siz
         memcpy(m->data, data, len);
         m->len = m->cap = len;
     }
-    io->ctx = m;
-    io->read_at = mem_read;
-    io->write_at = mem_write;
-    io->get_size = mem_get_size;
-    io->set_size = mem_set_size;
-    io->flush = mem_flush;
-    io->destroy = mem_destroy;
-    io->data_status = NULL; /* no hole information: every byte is data */
+    full.ctx = m;
+    full.read_at = mem_read;
+    full.write_at = mem_write;
+    full.get_size = mem_get_size;
+    full.set_size = mem_set_size;
+    full.flush = mem_flush;
+    full.destroy = mem_destroy;
+    full.data_status = NULL; /* no hole information: every byte is data */
+    ABI_OUT(io, &full);
     return VHDX_OK;
 }
 
