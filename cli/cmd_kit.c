@@ -18,6 +18,7 @@
  * is in the default kit. The images are sparse (kit_write writes only the 4 KiB pages holding
  * data): the manifest and README give the apparent size and the data size (disk usage).
  */
+#include "atomic_out.h"
 #include "cli.h"
 #include "kit_cases.h"
 #include "kit_run.h"
@@ -182,7 +183,7 @@ static void pick_ranges(const kit_image *ki, ranges_t *r)
 
 static void usage(FILE *f)
 {
-    fputs("usage: vhdx kit [--seed N] [--big] [--run|--run-cat 'READER {}'] OUTDIR\n"
+    fputs("usage: vhdx kit [--seed N] [--big] [--run|--run-cat 'READER {}' [--matrix-json FILE]] OUTDIR\n"
           "Writes a deterministic conformance kit (valid, deviating and invalid images,\n"
           "manifest.json, README.md) into OUTDIR.\n"
           "\n"
@@ -197,12 +198,17 @@ static void usage(FILE *f)
           "                      stdout: a valid image passes when READER exits 0 and the\n"
           "                      SHA-256 of its output is the manifest's; a deviating image\n"
           "                      read with other bytes fails\n"
+          "  --matrix-json FILE  with --run or --run-cat: also write READER's column of the\n"
+          "                      interoperability matrix to FILE (the JSON of\n"
+          "                      scripts/interop-matrix.sh, schema\n"
+          "                      reports/schema/interop-matrix.schema.json): one cell per\n"
+          "                      image (exact, wrong, reads, accepts, refuses, crashes)\n"
           "\n"
           "Exit codes: 0 success (with --run: every valid and invalid image passed), 1 usage or\n"
           "I/O error, 2 with --run: at least one image failed.\n", f);
 }
 
-typedef struct kit_opts { uint64_t seed; int big, cat; const char *dir, *run; } kit_opts;
+typedef struct kit_opts { uint64_t seed; int big, cat; const char *dir, *run, *matrix; } kit_opts;
 
 /* Returns 0 to run, or the exit code: 0 after --help, 1 for a usage error. */
 static int parse_args(int argc, char **argv, kit_opts *o, int *done)
@@ -212,6 +218,7 @@ static int parse_args(int argc, char **argv, kit_opts *o, int *done)
         {"big", no_argument, NULL, 'b'},
         {"run", required_argument, NULL, 'r'},
         {"run-cat", required_argument, NULL, 'c'},
+        {"matrix-json", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}
     };
@@ -221,6 +228,7 @@ static int parse_args(int argc, char **argv, kit_opts *o, int *done)
     o->big = 0;
     o->dir = NULL;
     o->run = NULL;
+    o->matrix = NULL;
     o->cat = 0;
     optind = 0; /* GNU: re-initialise (main may have used getopt) */
     opterr = 0;
@@ -229,6 +237,7 @@ static int parse_args(int argc, char **argv, kit_opts *o, int *done)
         switch (c) {
         case 'h': usage(stdout); return 0;
         case 'b': o->big = 1; break;
+        case 'm': o->matrix = optarg; break;
         case 'r':
         case 'c':
             if (!kit_reader_valid(optarg)) {
@@ -258,6 +267,11 @@ static int parse_args(int argc, char **argv, kit_opts *o, int *done)
             usage(stderr);
             return 1;
         }
+    }
+    if (o->matrix && !o->run) {
+        fputs("vhdx kit: --matrix-json needs --run or --run-cat\n", stderr);
+        usage(stderr);
+        return 1;
     }
     if (optind >= argc) { fputs("vhdx kit: no OUTDIR given\n", stderr); usage(stderr); return 1; }
     if (optind + 1 < argc) { fputs("vhdx kit: only one OUTDIR\n", stderr); usage(stderr); return 1; }
@@ -407,6 +421,25 @@ static int emit_all(kit_run *k)
     return 0;
 }
 
+/* --matrix-json: the reader's column (kit_matrix.c) into path; 0 or -1 with errno */
+static int write_matrix(const kit_reader *r, const char *path)
+{
+    atomic_out ao;
+    if (atomic_out_open(&ao, path, 0) != 0) return -1;
+    FILE *f = atomic_out_stream(&ao);
+    if (!f) {
+        atomic_out_abort(&ao);
+        return -1;
+    }
+    kit_matrix_json(r, f);
+    if (ferror(f)) {
+        atomic_out_abort(&ao);
+        errno = EIO;
+        return -1;
+    }
+    return atomic_out_commit(&ao);
+}
+
 int cmd_kit(int argc, char **argv)
 {
     kit_run k;
@@ -429,6 +462,7 @@ int cmd_kit(int argc, char **argv)
     k.reader.cmd = k.o.run;
     k.reader.out = stdout;
     k.reader.cat = k.o.cat;
+    k.reader.record = k.o.matrix != NULL;
     if (!k.mf || !k.buf || !k.parent || !k.ki) {
         fprintf(stderr, "vhdx kit: %s\n", k.mf ? "out of memory" : strerror(errno));
         rc = -1;
@@ -444,15 +478,23 @@ int cmd_kit(int argc, char **argv)
     if (rc != 0 || cerr != 0 || rename(tmp, final) != 0) {
         unlink(tmp);
         fprintf(stderr, "vhdx kit: failed to write the kit into %s\n", k.o.dir);
+        kit_reader_free(&k.reader);
         return 1;
     }
     if (write_readme(k.o.dir, k.o.seed, k.o.big, k.total, k.data) != 0) {
         fprintf(stderr, "vhdx kit: cannot write %s/README.md\n", k.o.dir);
+        kit_reader_free(&k.reader);
         return 1;
     }
     printf("vhdx kit: %s: %zu images (%" PRIu64 " MiB apparent, %" PRIu64 " MiB data)%s\n", k.o.dir,
            kit_ncases - k.nomitted, k.total >> 20, k.data >> 20,
            k.nomitted ? "; the large valid images need --big (see manifest \"omitted\")" : "");
-    if (k.o.run) return kit_reader_summary(&k.reader) ? 2 : 0;
-    return 0;
+    if (!k.o.run) return 0;
+    rc = kit_reader_summary(&k.reader) ? 2 : 0;
+    if (k.o.matrix && write_matrix(&k.reader, k.o.matrix) != 0) {
+        fprintf(stderr, "vhdx kit: cannot write %s: %s\n", k.o.matrix, strerror(errno));
+        rc = 1;
+    }
+    kit_reader_free(&k.reader);
+    return rc;
 }

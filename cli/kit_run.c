@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 int kit_reader_valid(const char *cmd)
 {
@@ -57,6 +58,47 @@ static int run_hashed(const char *cmd, char hex[65])
     return pclose(p);
 }
 
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* the matrix cell of one run (--matrix-json); returns 0 or -1 (out of memory) */
+static int record_cell(kit_reader *r, const char *file, enum kit_kind kind, const char *sha256,
+                       int st, int misread, double seconds, const char *how)
+{
+    if (r->ncells == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 128;
+        kit_cell *c = realloc(r->cells, cap * sizeof *c);
+        if (!c) return -1;
+        r->cells = c;
+        r->cap = cap;
+    }
+    kit_cell *c = &r->cells[r->ncells++];
+    c->file = file;
+    c->kind = kind;
+    c->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    c->signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    c->seconds = seconds;
+    snprintf(c->sha256, sizeof c->sha256, "%s", sha256 ? sha256 : "");
+    snprintf(c->message, sizeof c->message, "%s", c->exit_code == 0 && !misread ? "" : how);
+    if (c->signal) c->outcome = "crashes";
+    else if (c->exit_code != 0) c->outcome = "refuses";
+    else if (!r->cat) c->outcome = "accepts";
+    else if (kind == KIT_INVALID) c->outcome = "reads";
+    else c->outcome = misread ? "wrong" : "exact";
+    return 0;
+}
+
+void kit_reader_free(kit_reader *r)
+{
+    free(r->cells);
+    r->cells = NULL;
+    r->ncells = r->cap = 0;
+}
+
 int kit_reader_run(kit_reader *r, const char *path, const char *file, enum kit_kind kind,
                    const char *sha256)
 {
@@ -65,7 +107,9 @@ int kit_reader_run(kit_reader *r, const char *path, const char *file, enum kit_k
     char hex[65] = "";
     if (!cmd) return -1;
     fflush(r->out);
+    double t0 = now_seconds();
     int st = r->cat ? run_hashed(cmd, hex) : system(cmd);
+    double seconds = now_seconds() - t0;
     free(cmd);
     if (st == -1) return -1;
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -86,7 +130,7 @@ int kit_reader_run(kit_reader *r, const char *path, const char *file, enum kit_k
     else if (WIFSIGNALED(st)) snprintf(how, sizeof how, "signal %d", WTERMSIG(st));
     else snprintf(how, sizeof how, "status %d", st);
     fprintf(r->out, "%-6s %-9s %-48s %s\n", verdict, kind_name[kind], file, how);
-    return 0;
+    return r->record ? record_cell(r, file, kind, sha256, st, misread, seconds, how) : 0;
 }
 
 int kit_reader_summary(kit_reader *r)

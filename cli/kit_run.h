@@ -19,12 +19,28 @@
 
 #include "kit_cases.h"
 
+/* One image's cell of the interoperability matrix (--matrix-json; outcomes as in
+ * reports/schema/interop-matrix.schema.json). */
+typedef struct kit_cell {
+    const char *file;          /* kit_cases[].file */
+    enum kit_kind kind;
+    const char *outcome;       /* exact, wrong, reads (cat mode), accepts (run mode), refuses, crashes */
+    int exit_code;             /* -1: none (killed by a signal) */
+    int signal;                /* 0: none */
+    double seconds;
+    char message[48];          /* "exit 2", "signal 11", "sha256 differs" */
+    char sha256[65];           /* the manifest's whole-disk hash, "" for an invalid image */
+} kit_cell;
+
 typedef struct kit_reader {
     const char *cmd;           /* with at least one {} */
     FILE *out;                 /* the table */
     int cat;                   /* --run-cat: hash the reader's stdout */
     size_t n[3], pass[3];      /* by kind: images run, passed (deviation: accepted) */
     size_t misread;            /* cat mode: deviating images read with other bytes */
+    int record;                /* keep a kit_cell per image (--matrix-json) */
+    kit_cell *cells;           /* malloc'ed, ncells of cap; kit_reader_free */
+    size_t ncells, cap;
 } kit_reader;
 
 /* 1 when cmd holds a {} */
@@ -37,5 +53,11 @@ int kit_reader_run(kit_reader *r, const char *path, const char *file, enum kit_k
 /* Prints the totals; returns 1 when a valid or invalid image failed (or, in cat mode, a
  * deviating image was misread), else 0. */
 int kit_reader_summary(kit_reader *r);
+void kit_reader_free(kit_reader *r);
+
+/* Writes the recorded cells as an interoperability matrix with one reader column (the
+ * vendor's command), in the schema of scripts/interop-matrix.sh
+ * (reports/schema/interop-matrix.schema.json, mode "kit-run"). kit_matrix.c. */
+void kit_matrix_json(const kit_reader *r, FILE *f);
 
 #endif

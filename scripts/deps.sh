@@ -12,7 +12,7 @@
 # Groups (all installed by default; the list is the contract for a fresh machine):
 #   build     compilers, cmake, cmocka, libuuid, OpenSSL (SHA-256 in tests), pmccabe and
 #             ctags (scripts/complexity.sh, scripts/callgraph.sh)
-#   oracle    independent VHDX implementations for differential tests, JSON Schema validation,
+#   oracle    independent VHDX implementations for differential tests (qemu-img, libvhdi, 7-Zip), JSON Schema validation,
 #             xmllint (JUnit against Jenkins' schema), help2man (man pages), nbdkit with its
 #             plugin header and the NBD clients nbdcopy/nbdinfo (libnbd-bin) and nbdsh
 #             (python3-libnbd) for nbdkit/, pod2man (perl) for its man page; with the machine's
@@ -24,7 +24,7 @@ set -euo pipefail
 
 BUILD_PKGS=(cmake make gcc pkg-config libcmocka-dev uuid-dev libssl-dev binutils file git
             pmccabe universal-ctags)
-ORACLE_PKGS=(qemu-utils libvhdi-utils libvhdi-dev python3-libvhdi python3 python3-jsonschema
+ORACLE_PKGS=(qemu-utils libvhdi-utils libvhdi-dev python3-libvhdi 7zip python3 python3-jsonschema
              bzip2 gzip xz-utils unzip zip gcovr libxml2-utils help2man
              nbdkit nbdkit-plugin-dev libnbd-bin python3-libnbd perl)
 # clang-19 (the newest clang Debian 12 ships, closest to OSS-Fuzz's) beside the default clang-14:

@@ -12,7 +12,10 @@
 #          conformance/hostile/expected.tsv,
 #        - the conformance kit (`vhdx kit`), verdicts and rules compared to its manifest;
 #      each set also as JUnit (reports/junit/check-<set>.xml: one test case per rule per image);
-#   3. reports/conformance.json and reports/conformance.md summarising all of it.
+#   3. reports/conformance.json and reports/conformance.md summarising all of it;
+#   4. the interoperability matrix (scripts/interop-matrix.sh, full mode: every reader
+#      command over the kit and the known-good images, whole-disk reads included):
+#      reports/interop-matrix.json and reports/interop-matrix.md.
 # Exit status: 0 when ctest passed and every image met its expectation, 1 otherwise.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -253,4 +256,11 @@ print("report: wrote reports/conformance.json, reports/conformance.md, reports/j
 sys.exit(1 if problems else 0)
 PY
 [ $? -eq 0 ] || status=1
+
+# ---- 4. interoperability matrix (the kit and images decompressed above) ----
+im_args=(--out "$out")
+[ -f "$W/kit/manifest.json" ] && im_args+=(--kit "$W/kit")
+[ -d "$W/shared" ] && im_args+=(--images "$W/shared")
+echo "report: interoperability matrix (scripts/interop-matrix.sh)"
+bash "$root/scripts/interop-matrix.sh" "${im_args[@]}" "$build" || status=1
 exit $status

@@ -136,7 +136,7 @@ want = {
     "dev-identical-headers.vhdx": {("QEMU", "note"), ("7-Zip", "note")},
     "fixed-2M-l4096-p4096.vhdx": {("QEMU", "rejects"), ("cloud-hypervisor", "rejects")},
     "dynamic-pending-log.vhdx": {("QEMU", "read-write only"), ("VirtualBox", "rejects"), ("libvhdi", "misreads"),
-                                 ("cloud-hypervisor", "misreads"), ("7-Zip", "warns")},
+                                 ("cloud-hypervisor", "misreads"), ("7-Zip", "rejects")},
     "dynamic-1M-chunk-4G.vhdx": {("cloud-hypervisor", "misreads")},
     "diff-child.vhdx": {("QEMU", "rejects")},
     "diff-child-flags3.vhdx": {("libvhdi", "rejects")},

@@ -47,7 +47,7 @@ run 2 "$CLI" kit --run 'test -f {}' "$T/it's"
 expect_match "quoted path: valid pass" "$OUT" "*valid: 12 of 12 pass*"
 
 # --run-cat: the SHA-256 of the reader's stdout against the manifest's (valid, deviation)
-run 2 "$CLI" kit --run-cat "$CLI cat {}" "$T/c1"
+run 2 "$CLI" kit --run-cat "$CLI cat {}" --matrix-json "$T/c1.json" "$T/c1"
 expect_eq "vhdx cat: summary" "$(summary)" "reader: $CLI cat {}
 valid: 12 of 12 pass (exit 0, stdout has the manifest's sha256)
 invalid: 80 of 88 pass (rejected: non-zero exit)
@@ -58,6 +58,30 @@ pass   valid     dynamic-pending-log.vhdx                         exit 0, sha256
 # vhdx cat reads images whose only fault is a reserved field (it reports them in check)
 expect_eq "vhdx cat: accepted invalid images" "$(grep '^FAIL' <<<"$OUT" | awk '{ print $3 }' | paste -sd' ')" \
     "bad-R15-log-version.vhdx bad-R19-header-reserved.vhdx bad-R27-region-reserved.vhdx bad-R80-metadata-reserved.vhdx bad-R82-metadata-reserved2.vhdx bad-R91-metadata-flags.vhdx bad-R94-file-parameters-reserved.vhdx bad-R100-locator-reserved.vhdx"
+# --matrix-json: the same run as one column of the interoperability matrix (its schema)
+python3 - "${VHDX_SOURCE_DIR:-$(dirname "$0")/../..}/reports/schema/interop-matrix.schema.json" "$T/c1.json" \
+    "$T/c1/manifest.json" "$CLI cat {}" <<'PY' && ok || fail "--matrix-json"
+import json, sys
+doc, man, col = json.load(open(sys.argv[2])), json.load(open(sys.argv[3])), sys.argv[4]
+try:
+    import jsonschema
+    jsonschema.validate(doc, json.load(open(sys.argv[1])), cls=jsonschema.Draft202012Validator)
+except ImportError:
+    pass
+assert doc["mode"] == "kit-run" and doc["generated_by"] == "vhdx kit --run-cat"
+assert doc["readers"] == [{"id": col, "reader": "vendor", "consumer": "vendor", "kind": "read", "version": None}]
+assert [i["image"] for i in doc["images"]] == [i["file"] for i in man["images"]]
+for i, m in zip(doc["images"], man["images"]):
+    assert i["kind"] == m["kind"] and i["rules"] == m["rules"] and i["sha256"] == m.get("sha256"), i
+    c = i["cells"][col]
+    want = "exact" if m["kind"] != "invalid" else "reads" if c["exit"] == 0 else "refuses"
+    assert c["outcome"] == want and c["scope"] == "disk", (i["image"], c)
+    assert c["message"] == ("" if c["exit"] == 0 else "exit 2"), c
+s = doc["summary"][col]
+assert (s["valid"], s["exact"], s["wrong"], s["invalid"], s["accepted_invalid"], s["crashes"]) == (19, 19, 0, 88, 8, 0), s
+PY
+run 1 "$CLI" kit --matrix-json "$T/x.json" "$T/c9"
+expect_match "--matrix-json without --run" "$ERR" "vhdx kit: --matrix-json needs --run or --run-cat*"
 run 2 "$CLI" kit --run-cat 'cat {}' "$T/c2"
 expect_eq "cat: summary" "$(summary)" "reader: cat {}
 valid: 0 of 12 pass (exit 0, stdout has the manifest's sha256)
