@@ -4,17 +4,19 @@
 # special files as inputs and outputs, hostile strings on the terminal, I/O failures.
 . "$(dirname "$0")/cli_common.sh"
 
-# hold_lock KIND FILE: a process holding an OFD lock (KIND r or w) on FILE, as a vhdx
-# reader or writer does, until $T/.release exists. Prints its pid once the lock is held.
+# hold_lock KIND FILE: a process holding the OFD locks of a vhdx reader or writer (KIND r or
+# w) on FILE, in QEMU's image locking protocol (shared locks on byte 100 + i: uses
+# permission i, 200 + i: does not share it; 0 read, 1 write, 3 resize), until $T/.release
+# exists.
 hold_lock() {
     rm -f "$T/.release" "$T/.held"
     python3 - "$1" "$2" "$T" <<'PY' &
 import fcntl, os, struct, sys, time
 kind, path, tdir = sys.argv[1:]
 fd = os.open(path, os.O_RDWR if kind == 'w' else os.O_RDONLY)
-lt = fcntl.F_WRLCK if kind == 'w' else fcntl.F_RDLCK
 # struct flock: l_type, l_whence (short), l_start, l_len (off_t), l_pid (int), padding
-fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack('hhqqi4x', lt, 0, 0, 0, 0))
+for off in ([100, 101, 103, 201, 203] if kind == 'w' else [100, 201, 203]):
+    fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack('hhqqi4x', fcntl.F_RDLCK, 0, off, 1, 0))
 open(os.path.join(tdir, '.held'), 'w').close()
 while not os.path.exists(os.path.join(tdir, '.release')):
     time.sleep(0.02)
@@ -50,6 +52,54 @@ run 1 "$CLI" write "$T/a.vhdx" 0 "$T/data"
 expect_eq "writer refused while a reader holds it" "$ERR" "$LOCKED_MSG"
 release_lock
 run 1 "$CLI" write -U "$T/a.vhdx" 0 "$T/data"
+# QEMU sees vhdx's locks and vhdx sees QEMU's (the same protocol): a vhdx reader lets
+# qemu-img info open the image and refuses qemu-io's writer; a vhdx writer refuses both;
+# a QEMU writer refuses vhdx's reader and writer, a QEMU reader only vhdx's writer.
+# wait_locked BYTE FILE: until another open holds a lock on BYTE of FILE (never racing it)
+wait_locked() {
+    python3 - "$1" "$2" <<'PY' || fail "no lock on byte $1 of $2"
+import fcntl, os, struct, sys, time
+fd = os.open(sys.argv[2], os.O_RDONLY)
+for _ in range(400):
+    r = fcntl.fcntl(fd, fcntl.F_OFD_GETLK, struct.pack('hhqqi4x', fcntl.F_WRLCK, 0, int(sys.argv[1]), 1, 0))
+    if struct.unpack('hhqqi4x', r)[0] != fcntl.F_UNLCK:
+        sys.exit(0)
+    time.sleep(0.02)
+sys.exit(1)
+PY
+}
+if command -v qemu-io >/dev/null; then
+    hold_lock r "$T/a.vhdx"
+    run 0 qemu-img info "$T/a.vhdx"
+    run 1 qemu-io -f vhdx -c "write 0 512" "$T/a.vhdx"
+    expect_match "qemu-io writer refused by a vhdx reader" "$ERR" '*Failed to get "write" lock*'
+    release_lock
+    hold_lock w "$T/a.vhdx"
+    run 1 qemu-img info "$T/a.vhdx"
+    expect_match "qemu-img info refused by a vhdx writer" "$ERR" '*Failed to get shared "write" lock*'
+    release_lock
+    mkfifo "$T/q"
+    qemu-io -f vhdx "$T/a.vhdx" <"$T/q" >/dev/null 2>&1 &
+    Q=$!
+    exec 7>"$T/q"
+    wait_locked 101 "$T/a.vhdx"
+    run 1 "$CLI" info "$T/a.vhdx"
+    expect_eq "vhdx reader refused by a QEMU writer" "$ERR" "$LOCKED_MSG"
+    run 1 "$CLI" write "$T/a.vhdx" 0 "$T/data"
+    expect_eq "vhdx writer refused by a QEMU writer" "$ERR" "$LOCKED_MSG"
+    exec 7>&-
+    wait "$Q"
+    qemu-io -r -f vhdx "$T/a.vhdx" <"$T/q" >/dev/null 2>&1 &
+    Q=$!
+    exec 7>"$T/q"
+    wait_locked 201 "$T/a.vhdx"
+    run 0 "$CLI" info "$T/a.vhdx"
+    run 1 "$CLI" write "$T/a.vhdx" 0 "$T/data"
+    expect_eq "vhdx writer refused by a QEMU reader" "$ERR" "$LOCKED_MSG"
+    exec 7>&-
+    wait "$Q"
+    rm -f "$T/q"
+fi
 # real concurrent writers: each exits 0 or is refused; the image stays valid and every
 # successful write reads back
 for i in $(seq 0 7); do

@@ -226,9 +226,11 @@ typedef struct vhdx_io {
 
 /* File backend (pread/pwrite/fstat/ftruncate/fdatasync). Takes a regular file or a block
  * device only (VHDX_E_FILE_TYPE otherwise; a FIFO is opened without blocking to find out).
- * Takes an advisory open-file-description lock (fcntl F_OFD_SETLK) on the whole file:
- * exclusive with VHDX_IO_RDWR, shared otherwise (none with VHDX_IO_NO_LOCK); a conflicting
- * lock held by any other open, in this process or another, fails with VHDX_E_LOCKED.
+ * Takes advisory open-file-description locks (fcntl F_OFD_SETLK) in QEMU's image locking
+ * protocol (bytes 100-103 and 200-203), so vhdx and QEMU see each other's opens: readers
+ * share, a writer (VHDX_IO_RDWR) excludes writers and readers (none with VHDX_IO_NO_LOCK,
+ * like qemu-img -U); a conflicting open, in this process or another, vhdx's or QEMU's,
+ * fails with VHDX_E_LOCKED.
  * The lock lasts until vhdx_io_destroy. A failing callback of this backend leaves errno
  * set (the image layer stores it in vhdx_diag.sys_errno). */
 VHDX_API VHDX_NODISCARD int vhdx_io_file_open(vhdx_io *io, const char *path, int mode);

@@ -166,19 +166,60 @@ const char *vhdx_file_type_name(unsigned mode)
     return "is not a regular file";
 }
 
-/* Advisory open-file-description lock over the whole file (as QEMU's image locking):
- * shared for readers, exclusive for writers; a conflict is VHDX_E_LOCKED. File systems
- * without OFD locks (ENOLCK, EINVAL, EOPNOTSUPP) are used unlocked. */
-static int file_lock(int fd, int rdwr)
+/* QEMU's image locking protocol (block/file-posix.c), so that vhdx and QEMU refuse each
+ * other exactly as two QEMUs do: a shared OFD lock on byte 100 + i says "this open uses
+ * permission i", one on byte 200 + i "this open does not share permission i"; an open is
+ * refused when another one does not share a permission it uses, or uses one it does not
+ * share. Permissions: 0 consistent read, 1 write, 2 write unchanged, 3 resize. A reader
+ * uses read and shares all but write and resize; a writer uses read, write and resize
+ * and shares the same. So readers share, a writer excludes writers and readers (ours and
+ * QEMU's: `qemu-img info` of an image vhdx writes fails, like a second QEMU's). A conflict
+ * is VHDX_E_LOCKED; file systems without OFD locks (ENOLCK, EINVAL, EOPNOTSUPP) are used
+ * unlocked. */
+#define LOCK_PERM_BASE   100
+#define LOCK_SHARED_BASE 200
+#define LOCK_PERMS       4
+#define PERM_READ        0x1u
+#define PERM_WRITE       0x2u
+#define PERM_RESIZE      0x8u
+
+/* F_OFD_SETLK or F_OFD_GETLK of one byte; -1 with errno on failure. *type gets the
+ * conflicting lock's type for GETLK (F_UNLCK: none). */
+static int lock_byte(int fd, int cmd, short type, off_t off, short *got)
 {
     struct flock fl;
     memset(&fl, 0, sizeof fl);
-    fl.l_type = rdwr ? F_WRLCK : F_RDLCK;
+    fl.l_type = type;
     fl.l_whence = SEEK_SET;
-    while (fcntl(fd, F_OFD_SETLK, &fl) != 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EACCES) return VHDX_E_LOCKED;
-        return VHDX_OK;
+    fl.l_start = off;
+    fl.l_len = 1;
+    while (fcntl(fd, cmd, &fl) != 0) {
+        if (errno != EINTR) return -1;
+    }
+    if (got) *got = fl.l_type;
+    return 0;
+}
+
+static int file_lock(int fd, int rdwr)
+{
+    const unsigned use = PERM_READ | (rdwr ? PERM_WRITE | PERM_RESIZE : 0u);
+    const unsigned unshared = PERM_WRITE | PERM_RESIZE;
+    for (int i = 0; i < LOCK_PERMS; i++) {
+        int rc = 0;
+        if (use >> i & 1u) rc = lock_byte(fd, F_OFD_SETLK, F_RDLCK, LOCK_PERM_BASE + i, NULL);
+        if (rc == 0 && (unshared >> i & 1u))
+            rc = lock_byte(fd, F_OFD_SETLK, F_RDLCK, LOCK_SHARED_BASE + i, NULL);
+        if (rc != 0) return errno == EAGAIN || errno == EACCES ? VHDX_E_LOCKED : VHDX_OK;
+    }
+    for (int i = 0; i < LOCK_PERMS; i++) {
+        short t = F_UNLCK;
+        if ((use >> i & 1u) && lock_byte(fd, F_OFD_GETLK, F_WRLCK, LOCK_SHARED_BASE + i, &t) == 0 &&
+            t != F_UNLCK)
+            return VHDX_E_LOCKED; /* another open does not share what this one uses */
+        t = F_UNLCK;
+        if ((unshared >> i & 1u) && lock_byte(fd, F_OFD_GETLK, F_WRLCK, LOCK_PERM_BASE + i, &t) == 0 &&
+            t != F_UNLCK)
+            return VHDX_E_LOCKED; /* another open uses what this one does not share */
     }
     return VHDX_OK;
 }
