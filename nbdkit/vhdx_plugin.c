@@ -362,17 +362,18 @@ static int vhdx_zero(void *hv, uint32_t count, uint64_t offset, uint32_t flags)
     return finish_fua(v, rc, flags, &d, "zero");
 }
 
-/* Trim: the whole blocks inside the range stop holding data. For now they become
- * PAYLOAD_BLOCK_ZERO through vhdx_write_zeroes (journaled; a differencing image stops
- * showing its parent there); partial blocks and fixed images are left as they are, since
- * a trim is advisory. This is the one place to switch to vhdx_discard. */
+/* Trim: the whole blocks inside the range stop holding data through vhdx_discard
+ * (journaled): PAYLOAD_BLOCK_UNMAPPED in a dynamic image, their file space free for
+ * vhdx compact; PAYLOAD_BLOCK_ZERO in a differencing image, which so stops showing its
+ * parent there. Partial blocks and fixed images are left as they are, since a trim is
+ * advisory. */
 static int discard_blocks(vimg *v, uint64_t off, uint64_t len, vhdx_diag *d)
 {
     const uint64_t bs = v->block_size, end = off + len;
     uint64_t a = (off + bs - 1) / bs * bs;
     uint64_t b = end == v->size ? end : end / bs * bs;
     if (v->leave_allocated || a >= b) return VHDX_OK;
-    return vhdx_write_zeroes(v->img, a, b - a, d);
+    return vhdx_discard(v->img, a, b - a, d); /* UNMAPPED (differencing: ZERO), space freed */
 }
 
 static int vhdx_trim(void *hv, uint32_t count, uint64_t offset, uint32_t flags)
