@@ -76,17 +76,6 @@ EOS
 REPORT=$ROOT/reports/fuzz.md
 mkdir -p "$(dirname "$REPORT")"
 touch "$REPORT"
-python3 - "$REPORT" "$T" "$SECTION" <<'PY'
-import re, sys
-path, t, section = sys.argv[1], sys.argv[2], sys.argv[3]
-text = open(path).read()
-begin, end = f"<!-- afl:{t}:begin -->", f"<!-- afl:{t}:end -->"
-block = f"{begin}\n{section}\n{end}\n"
-if begin in text:
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end) + "\n?", lambda m: block, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + block
-open(path, "w").write(text)
-PY
+python3 "$(dirname "${BASH_SOURCE[0]}")/report-section.py" "$REPORT" "<!-- afl:$T:begin -->" "<!-- afl:$T:end -->" "$SECTION"
 echo "$SECTION"
 [ "$confirmed" -eq 0 ]

@@ -83,16 +83,6 @@ EOS
 )
 REPORT=$ROOT/reports/fuzz.md
 mkdir -p "$(dirname "$REPORT")"; touch "$REPORT"
-python3 - "$REPORT" "<!-- campaign:$TAG:begin -->" "<!-- campaign:$TAG:end -->" "$SECTION" <<'PY'
-import re, sys
-path, begin, end, section = sys.argv[1:5]
-text = open(path).read()
-block = f"{begin}\n{section}\n{end}\n"
-if begin in text:
-    text = re.sub(re.escape(begin) + ".*?" + re.escape(end) + "\n?", lambda m: block, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + block
-open(path, "w").write(text.lstrip("\n"))
-PY
+python3 "$(dirname "${BASH_SOURCE[0]}")/report-section.py" "$REPORT" "<!-- campaign:$TAG:begin -->" "<!-- campaign:$TAG:end -->" "$SECTION"
 echo "$SECTION"
 [ "$findings" = none ]
