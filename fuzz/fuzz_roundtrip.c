@@ -32,7 +32,8 @@
  *       flushed) converted by vhdx_convert into a new memory backend: bit 4 raw, else
  *       VHDX: bit 0 dynamic (else fixed), bit 1 4096-byte logical sectors, bits 2-3 block
  *       size 1 MiB << v, bit 5 VHDX_CONVERT_SYNC; bits 6-7: 1 (0x40) the source is the
- *       model's bytes in a raw file and the destination a file (kernel copy), 2 (0x80)
+ *       model's bytes in a raw file and the destination a file (kernel copy; once per
+ *       input, later ones convert the image into memory), 2 (0x80)
  *       VHDX_CONVERT_SEQUENTIAL (refused with VHDX_E_MISUSE unless raw), 3 (0xC0) the
  *       source is the model as a stream; the result reads exactly as the model
  *       (zeros up to a rounded-up size), a VHDX one checks without error
@@ -45,7 +46,7 @@
  *       file is rebased (vhdx_rebase_file) onto a copy of the image that took a write of
  *       its own bytes (bit 3: of other bytes, VHDX_REBASE_CONTENT), must read as before,
  *       and is committed by vhdx_commit_file (bit 1: VHDX_COMMIT_REMOVE) into that copy,
- *       which becomes the image
+ *       which becomes the image (once per input: later ones commit in memory)
  * Opcode bytes 0xC0-0xD7 (before the modulo 10 above) are maintenance ops, by (byte - 0xC0) % 3:
  *   0   resize: u32 size (mod 16 MiB, rounded up to a logical sector), u8 flags (bit 0
  *       shrink, bit 1 allow data loss): a smaller size without bit 0 must be refused
@@ -85,6 +86,8 @@ typedef struct rt_state {
      * (an input-decided 1 in 8), the whole disk */
     int full_check;
     uint8_t touched[16];
+    /* the by-path commit and file convert (fsyncs: slow) run once per input */
+    int commit_by_path_done, convert_files_done;
 } rt_state;
 
 /* Marks the MiBs of [off, off+len) as written (the model changed there). */
@@ -640,7 +643,8 @@ static void rt_convert(rt_state *s, fz_in *in)
     vhdx_io dst, rawsrc, mem;
     vhdx_diag d;
     vhdx_convert_opts_default(&o);
-    const int raw = (fl & 16) != 0, seq = (fl & 0xC0) == 0x80, files = (fl & 0xC0) == 0x40;
+    const int raw = (fl & 16) != 0, seq = (fl & 0xC0) == 0x80;
+    const int files = (fl & 0xC0) == 0x40 && !s->convert_files_done;
     o.flags = (raw ? 0 : VHDX_CONVERT_VHDX) | ((fl & 32) ? VHDX_CONVERT_SYNC : 0) |
               (seq ? VHDX_CONVERT_SEQUENTIAL : 0);
     o.create.type = (fl & 1) ? VHDX_TYPE_DYNAMIC : VHDX_TYPE_FIXED;
@@ -653,7 +657,7 @@ static void rt_convert(rt_state *s, fz_in *in)
     char spath[600], dpath[600];
     snprintf(spath, sizeof spath, "%s/cv-src.raw", dir ? dir : ".");
     snprintf(dpath, sizeof dpath, "%s/cv-dst", dir ? dir : ".");
-    if (fl & 0x40) src.img = NULL;
+    if (files || (fl & 0xC0) == 0xC0) src.img = NULL;
     if ((fl & 0xC0) == 0xC0) {
         src.stream_read = rt_stream_read;
         src.stream_ctx = &stream;
@@ -661,6 +665,7 @@ static void rt_convert(rt_state *s, fz_in *in)
     }
     if (files) {
         /* file to file: the kernel copy (vhdx_io_copy_range) where it can */
+        s->convert_files_done = 1;
         fz_file mf;
         fz_file_init(&mf, 96 * MiB);
         int ok = dir && fz_file_put(&mf, 0, s->model, (size_t)s->vs) == 0 && fz_file_save(spath, &mf) == 0;
@@ -837,8 +842,9 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
         memcpy(cm, s->model, (size_t)s->vs);
         rt_child_writes(s, in, c, cm, wbuf);
         (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
-        if (flags & 4) {
+        if ((flags & 4) && !s->commit_by_path_done) {
             char cpath[600], npath[600];
+            s->commit_by_path_done = 1;
             snprintf(cpath, sizeof cpath, "%s/commit-child.vhdx", dir);
             snprintf(npath, sizeof npath, "%s/commit-new-parent.vhdx", dir);
             if (rt_rebase_commit_files(s, flags, &cio, cm, path, cpath, npath)) {
