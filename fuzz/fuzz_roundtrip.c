@@ -739,11 +739,11 @@ static int rt_load(rt_state *s, const char *path)
 }
 
 /* Commit op flag bit 2: the child (cio, a file at cpath) rebased by path onto a byte copy
- * of its parent (npath) that takes one write (flag bit 3: a sector of other bytes, rebased
- * with VHDX_REBASE_CONTENT; else its own bytes, compared), read through its new parent as
- * its model cm, then committed by path (vhdx_commit_file, into npath; flag bit 1: with
- * VHDX_COMMIT_REMOVE), and npath is the image from then on; 0 when the files could not be
- * written (nothing changed). */
+ * of its parent (npath) that takes one write (flag bit 3: a sector of other bytes, refused
+ * without VHDX_REBASE_CONTENT unless the child has that sector, then rebased with it; else
+ * its own bytes, compared), read through its new parent as its model cm, then committed
+ * by path (vhdx_commit_file, into npath; flag bit 1: with VHDX_COMMIT_REMOVE), and npath is
+ * the image from then on; 0 when the files could not be written (nothing changed). */
 static int rt_rebase_commit_files(rt_state *s, unsigned flags, vhdx_io *cio, const uint8_t *cm,
                                    const char *ppath, const char *cpath, const char *npath)
 {
@@ -778,7 +778,19 @@ static int rt_rebase_commit_files(rt_state *s, unsigned flags, vhdx_io *cio, con
     vhdx_diag d;
     vhdx_diag_clear(&d);
     uint64_t copied = 0;
-    rc = fz_rc(vhdx_rebase_file(cpath, npath, &ro, &copied, &d), "vhdx_rebase_file");
+    rc = VHDX_E_REBASE_CONTENT;
+    if (flags & 8) {
+        /* where the parents differ in a sector the child leaves to them, refused without
+         * CONTENT (nothing written); else (the child has its own) re-linked: the read-back
+         * below tells */
+        ro.flags = 0;
+        rc = vhdx_rebase_file(cpath, npath, &ro, &copied, &d);
+        if (rc != VHDX_OK && (rc != VHDX_E_REBASE_CONTENT || copied))
+            FZ_FAIL("rebase onto a parent with other bytes: %s, %llu copied", vhdx_status_name(rc),
+                    (unsigned long long)copied);
+        ro.flags = VHDX_REBASE_CONTENT;
+    }
+    if (rc != VHDX_OK) rc = fz_rc(vhdx_rebase_file(cpath, npath, &ro, &copied, &d), "vhdx_rebase_file");
     if (rc != VHDX_OK)
         FZ_FAIL("rebase failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
     /* the child reads as before through its new parent */
