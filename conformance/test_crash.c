@@ -27,6 +27,7 @@
 
 #include "image.h"
 #include "faultio.h"
+#include "memimg.h"
 
 #define VS (12 * MiB)
 
@@ -202,12 +203,7 @@ static void make_base(scen *s)
     assert_int_equal(vhdx_write(img, 4096 + 7, b, sizeof b, NULL), VHDX_OK);
     memcpy(s->base_ref + 4096 + 7, b, sizeof b);
     assert_int_equal(vhdx_flush(img, NULL), VHDX_OK);
-    size_t n;
-    const uint8_t *d = vhdx_io_mem_data(&io, &n);
-    s->base = malloc(n);
-    assert_non_null(s->base);
-    memcpy(s->base, d, n);
-    s->base_len = n;
+    s->base = memimg_copy(&io, &s->base_len);
     assert_int_equal(vhdx_close(img), VHDX_OK);
     vhdx_io_destroy(&io);
     /* the base really is dirty */
