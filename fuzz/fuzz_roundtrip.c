@@ -88,6 +88,7 @@ typedef struct rt_state {
     uint8_t touched[16];
     /* the by-path commit and file convert (fsyncs: slow) run once per input */
     int commit_by_path_done, convert_files_done;
+    int big_resize_done, files_done; /* once per input: rt_big_resize, rt_file_refusals */
 } rt_state;
 
 /* Marks the MiBs of [off, off+len) as written (the model changed there). */
@@ -427,6 +428,38 @@ static int rt_nomem_write(rt_state *s, unsigned n, uint64_t off, const uint8_t *
     memcpy(s->model + off, now, len);
     free(now);
     return 1;
+}
+
+/* Allocation failure during open (opcode byte 0xF7): the image is closed and reopened
+ * read-write while allocation n fails: VHDX_E_NOMEM (no block left allocated) or success;
+ * then it reopens normally and the script's write (the op's bytes) follows. The final
+ * reopen compares the whole disk (nothing changed). */
+static void rt_nomem_open(rt_state *s, unsigned n)
+{
+    int rc = fz_rc(vhdx_close(s->img), "vhdx_close");
+    s->img = NULL;
+    if (rc != VHDX_OK) FZ_FAIL("close failed: %s", vhdx_status_name(rc));
+    rt_alloc a = { 0, n, 0, NULL, 0, 0 };
+    vhdx_allocator al = { rt_malloc, rt_realloc, rt_free_fn, &a };
+    vhdx_open_opts o;
+    vhdx_open_opts_default(&o);
+    o.guid_gen = fz_guid_gen(&s->gs, 100 + s->opens++);
+    o.flags |= VHDX_OPEN_RDWR;
+    vhdx_set_allocator(&al);
+    rc = fz_rc(vhdx_open(&s->img, &s->fio.io, 0, &o, NULL), "vhdx_open(nomem)");
+    a.fail_at = 0; /* the close does not fail */
+    if (rc == VHDX_OK) {
+        (void)fz_rc(vhdx_close(s->img), "vhdx_close(nomem)");
+        s->img = NULL;
+    }
+    vhdx_set_allocator(NULL);
+    size_t leaked = a.nlive;
+    free(a.live);
+    if (rc != (a.failed ? VHDX_E_NOMEM : VHDX_OK))
+        FZ_FAIL("open with allocation %u failing (%s): %s", n, a.failed ? "failed" : "not reached", vhdx_status_name(rc));
+    if (s->img || leaked) FZ_FAIL("%zu blocks allocated during open survive", leaked);
+    s->full_check = 1;
+    rt_open(s, VHDX_OPEN_RDWR);
 }
 
 /* op 9 helpers: the disk as the (damaged) file reads, or 0 when it does not open. */
@@ -892,6 +925,79 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
     fz_big_free(cm);
 }
 
+/* Big growth (resize flags byte 0xB4-0xB7, once per input), in an image of its own: a
+ * dynamic 8 MiB one (1 MiB blocks, 4096-byte sectors: its 1 MiB BAT region covers 128 GiB)
+ * in a sparse memory file is grown to 128-256 GiB, so its BAT region grows: in place, or
+ * (flag bit 0: a 4 KiB write at `a` first allocates a block behind the region) moved. A
+ * write past the old end follows; both writes read back, the old end reads zeros, and the
+ * image reopens and checks without error. */
+static void rt_big_write(vhdx_image *img, uint64_t off, uint8_t *buf, uint8_t f)
+{
+    fill(buf, 4096, f, off);
+    int rc = fz_rc(vhdx_write(img, off, buf, 4096, NULL), "vhdx_write(big)");
+    if (rc != VHDX_OK) FZ_FAIL("write(%llu) to the big image: %s", (unsigned long long)off, vhdx_status_name(rc));
+}
+
+static void rt_big_read(vhdx_image *img, uint64_t off, uint8_t *buf, uint8_t f, const char *when)
+{
+    uint8_t want[4096];
+    fill(want, sizeof want, f, off);
+    int rc = fz_rc(vhdx_read(img, off, buf, 4096, NULL), "vhdx_read(big)");
+    if (rc != VHDX_OK || memcmp(buf, want, sizeof want) != 0)
+        FZ_FAIL("%s: the big image reads otherwise at %llu (%s)", when, (unsigned long long)off, vhdx_status_name(rc));
+}
+
+static void rt_big_resize(rt_state *s, uint32_t v, unsigned fl)
+{
+    fz_file f;
+    vhdx_io io;
+    vhdx_image *img = NULL;
+    vhdx_create_params p;
+    vhdx_open_opts o;
+    uint8_t buf[4096];
+    const uint64_t old = 8 * MiB, ns = 128ull * 1024 * MiB + ((uint64_t)v * 32 + 4095) / 4096 * 4096;
+    const uint64_t a = (v % (old / 4096)) * 4096, b = old + 65536 + (v % ((ns - old - 65536) / 4096)) * 4096;
+    s->big_resize_done = 1;
+    vhdx_create_params_default(&p);
+    p.type = VHDX_TYPE_DYNAMIC;
+    p.virtual_size = old;
+    p.block_size = (uint32_t)MiB;
+    p.logical_sector_size = 4096;
+    p.guid_gen = fz_guid_gen(&s->gs, 970 + s->opens);
+    if (fz_rc(fz_file_create(&f, 256 * MiB, &p), "create(big)") != VHDX_OK) return;
+    fz_file_io(&io, &f);
+    vhdx_open_opts_default(&o);
+    o.flags = VHDX_OPEN_RDWR;
+    o.guid_gen = p.guid_gen;
+    int rc = fz_rc(vhdx_open(&img, &io, 0, &o, NULL), "vhdx_open(big)");
+    if (rc != VHDX_OK) FZ_FAIL("the big image does not open: %s", vhdx_status_name(rc));
+    if (fl & 1) rt_big_write(img, a, buf, 0x31);
+    rc = fz_rc(vhdx_resize(img, ns, 0, NULL), "vhdx_resize(big)");
+    if (rc != VHDX_OK) FZ_FAIL("resize 8 MiB -> %llu: %s", (unsigned long long)ns, vhdx_status_name(rc));
+    rt_big_write(img, b, buf, 0x47);
+    for (int pass = 0; pass < 2; pass++) {
+        if (fl & 1) rt_big_read(img, a, buf, 0x31, "after growth");
+        rt_big_read(img, b, buf, 0x47, "after growth");
+        rt_big_read(img, old, buf, 0, "after growth (old end)");
+        (void)fz_rc(vhdx_close(img), "vhdx_close(big)");
+        img = NULL;
+        o.flags = 0;
+        rc = fz_rc(vhdx_open(&img, &io, 0, &o, NULL), "vhdx_open(big, grown)");
+        if (rc != VHDX_OK) FZ_FAIL("the grown image does not open: %s", vhdx_status_name(rc));
+        vhdx_info info;
+        if (fz_rc(vhdx_get_info(img, &info), "get_info(big)") != VHDX_OK || info.virtual_size != ns)
+            FZ_FAIL("the grown image has another size");
+    }
+    (void)fz_rc(vhdx_close(img), "vhdx_close(big)");
+    vhdx_check_opts co;
+    vhdx_report *rep = NULL;
+    vhdx_check_opts_default(&co);
+    rc = fz_rc(vhdx_check(&io, NULL, &co, &rep), "vhdx_check(big)");
+    if (rc != VHDX_OK || rep->errors) FZ_FAIL("check of the grown image: %s, %zu errors", vhdx_status_name(rc), rc == VHDX_OK ? rep->errors : 0);
+    vhdx_report_free(rep);
+    fz_file_free(&f);
+}
+
 /* 0xC0-0xD7, (byte - 0xC0) % 3 == 0: vhdx_resize against the model. 0: out of memory. */
 static int rt_resize(rt_state *s, fz_in *in)
 {
@@ -902,8 +1008,13 @@ static int rt_resize(rt_state *s, fz_in *in)
     int fixed = info->type == VHDX_TYPE_FIXED;
     free(info);
     if (rc != VHDX_OK) FZ_FAIL("get_info failed: %s", vhdx_status_name(rc));
-    uint64_t ns = ((uint64_t)fz_u32(in) % (16 * MiB) / lss + 1) * lss;
-    unsigned fl = fz_u8(in) & 3u;
+    uint32_t v = fz_u32(in);
+    uint64_t ns = ((uint64_t)v % (16 * MiB) / lss + 1) * lss;
+    unsigned fb = fz_u8(in), fl = fb & 3u;
+    if ((fb & 0xFCu) == 0xB4u && !s->big_resize_done) {
+        rt_big_resize(s, v, fl);
+        return 1;
+    }
     int tail = ns < s->vs && !vhdx_all_zero(s->model + ns, (size_t)(s->vs - ns));
     vhdx_diag d;
     vhdx_diag_clear(&d);
@@ -985,6 +1096,11 @@ static int rt_step(rt_state *s, fz_in *in)
         size_t len = (size_t)fz_u16(in) + 1;
         if (len > s->vs - off) len = (size_t)(s->vs - off);
         fill(wbuf, len, fz_u8(in), off);
+        if (ob == 0xF7) {
+            rt_nomem_open(s, n);
+            rt_write(s, off, wbuf, len);
+            return 1;
+        }
         return rt_nomem_write(s, n, off, wbuf, len);
     } else if (op == 9) {
         rt_zero(s, fz_u32(in) % s->vs, (uint64_t)fz_u32(in) % (3 * MiB) + 1);
