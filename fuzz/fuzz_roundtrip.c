@@ -68,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "faultio.h"
@@ -200,6 +201,73 @@ static void probe_created_image(vhdx_io *io, fz_guid_state *gs)
                                  vhdx_status_name(rep->findings[0].code));
         vhdx_report_free(rep);
     }
+}
+
+/* Create probe byte with bits 2, 6 and 7 (once per input): file opens that are refused,
+ * each with its documented status: a missing file VHDX_E_NOT_FOUND, a directory and a
+ * FIFO VHDX_E_FILE_TYPE (the message names the path and its type), read-write without
+ * lock VHDX_E_MISUSE, a writer beside a reader and a reader beside a writer
+ * VHDX_E_LOCKED; the version and file type names are the documented texts. */
+static void rt_refused_open(const char *path, unsigned flags, int want, const char *detail)
+{
+    vhdx_image *img = NULL;
+    vhdx_open_opts o;
+    vhdx_diag d;
+    vhdx_open_opts_default(&o);
+    o.flags = flags;
+    vhdx_diag_clear(&d);
+    int rc = vhdx_open_file(&img, path, &o, &d);
+    if (rc != want || img || (detail && strcmp(d.detail, detail) != 0))
+        FZ_FAIL("open of %s: %s (%s), expected %s (%s)", path, vhdx_status_name(rc), d.detail,
+                vhdx_status_name(want), detail ? detail : "-");
+}
+
+static void rt_locked(const char *path, int first, int second)
+{
+    vhdx_io a, b;
+    if (vhdx_io_file_open(&a, path, first) != VHDX_OK) FZ_FAIL("open of %s failed", path);
+    int rc = vhdx_io_file_open(&b, path, second);
+    if (rc == VHDX_OK) vhdx_io_destroy(&b);
+    if (rc != VHDX_E_LOCKED) FZ_FAIL("conflicting open of %s: %s, not VHDX_E_LOCKED", path, vhdx_status_name(rc));
+    if (first == VHDX_IO_READ) rt_refused_open(path, VHDX_OPEN_RDWR, VHDX_E_LOCKED, NULL);
+    vhdx_io_destroy(&a);
+}
+
+static void rt_file_refusals(void)
+{
+    static const struct { unsigned mode; const char *name; } types[] = {
+        { S_IFDIR, "is a directory" }, { S_IFIFO, "is a FIFO" }, { S_IFCHR, "is a character device" },
+        { S_IFSOCK, "is a socket" }, { S_IFLNK, "is a symbolic link" }, { S_IFREG, "is a regular file" },
+        { S_IFBLK, "is a block device" }, { 0, "is not a regular file" },
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(vhdx_file_type_name(types[i].mode), types[i].name) != 0) FZ_FAIL("file type name %zu", i);
+    if (strcmp(vhdx_version(), VHDX_VERSION_STRING) != 0 || vhdx_version_number() != VHDX_VERSION_NUMBER)
+        FZ_FAIL("library version %s, header %s", vhdx_version(), VHDX_VERSION_STRING);
+    const char *dir = fz_tmpdir();
+    char path[600], want[700];
+    if (!dir) return;
+    snprintf(want, sizeof want, "%s is a directory", dir);
+    rt_refused_open(dir, 0, VHDX_E_FILE_TYPE, want);
+    snprintf(path, sizeof path, "%s/missing.vhdx", dir);
+    rt_refused_open(path, 0, VHDX_E_NOT_FOUND, path);
+    rt_refused_open(path, VHDX_OPEN_RDWR | VHDX_OPEN_NO_LOCK, VHDX_E_MISUSE, NULL);
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    unlink(path);
+    if (mkfifo(path, 0600) == 0) {
+        snprintf(want, sizeof want, "%s is a FIFO", path);
+        rt_refused_open(path, 0, VHDX_E_FILE_TYPE, want);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/locked.bin", dir);
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return;
+    int ok = fputc(0, fp) == 0;
+    if (fclose(fp) == 0 && ok) {
+        rt_locked(path, VHDX_IO_READ, VHDX_IO_RDWR);
+        rt_locked(path, VHDX_IO_RDWR, VHDX_IO_READ);
+    }
+    unlink(path);
 }
 
 static void create_probe(fz_in *in)
@@ -1105,6 +1173,10 @@ static int rt_step(rt_state *s, fz_in *in)
     } else if (op == 9) {
         rt_zero(s, fz_u32(in) % s->vs, (uint64_t)fz_u32(in) % (3 * MiB) + 1);
     } else if (op == 8) {
+        if (in->n && (in->p[0] & 0xC4u) == 0xC4u && !s->files_done) {
+            s->files_done = 1;
+            rt_file_refusals();
+        }
         create_probe(in);
     } else if (op <= 3 || op == 7) {
         unsigned crash = op == 7 ? fz_u8(in) % 32u : 0;
