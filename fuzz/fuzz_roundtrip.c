@@ -89,7 +89,7 @@ typedef struct rt_state {
     uint8_t touched[16];
     /* the by-path commit and file convert (fsyncs: slow) run once per input */
     int commit_by_path_done, convert_files_done;
-    int big_resize_done, files_done; /* once per input: rt_big_resize, rt_file_refusals */
+    int big_resize_done, files_done, repair_diff_done; /* once per input: rt_big_resize, rt_file_refusals, rt_repair_diff */
 } rt_state;
 
 /* Marks the MiBs of [off, off+len) as written (the model changed there). */
@@ -605,12 +605,126 @@ static uint64_t rt_twin(uint64_t off)
     return (k & 1) ? off + 64 * 1024 : off - 64 * 1024;
 }
 
+/* Repair of a differencing image (repair flags byte 0xA8-0xAF, once per input): a child
+ * of the fz_template(0) parent (a file) made in a sparse memory file, its locator's
+ * absolute_win32_path "\\?\Z:\..." rewritten in place as Hyper-V's plain "Z:\x\x\..."
+ * (R108, a deviation), is repaired with its parent given: the plan is the one PARENT_PATH
+ * deviation, applied the locator holds the prefixed path, nothing more is planned, and
+ * the child (with flag bit 0 a sector written first) reads as its parent plus that sector
+ * after its reopen with the parent. */
+static const uint8_t *rt_find16(const uint8_t *p, size_t n, const char *ascii)
+{
+    size_t k = strlen(ascii);
+    for (size_t i = 0; i + 2 * k <= n; i++) {
+        size_t j = 0;
+        while (j < k && p[i + 2 * j] == (uint8_t)ascii[j] && p[i + 2 * j + 1] == 0) j++;
+        if (j == k) return p + i;
+    }
+    return NULL;
+}
+
+static void rt_repair_child(rt_state *s, fz_file *cf, vhdx_io *cio, const char *ppath, const uint8_t *ref,
+                            uint64_t vs)
+{
+    vhdx_repair_opts o;
+    vhdx_repair_opts_default(&o);
+    o.flags = VHDX_REPAIR_ALLOW_DATA_LOSS | VHDX_REPAIR_FIX_DEVIATIONS;
+    o.parent_path = ppath;
+    o.guid_gen = fz_guid_gen(&s->gs, 990 + s->opens++);
+    vhdx_repair_plan *p = NULL;
+    int rc = fz_rc(vhdx_repair_plan_create(cio, &o, &p, NULL), "vhdx_repair_plan_create(child)");
+    if (rc != VHDX_OK || p->refused || p->count != 1 || p->actions[0].kind != VHDX_REPAIR_PARENT_PATH)
+        FZ_FAIL("plan for a plain drive path: %s, %zu actions", vhdx_status_name(rc), rc == VHDX_OK ? p->count : 0);
+    vhdx_repair_plan_free(p);
+    p = NULL;
+    rc = fz_rc(vhdx_repair_apply(cio, &o, &p, NULL), "vhdx_repair_apply(child)");
+    if (rc != VHDX_OK || p->refused) FZ_FAIL("repair of a plain drive path: %s", vhdx_status_name(rc));
+    vhdx_repair_plan_free(p);
+    p = NULL;
+    rc = fz_rc(vhdx_repair_plan_create(cio, &o, &p, NULL), "vhdx_repair_plan_create(repaired child)");
+    if (rc != VHDX_OK || p->count || p->refused) FZ_FAIL("repaired child plans more: %s", vhdx_status_name(rc));
+    vhdx_repair_plan_free(p);
+    if (!rt_find16(cf->data, cf->len, "\\\\?\\Z:\\x\\x\\")) FZ_FAIL("the repaired locator lacks the prefix");
+    vhdx_image *img = NULL;
+    vhdx_open_opts oo;
+    vhdx_open_opts_default(&oo);
+    oo.parent_path = ppath;
+    rc = fz_rc(vhdx_open(&img, cio, 0, &oo, NULL), "vhdx_open(repaired child)");
+    if (rc != VHDX_OK) FZ_FAIL("repaired child does not open: %s", vhdx_status_name(rc));
+    uint8_t *got = fz_big_alloc((size_t)vs);
+    if (got && (fz_rc(vhdx_read(img, 0, got, (size_t)vs, NULL), "vhdx_read(repaired child)") != VHDX_OK ||
+                memcmp(got, ref, (size_t)vs) != 0))
+        FZ_FAIL("repaired child reads otherwise");
+    fz_big_free(got);
+    (void)fz_rc(vhdx_close(img), "vhdx_close(repaired child)");
+}
+
+static void rt_repair_diff(rt_state *s, unsigned fl)
+{
+    const char *dir = fz_tmpdir();
+    const fz_file *par = fz_template(0);
+    char ppath[600];
+    s->repair_diff_done = 1;
+    if (!dir || !par) return;
+    snprintf(ppath, sizeof ppath, "%s/repair-parent.vhdx", dir);
+    if (fz_file_save(ppath, par) != 0) return;
+    vhdx_open_opts oo;
+    vhdx_image *img = NULL, *c = NULL;
+    vhdx_info info;
+    vhdx_open_opts_default(&oo);
+    int rc = fz_rc(vhdx_open_file(&img, ppath, &oo, NULL), "vhdx_open_file(template)");
+    if (rc != VHDX_OK || fz_rc(vhdx_get_info(img, &info), "get_info") != VHDX_OK) FZ_FAIL("template: %s", vhdx_status_name(rc));
+    uint8_t *ref = fz_big_alloc((size_t)info.virtual_size);
+    if (ref && fz_rc(vhdx_read(img, 0, ref, (size_t)info.virtual_size, NULL), "vhdx_read(template)") != VHDX_OK)
+        FZ_FAIL("template does not read");
+    (void)fz_rc(vhdx_close(img), "vhdx_close(template)");
+    fz_file cf;
+    vhdx_io cio;
+    vhdx_create_params p;
+    vhdx_create_params_default(&p);
+    p.type = VHDX_TYPE_DIFFERENCING;
+    p.parent_path = ppath;
+    p.guid_gen = fz_guid_gen(&s->gs, 980 + s->opens);
+    if (ref && fz_rc(fz_file_create(&cf, 64 * MiB, &p), "create(child)") == VHDX_OK) {
+        fz_file_io(&cio, &cf);
+        if (fl & 1) {
+            /* a sector of the child's own, written through its parent */
+            uint8_t sec[512];
+            fill(sec, sizeof sec, 0x6b, 0);
+            oo.flags = VHDX_OPEN_RDWR;
+            oo.parent_path = ppath;
+            rc = fz_rc(vhdx_open(&c, &cio, 0, &oo, NULL), "vhdx_open(child)");
+            if (rc == VHDX_OK) rc = fz_rc(vhdx_write(c, 0, sec, sizeof sec, NULL), "vhdx_write(child)");
+            if (c) (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
+            if (rc != VHDX_OK) FZ_FAIL("child write: %s", vhdx_status_name(rc));
+            memcpy(ref, sec, sizeof sec);
+        }
+        const uint8_t *at = rt_find16(cf.data, cf.len, "\\\\?\\Z:");
+        if (!at) FZ_FAIL("the child's locator has no absolute_win32_path");
+        static const char plain[] = "Z:\\x\\x";
+        uint8_t v[12];
+        for (size_t i = 0; i < 6; i++) {
+            v[2 * i] = (uint8_t)plain[i];
+            v[2 * i + 1] = 0;
+        }
+        (void)fz_file_put(&cf, (uint64_t)(at - cf.data), v, sizeof v);
+        rt_repair_child(s, &cf, &cio, ppath, ref, info.virtual_size);
+        fz_file_free(&cf);
+    }
+    fz_big_free(ref);
+    unlink(ppath);
+}
+
 /* op 9: damage one byte (flag bit 2: and its twin), repair. */
 static void rt_damage_repair(rt_state *s, fz_in *in)
 {
     unsigned fl = fz_u8(in);
     uint64_t off = fz_u32(in) % s->file.size;
     uint8_t x = (uint8_t)(fz_u8(in) | 1u), crash = fz_u8(in);
+    if ((fl & 0xF8u) == 0xA8u && !s->repair_diff_done) {
+        rt_repair_diff(s, fl);
+        return;
+    }
     int rc = fz_rc(vhdx_close(s->img), "vhdx_close");
     s->img = NULL;
     if (rc != VHDX_OK) FZ_FAIL("close failed: %s", vhdx_status_name(rc));
