@@ -89,7 +89,8 @@ typedef struct rt_state {
     uint8_t touched[16];
     /* the by-path commit and file convert (fsyncs: slow) run once per input */
     int commit_by_path_done, convert_files_done;
-    int big_resize_done, files_done, repair_diff_done; /* once per input: rt_big_resize, rt_file_refusals, rt_repair_diff */
+    /* once per input: rt_big_resize, rt_file_refusals, rt_repair_diff, rt_replay_by_path */
+    int big_resize_done, files_done, repair_diff_done, replay_file_done;
 } rt_state;
 
 /* Marks the MiBs of [off, off+len) as written (the model changed there). */
@@ -353,11 +354,14 @@ static void rt_restart(rt_state *s)
     faultio_numbering(&s->fio, FAULTIO_NUMBER_WRITES_RESIZES);
 }
 
+static void rt_replay_by_path(rt_state *s);
+
 /* op 7: the write during which the file's write or size change number `crash` + 1 from
  * now fails (and all I/O after it), then close, restart, reopen (replaying the log). Every byte
  * of the interrupted write is its old or its new value, everything else is unchanged.
  * 0 when out of memory (the script stops). */
-static int rt_crash_write(rt_state *s, unsigned crash, uint64_t off, const uint8_t *wbuf, size_t len)
+static int rt_crash_write(rt_state *s, unsigned crash, int by_path, uint64_t off, const uint8_t *wbuf,
+                          size_t len)
 {
     uint8_t *old = malloc(len);
     if (!old) return 0;
@@ -368,6 +372,7 @@ static int rt_crash_write(rt_state *s, unsigned crash, uint64_t off, const uint8
     (void)fz_rc(vhdx_close(s->img), "vhdx_close(crashing)");
     s->img = NULL;
     rt_restart(s);
+    if (by_path && !s->replay_file_done) rt_replay_by_path(s);
     rt_open(s, VHDX_OPEN_RDWR);
     uint8_t *now = malloc(len);
     if (now) {
@@ -953,6 +958,43 @@ static int rt_load(rt_state *s, const char *path)
     return ok;
 }
 
+/* Crash op byte with bits 5-7 = 101 (once per input): before the recovery's reopen, the
+ * log replay ranges of a read-only open (sorted, inside the file), then the crashed file
+ * replayed by path (vhdx_replay_file: entries applied when there were ranges, none the
+ * second time); the replayed file is the image from then on (the crash oracle reads it). */
+static void rt_replay_by_path(rt_state *s)
+{
+    uint64_t offs[64], lens[64], replayed = 0;
+    vhdx_image *img = NULL;
+    vhdx_open_opts o;
+    const char *dir = fz_tmpdir();
+    char path[600];
+    s->replay_file_done = 1;
+    vhdx_open_opts_default(&o);
+    int rc = fz_rc(vhdx_open(&img, &s->io, 0, &o, NULL), "vhdx_open(crashed, ro)");
+    if (rc != VHDX_OK) FZ_FAIL("crashed image does not open read-only: %s", vhdx_status_name(rc));
+    size_t n = vhdx_log_replay_ranges(img, offs, lens, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        if (lens[i] == 0 || offs[i] > s->file.size || lens[i] > s->file.size - offs[i] ||
+            (i && offs[i] < offs[i - 1] + lens[i - 1]))
+            FZ_FAIL("replay range %zu [%llu, +%llu) unsorted or outside the file", i,
+                    (unsigned long long)offs[i], (unsigned long long)lens[i]);
+    (void)fz_rc(vhdx_close(img), "vhdx_close(crashed, ro)");
+    if (!dir) return;
+    snprintf(path, sizeof path, "%s/replay.vhdx", dir);
+    if (fz_file_save(path, &s->file) == 0) {
+        rc = fz_rc(vhdx_replay_file(path, &replayed, NULL), "vhdx_replay_file(crashed)");
+        if (rc != VHDX_OK || (n && !replayed))
+            FZ_FAIL("replay of a crashed image: %s, %llu entries for %zu ranges", vhdx_status_name(rc),
+                    (unsigned long long)replayed, n);
+        rc = fz_rc(vhdx_replay_file(path, &replayed, NULL), "vhdx_replay_file(replayed)");
+        if (rc != VHDX_OK || replayed) FZ_FAIL("second replay: %s, %llu entries", vhdx_status_name(rc),
+                                               (unsigned long long)replayed);
+        if (!rt_load(s, path)) FZ_FAIL("replayed image cannot be read back");
+    }
+    unlink(path);
+}
+
 /* Commit op flag bit 2: the child (cio, a file at cpath) rebased by path onto a byte copy
  * of its parent (npath) that takes one write (flag bit 3: a sector of other bytes, refused
  * without VHDX_REBASE_CONTENT unless the child has that sector, then rebased with it; else
@@ -1293,13 +1335,13 @@ static int rt_step(rt_state *s, fz_in *in)
         }
         create_probe(in);
     } else if (op <= 3 || op == 7) {
-        unsigned crash = op == 7 ? fz_u8(in) % 32u : 0;
+        unsigned cb = op == 7 ? fz_u8(in) : 0, crash = cb % 32u;
         uint64_t off = fz_u32(in) % s->vs;
         size_t len = (size_t)fz_u16(in) + 1;
         uint8_t f = fz_u8(in);
         if (len > s->vs - off) len = (size_t)(s->vs - off);
         fill(wbuf, len, f, off);
-        if (op == 7) return rt_crash_write(s, crash, off, wbuf, len);
+        if (op == 7) return rt_crash_write(s, crash, (cb & 0xE0u) == 0xA0u, off, wbuf, len);
         rt_write(s, off, wbuf, len);
     } else if (op == 4) {
         rc = fz_rc(vhdx_flush(s->img, NULL), "vhdx_flush");
