@@ -56,6 +56,17 @@
  *   1   discard: u32 offset, u32 length (mod 3 MiB, + 1): the model reads zeros there
  *   2   compact: u8 flags (bit 0 --zeroes; refused with VHDX_E_UNSUPPORTED on a fixed
  *       image), then the whole disk is compared with the model
+ * Variants (once per input each; other values of the same bytes keep their meaning):
+ *   resize flags byte 0xB4-0xB7: big growth of an image of its own (rt_big_resize: BAT
+ *       region grown in place, or moved with bit 0), reads compared, check clean;
+ *   opcode byte 0xF7 (every time): the image reopened while allocation n fails
+ *       (VHDX_E_NOMEM or success, nothing leaked), then the op's write as ops 0-3;
+ *   create probe byte with bits 2, 6 and 7: refused file opens with their exact statuses
+ *       (rt_file_refusals), then the probe;
+ *   repair flags byte 0xA8-0xAF: repair of a differencing child whose locator has a plain
+ *       drive path (rt_repair_diff; the main image is left as it is);
+ *   crash op byte with bits 5-7 = 101: the crashed file's replay ranges and its replay by
+ *       path (rt_replay_by_path) before the recovery's reopen.
  * Oracles: every read equals the model (at the end: the MiBs written, or the whole disk
  * when (byte 0 ^ byte 1) % 8 == 0); after a crash every byte of the interrupted
  * write is its old or its new value and everything else is unchanged; at the end the
