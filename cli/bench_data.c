@@ -75,8 +75,10 @@ static const char *const fname[9] = {
     "sparse2.vhdx", "qout.img", "floor.raw"
 };
 
-/* runs of each tool: 1 GiB cases take about a second a run, the others milliseconds */
-#define REPS_BIG 5
+/* runs of each tool: the 1 GiB cases take about a second a run, qemu-img a second on the
+ * fixed 4 GiB image too, the sparse raw -> dynamic case milliseconds for both */
+#define REPS_BIG 3
+#define REPS_MID 5
 #define REPS_SMALL 11
 
 static int cmp_double(const void *a, const void *b)
@@ -192,13 +194,13 @@ static int prepare(bctx *b, int quick, uint64_t *gib)
 }
 
 static bench_case *new_case(bctx *b, bench_data *d, const char *name, const char *what,
-                            double target, int big)
+                            double target, int reps)
 {
     bench_case *c = &d->c[d->n++];
     c->name = name;
     c->what = what;
     c->target = target;
-    c->reps = b->quick ? 1 : big ? REPS_BIG : REPS_SMALL;
+    c->reps = b->quick ? 1 : reps;
     return c;
 }
 
@@ -213,18 +215,18 @@ static int cases_full(bctx *b, bench_data *d, char *const cp)
     if (spawn_timed(mk_dyn, &t, NULL) != 0) return CLI_EXIT_FAIL;
 
     bench_case *c = new_case(b, d, "vhdx_to_raw",
-                             "fully written dynamic image -> raw, both tools' defaults", 1.5, 1);
+                             "fully written dynamic image -> raw, both tools' defaults", 1.5, REPS_BIG);
     char *o1[] = { S, "convert", p[F_DYN], p[F_OUT], NULL };
     char *q1[] = { QI, "convert", "-f", "vhdx", "-O", "raw", p[F_DYN], p[F_QOUT], NULL };
     run_case(b, c, o1, q1, p[F_OUT], NULL);
 
-    c = new_case(b, d, "vhdx_to_raw_sync", "the same with --sync vs qemu-img -t writeback", 1.0, 1);
+    c = new_case(b, d, "vhdx_to_raw_sync", "the same with --sync vs qemu-img -t writeback", 1.0, REPS_BIG);
     char *o2[] = { S, "convert", "--sync", p[F_DYN], p[F_OUT], NULL };
     char *q2[] = { QI, "convert", "-t", "writeback", "-f", "vhdx", "-O", "raw", p[F_DYN], p[F_QOUT], NULL };
     run_case(b, c, o2, q2, p[F_OUT], NULL);
     unlink(p[F_DYN]);
 
-    c = new_case(b, d, "raw_to_dynamic", "random raw file -> dynamic VHDX", 2.0, 1);
+    c = new_case(b, d, "raw_to_dynamic", "random raw file -> dynamic VHDX", 2.0, REPS_BIG);
     char *o3[] = { S, "convert", p[F_RAND], p[F_SPVHDX], NULL };
     char *q3[] = { QI, "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic", p[F_RAND], p[F_QOUT], NULL };
     char *f3[] = { cp, "--sparse=always", p[F_RAND], p[F_FLOOR], NULL };
@@ -247,7 +249,7 @@ static int cases_sparse(bctx *b, bench_data *d, char *const cp)
     char *fill[] = { S, "write", p[F_FIXED], b->quick ? "64M" : "1G", p[F_SPARSE], NULL };
     if (spawn_timed(fill, &t, NULL) != 0) return CLI_EXIT_FAIL;
     bench_case *c = new_case(b, d, "fixed_sparse_to_raw",
-                             "fixed image, 8 MiB of data in a sparse host file -> raw", 10.0, 0);
+                             "fixed image, 8 MiB of data in a sparse host file -> raw", 10.0, REPS_MID);
     char *o4[] = { S, "convert", p[F_FIXED], p[F_OUT], NULL };
     char *q4[] = { QI, "convert", "-f", "vhdx", "-O", "raw", p[F_FIXED], p[F_QOUT], NULL };
     run_case(b, c, o4, q4, p[F_OUT], NULL);
@@ -256,7 +258,8 @@ static int cases_sparse(bctx *b, bench_data *d, char *const cp)
     /* sparse raw holding 16 MiB -> dynamic; then compare two such images */
     if (make_raw(p[F_SPARSE], b->quick ? (1ull << 30) : (64ull << 30), 1) != 0) return CLI_EXIT_FAIL;
     c = new_case(b, d, "sparse_raw_to_dynamic",
-                 "sparse raw holding 16 MiB -> dynamic VHDX (output must stay under 64 MiB)", 10.0, 0);
+                 "sparse raw holding 16 MiB -> dynamic VHDX (output must stay under 64 MiB)", 10.0,
+                 REPS_SMALL);
     char *o5[] = { S, "convert", p[F_SPARSE], p[F_SPVHDX], NULL };
     char *q5[] = { QI, "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic", p[F_SPARSE], p[F_QOUT], NULL };
     char *f5[] = { cp, "--sparse=always", p[F_SPARSE], p[F_FLOOR], NULL };
@@ -267,8 +270,8 @@ static int cases_sparse(bctx *b, bench_data *d, char *const cp)
     if (spawn_timed(mk2, &t, NULL) != 0) return CLI_EXIT_FAIL;
     unlink(p[F_SPARSE]);
     c = new_case(b, d, "compare_sparse",
-                 "compare two dynamic images of sparse disks holding 16 MiB each", 10.0, 0);
-    c->reps = 1; /* qemu-img reads every byte of the 64 GiB disks: seconds a run */
+                 "compare two dynamic images of sparse disks holding 16 MiB each", 10.0,
+                 1); /* qemu-img reads every byte of the 64 GiB disks: seconds a run */
     char *o6[] = { S, "compare", p[F_SPVHDX], p[F_SPVHDX2], NULL };
     char *q6[] = { QI, "compare", "-f", "vhdx", "-F", "vhdx", p[F_SPVHDX], p[F_SPVHDX2], NULL };
     run_case(b, c, o6, q6, NULL, NULL);
@@ -298,8 +301,6 @@ int bench_data_run(const char *dir, int quick, const char *qemu_img, bench_data 
     }
     /* the floor: coreutils cp of the same source (SEEK_DATA, copy_file_range) */
     char *cp = access("/bin/cp", X_OK) == 0 ? (char *)"/bin/cp" : NULL;
-    d->reps_big = quick ? 1 : REPS_BIG;
-    d->reps_small = quick ? 1 : REPS_SMALL;
     d->load[0] = load1();
     int ex = cases_full(&b, d, cp);
     if (ex == CLI_EXIT_OK) ex = cases_sparse(&b, d, cp);
@@ -319,7 +320,7 @@ static double cpu_ratio(const bench_case *c)
 
 static void case_text(const bench_case *c)
 {
-    printf("  %-22s %s\n", c->name, c->what);
+    printf("  %-22s %s (%d run%s each)\n", c->name, c->what, c->reps, c->reps == 1 ? "" : "s");
     printf("  %-22s vhdx %8.3f s (CPU %.3f s, peak RSS %ld KiB%s)", "", c->ours_s, c->ours_cpu,
            c->ours_rss_kib, c->ours_rss_kib <= 64 * 1024 ? "" : ", over 64 MiB");
     if (c->out_bytes) printf(", output %" PRIu64 " KiB allocated", c->out_bytes >> 10);
@@ -339,13 +340,13 @@ void bench_data_text(const bench_data *d)
 {
     printf("\ndata movement (child processes; ratio = qemu-img time / vhdx time)\n");
     for (int i = 0; i < d->n; i++) case_text(&d->c[i]);
-    printf("  method: runs of each tool per case: %d (%d for the 1 GiB cases, 1 for compare),\n"
-           "  alternating (which goes first changes every run), each run after a sync(), the\n"
-           "  same source files in the page cache for both; times are medians, the ratio is the\n"
-           "  median of the ratios of back-to-back runs; CPU = user + system time of the child;\n"
-           "  peak RSS = the child's ru_maxrss (an upper bound: it counts this process's memory\n"
-           "  at the spawn). Load average (1 min): %.2f before, %.2f after.\n",
-           d->reps_small, d->reps_big, d->load[0], d->load[1]);
+    printf("  method: the two tools run alternately (which goes first changes every run), each\n"
+           "  run after a sync(), the same source files in the page cache for both; times are\n"
+           "  medians, the ratio is the median of the ratios of back-to-back runs (both under\n"
+           "  about the same load); CPU = user + system time of the child; peak RSS = the\n"
+           "  child's ru_maxrss (an upper bound: it counts this process's memory at the spawn).\n"
+           "  Load average (1 min): %.2f before, %.2f after.\n",
+           d->load[0], d->load[1]);
 }
 
 void bench_data_json(json_w *w, const bench_data *d)

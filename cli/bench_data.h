@@ -27,7 +27,6 @@ typedef struct bench_case {
 typedef struct bench_data {
     bench_case c[BENCH_DATA_CASES];
     int n;
-    int reps_big, reps_small;      /* runs of each tool: 1 GiB cases, the others */
     double load[2];                /* 1-minute load average before and after */
 } bench_data;
 

@@ -72,10 +72,10 @@ expect_eq "bench temp folder removed (json)" "$n" 0
 run 0 "$CLI" bench --quick --data-only
 expect_match "data only" "$OUT" "
 data movement (child processes; ratio = qemu-img time / vhdx time)
-  vhdx_to_raw *
-  compare_sparse *
-  method: runs of each tool per case: 1 (1 for the 1 GiB cases, 1 for compare),
-  alternating *Load average (1 min): * before, * after."
+  vhdx_to_raw * (1 run each)
+  * compare_sparse * (1 run each)
+  * method: the two tools run alternately *
+  Load average (1 min): * before, * after."
 case "$OUT" in *CRC-32C*|*compact:*|*commit:*) fail "--data-only printed other sections";; *) ok;; esac
 
 finish
