@@ -100,37 +100,47 @@ typedef struct case_runs {
     int nr, nf;
 } case_runs;
 
-/* One run of ours (*mine) or of qemu-img, after a sync(): dirty pages left by the previous
- * run (or by the preparation) would otherwise be written back during this one and bill it
- * for the other's writes. Outputs removed (the last of ours kept when b->keep_out). */
+/* Removes the outputs a run may have left (ours: out; qemu-img's; cp's). */
+static void drop_outputs(bctx *b, const char *out)
+{
+    if (out) unlink(out);
+    unlink(b->p[F_QOUT]);
+    unlink(b->p[F_FLOOR]);
+}
+
+/* One run of ours (mine) or of qemu-img. The previous run's output is removed right
+ * before: its dirty pages are dropped, not written back during this run, and the memory
+ * it frees is what this run gets at once. (On a virtual machine, memory left free for a
+ * second or two goes back to the host, free page reporting, and costs a host fault per
+ * page at its next use: several times the copy itself for 1 GiB, billed to whichever
+ * tool ran after a pause.) */
 static void run_one(bctx *b, bench_case *c, case_runs *cr, int r, int mine, char *const argv[],
                     const char *out)
 {
     double s = 0, cpu = 0;
     long rss = 0;
-    sync();
+    drop_outputs(b, out);
     int st = spawn_ru(argv, &s, &cpu, mine ? &rss : NULL);
     if (mine) {
         if (st != 0) c->ours_ok = 0;
         cr->ow[r] = s;
         cr->oc[r] = cpu;
         if (rss > c->ours_rss_kib) c->ours_rss_kib = rss;
-        if (out) {
-            c->out_bytes = allocated(out);
-            if (r + 1 < c->reps || !b->keep_out) unlink(out);
-        }
+        if (out) c->out_bytes = allocated(out);
     } else {
         if (st != 0) c->theirs_ok = 0;
         cr->tw[r] = s;
         cr->tc[r] = cpu;
-        unlink(b->p[F_QOUT]);
     }
 }
 
-/* One case, c->reps times each, ours and qemu-img alternately (the one that goes first
- * changes every run), then `cp` of the same source when floor is not NULL. Medians of the
- * wall and CPU times; the ratio is the median of the per-run ratios (the two runs of a
- * pair are back to back, under about the same load from the rest of the machine). */
+/* One case: a sync() (the sources on disk, nothing of the preparation left to write
+ * back), one untimed run of each tool (loads both programs; the first takes the memory
+ * that went back to the host), then c->reps runs of each, ours and qemu-img alternately
+ * (the one that goes first changes every run), and `cp` of the same source when floor is
+ * not NULL. Medians of the wall and CPU times; the ratio is the median of the per-run
+ * ratios (the two runs of a pair are back to back, under about the same load from the
+ * rest of the machine). Outputs removed, ours of the last run kept when b->keep_out. */
 static void run_case(bctx *b, bench_case *c, char *const ours[], char *const theirs[],
                      const char *out, char *const floor[])
 {
@@ -138,19 +148,30 @@ static void run_case(bctx *b, bench_case *c, char *const ours[], char *const the
     memset(&cr, 0, sizeof cr);
     c->ours_ok = 1;
     c->theirs_ok = theirs && b->qemu_img;
+    sync();
+    if (c->reps > 1) {
+        run_one(b, c, &cr, 0, 1, ours, out);
+        if (c->theirs_ok) run_one(b, c, &cr, 0, 0, theirs, out);
+    }
     for (int r = 0; r < c->reps; r++) {
         for (int k = 0; k < 2; k++) {
             int mine = (k == 0) == (r % 2 == 0);
             if (mine) run_one(b, c, &cr, r, 1, ours, out);
-            else if (c->theirs_ok) run_one(b, c, &cr, r, 0, theirs, NULL);
+            else if (c->theirs_ok) run_one(b, c, &cr, r, 0, theirs, out);
         }
         cr.ratio[r] = cr.ow[r] > 0 ? cr.tw[r] / cr.ow[r] : 0.0;
         if (floor) {
-            sync();
+            drop_outputs(b, out);
             if (spawn_timed(floor, &cr.fw[cr.nf], NULL) == 0) cr.nf++;
-            unlink(b->p[F_FLOOR]);
         }
     }
+    /* the output kept: made again when a later run removed it */
+    double t;
+    if (b->keep_out && out && access(out, F_OK) != 0 && spawn_timed(ours, &t, NULL) != 0)
+        c->ours_ok = 0;
+    unlink(b->p[F_QOUT]);
+    unlink(b->p[F_FLOOR]);
+    if (!b->keep_out && out) unlink(out);
     c->ours_s = median(cr.ow, c->reps);
     c->ours_cpu = median(cr.oc, c->reps);
     if (c->theirs_ok) {
@@ -340,12 +361,13 @@ void bench_data_text(const bench_data *d)
 {
     printf("\ndata movement (child processes; ratio = qemu-img time / vhdx time)\n");
     for (int i = 0; i < d->n; i++) case_text(&d->c[i]);
-    printf("  method: the two tools run alternately (which goes first changes every run), each\n"
-           "  run after a sync(), the same source files in the page cache for both; times are\n"
-           "  medians, the ratio is the median of the ratios of back-to-back runs (both under\n"
-           "  about the same load); CPU = user + system time of the child; peak RSS = the\n"
-           "  child's ru_maxrss (an upper bound: it counts this process's memory at the spawn).\n"
-           "  Load average (1 min): %.2f before, %.2f after.\n",
+    printf("  method: a sync() before each case, one untimed run of each tool, then the two\n"
+           "  tools alternately (which goes first changes every run), the previous output removed\n"
+           "  right before each run (its dirty pages dropped, its memory reused at once), the\n"
+           "  same source files in the page cache for both; times are medians, the ratio is the\n"
+           "  median of the ratios of back-to-back runs (both under about the same load); CPU =\n"
+           "  user + system time of the child; peak RSS = the child's ru_maxrss (an upper bound:\n"
+           "  it counts this process's memory at the spawn). Load average (1 min): %.2f before, %.2f after.\n",
            d->load[0], d->load[1]);
 }
 
