@@ -56,7 +56,10 @@ m = d["data_movement"]
 assert [c["name"] for c in m] == ["vhdx_to_raw", "vhdx_to_raw_sync", "raw_to_dynamic",
     "fixed_sparse_to_raw", "sparse_raw_to_dynamic", "compare_sparse"]
 assert all(c["ok"] and c["vhdx_s"] > 0 and 0 < c["peak_rss_kib"] <= 64 * 1024 for c in m)
+assert all(c["runs"] == 1 and c["vhdx_cpu_s"] >= 0 for c in m)
+assert [c["cp_floor_s"] is not None for c in m] == [False, False, True, False, True, False]
 assert m[4]["output_allocated"] < 64 << 20
+assert len(d["data_movement_load"]) == 2 and all(x >= 0 for x in d["data_movement_load"])
 cm = d["commit"]
 assert [(c["parent_bytes"], c["child_bytes"], c["moved_bytes"]) for c in cm] == \
     [(256 << 20, 64 << 20, 64 << 20), (256 << 20, 16 << 20, 16 << 20)]
@@ -64,5 +67,16 @@ assert all(c["seconds"] > 0 for c in cm)
 ' "$T/b.json"; then ok; else fail "bench JSON"; fi
 n=$(find "$T" -mindepth 1 -name 'vhdx-bench-*' | wc -l)
 expect_eq "bench temp folder removed (json)" "$n" 0
+
+# --data-only: the data movement cases and their method, nothing else
+run 0 "$CLI" bench --quick --data-only
+expect_match "data only" "$OUT" "
+data movement (child processes; ratio = qemu-img time / vhdx time)
+  vhdx_to_raw * (1 run each)
+  * compare_sparse * (1 run each)
+  * method: a sync() before each case, one untimed run of each tool, then the two
+  tools alternately *
+  *Load average (1 min): * before, * after."
+case "$OUT" in *CRC-32C*|*compact:*|*commit:*) fail "--data-only printed other sections";; *) ok;; esac
 
 finish

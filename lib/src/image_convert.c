@@ -11,7 +11,9 @@
  * destination file; other chunks are read, and only what is not zero is written (raw:
  * non-zero pages, holes elsewhere; VHDX: chunks not all zero, so all-zero blocks of a
  * dynamic image stay NOT_PRESENT). Without VHDX_CONVERT_SYNC the destination is never
- * flushed (a wrapper drops the journal's flushes), like qemu-img's default cache.
+ * flushed (a wrapper drops the journal's flushes), like qemu-img's default cache; with it,
+ * a file destination starts writing back as the bytes come in (write-behind), so that the
+ * final flush overlaps the copy instead of following it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -426,6 +428,7 @@ static int run(cv_job *j)
         if (rc != VHDX_OK) return rc;
     }
     j->st->virtual_size = j->vsize;
+    if (j->o->flags & VHDX_CONVERT_SYNC) vhdx_io_file_write_behind(j->dst);
     j->buf = vhdx_malloc(CV_CHUNK);
     if (!j->buf) return VHDX_FAIL(j->diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "convert buffer");
     cv_progress(j, 0);

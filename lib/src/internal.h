@@ -107,12 +107,17 @@ int vhdx_diag_set(vhdx_diag *d, int code, uint64_t offset, const char *field,
 int vhdx_diag_set_errno(vhdx_diag *d, int code, int e);
 /* The allocator of alloc.c (vhdx_set_allocator); the library calls nothing else. */
 /* io_file.c: copies len bytes of src at soff to dst at doff inside the kernel
- * (copy_file_range) when both are file backends over regular files. VHDX_E_UNSUPPORTED
+ * (copy_file_range, or splice through a pipe on ext2/3/4) when both are file backends over
+ * regular files. VHDX_E_UNSUPPORTED
  * when they are not, or when the kernel refuses the pair (the caller then reads and writes
  * the bytes from *done on); else VHDX_OK, or VHDX_E_IO / VHDX_E_IO_EOF with errno set.
  * *done: bytes copied before the return. */
 int vhdx_io_copy_range(vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff, uint64_t len,
                        uint64_t *done);
+/* io_file.c: a file backend (else nothing) starts the writeback of its dirty pages every
+ * few MiB written from now on, for a caller that flushes at the end (vhdx_convert with
+ * VHDX_CONVERT_SYNC): the disk writes while the copy goes on. */
+void vhdx_io_file_write_behind(vhdx_io *io);
 
 void *vhdx_malloc(size_t n);
 void *vhdx_calloc(size_t n, size_t size);

@@ -7,14 +7,38 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "internal.h"
 
+/* how vhdx_io_copy_range copies into a file (decided at its first copy) */
+enum { COPY_UNKNOWN, COPY_CFR, COPY_SPLICE };
+
 typedef struct file_ctx {
     int fd;
     int regular;      /* a regular file: SEEK_DATA/SEEK_HOLE apply */
+    int copy;         /* COPY_*: kernel copies into this file */
+    int pipe[2];      /* COPY_SPLICE: the pipe the bytes go through (-1 until needed) */
+    int write_behind; /* vhdx_io_file_write_behind: writeback started as bytes come in */
+    uint64_t unkicked; /* bytes written since writeback was last started */
 } file_ctx;
+
+/* Writeback of the file's dirty pages started every WRITE_BEHIND bytes written: the disk
+ * works while the copy goes on, and the final flush finds little left to write. */
+#define WRITE_BEHIND ((uint64_t)8 << 20)
+
+static void kick(file_ctx *f, uint64_t n)
+{
+    if (!f->write_behind) return;
+    f->unkicked += n;
+    if (f->unkicked < WRITE_BEHIND) return;
+    f->unkicked = 0;
+    int e = errno;
+    /* a hint: the flush that follows is what makes the bytes durable; errors are its to report */
+    (void)sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    errno = e;
+}
 
 /* Largest single transfer handed to the kernel (Linux caps at ~2 GiB anyway). */
 #define FILE_IO_CHUNK ((size_t)1 << 30)
@@ -67,6 +91,7 @@ static int file_write(void *ctx, uint64_t off, const void *buf, size_t len)
         p += r;
         off += (uint64_t)r;
         len -= (size_t)r;
+        kick(f, (uint64_t)r);
     }
     return VHDX_OK;
 }
@@ -149,6 +174,8 @@ static void file_destroy(void *ctx)
     file_ctx *f = ctx;
     if (!f) return;
     if (f->fd >= 0) close(f->fd);
+    if (f->pipe[0] >= 0) close(f->pipe[0]);
+    if (f->pipe[1] >= 0) close(f->pipe[1]);
     vhdx_free(f);
 }
 
@@ -297,6 +324,10 @@ int(vhdx_io_file_open)(vhdx_io *io, const char *path, int mode)
     }
     f->fd = fd;
     f->regular = regular;
+    f->copy = COPY_UNKNOWN;
+    f->pipe[0] = f->pipe[1] = -1;
+    f->write_behind = 0;
+    f->unkicked = 0;
     full.ctx = f;
     full.read_at = file_read;
     full.write_at = file_write;
@@ -311,6 +342,12 @@ int(vhdx_io_file_open)(vhdx_io *io, const char *path, int mode)
 
 /* ---- kernel copy between two file backends (internal.h) ---- */
 
+#define EXT234_MAGIC 0xEF53u          /* statfs f_type of ext2, ext3 and ext4 */
+/* The pipe asked for. 256 KiB: writes of 512 KiB and more were as fast at best, but now and
+ * then several times slower on a machine whose memory is fragmented (high-order page cache
+ * folios to assemble); 256 KiB stayed within 10% of its best. */
+#define SPLICE_PIPE ((size_t)256 << 10)
+
 /* errno values of copy_file_range that mean "not for this pair of files": read and write
  * instead (other file systems, old kernels, special files) */
 static int copy_unsupported(int e)
@@ -318,22 +355,90 @@ static int copy_unsupported(int e)
     return e == ENOSYS || e == EXDEV || e == EINVAL || e == EOPNOTSUPP || e == ETXTBSY;
 }
 
-int vhdx_io_copy_range(vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff, uint64_t len,
+static void drop_pipe(file_ctx *d)
+{
+    int e = errno;
+    if (d->pipe[0] >= 0) close(d->pipe[0]);
+    if (d->pipe[1] >= 0) close(d->pipe[1]);
+    d->pipe[0] = d->pipe[1] = -1;
+    errno = e;
+}
+
+/* How copies into d go, decided once. On ext2/3/4, copy_file_range neither clones nor
+ * offloads: it is a page-cache copy through the kernel's 64 KiB internal pipe, one
+ * delayed-allocation reservation per 4 KiB page. Splicing through a private 256 KiB pipe
+ * instead hands the file system 256 KiB writes (larger folios), and preallocating each
+ * range first (fallocate) spares the per-page reservation: about 25-35% less CPU for the
+ * same bytes (`vhdx bench`, data movement). Elsewhere copy_file_range, which may clone (XFS,
+ * Btrfs) or copy on the server (NFS, SMB). */
+static void copy_method(file_ctx *d)
+{
+    struct statfs sf;
+    memset(&sf, 0, sizeof sf); /* MSan: no fstatfs interceptor on every glibc */
+    d->copy = COPY_CFR;
+    if (fstatfs(d->fd, &sf) != 0 || (unsigned long)sf.f_type != EXT234_MAGIC) return;
+    if (pipe2(d->pipe, O_CLOEXEC) != 0) {
+        d->pipe[0] = d->pipe[1] = -1;
+        return;
+    }
+    (void)fcntl(d->pipe[1], F_SETPIPE_SZ, (int)SPLICE_PIPE); /* a smaller pipe works too */
+    d->copy = COPY_SPLICE;
+}
+
+/* From the pipe into d at doff: all n bytes it holds; *done grows by what was written. */
+static int pipe_drain(file_ctx *d, uint64_t doff, size_t n, uint64_t *done)
+{
+    while (n > 0) {
+        loff_t dof = (loff_t)(doff + *done);
+        ssize_t w = splice(d->pipe[0], NULL, d->fd, &dof, n, SPLICE_F_MOVE);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = EIO;
+            /* bytes left in the pipe belong to no later copy */
+            drop_pipe(d);
+            if (!copy_unsupported(errno)) return VHDX_E_IO;
+            d->copy = COPY_CFR;
+            return VHDX_E_UNSUPPORTED;
+        }
+        n -= (size_t)w;
+        *done += (uint64_t)w;
+        kick(d, (uint64_t)w);
+    }
+    return VHDX_OK;
+}
+
+/* src at soff -> the pipe -> d at doff, at most SPLICE_PIPE bytes at a time, each range
+ * preallocated first (best effort: the writes report what really fails). */
+static int splice_copy(file_ctx *d, int sfd, uint64_t doff, uint64_t soff, uint64_t len,
                        uint64_t *done)
 {
-    *done = 0;
-    if (dst->write_at != file_write || src->read_at != file_read) return VHDX_E_UNSUPPORTED;
-    const file_ctx *d = dst->ctx, *s = src->ctx;
-    if (!d->regular || !s->regular) return VHDX_E_UNSUPPORTED;
-    if (!off_ok(doff, 0) || !off_ok(soff, 0) || len > (uint64_t)INT64_MAX - doff ||
-        len > (uint64_t)INT64_MAX - soff) {
-        errno = EFBIG;
-        return VHDX_E_IO;
+    while (*done < len) {
+        uint64_t want = len - *done;
+        size_t n = want < SPLICE_PIPE ? (size_t)want : SPLICE_PIPE;
+        (void)fallocate(d->fd, FALLOC_FL_KEEP_SIZE, (off_t)(doff + *done), (off_t)n);
+        loff_t so = (loff_t)(soff + *done);
+        ssize_t r = splice(sfd, &so, d->pipe[1], NULL, n, SPLICE_F_MOVE);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            if (!copy_unsupported(errno)) return VHDX_E_IO;
+            drop_pipe(d);
+            d->copy = COPY_CFR;
+            return VHDX_E_UNSUPPORTED;
+        }
+        if (r == 0) return VHDX_E_IO_EOF; /* the source ends before soff + len */
+        int rc = pipe_drain(d, doff, (size_t)r, done);
+        if (rc != VHDX_OK) return rc;
     }
+    return VHDX_OK;
+}
+
+static int cfr_copy(file_ctx *d, int sfd, uint64_t doff, uint64_t soff, uint64_t len,
+                    uint64_t *done)
+{
     while (*done < len) {
         uint64_t want = len - *done;
         loff_t so = (loff_t)(soff + *done), dof = (loff_t)(doff + *done);
-        ssize_t r = copy_file_range(s->fd, &so, d->fd, &dof,
+        ssize_t r = copy_file_range(sfd, &so, d->fd, &dof,
                                     want < FILE_IO_CHUNK ? (size_t)want : FILE_IO_CHUNK, 0);
         if (r < 0) {
             if (errno == EINTR) continue;
@@ -341,8 +446,41 @@ int vhdx_io_copy_range(vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff,
         }
         if (r == 0) return VHDX_E_IO_EOF; /* the source ends before soff + len */
         *done += (uint64_t)r;
+        kick(d, (uint64_t)r);
     }
     return VHDX_OK;
+}
+
+void vhdx_io_file_write_behind(vhdx_io *io)
+{
+    if (io->write_at != file_write) return;
+    file_ctx *f = io->ctx;
+    f->write_behind = f->regular;
+}
+
+int vhdx_io_copy_range(vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff, uint64_t len,
+                       uint64_t *done)
+{
+    *done = 0;
+    if (dst->write_at != file_write || src->read_at != file_read) return VHDX_E_UNSUPPORTED;
+    file_ctx *d = dst->ctx;
+    const file_ctx *s = src->ctx;
+    if (!d->regular || !s->regular) return VHDX_E_UNSUPPORTED;
+    if (!off_ok(doff, 0) || !off_ok(soff, 0) || len > (uint64_t)INT64_MAX - doff ||
+        len > (uint64_t)INT64_MAX - soff) {
+        errno = EFBIG;
+        return VHDX_E_IO;
+    }
+    if (d->copy == COPY_UNKNOWN) copy_method(d);
+    if (d->copy == COPY_SPLICE) {
+        int rc = splice_copy(d, s->fd, doff, soff, len, done);
+        /* a pipe the kernel refuses: copy_file_range for the rest */
+        if (rc != VHDX_E_UNSUPPORTED) return rc;
+    }
+    uint64_t more = 0;
+    int rc = cfr_copy(d, s->fd, doff + *done, soff + *done, len - *done, &more);
+    *done += more;
+    return rc;
 }
 
 void(vhdx_io_destroy)(vhdx_io *io)
