@@ -8,6 +8,8 @@
 
 #include "fuzz_common.h"
 
+FZ_NO_COVERAGE_BEGIN
+
 /* ---- buffer pool ----
  * Large buffers are recycled instead of freed: under ASan every multi-MiB malloc/free is
  * an mmap/munmap plus page faults, which dominated the run time of the image harnesses.
@@ -233,6 +235,23 @@ int fz_file_copy(fz_file *dst, const fz_file *src)
     return 0;
 }
 
+int fz_file_copy_range(fz_file *dst, uint64_t to, const fz_file *src, uint64_t from, size_t n)
+{
+    /* page by page of src: its clean pages (and bytes past its len) are zeros */
+    while (n) {
+        size_t k = FZ_PAGE - (size_t)(from & (FZ_PAGE - 1)), have = 0;
+        if (k > n) k = n;
+        if (from < src->len && src->dirty[from >> FZ_PAGE_SHIFT])
+            have = src->len - (size_t)from < k ? src->len - (size_t)from : k;
+        if (have && fz_file_put(dst, to, src->data + from, have) != 0) return -1;
+        if (have < k && fz_file_zero(dst, to + have, k - have) != 0) return -1;
+        from += k;
+        to += k;
+        n -= k;
+    }
+    return 0;
+}
+
 int fz_file_save(const char *path, const fz_file *f)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -363,6 +382,31 @@ void fz_image_from_segments(fz_file *f, const uint8_t *p, size_t n, unsigned ext
     f->size = size;
 }
 
+/* Length of the zero run at p, counted up to max bytes (8 at a time). */
+static size_t fz_zero_run(const uint8_t *p, size_t max)
+{
+    size_t i = 0;
+    uint64_t w;
+    while (i + 8 <= max && (memcpy(&w, p + i, 8), w == 0)) i += 8;
+    while (i < max && p[i] == 0) i++;
+    return i;
+}
+
+/* End of the segment that starts at the non-zero byte d[i]: it extends over zero runs
+ * shorter than 32 bytes, up to lim; found with memchr and word steps, not a byte loop. */
+static size_t fz_segment_end(const uint8_t *d, size_t i, size_t lim)
+{
+    size_t end = i + 1;
+    while (end < lim) {
+        const uint8_t *z = memchr(d + end, 0, lim - end);
+        if (!z) return lim;
+        size_t zs = (size_t)(z - d), run = fz_zero_run(z, lim - zs < 32 ? lim - zs : 32);
+        if (run >= 32 || zs + run == lim) return zs;
+        end = zs + run + 1; /* d[zs + run] is not zero */
+    }
+    return end;
+}
+
 uint8_t *fz_image_to_segments(const fz_file *f, const uint8_t *prefix, size_t prefix_len,
                               size_t *out_len)
 {
@@ -373,23 +417,13 @@ uint8_t *fz_image_to_segments(const fz_file *f, const uint8_t *prefix, size_t pr
     size_t len = f->len;
     size_t i = 0;
     while (i < len) {
-        if (!f->dirty[i >> FZ_PAGE_SHIFT]) { i = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT; continue; }
-        if (f->data[i] == 0) { /* skip zeros 8 bytes at a time, up to the page's end */
-            size_t pe = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT;
-            if (pe > len) pe = len;
-            uint64_t w = 0;
-            while (i + 8 <= pe && (memcpy(&w, f->data + i, 8), w == 0)) i += 8;
-            while (i < pe && f->data[i] == 0) i++;
-            continue;
-        }
-        /* segment [i, j): extend while the next zero run is shorter than 32 bytes */
-        size_t j = i, end = i;
-        while (j < len && j - i < 65535) {
-            if (f->data[j] != 0) end = j + 1;
-            else if (j - end + 1 >= 32) break;
-            j++;
-        }
-        j = end;
+        size_t pe = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT;
+        if (pe > len) pe = len;
+        if (!f->dirty[i >> FZ_PAGE_SHIFT]) { i = pe; continue; }
+        i += fz_zero_run(f->data + i, pe - i); /* up to the page's end */
+        if (i == pe) continue;
+        /* segment [i, j): up to 65535 bytes, ends before a zero run of >= 32 bytes */
+        size_t j = fz_segment_end(f->data, i, len - i < 65535 ? len : i + 65535);
         size_t seg = j - i;
         if (n + 6 + seg > cap) {
             while (n + 6 + seg > cap) cap *= 2;
@@ -439,3 +473,5 @@ const fz_file *fz_template(unsigned kind)
     }
     return fz_template_state[kind] == 1 ? &fz_templates[kind] : NULL;
 }
+
+FZ_NO_COVERAGE_END
