@@ -164,7 +164,7 @@ static void probe_by_path(vhdx_create_params *p, unsigned t, fz_guid_state *gs, 
 
 /* An image created in memory from probe parameters opens read-write, takes a write and
  * checks without error findings. */
-static void probe_created_image(vhdx_io *io, fz_guid_state *gs)
+static void probe_created_image(vhdx_io *io, const fz_file *f, fz_guid_state *gs)
 {
     vhdx_image *img = NULL;
     vhdx_open_opts o;
@@ -183,9 +183,7 @@ static void probe_created_image(vhdx_io *io, fz_guid_state *gs)
     if (rc != VHDX_OK && vhdx_status_class(rc) != VHDX_CLASS_LIMIT)
         FZ_FAIL("write to a created image failed: %s", vhdx_status_name(rc));
     (void)fz_rc(vhdx_close(img), "vhdx_close(created)");
-    size_t mlen = 0;
-    const uint8_t *mem = vhdx_io_mem_data(io, &mlen);
-    fz_use_u64((uint64_t)mlen + (mem && mlen ? mem[0] : 0));
+    fz_use_u64(f->size + fz_file_byte(f, 0));
     vhdx_check_opts co;
     vhdx_report *rep = NULL;
     vhdx_check_opts_default(&co);
@@ -225,16 +223,19 @@ static void create_probe(fz_in *in)
         probe_by_path(&p, t, &gs, &d);
         return;
     }
-    if (fz_rc(vhdx_io_mem_open(&io, NULL, 0, 160 * MiB), "io_mem_open") != VHDX_OK) return;
+    /* a sparse memory file (fz_memfile.h): a fixed image's payload of zeros costs nothing */
+    fz_file pf;
+    fz_file_init(&pf, 160 * MiB);
+    fz_file_io(&io, &pf);
     int rc = fz_rc_allow(vhdx_create_io(&io, &p, &d), VHDX_E_CREATE_PARAM, "vhdx_create_io(probe)");
     if (rc == VHDX_OK) {
-        probe_created_image(&io, &gs);
+        probe_created_image(&io, &pf, &gs);
     } else {
         char msg[512];
         vhdx_diag_format(&d, "probe", msg, sizeof msg);
         fz_use(msg, strnlen(msg, sizeof msg));
     }
-    vhdx_io_destroy(&io);
+    fz_file_free(&pf);
 }
 
 static void fill(uint8_t *p, size_t n, uint8_t f, uint64_t off)
@@ -501,9 +502,10 @@ static void rt_damage_repair(rt_state *s, fz_in *in)
     s->img = NULL;
     if (rc != VHDX_OK) FZ_FAIL("close failed: %s", vhdx_status_name(rc));
     uint64_t size = s->file.size;
-    uint8_t *before = fz_big_alloc((size_t)size), *ref = fz_big_alloc((size_t)s->vs);
-    if (!before || !ref || fz_file_ensure(&s->file, size) != 0) goto out;
-    memcpy(before, s->file.data, (size_t)size);
+    fz_file before; /* a copy of the written pages only (fz_file_copy), not of the whole file */
+    fz_file_init(&before, s->file.max_size);
+    uint8_t *ref = fz_big_alloc((size_t)s->vs);
+    if (!ref || fz_file_copy(&before, &s->file) != 0) goto out;
     uint8_t b = (uint8_t)(fz_file_byte(&s->file, off) ^ x);
     (void)fz_file_put(&s->file, off, &b, 1);
     if (fl & 1) fz_fix_image(&s->file);
@@ -539,23 +541,36 @@ static void rt_damage_repair(rt_state *s, fz_in *in)
     } else {
         /* undo the damage: the script goes on with the image it had */
         fz_file_set_size(&s->file, size);
-        (void)fz_file_put(&s->file, 0, before, (size_t)size);
+        (void)fz_file_zero(&s->file, 0, s->file.len);
+        (void)fz_file_copy(&s->file, &before);
     }
     vhdx_repair_plan_free(p);
     vhdx_repair_plan_free(dry);
 out:
-    fz_big_free(before);
+    fz_file_free(&before);
     fz_big_free(ref);
     rt_open(s, VHDX_OPEN_RDWR);
 }
 
 /* op 0xE0-0xE7: vhdx_convert of the open image into a memory backend, read back. */
-static void rt_convert_check(rt_state *s, vhdx_io *dst, int raw, uint64_t vs)
+/* f[0, n) equals model[0, n), compared 1 MiB at a time */
+static int rt_file_is(const fz_file *f, const uint8_t *model, uint64_t n)
 {
-    size_t n = 0;
-    const uint8_t *b = vhdx_io_mem_data(dst, &n);
+    uint8_t *buf = fz_big_alloc(MiB);
+    int same = buf != NULL;
+    for (uint64_t off = 0; same && off < n; off += MiB) {
+        size_t k = (size_t)(n - off < MiB ? n - off : MiB);
+        fz_file_read(f, off, buf, k);
+        same = memcmp(buf, model + off, k) == 0;
+    }
+    fz_big_free(buf);
+    return same;
+}
+
+static void rt_convert_check(rt_state *s, const fz_file *df, vhdx_io *dst, int raw, uint64_t vs)
+{
     if (raw) {
-        if (n != vs || memcmp(b, s->model, (size_t)s->vs) != 0) FZ_FAIL("converted raw differs from the model");
+        if (df->size != vs || !rt_file_is(df, s->model, s->vs)) FZ_FAIL("converted raw differs from the model");
         return;
     }
     vhdx_image *img = NULL;
@@ -598,15 +613,17 @@ static void rt_convert(rt_state *s, fz_in *in)
     o.create.block_size = (uint32_t)(MiB << ((fl >> 2) & 3u));
     o.create.guid_gen = fz_guid_gen(&s->gs, 400 + s->opens++);
     vhdx_convert_src src = { s->img, NULL, NULL, NULL, 0 };
-    if (fz_rc(vhdx_io_mem_open(&dst, NULL, 0, 96 * MiB), "io_mem_open") != VHDX_OK) return;
+    fz_file df; /* sparse memory file: the zeros of a fixed result cost nothing */
+    fz_file_init(&df, 96 * MiB);
+    fz_file_io(&dst, &df);
     vhdx_diag_clear(&d);
     int rc = fz_rc(vhdx_convert(&src, &dst, &o, &st, &d), "vhdx_convert");
     if (rc == VHDX_OK) {
-        rt_convert_check(s, &dst, raw, st.virtual_size);
+        rt_convert_check(s, &df, &dst, raw, st.virtual_size);
     } else if (vhdx_status_class(rc) != VHDX_CLASS_NOMEM) {
         FZ_FAIL("convert failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
     }
-    vhdx_io_destroy(&dst);
+    fz_file_free(&df);
 }
 
 /* Child writes of the commit op into child and the child's model cm. */
