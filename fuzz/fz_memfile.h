@@ -26,6 +26,7 @@ typedef struct fz_file {
     uint8_t *data;            /* an anonymous mapping of max_size bytes, or NULL */
     uint8_t *dirty;           /* one mark per 64 KiB page written (see fz_memfile.c) */
     size_t len, cap;
+    size_t zeroed;            /* bytes its mapping zeroed in place since it was last released */
     uint64_t size, max_size;
     int readonly;             /* writes and set_size fail and are counted in `writes` */
     unsigned long writes, flushes;
