@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include "builder.h"
+#include "memimg.h"
 
 static void fill(uint8_t *b, size_t n, uint64_t seed)
 {
@@ -27,16 +28,9 @@ static void fill(uint8_t *b, size_t n, uint64_t seed)
 
 static vhdx_image *mk(vhdx_io *io, vhdx_disk_type type, uint64_t vs, const char *parent)
 {
-    vhdx_create_params p;
     vhdx_open_opts o;
     vhdx_image *img;
-    vhdx_create_params_default(&p);
-    p.type = type;
-    p.virtual_size = vs;
-    p.block_size = (uint32_t)MiB;
-    p.parent_path = parent;
-    assert_int_equal(vhdx_io_mem_open(io, NULL, 0, 8 * GiB), VHDX_OK);
-    assert_int_equal(vhdx_create_io(io, &p, NULL), VHDX_OK);
+    memimg_create(io, type, vs, parent);
     vhdx_open_opts_default(&o);
     o.flags = VHDX_OPEN_RDWR;
     o.parent_path = parent;

@@ -23,6 +23,7 @@
 #include "internal.h"
 #include "builder.h"
 #include "faultio.h"
+#include "memimg.h"
 
 #define WIN (10 * MiB)     /* compared at the start of the disk (and 1 MiB at its end) */
 
@@ -216,13 +217,9 @@ static void make_base(mscen *s, vhdx_disk_type type, uint64_t vs, uint64_t psize
                       size_t nw, size_t wlen)
 {
     vhdx_io io;
-    vhdx_create_params p;
     vhdx_open_opts o;
     vhdx_image *img;
-    vhdx_create_params_default(&p);
-    p.type = type;
-    p.virtual_size = vs;
-    p.block_size = (uint32_t)MiB;
+    const char *parent = NULL;
     if (type == VHDX_TYPE_DIFFERENCING) {
         snprintf(s->parent, sizeof s->parent, "%s/vhdx-maint-parent-%d.vhdx",
                  access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
@@ -241,10 +238,9 @@ static void make_base(mscen *s, vhdx_disk_type type, uint64_t vs, uint64_t psize
         assert_int_equal(vhdx_write(img, 0, b, psize, NULL), VHDX_OK);
         free(b);
         assert_int_equal(vhdx_close(img), VHDX_OK);
-        p.parent_path = s->parent;
+        parent = s->parent;
     }
-    assert_int_equal(vhdx_io_mem_open(&io, NULL, 0, 8 * GiB), VHDX_OK);
-    assert_int_equal(vhdx_create_io(&io, &p, NULL), VHDX_OK);
+    memimg_create(&io, type, vs, parent);
     opts_for(s, &o, VHDX_OPEN_RDWR);
     assert_int_equal(vhdx_open(&img, &io, 0, &o, NULL), VHDX_OK);
     uint8_t *b = malloc(wlen);
@@ -255,12 +251,7 @@ static void make_base(mscen *s, vhdx_disk_type type, uint64_t vs, uint64_t psize
     }
     free(b);
     assert_int_equal(vhdx_close(img), VHDX_OK);
-    size_t n;
-    const uint8_t *d = vhdx_io_mem_data(&io, &n);
-    s->base = malloc(n);
-    assert_non_null(s->base);
-    memcpy(s->base, d, n);
-    s->base_len = n;
+    s->base = memimg_copy(&io, &s->base_len);
     vhdx_io_destroy(&io);
 }
 

@@ -24,20 +24,29 @@
  *       close succeeds and frees every block allocated since the write began, the image
  *       reopens, every byte of the write is old or new, the rest of the disk is unchanged
  *   9   (opcode bytes 0xE8-0xEF) damage and repair: u8 flags, u32 file offset, u8 xor: the
- *       image is closed, one file byte is xored (flag bit 0: every checksum fixed after),
+ *       image is closed, one file byte is xored (flag bit 2: in a header or region table,
+ *       the same byte of the other copy too; flag bit 0: every checksum fixed after),
  *       then repaired with --allow-data-loss --fix-deviations (bit 1: a first repair
  *       crashes at its (u8 n)-th write or size change and a second one finishes)
  *   (opcode bytes 0xE0-0xE7) convert: u8 flags: the image as it is (open, maybe not
  *       flushed) converted by vhdx_convert into a new memory backend: bit 4 raw, else
  *       VHDX: bit 0 dynamic (else fixed), bit 1 4096-byte logical sectors, bits 2-3 block
- *       size 1 MiB << v, bit 5 VHDX_CONVERT_SYNC; the result reads exactly as the model
+ *       size 1 MiB << v, bit 5 VHDX_CONVERT_SYNC; bits 6-7: 1 (0x40) the source is the
+ *       model's bytes in a raw file and the destination a file (kernel copy; once per
+ *       input, later ones convert the image into memory), 2 (0x80)
+ *       VHDX_CONVERT_SEQUENTIAL (refused with VHDX_E_MISUSE unless raw), 3 (0xC0) the
+ *       source is the model as a stream; the result reads exactly as the model
  *       (zeros up to a rounded-up size), a VHDX one checks without error
  *   (opcode bytes 0xD8-0xDF) commit: u8 flags, u8 n, then n (<= 4) child writes (u32 offset,
  *       u16 length-1, u8 fill): the image is closed and written to a file, a differencing
  *       child is created over it in memory (bit 0: 1 MiB blocks, else 2 MiB), takes the
  *       writes (fill 0x00: vhdx_write_zeroes) and is committed into the reopened image
  *       (bit 1: the child read-write, so it is re-linked too); the model takes the child's
- *       writes and the whole disk is compared with it
+ *       writes and the whole disk is compared with it. Bit 2: by path instead: the child
+ *       file is rebased (vhdx_rebase_file) onto a copy of the image that took a write of
+ *       its own bytes (bit 3: of other bytes, VHDX_REBASE_CONTENT), must read as before,
+ *       and is committed by vhdx_commit_file (bit 1: VHDX_COMMIT_REMOVE) into that copy,
+ *       which becomes the image (once per input: later ones commit in memory)
  * Opcode bytes 0xC0-0xD7 (before the modulo 10 above) are maintenance ops, by (byte - 0xC0) % 3:
  *   0   resize: u32 size (mod 16 MiB, rounded up to a logical sector), u8 flags (bit 0
  *       shrink, bit 1 allow data loss): a smaller size without bit 0 must be refused
@@ -77,6 +86,8 @@ typedef struct rt_state {
      * (an input-decided 1 in 8), the whole disk */
     int full_check;
     uint8_t touched[16];
+    /* the by-path commit and file convert (fsyncs: slow) run once per input */
+    int commit_by_path_done, convert_files_done;
 } rt_state;
 
 /* Marks the MiBs of [off, off+len) as written (the model changed there). */
@@ -492,7 +503,16 @@ static void rt_repaired(rt_state *s, const vhdx_repair_opts *o, const vhdx_repai
     }
 }
 
-/* op 9: damage one byte, repair. */
+/* The same byte of the other copy of a duplicated structure (headers at 64 and 128 KiB,
+ * region tables at 192 and 256 KiB; 2.1), or 0 outside them. */
+static uint64_t rt_twin(uint64_t off)
+{
+    uint64_t k = off / (64 * 1024);
+    if (k < 1 || k > 4) return 0;
+    return (k & 1) ? off + 64 * 1024 : off - 64 * 1024;
+}
+
+/* op 9: damage one byte (flag bit 2: and its twin), repair. */
 static void rt_damage_repair(rt_state *s, fz_in *in)
 {
     unsigned fl = fz_u8(in);
@@ -508,6 +528,11 @@ static void rt_damage_repair(rt_state *s, fz_in *in)
     if (!ref || fz_file_copy(&before, &s->file) != 0) goto out;
     uint8_t b = (uint8_t)(fz_file_byte(&s->file, off) ^ x);
     (void)fz_file_put(&s->file, off, &b, 1);
+    uint64_t twin = rt_twin(off);
+    if ((fl & 4) && twin) {
+        b = (uint8_t)(fz_file_byte(&s->file, twin) ^ x);
+        (void)fz_file_put(&s->file, twin, &b, 1);
+    }
     if (fl & 1) fz_fix_image(&s->file);
     if (!rt_read_disk(s, ref)) memcpy(ref, s->model, (size_t)s->vs);
 
@@ -553,24 +578,12 @@ out:
 }
 
 /* op 0xE0-0xE7: vhdx_convert of the open image into a memory backend, read back. */
-/* f[0, n) equals model[0, n), compared 1 MiB at a time */
-static int rt_file_is(const fz_file *f, const uint8_t *model, uint64_t n)
+static void rt_convert_check(rt_state *s, vhdx_io *dst, int raw, uint64_t vs)
 {
-    uint8_t *buf = fz_big_alloc(MiB);
-    int same = buf != NULL;
-    for (uint64_t off = 0; same && off < n; off += MiB) {
-        size_t k = (size_t)(n - off < MiB ? n - off : MiB);
-        fz_file_read(f, off, buf, k);
-        same = memcmp(buf, model + off, k) == 0;
-    }
-    fz_big_free(buf);
-    return same;
-}
-
-static void rt_convert_check(rt_state *s, const fz_file *df, vhdx_io *dst, int raw, uint64_t vs)
-{
+    size_t n = 0;
+    const uint8_t *b = vhdx_io_mem_data(dst, &n);
     if (raw) {
-        if (df->size != vs || !rt_file_is(df, s->model, s->vs)) FZ_FAIL("converted raw differs from the model");
+        if (n != vs || memcmp(b, s->model, (size_t)s->vs) != 0) FZ_FAIL("converted raw differs from the model");
         return;
     }
     vhdx_image *img = NULL;
@@ -598,32 +611,108 @@ static void rt_convert_check(rt_state *s, const fz_file *df, vhdx_io *dst, int r
     }
 }
 
+/* Convert op source of flag bit 6 + 7: the model as a stream, in uneven pieces. */
+typedef struct rt_stream {
+    const uint8_t *p;
+    uint64_t n, at;
+} rt_stream;
+
+static int rt_stream_read(void *ctx, void *buf, size_t len, size_t *got)
+{
+    rt_stream *st = ctx;
+    size_t k = 12345 + (size_t)(st->at % 3) * 40000;
+    if (k > len) k = len;
+    if (k > st->n - st->at) k = (size_t)(st->n - st->at);
+    memcpy(buf, st->p + st->at, k);
+    st->at += k;
+    *got = k;
+    return VHDX_OK;
+}
+
+/* A file's bytes in a new memory backend (and the file removed); 0 on failure. */
+static int rt_file_to_mem(const char *path, vhdx_io *mem)
+{
+    vhdx_io fio;
+    uint64_t n = 0;
+    int ok = 0;
+    if (vhdx_io_file_open(&fio, path, VHDX_IO_READ) != VHDX_OK) return 0;
+    uint8_t *b = fio.get_size(fio.ctx, &n) == VHDX_OK && n <= 96 * MiB ? fz_big_alloc((size_t)(n ? n : 1)) : NULL;
+    if (b && (n == 0 || fio.read_at(fio.ctx, 0, b, (size_t)n) == VHDX_OK))
+        ok = fz_rc(vhdx_io_mem_open(mem, b, (size_t)n, 96 * MiB), "io_mem_open") == VHDX_OK;
+    fz_big_free(b);
+    vhdx_io_destroy(&fio);
+    unlink(path);
+    return ok;
+}
+
 static void rt_convert(rt_state *s, fz_in *in)
 {
     unsigned fl = fz_u8(in);
     vhdx_convert_opts o;
     vhdx_convert_stats st;
-    vhdx_io dst;
+    vhdx_io dst, rawsrc, mem;
     vhdx_diag d;
     vhdx_convert_opts_default(&o);
-    const int raw = (fl & 16) != 0;
-    o.flags = (raw ? 0 : VHDX_CONVERT_VHDX) | ((fl & 32) ? VHDX_CONVERT_SYNC : 0);
+    const int raw = (fl & 16) != 0, seq = (fl & 0xC0) == 0x80;
+    const int files = (fl & 0xC0) == 0x40 && !s->convert_files_done;
+    o.flags = (raw ? 0 : VHDX_CONVERT_VHDX) | ((fl & 32) ? VHDX_CONVERT_SYNC : 0) |
+              (seq ? VHDX_CONVERT_SEQUENTIAL : 0);
     o.create.type = (fl & 1) ? VHDX_TYPE_DYNAMIC : VHDX_TYPE_FIXED;
     o.create.logical_sector_size = (fl & 2) ? 4096 : 512;
     o.create.block_size = (uint32_t)(MiB << ((fl >> 2) & 3u));
     o.create.guid_gen = fz_guid_gen(&s->gs, 400 + s->opens++);
     vhdx_convert_src src = { s->img, NULL, NULL, NULL, 0 };
-    fz_file df; /* sparse memory file: the zeros of a fixed result cost nothing */
-    fz_file_init(&df, 96 * MiB);
-    fz_file_io(&dst, &df);
+    rt_stream stream = { s->model, s->vs, 0 };
+    const char *dir = fz_tmpdir();
+    char spath[600], dpath[600];
+    snprintf(spath, sizeof spath, "%s/cv-src.raw", dir ? dir : ".");
+    snprintf(dpath, sizeof dpath, "%s/cv-dst", dir ? dir : ".");
+    if (files || (fl & 0xC0) == 0xC0) src.img = NULL;
+    if ((fl & 0xC0) == 0xC0) {
+        src.stream_read = rt_stream_read;
+        src.stream_ctx = &stream;
+        src.size = s->vs;
+    }
+    if (files) {
+        /* file to file: the kernel copy (vhdx_io_copy_range) where it can */
+        s->convert_files_done = 1;
+        fz_file mf;
+        fz_file_init(&mf, 96 * MiB);
+        int ok = dir && fz_file_put(&mf, 0, s->model, (size_t)s->vs) == 0 && fz_file_save(spath, &mf) == 0;
+        fz_file_free(&mf);
+        unlink(dpath);
+        if (!ok || fz_rc(vhdx_io_file_open(&rawsrc, spath, VHDX_IO_READ), "io_file_open(src)") != VHDX_OK) {
+            unlink(spath);
+            return;
+        }
+        src.raw = &rawsrc;
+        if (fz_rc(vhdx_io_file_open(&dst, dpath, VHDX_IO_RDWR | VHDX_IO_CREATE), "io_file_open(dst)") != VHDX_OK) {
+            vhdx_io_destroy(&rawsrc);
+            unlink(spath);
+            return;
+        }
+    } else if (fz_rc(vhdx_io_mem_open(&dst, NULL, 0, 96 * MiB), "io_mem_open") != VHDX_OK) {
+        return;
+    }
     vhdx_diag_clear(&d);
-    int rc = fz_rc(vhdx_convert(&src, &dst, &o, &st, &d), "vhdx_convert");
-    if (rc == VHDX_OK) {
-        rt_convert_check(s, &df, &dst, raw, st.virtual_size);
+    int rc = vhdx_convert(&src, &dst, &o, &st, &d);
+    if (!(seq && !raw && rc == VHDX_E_MISUSE)) rc = fz_rc(rc, "vhdx_convert");
+    if (files) {
+        vhdx_io_destroy(&rawsrc);
+        vhdx_io_destroy(&dst);
+        unlink(spath);
+        if (!rt_file_to_mem(dpath, &mem)) return;
+        dst = mem;
+    }
+    if (seq && !raw) {
+        /* [vhdx.h] a sequential destination is raw only */
+        if (rc != VHDX_E_MISUSE) FZ_FAIL("sequential VHDX convert not refused: %s", vhdx_status_name(rc));
+    } else if (rc == VHDX_OK) {
+        rt_convert_check(s, &dst, raw, st.virtual_size);
     } else if (vhdx_status_class(rc) != VHDX_CLASS_NOMEM) {
         FZ_FAIL("convert failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
     }
-    fz_file_free(&df);
+    vhdx_io_destroy(&dst);
 }
 
 /* Child writes of the commit op into child and the child's model cm. */
@@ -642,6 +731,105 @@ static void rt_child_writes(rt_state *s, fz_in *in, vhdx_image *c, uint8_t *cm, 
     }
 }
 
+/* The file at path becomes the image file (the script goes on with it); 0 on failure. */
+static int rt_load(rt_state *s, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    uint8_t buf[65536];
+    uint64_t off = 0;
+    size_t r;
+    int ok = fp != NULL;
+    while (ok && (r = fread(buf, 1, sizeof buf, fp)) > 0) {
+        ok = fz_file_put(&s->file, off, buf, r) == 0;
+        off += r;
+    }
+    if (fp && fclose(fp) != 0) ok = 0;
+    if (ok) fz_file_set_size(&s->file, off);
+    return ok;
+}
+
+/* Commit op flag bit 2: the child (cio, a file at cpath) rebased by path onto a byte copy
+ * of its parent (npath) that takes one write (flag bit 3: a sector of other bytes, refused
+ * without VHDX_REBASE_CONTENT unless the child has that sector, then rebased with it; else
+ * its own bytes, compared), read through its new parent as its model cm, then committed
+ * by path (vhdx_commit_file, into npath; flag bit 1: with VHDX_COMMIT_REMOVE), and npath is
+ * the image from then on; 0 when the files could not be written (nothing changed). */
+static int rt_rebase_commit_files(rt_state *s, unsigned flags, vhdx_io *cio, const uint8_t *cm,
+                                   const char *ppath, const char *cpath, const char *npath)
+{
+    size_t clen = 0;
+    const uint8_t *cdata = vhdx_io_mem_data(cio, &clen);
+    FILE *fp = fopen(cpath, "wb");
+    int ok = fp && fwrite(cdata, 1, clen, fp) == clen;
+    if (fp && fclose(fp) != 0) ok = 0;
+    fz_file par;
+    fz_file_init(&par, 96 * MiB);
+    if (ok) ok = rt_load(s, ppath) && fz_file_copy(&par, &s->file) == 0 && fz_file_save(npath, &par) == 0;
+    fz_file_free(&par);
+    if (!ok) return 0;
+    /* the new parent: another DataWriteGuid, the same bytes (or one other sector) */
+    vhdx_open_opts o;
+    vhdx_image *np = NULL, *c = NULL;
+    uint8_t sec[512];
+    vhdx_open_opts_default(&o);
+    o.flags = VHDX_OPEN_RDWR;
+    o.guid_gen = fz_guid_gen(&s->gs, 950 + s->opens++);
+    int rc = fz_rc(vhdx_open_file(&np, npath, &o, NULL), "vhdx_open_file(new parent)");
+    if (rc != VHDX_OK) FZ_FAIL("copy of the parent does not open: %s", vhdx_status_name(rc));
+    memcpy(sec, s->model, sizeof sec);
+    if (flags & 8) memset(sec, 0x5a, sizeof sec);
+    rc = fz_rc(vhdx_write(np, 0, sec, sizeof sec, NULL), "vhdx_write(new parent)");
+    (void)fz_rc(vhdx_close(np), "vhdx_close(new parent)");
+    if (rc != VHDX_OK) FZ_FAIL("write to the new parent: %s", vhdx_status_name(rc));
+    vhdx_rebase_opts ro;
+    vhdx_rebase_opts_default(&ro);
+    ro.flags = (flags & 8) ? VHDX_REBASE_CONTENT : 0;
+    ro.guid_gen = o.guid_gen;
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    uint64_t copied = 0;
+    rc = VHDX_E_REBASE_CONTENT;
+    if (flags & 8) {
+        /* where the parents differ in a sector the child leaves to them, refused without
+         * CONTENT (nothing written); else (the child has its own) re-linked: the read-back
+         * below tells */
+        ro.flags = 0;
+        rc = vhdx_rebase_file(cpath, npath, &ro, &copied, &d);
+        if (rc != VHDX_OK && (rc != VHDX_E_REBASE_CONTENT || copied))
+            FZ_FAIL("rebase onto a parent with other bytes: %s, %llu copied", vhdx_status_name(rc),
+                    (unsigned long long)copied);
+        ro.flags = VHDX_REBASE_CONTENT;
+    }
+    if (rc != VHDX_OK) rc = fz_rc(vhdx_rebase_file(cpath, npath, &ro, &copied, &d), "vhdx_rebase_file");
+    if (rc != VHDX_OK)
+        FZ_FAIL("rebase failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
+    /* the child reads as before through its new parent */
+    o.flags = 0;
+    rc = fz_rc(vhdx_open_file(&c, cpath, &o, NULL), "vhdx_open_file(rebased)");
+    if (rc != VHDX_OK) FZ_FAIL("rebased child does not open: %s", vhdx_status_name(rc));
+    uint8_t *got = fz_big_alloc((size_t)s->vs);
+    if (got && fz_rc(vhdx_read(c, 0, got, (size_t)s->vs, NULL), "vhdx_read(rebased)") == VHDX_OK &&
+        memcmp(got, cm, (size_t)s->vs) != 0)
+        FZ_FAIL("rebased child reads differently");
+    fz_big_free(got);
+    (void)fz_rc(vhdx_close(c), "vhdx_close(rebased)");
+    vhdx_commit_opts co;
+    vhdx_commit_opts_default(&co);
+    co.flags = (flags & 2) ? VHDX_COMMIT_REMOVE : 0;
+    co.guid_gen = o.guid_gen;
+    vhdx_diag_clear(&d);
+    rc = fz_rc(vhdx_commit_file(cpath, &co, NULL, &d), "vhdx_commit_file");
+    if (rc != VHDX_OK)
+        FZ_FAIL("commit by path failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
+    if ((flags & 2) && access(cpath, F_OK) == 0) FZ_FAIL("VHDX_COMMIT_REMOVE left the child");
+    uint64_t replayed = 1;
+    rc = fz_rc(vhdx_replay_file(npath, &replayed, NULL), "vhdx_replay_file");
+    if (rc != VHDX_OK || replayed) FZ_FAIL("replay of a clean image: %s, %llu entries", vhdx_status_name(rc),
+                                           (unsigned long long)replayed);
+    if (!rt_load(s, npath)) FZ_FAIL("committed parent cannot be read back");
+    return 1;
+}
+
 /* op 0xD8-0xDF: a differencing child over the image, written, committed into it. */
 static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
 {
@@ -657,9 +845,6 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
     int ok = fp && fwrite(s->file.data, 1, s->file.len, fp) == s->file.len;
     if (fp && (fclose(fp) != 0 || truncate(path, (off_t)s->file.size) != 0)) ok = 0;
     vhdx_io cio;
-    fz_file cf; /* the child: a sparse memory file (no realloc growth) */
-    fz_file_init(&cf, 64 * MiB);
-    fz_file_io(&cio, &cf);
     vhdx_image *c = NULL;
     vhdx_create_params p;
     vhdx_open_opts o;
@@ -672,13 +857,30 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
     o.flags = VHDX_OPEN_RDWR;
     o.parent_path = path;
     o.guid_gen = p.guid_gen;
-    if (ok) {
+    if (ok && vhdx_io_mem_open(&cio, NULL, 0, 64 * MiB) == VHDX_OK) {
         rc = fz_rc(vhdx_create_io(&cio, &p, NULL), "vhdx_create_io(child)");
         if (rc == VHDX_OK) rc = fz_rc(vhdx_open(&c, &cio, 0, &o, NULL), "vhdx_open(child)");
         if (rc != VHDX_OK) FZ_FAIL("child of the image: %s", vhdx_status_name(rc));
         memcpy(cm, s->model, (size_t)s->vs);
         rt_child_writes(s, in, c, cm, wbuf);
         (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
+        if ((flags & 4) && !s->commit_by_path_done) {
+            char cpath[600], npath[600];
+            s->commit_by_path_done = 1;
+            snprintf(cpath, sizeof cpath, "%s/commit-child.vhdx", dir);
+            snprintf(npath, sizeof npath, "%s/commit-new-parent.vhdx", dir);
+            if (rt_rebase_commit_files(s, flags, &cio, cm, path, cpath, npath)) {
+                memcpy(s->model, cm, (size_t)s->vs);
+                s->full_check = 1;
+            }
+            unlink(cpath);
+            unlink(npath);
+            vhdx_io_destroy(&cio);
+            rt_open(s, VHDX_OPEN_RDWR);
+            unlink(path);
+            fz_big_free(cm);
+            return;
+        }
         o.flags = VHDX_OPEN_NO_PARENT | ((flags & 2) ? VHDX_OPEN_RDWR : 0u);
         rc = fz_rc(vhdx_open(&c, &cio, 0, &o, NULL), "vhdx_open(child)");
         if (rc != VHDX_OK) FZ_FAIL("child reopen: %s", vhdx_status_name(rc));
@@ -689,6 +891,7 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
         if (rc != VHDX_OK)
             FZ_FAIL("commit failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
         (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
+        vhdx_io_destroy(&cio);
         memcpy(s->model, cm, (size_t)s->vs);
         for (uint64_t off = 0; off < s->vs; off += MiB)
             rt_compare(s, off, (size_t)(s->vs - off < MiB ? s->vs - off : MiB), "after commit");
@@ -696,7 +899,6 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
         rt_open(s, VHDX_OPEN_RDWR);
     }
     if (dir) unlink(path);
-    fz_file_free(&cf);
     fz_big_free(cm);
 }
 

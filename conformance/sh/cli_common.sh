@@ -81,6 +81,12 @@ else
 fi
 sha() { hash_stdin <"$1"; }
 
+# qemu_raw ARGS...: `qemu-img convert ARGS` reading the source with O_DIRECT (-T none): the
+# holes of a sparse fixed image then reach qemu as zeros without filling (and later
+# reclaiming) GiBs of page cache; the same bytes. Falls back to the default cache mode where
+# O_DIRECT is refused (tmpfs) or the conversion fails (its error is the plain run's).
+qemu_raw() { qemu-img convert -T none "$@" 2>/dev/null || qemu-img convert "$@"; }
+
 # run EXPECTED_RC CMD... : runs, captures $OUT (stdout) and $ERR (stderr), checks the exit code
 run() {
     local want=$1; shift

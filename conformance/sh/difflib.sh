@@ -15,6 +15,9 @@ skip() { echo "SKIP: $*"; exit 77; }
 note() { echo "  $*"; }
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 
+# qemu_raw ARGS...: qemu-img convert with an O_DIRECT source (as in cli_common.sh)
+qemu_raw() { qemu-img convert -T none "$@" 2>/dev/null || qemu-img convert "$@"; }
+
 diff_prereqs() {
     command -v qemu-img >/dev/null || skip "qemu-img not installed (make deps installs qemu-utils)"
     [[ -n $PY ]] || skip "python3 not installed"
@@ -66,7 +69,7 @@ diff_image() {
     key=${key//\//_}
     raw="$WORK/${key//:/_}.raw"
     if [[ $useqemu == qemu ]]; then
-        if ! qemu-img convert -f vhdx -O raw "$img" "$raw" 2>"$raw.err"; then
+        if ! qemu_raw -f vhdx -O raw "$img" "$raw" 2>"$raw.err"; then
             if [[ $(allowed qemu-img "$1") == open ]]; then
                 note "$1: qemu-img cannot read it (allow-listed)"
             else
