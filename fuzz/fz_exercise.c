@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fz_exercise.c - the whole-image oracle and its file mode (see fz_exercise.h). */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -421,14 +424,39 @@ out:
 
 static char fz_dir[512];
 
-static void fz_tmpdir_cleanup(void)
+/* Removes dir and the files in it (the harnesses make no subdirectories). */
+static void fz_rmdir_files(const char *dir)
 {
+    DIR *d = opendir(dir);
+    char p[1024];
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void fz_tmpdir_cleanup(void) { fz_rmdir_files(fz_dir); }
+
+/* libFuzzer ends a -max_total_time run with _Exit (no atexit): directories of processes
+ * that are gone are removed by the next one (under /dev/shm they would hold memory). */
+static void fz_tmpdir_sweep(const char *base)
+{
+    DIR *d = opendir(base);
     char p[600];
-    snprintf(p, sizeof p, "%s/child.vhdx", fz_dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/parent.vhdx", fz_dir);
-    unlink(p);
-    rmdir(fz_dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        long pid;
+        char tail;
+        if (sscanf(e->d_name, "vhdx-fuzz-%ld%c", &pid, &tail) != 1 || pid <= 0) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        snprintf(p, sizeof p, "%s/%s", base, e->d_name);
+        fz_rmdir_files(p);
+    }
+    closedir(d);
 }
 
 const char *fz_tmpdir(void)
@@ -440,6 +468,7 @@ const char *fz_tmpdir(void)
          * unlinks then cost no disk I/O), else /tmp */
         const char *t = getenv("TMPDIR");
         if (!t || !*t) t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        fz_tmpdir_sweep(t);
         snprintf(dir, sizeof fz_dir, "%s/vhdx-fuzz-%ld", t, (long)getpid());
         state = (mkdir(dir, 0700) == 0 || access(dir, W_OK) == 0) ? 1 : -1;
         if (state == 1) atexit(fz_tmpdir_cleanup);
