@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fz_exercise.c - the whole-image oracle and its file mode (see fz_exercise.h). */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -9,6 +12,8 @@
 
 #include "faultio.h"
 #include "fuzz_common.h"
+
+FZ_NO_COVERAGE_BEGIN
 
 #define FZ_READ_MAX (64u * 1024u)
 
@@ -330,45 +335,128 @@ void fz_exercise_image(const fz_file *f, unsigned flags, uint64_t seed, fz_ex_re
     if (flags & FZ_EX_RDWR) fz_rw_session(f, flags, seed);
 }
 
-uint8_t *fz_read_all(const fz_file *f, unsigned open_flags, uint64_t *len, int *rc_out)
-{
+/* One side of fz_compare_disks: an image opened read-only from a copy of f's view. */
+typedef struct fz_cmp_side {
     fz_ro ro;
+    vhdx_image *img;
+    uint64_t vs;
+    int ok;                   /* opened, and every read so far succeeded */
+} fz_cmp_side;
+
+static int cmp_open(fz_cmp_side *c, const fz_file *f, unsigned open_flags)
+{
     vhdx_open_opts o;
     fz_guid_state gs;
-    vhdx_image *img = NULL;
     vhdx_info info;
-    fz_ro_init(&ro, f);
+    fz_ro_init(&c->ro, f);
     fz_opts(&o, &gs, 0, 1);
     o.flags |= open_flags;
-    int rc = fz_rc(vhdx_open(&img, &ro.io, 0, &o, NULL), "vhdx_open(read_all)");
-    *rc_out = rc;
-    if (rc != VHDX_OK) return NULL;
-    uint8_t *buf = NULL;
-    if (fz_rc(vhdx_get_info(img, &info), "get_info") == VHDX_OK && info.virtual_size <= 64 * MiB) {
-        buf = fz_big_alloc((size_t)info.virtual_size);
-        if (buf) {
-            rc = fz_rc(vhdx_read(img, 0, buf, (size_t)info.virtual_size, NULL), "vhdx_read(all)");
-            *rc_out = rc;
-            if (rc != VHDX_OK) { fz_big_free(buf); buf = NULL; }
-            else *len = info.virtual_size;
-        }
+    c->img = NULL;
+    c->vs = 0;
+    int rc = fz_rc(vhdx_open(&c->img, &c->ro.io, 0, &o, NULL), "vhdx_open(compare)");
+    if (rc == VHDX_OK) {
+        rc = fz_rc(vhdx_get_info(c->img, &info), "get_info(compare)");
+        if (rc == VHDX_OK) c->vs = info.virtual_size;
     }
-    (void)fz_rc(vhdx_close(img), "vhdx_close");
-    return buf;
+    c->ok = rc == VHDX_OK;
+    return rc;
+}
+
+/* The status run at off (n bytes at most): ZERO only when block status says so. */
+static uint64_t cmp_run(fz_cmp_side *c, uint64_t off, uint64_t n, int *zero)
+{
+    uint64_t run = 0;
+    int st = VHDX_BLOCK_DATA;
+    *zero = 0;
+    if (!c->ok) return n;
+    if (fz_rc(vhdx_block_status(c->img, off, n, &run, &st, NULL), "block_status(compare)") != VHDX_OK ||
+        run == 0 || run > n)
+        return n;
+    *zero = st == VHDX_BLOCK_ZERO;
+    return run;
+}
+
+static void cmp_read(fz_cmp_side *c, uint64_t off, uint8_t *buf, size_t n)
+{
+    if (c->ok && fz_rc(vhdx_read(c->img, off, buf, n, NULL), "vhdx_read(compare)") != VHDX_OK) c->ok = 0;
+}
+
+int fz_compare_disks(const fz_file *a, unsigned flags_a, const fz_file *b, unsigned flags_b, int *rc_a,
+                     int *rc_b, int *ok_a, int *ok_b)
+{
+    fz_cmp_side x, y;
+    int differ = 0;
+    *rc_a = cmp_open(&x, a, flags_a);
+    *rc_b = cmp_open(&y, b, flags_b);
+    if (x.ok && y.ok && x.vs != y.vs) differ = 1;
+    uint64_t vs = x.vs > y.vs ? x.vs : y.vs;
+    uint8_t *ba = NULL, *bb = NULL;
+    if (vs > 64 * MiB || !(x.ok || y.ok)) goto out; /* too large to compare: neither side counts */
+    ba = fz_big_alloc(MiB);
+    bb = fz_big_alloc(MiB);
+    if (!ba || !bb) goto out;
+    for (uint64_t off = 0; off < vs && (x.ok || y.ok);) {
+        uint64_t n = vs - off < MiB ? vs - off : MiB;
+        int za, zb;
+        if (x.ok && off >= x.vs) x.ok = 0; /* sizes differ: only the shorter side's end */
+        if (y.ok && off >= y.vs) y.ok = 0;
+        n = cmp_run(&x, off, n, &za);
+        n = cmp_run(&y, off, n, &zb);
+        /* both zero by block status (checked against reads by fz_exercise_image): no read */
+        if (!((za || !x.ok) && (zb || !y.ok))) {
+            cmp_read(&x, off, ba, (size_t)n);
+            cmp_read(&y, off, bb, (size_t)n);
+            if (x.ok && y.ok && memcmp(ba, bb, (size_t)n) != 0) differ = 1;
+        }
+        off += n;
+    }
+out:
+    *ok_a = x.ok && vs <= 64 * MiB;
+    *ok_b = y.ok && vs <= 64 * MiB;
+    fz_big_free(ba);
+    fz_big_free(bb);
+    if (x.img) (void)fz_rc(vhdx_close(x.img), "vhdx_close(compare)");
+    if (y.img) (void)fz_rc(vhdx_close(y.img), "vhdx_close(compare)");
+    return differ;
 }
 
 /* ---- file mode ---- */
 
 static char fz_dir[512];
 
-static void fz_tmpdir_cleanup(void)
+/* Removes dir and the files in it (the harnesses make no subdirectories). */
+static void fz_rmdir_files(const char *dir)
 {
+    DIR *d = opendir(dir);
+    char p[1024];
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void fz_tmpdir_cleanup(void) { fz_rmdir_files(fz_dir); }
+
+/* libFuzzer ends a -max_total_time run with _Exit (no atexit): directories of processes
+ * that are gone are removed by the next one (under /dev/shm they would hold memory). */
+static void fz_tmpdir_sweep(const char *base)
+{
+    DIR *d = opendir(base);
     char p[600];
-    snprintf(p, sizeof p, "%s/child.vhdx", fz_dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/parent.vhdx", fz_dir);
-    unlink(p);
-    rmdir(fz_dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        long pid;
+        char tail;
+        if (sscanf(e->d_name, "vhdx-fuzz-%ld%c", &pid, &tail) != 1 || pid <= 0) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        snprintf(p, sizeof p, "%s/%s", base, e->d_name);
+        fz_rmdir_files(p);
+    }
+    closedir(d);
 }
 
 const char *fz_tmpdir(void)
@@ -376,8 +464,12 @@ const char *fz_tmpdir(void)
     static int state;
     char *dir = fz_dir;
     if (state == 0) {
+        /* TMPDIR, else /dev/shm where there is one (the file mode's writes, flushes and
+         * unlinks then cost no disk I/O), else /tmp */
         const char *t = getenv("TMPDIR");
-        snprintf(dir, sizeof fz_dir, "%s/vhdx-fuzz-%ld", t && *t ? t : "/tmp", (long)getpid());
+        if (!t || !*t) t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        fz_tmpdir_sweep(t);
+        snprintf(dir, sizeof fz_dir, "%s/vhdx-fuzz-%ld", t, (long)getpid());
         state = (mkdir(dir, 0700) == 0 || access(dir, W_OK) == 0) ? 1 : -1;
         if (state == 1) atexit(fz_tmpdir_cleanup);
     }
@@ -484,3 +576,5 @@ void fz_exercise_file(const fz_file *f, unsigned flags, uint64_t seed)
     if ((flags & FZ_EX_RDWR) && open_rc == VHDX_OK) file_rw(child, &o, seed);
     unlink(child);
 }
+
+FZ_NO_COVERAGE_END

@@ -38,8 +38,12 @@ void fz_exercise_file(const fz_file *f, unsigned flags, uint64_t seed);
 /* The directory used by fz_exercise_file (created on first use), or NULL. */
 const char *fz_tmpdir(void);
 
-/* Reads the whole virtual disk of an image opened read-only from f into an fz_big_alloc
- * buffer (*len = virtual size, capped at 64 MiB); NULL when it does not open. */
-uint8_t *fz_read_all(const fz_file *f, unsigned open_flags, uint64_t *len, int *rc_out);
+/* Opens a (with open_flags_a) and b read-only and compares their virtual disks: sizes, then
+ * the bytes of every run where either reports data (vhdx_block_status; runs both report
+ * as zero are not read), 1 MiB at a time. *rc_x: the open status; *ok_x: opened and every
+ * read succeeded (both 0 over 64 MiB: not compared). Returns 1 when the disks differ
+ * (sizes, or bytes both sides read). */
+int fz_compare_disks(const fz_file *a, unsigned open_flags_a, const fz_file *b, unsigned open_flags_b,
+                     int *rc_a, int *rc_b, int *ok_a, int *ok_b);
 
 #endif

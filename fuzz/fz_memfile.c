@@ -8,6 +8,8 @@
 
 #include "fuzz_common.h"
 
+FZ_NO_COVERAGE_BEGIN
+
 /* ---- buffer pool ----
  * Large buffers are recycled instead of freed: under ASan every multi-MiB malloc/free is
  * an mmap/munmap plus page faults, which dominated the run time of the image harnesses.
@@ -52,8 +54,14 @@ static void fz_pool_put(uint8_t *p, size_t cap)
 
 void *fz_big_alloc(size_t n)
 {
-    size_t cap;
-    uint8_t *p = fz_pool_get(n + 16, &cap);
+    size_t cap, want = n + 16;
+    /* power-of-two classes from 256 KiB: a freed buffer fits the next request of its
+     * class, so the pool holds at most what was live at once per class (best fit over
+     * exact sizes kept adding near-miss buffers: ~75 MB resident in fuzz_roundtrip). Only
+     * the bytes used are touched. */
+    if (want >= 256 * 1024 && want <= SIZE_MAX / 4)
+        while (want & (want - 1)) want = (want | (want - 1)) + 1;
+    uint8_t *p = fz_pool_get(want, &cap);
     if (!p) return NULL;
     vhdx_put64(p, cap);
     return p + 16;
@@ -76,28 +84,35 @@ void fz_big_free(void *p)
 #define FZ_PAGE_SHIFT 16
 #define FZ_PAGE ((size_t)1 << FZ_PAGE_SHIFT)
 #define FZ_MAPS 6
-static struct { uint8_t *p, *dirty; size_t cap; } fz_maps[FZ_MAPS];
+static struct { uint8_t *p, *dirty; size_t cap, zeroed; } fz_maps[FZ_MAPS];
+/* Bytes a mapping may zero in place (they stay resident) before it is handed back to the
+ * kernel whole: the resident set of a pooled mapping stays bounded instead of growing
+ * with every offset ever written. */
+#define FZ_MAP_ZEROED_MAX ((size_t)16 << 20)
 
 static size_t fz_npages(size_t cap) { return (cap + FZ_PAGE - 1) >> FZ_PAGE_SHIFT; }
 
 /* Zeroes the dirty pages of [p, p+cap) and clears their marks. Runs of 1 MiB or more go
  * back to the kernel (MADV_DONTNEED reads back as zeros), so the resident set stays near
  * what one input touches instead of growing with every offset the fuzzer ever wrote. */
-static void fz_map_clean(uint8_t *p, uint8_t *dirty, size_t cap)
+static size_t fz_map_clean(uint8_t *p, uint8_t *dirty, size_t cap)
 {
-    size_t np = fz_npages(cap);
+    size_t np = fz_npages(cap), zeroed = 0;
     for (size_t i = 0; i < np;) {
         if (!dirty[i]) { i++; continue; }
         size_t j = i;
         while (j < np && dirty[j]) dirty[j++] = 0;
         size_t a = i << FZ_PAGE_SHIFT, b = j << FZ_PAGE_SHIFT;
         if (b > cap) b = cap;
-        if (b - a >= MiB && madvise(p + a, (b - a) & ~(size_t)4095, MADV_DONTNEED) == 0)
+        if (b - a >= MiB && madvise(p + a, (b - a) & ~(size_t)4095, MADV_DONTNEED) == 0) {
             memset(p + a + ((b - a) & ~(size_t)4095), 0, (b - a) & 4095);
-        else
+        } else {
             memset(p + a, 0, b - a);
+            zeroed += b - a;
+        }
         i = j;
     }
+    return zeroed;
 }
 
 static int fz_map_get(fz_file *f, size_t want)
@@ -110,6 +125,7 @@ static int fz_map_get(fz_file *f, size_t want)
         f->data = fz_maps[best].p;
         f->dirty = fz_maps[best].dirty;
         f->cap = fz_maps[best].cap;
+        f->zeroed = fz_maps[best].zeroed;
         fz_maps[best].p = NULL;
         return 0;
     }
@@ -124,12 +140,17 @@ static int fz_map_get(fz_file *f, size_t want)
     f->data = m;
     f->dirty = dirty;
     f->cap = cap;
+    f->zeroed = 0;
     return 0;
 }
 
-static void fz_map_put(uint8_t *p, uint8_t *dirty, size_t cap)
+static void fz_map_put(uint8_t *p, uint8_t *dirty, size_t cap, size_t zeroed)
 {
-    fz_map_clean(p, dirty, cap);
+    zeroed += fz_map_clean(p, dirty, cap);
+    if (zeroed > FZ_MAP_ZEROED_MAX) { /* all zero now: give every page back */
+        (void)madvise(p, cap & ~(size_t)4095, MADV_DONTNEED);
+        zeroed = 0;
+    }
     int slot = -1;
     for (int i = 0; i < FZ_MAPS; i++) {
         if (!fz_maps[i].p) { slot = i; break; }
@@ -143,6 +164,7 @@ static void fz_map_put(uint8_t *p, uint8_t *dirty, size_t cap)
     fz_maps[slot].p = p;
     fz_maps[slot].dirty = dirty;
     fz_maps[slot].cap = cap;
+    fz_maps[slot].zeroed = zeroed;
 }
 
 static int fz_all_zero(const uint8_t *p, size_t n)
@@ -167,7 +189,7 @@ void fz_file_init(fz_file *f, uint64_t max_size)
 
 void fz_file_free(fz_file *f)
 {
-    if (f->data) fz_map_put(f->data, f->dirty, f->cap);
+    if (f->data) fz_map_put(f->data, f->dirty, f->cap, f->zeroed);
     f->data = NULL;
     f->dirty = NULL;
     f->len = f->cap = 0;
@@ -230,6 +252,23 @@ int fz_file_copy(fz_file *dst, const fz_file *src)
         if (fz_file_put(dst, a, src->data + a, n) != 0) return -1;
     }
     if (dst->size < src->size) dst->size = src->size;
+    return 0;
+}
+
+int fz_file_copy_range(fz_file *dst, uint64_t to, const fz_file *src, uint64_t from, size_t n)
+{
+    /* page by page of src: its clean pages (and bytes past its len) are zeros */
+    while (n) {
+        size_t k = FZ_PAGE - (size_t)(from & (FZ_PAGE - 1)), have = 0;
+        if (k > n) k = n;
+        if (from < src->len && src->dirty[from >> FZ_PAGE_SHIFT])
+            have = src->len - (size_t)from < k ? src->len - (size_t)from : k;
+        if (have && fz_file_put(dst, to, src->data + from, have) != 0) return -1;
+        if (have < k && fz_file_zero(dst, to + have, k - have) != 0) return -1;
+        from += k;
+        to += k;
+        n -= k;
+    }
     return 0;
 }
 
@@ -363,6 +402,31 @@ void fz_image_from_segments(fz_file *f, const uint8_t *p, size_t n, unsigned ext
     f->size = size;
 }
 
+/* Length of the zero run at p, counted up to max bytes (8 at a time). */
+static size_t fz_zero_run(const uint8_t *p, size_t max)
+{
+    size_t i = 0;
+    uint64_t w;
+    while (i + 8 <= max && (memcpy(&w, p + i, 8), w == 0)) i += 8;
+    while (i < max && p[i] == 0) i++;
+    return i;
+}
+
+/* End of the segment that starts at the non-zero byte d[i]: it extends over zero runs
+ * shorter than 32 bytes, up to lim; found with memchr and word steps, not a byte loop. */
+static size_t fz_segment_end(const uint8_t *d, size_t i, size_t lim)
+{
+    size_t end = i + 1;
+    while (end < lim) {
+        const uint8_t *z = memchr(d + end, 0, lim - end);
+        if (!z) return lim;
+        size_t zs = (size_t)(z - d), run = fz_zero_run(z, lim - zs < 32 ? lim - zs : 32);
+        if (run >= 32 || zs + run == lim) return zs;
+        end = zs + run + 1; /* d[zs + run] is not zero */
+    }
+    return end;
+}
+
 uint8_t *fz_image_to_segments(const fz_file *f, const uint8_t *prefix, size_t prefix_len,
                               size_t *out_len)
 {
@@ -373,23 +437,13 @@ uint8_t *fz_image_to_segments(const fz_file *f, const uint8_t *prefix, size_t pr
     size_t len = f->len;
     size_t i = 0;
     while (i < len) {
-        if (!f->dirty[i >> FZ_PAGE_SHIFT]) { i = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT; continue; }
-        if (f->data[i] == 0) { /* skip zeros 8 bytes at a time, up to the page's end */
-            size_t pe = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT;
-            if (pe > len) pe = len;
-            uint64_t w = 0;
-            while (i + 8 <= pe && (memcpy(&w, f->data + i, 8), w == 0)) i += 8;
-            while (i < pe && f->data[i] == 0) i++;
-            continue;
-        }
-        /* segment [i, j): extend while the next zero run is shorter than 32 bytes */
-        size_t j = i, end = i;
-        while (j < len && j - i < 65535) {
-            if (f->data[j] != 0) end = j + 1;
-            else if (j - end + 1 >= 32) break;
-            j++;
-        }
-        j = end;
+        size_t pe = ((i >> FZ_PAGE_SHIFT) + 1) << FZ_PAGE_SHIFT;
+        if (pe > len) pe = len;
+        if (!f->dirty[i >> FZ_PAGE_SHIFT]) { i = pe; continue; }
+        i += fz_zero_run(f->data + i, pe - i); /* up to the page's end */
+        if (i == pe) continue;
+        /* segment [i, j): up to 65535 bytes, ends before a zero run of >= 32 bytes */
+        size_t j = fz_segment_end(f->data, i, len - i < 65535 ? len : i + 65535);
         size_t seg = j - i;
         if (n + 6 + seg > cap) {
             while (n + 6 + seg > cap) cap *= 2;
@@ -439,3 +493,5 @@ const fz_file *fz_template(unsigned kind)
     }
     return fz_template_state[kind] == 1 ? &fz_templates[kind] : NULL;
 }
+
+FZ_NO_COVERAGE_END

@@ -26,6 +26,7 @@ typedef struct fz_file {
     uint8_t *data;            /* an anonymous mapping of max_size bytes, or NULL */
     uint8_t *dirty;           /* one mark per 64 KiB page written (see fz_memfile.c) */
     size_t len, cap;
+    size_t zeroed;            /* bytes its mapping zeroed in place since it was last released */
     uint64_t size, max_size;
     int readonly;             /* writes and set_size fail and are counted in `writes` */
     unsigned long writes, flushes;
@@ -38,6 +39,9 @@ int fz_file_zero(fz_file *f, uint64_t off, size_t n);
 /* dst (empty, initialised) becomes a copy of src's bytes and size; only pages src has
  * written are copied. 0 on success, -1 when src is larger than dst's max_size. */
 int fz_file_copy(fz_file *dst, const fz_file *src);
+/* Copies src[from, from+n) to dst at `to` (as fz_file_read + fz_file_put, without a
+ * buffer: clean pages of src cost no copy). 0 on success, -1 over dst's max_size. */
+int fz_file_copy_range(fz_file *dst, uint64_t to, const fz_file *src, uint64_t from, size_t n);
 /* Writes f to a (sparse) file at path, size f->size. 0 on success, -1 on error. */
 int fz_file_save(const char *path, const fz_file *f);
 /* Changes the file size; bytes beyond a smaller size are dropped. Direct writes into

@@ -12,8 +12,11 @@
 
 #include "image.h"
 
-#define LOG_RING_CACHE_MAX (8u * 1024u * 1024u) /* rings up to this size are read once */
-#define LOG_WINDOW         (1u * 1024u * 1024u) /* larger rings: read through this window */
+/* The ring is read through two windows of this size (never the whole ring at once: the
+ * memory of a replay is bounded whatever LogLength says, apart from the per-slot table and
+ * one entry). Two, because the scan alternates between its position and the chain it
+ * follows ahead of it. */
+#define LOG_WINDOW         (64u * 1024u)
 #define LOG_MAX_TARGET     IMG_MAX_FILE_SIZE
 
 #define NO_SLOT UINT32_MAX
@@ -56,33 +59,48 @@ typedef struct log_ctx {
     uint64_t log_off;
     uint32_t log_len;
     vhdx_guid guid;
-    uint8_t *ring;            /* whole ring when small, else NULL */
-    uint8_t *win;             /* else: LOG_WINDOW bytes of the ring from win_pos */
-    uint32_t win_pos, win_len;
+    struct {
+        uint8_t *buf;         /* LOG_WINDOW bytes */
+        uint32_t pos, len;    /* the ring's bytes [pos, pos+len) */
+        uint64_t used;        /* last use (the older window is reloaded) */
+    } win[2];
+    uint64_t tick;
     uint8_t *scratch;         /* one entry */
     size_t scratch_cap;
     log_pos_info *pos;        /* per 4 KiB slot */
     uint64_t budget;          /* entry bytes the scan may still read and checksum */
 } log_ctx;
 
+/* The ring's bytes [pos, pos+n) (n <= LOG_WINDOW, not wrapping) in a window: the scan
+ * reads the ring slot by slot, so one read per window, not per slot. */
+static int win_read(log_ctx *c, uint32_t pos, uint8_t *buf, size_t n, vhdx_diag *diag)
+{
+    int k = 0;
+    while (k < 2 && !(c->win[k].len && pos >= c->win[k].pos &&
+                      (uint64_t)pos + n <= (uint64_t)c->win[k].pos + c->win[k].len))
+        k++;
+    if (k == 2) {
+        k = c->win[0].used <= c->win[1].used ? 0 : 1;
+        uint32_t wl = c->log_len - pos < LOG_WINDOW ? c->log_len - pos : LOG_WINDOW;
+        c->win[k].len = 0;
+        int rc = img_pread(c->img, c->log_off + pos, c->win[k].buf, wl, diag);
+        if (rc != VHDX_OK) return rc;
+        c->win[k].pos = pos;
+        c->win[k].len = wl;
+    }
+    c->win[k].used = ++c->tick;
+    memcpy(buf, c->win[k].buf + (pos - c->win[k].pos), n);
+    return VHDX_OK;
+}
+
 static int ring_read(log_ctx *c, uint32_t pos, uint8_t *buf, size_t len, vhdx_diag *diag)
 {
     while (len > 0) {
         size_t n = len;
         if ((uint64_t)pos + n > c->log_len) n = (size_t)(c->log_len - pos);
-        if (c->ring) {
-            memcpy(buf, c->ring + pos, n);
-        } else if (n <= LOG_WINDOW && c->win) {
-            /* the scan reads the ring slot by slot: one read per window, not per slot */
-            if (pos < c->win_pos || (uint64_t)pos + n > (uint64_t)c->win_pos + c->win_len) {
-                uint32_t wl = c->log_len - pos < LOG_WINDOW ? c->log_len - pos : LOG_WINDOW;
-                c->win_len = 0;
-                int rc = img_pread(c->img, c->log_off + pos, c->win, wl, diag);
-                if (rc != VHDX_OK) return rc;
-                c->win_pos = pos;
-                c->win_len = wl;
-            }
-            memcpy(buf, c->win + (pos - c->win_pos), n);
+        if (n <= LOG_WINDOW) {
+            int rc = win_read(c, pos, buf, n, diag);
+            if (rc != VHDX_OK) return rc;
         } else {
             int rc = img_pread(c->img, c->log_off + pos, buf, n, diag);
             if (rc != VHDX_OK) return rc;
@@ -109,7 +127,7 @@ static int scratch_reserve(log_ctx *c, size_t len)
 static int entry_at(log_ctx *c, uint32_t pos, const log_pos_info **out, vhdx_diag *diag)
 {
     log_pos_info *pi = &c->pos[pos / VHDX_LOG_SECTOR];
-    uint8_t hs[VHDX_LOG_SECTOR];
+    uint8_t hs[LOGE_HEADER_SIZE]; /* the header fields; the checksum reads the entry below */
     fmt_log_entry_header h;
     int rc;
 
@@ -400,14 +418,9 @@ static int log_ctx_init(log_ctx *c, log_seq *s, vhdx_image *img, vhdx_diag *diag
     c->pos = vhdx_calloc((size_t)slots, sizeof(log_pos_info));
     s->pos = vhdx_malloc((size_t)slots * sizeof(uint32_t));
     if (!c->pos || !s->pos) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
-    if (hd->log_length <= LOG_RING_CACHE_MAX) {
-        c->ring = vhdx_malloc(hd->log_length);
-        if (!c->ring) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
-        int rc = img_pread(img, c->log_off, c->ring, hd->log_length, diag);
-        if (rc != VHDX_OK) return rc;
-    } else {
-        c->win = vhdx_malloc(LOG_WINDOW);
-        if (!c->win) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
+    for (int k = 0; k < 2; k++) {
+        c->win[k].buf = vhdx_malloc(LOG_WINDOW);
+        if (!c->win[k].buf) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
     }
     return scratch_reserve(c, VHDX_LOG_SECTOR);
 }
@@ -416,8 +429,8 @@ static void log_ctx_free(log_ctx *c, log_seq *s)
 {
     vhdx_free(c->pos);
     vhdx_free(s->pos);
-    vhdx_free(c->ring);
-    vhdx_free(c->win);
+    vhdx_free(c->win[0].buf);
+    vhdx_free(c->win[1].buf);
     vhdx_free(c->scratch);
 }
 

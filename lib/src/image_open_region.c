@@ -173,12 +173,13 @@ static int rt_known_region(img_open_state *os, int k)
 
 int img_step_regions(img_open_state *os)
 {
-    uint8_t *raw = vhdx_malloc(2 * (size_t)VHDX_RT_SIZE);
-    if (!raw) return OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "region table", NULL);
-    uint8_t *const r[2] = { raw, raw + VHDX_RT_SIZE };
+    /* two buffers of 64 KiB, not one of 128: allocators serve these from their pools
+     * (with ASan, 128 KiB and more is a fresh mapping per open) */
+    uint8_t *const r[2] = { vhdx_malloc(VHDX_RT_SIZE), vhdx_malloc(VHDX_RT_SIZE) };
     int unknown_required = -1;
-    int rc = rt_select(os, r);
-    vhdx_free(raw);
+    int rc = r[0] && r[1] ? rt_select(os, r) : OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "region table", NULL);
+    vhdx_free(r[0]);
+    vhdx_free(r[1]);
     if (rc == VHDX_OK) rc = rt_entries(os, &unknown_required);
     if (rc != VHDX_OK) return rc;
     if (unknown_required >= 0) {
