@@ -26,6 +26,12 @@ rm -rf "$PROF" && mkdir -p "$PROF/corpus" "$PROF/conf"
 
 HARNESSES="fuzz_header fuzz_region_table fuzz_metadata fuzz_bat fuzz_log fuzz_guid fuzz_crc32c fuzz_open fuzz_roundtrip"
 objs=()
+# The harnesses' file mode writes under TMPDIR (default /dev/shm, a tmpfs, for speed when
+# fuzzing). The replay puts those files on the build's own file system instead, as a user's
+# images are: io_file.c's kernel copy takes a file-system-specific path (splice on ext4,
+# copy_file_range elsewhere) that a tmpfs would never reach.
+mkdir -p "$BUILD/fztmp"
+export TMPDIR="$BUILD/fztmp"
 for h in $HARNESSES; do
   [ -x "$BUILD/bin/$h" ] || continue
   objs+=("$BUILD/bin/$h")
