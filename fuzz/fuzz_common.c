@@ -200,6 +200,27 @@ void fz_fix_image(fz_file *f)
 
 /* ---- deterministic GUIDs ---- */
 
+int fz_all_passes;
+
+uint64_t fz_hash(const uint8_t *data, size_t size)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < size; i++) h = (h ^ data[i]) * 0x100000001b3ull;
+    return h;
+}
+
+int fz_sampled(uint64_t key, uint64_t salt, unsigned one_in)
+{
+    static int env = -1;
+    if (env < 0) {
+        const char *e = getenv("FZ_ALL_PASSES");
+        env = e && *e && strcmp(e, "0") != 0;
+    }
+    if (fz_all_passes || env || one_in <= 1) return 1;
+    uint64_t s = key ^ (salt * 0x9E3779B97F4A7C15ull);
+    return fz_rand(&s) % one_in == 0;
+}
+
 uint64_t fz_rand(uint64_t *state)
 {
     uint64_t z = (*state += 0x9E3779B97F4A7C15ull);

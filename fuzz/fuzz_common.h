@@ -105,4 +105,20 @@ typedef struct fz_guid_state {
 const vhdx_guid_gen *fz_guid_gen(fz_guid_state *st, uint64_t seed);
 uint64_t fz_rand(uint64_t *state); /* splitmix64 */
 
+/* ---- sampled passes (issue 14: throughput) ----
+ * The expensive second passes of the whole-image harnesses (fuzz_open's file mode and
+ * vhdx_check re-open, fuzz_log's vhdx_check re-open) run for 1 input in `one_in`,
+ * decided by a hash of the input's bytes (fz_hash of the whole input: reproducible, and
+ * every mutant is sampled afresh, so the corpus cannot drift toward inputs that always
+ * take the expensive passes). fz_sampled returns 1 for the inputs that take the pass,
+ * and always when every pass is requested: fz_all_passes non-zero (the replay driver
+ * sets it, so the replay tests and the coverage replay run every pass of every corpus
+ * input) or the environment variable FZ_ALL_PASSES set to anything but "0" (read once;
+ * use it when minimizing a crash found in a sampled pass). `salt` decorrelates
+ * independent samples of the same input. */
+extern int fz_all_passes;
+uint64_t fz_hash(const uint8_t *data, size_t size); /* FNV-1a 64 */
+int fz_sampled(uint64_t key, uint64_t salt, unsigned one_in);
+#define FZ_SAMPLE_ONE_IN 4u
+
 #endif

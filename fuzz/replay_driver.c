@@ -17,6 +17,10 @@
  * FZ_REPLAY_MUTANTS (environment, default 0) mutants of each input, seeded by their index
  * (deterministic): the structure-aware mutator's output is run by every build. A dying
  * mutant is named "<input> mutant <k>".
+ *
+ * The replay sets fz_all_passes (fuzz_common.h): the passes that fuzzing runs for a
+ * sample of the inputs (fz_sampled) run for every input here, so the replay tests and
+ * the corpus coverage exercise everything the corpus reaches.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +36,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned seed) __attribute__((weak));
+/* fuzz_common.h: the replay runs every sampled pass of every input (fz_sampled) */
+extern int fz_all_passes;
 
 static int opt_fork = 0, opt_verbose;
 static unsigned long n_pass, n_fail;
@@ -207,6 +213,7 @@ static void run_path(const char *path, int top)
 int main(int argc, char **argv)
 {
     int i = 1;
+    fz_all_passes = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         if (strcmp(argv[i], "-n") == 0) opt_fork = 0;
         else if (strcmp(argv[i], "-f") == 0) opt_fork = 1;
