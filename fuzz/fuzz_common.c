@@ -204,8 +204,14 @@ int fz_all_passes;
 
 uint64_t fz_hash(const uint8_t *data, size_t size)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < size; i++) h = (h ^ data[i]) * 0x100000001b3ull;
+    uint64_t h = 0xcbf29ce484222325ull ^ size, w;
+    size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+        memcpy(&w, data + i, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    for (; i < size; i++) h = (h ^ data[i]) * 0x100000001b3ull;
     return h;
 }
 

@@ -117,8 +117,9 @@ uint64_t fz_rand(uint64_t *state); /* splitmix64 */
  * use it when minimizing a crash found in a sampled pass). `salt` decorrelates
  * independent samples of the same input. */
 extern int fz_all_passes;
-uint64_t fz_hash(const uint8_t *data, size_t size); /* FNV-1a 64 */
+uint64_t fz_hash(const uint8_t *data, size_t size); /* FNV-1a 64 style, 8 bytes a step */
 int fz_sampled(uint64_t key, uint64_t salt, unsigned one_in);
-#define FZ_SAMPLE_ONE_IN 4u
+#define FZ_SAMPLE_ONE_IN 4u        /* passes over an image that opened */
+#define FZ_SAMPLE_FAILED_ONE_IN 2u /* the check of an image that failed to open */
 
 #endif
