@@ -6,8 +6,9 @@
  *
  * Input: byte 0 flags (bit 0: leave checksums unfixed; bit 1: stamp the header's LogGuid
  * into every entry; bit 2: small limits; bit 3: use the fixed-disk template; bits 4-6
- * not all zero: skip the replay comparison when nothing was replayed), 16 bytes
- * LogGuid (all zero: a clean log), then the log region (zero padded to LogLength).
+ * not all zero: skip the replay comparison when nothing was replayed; all zero: do it,
+ * for 1 input in 4: fz_sampled), 16 bytes LogGuid (all zero: a clean log), then the log
+ * region (zero padded to LogLength).
  * Oracles: those of fz_exercise_image (read-only open replays in memory and never
  * writes); the read-only (overlay) replay and the in-place replay of a read-write open
  * give the same virtual disk; after an in-place replay the log is clean; with
@@ -17,7 +18,11 @@
  * fz_exercise_image (a second open and log scan of the same image) runs for 1 input in
  * FZ_SAMPLE_ONE_IN (4) among those whose read-only open succeeded, decided by a hash of
  * the whole input (reproducible); of those whose open failed, 1 in FZ_SAMPLE_FAILED_ONE_IN
- * (2) is checked. The replay driver and FZ_ALL_PASSES=1 run it for every input.
+ * (2) is checked. The in-place replay comparison (below) of an image whose read-only open
+ * failed runs for 1 such input in FZ_SAMPLE_ONE_IN (4); where the read-only open succeeded
+ * it runs after every replay, and for 1 in 4 of the inputs with flag bits 4-6 zero where
+ * nothing was replayed. The replay driver and FZ_ALL_PASSES=1 run these passes for every
+ * input.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * the runs where either has data), so only where the read-only open replayed
      * something, and for the inputs whose flag bits 4-6 are all zero (a sample decided by
      * the input, so runs stay reproducible) */
-    if (r.open_rc == VHDX_OK && r.log_replayed == 0 && (flags & 0x70) != 0) goto out;
+    if (r.open_rc == VHDX_OK && r.log_replayed == 0 &&
+        ((flags & 0x70) != 0 || !fz_sampled(h, 5, FZ_SAMPLE_ONE_IN)))
+        goto out;
+    /* an image whose read-only open failed: 1 input in FZ_SAMPLE_ONE_IN (fz_sampled) */
+    if (r.open_rc != VHDX_OK && !fz_sampled(h, 4, FZ_SAMPLE_ONE_IN)) goto out;
     fz_file w;
     fz_file_init(&w, FZ_IMAGE_MAX + 16 * MiB);
     if (fz_file_copy(&w, &f) == 0) {
