@@ -477,6 +477,7 @@ int vhdx_create(const char *path, const vhdx_create_params *p, vhdx_diag *diag)
 {
     create_plan pl;
     struct stat st;
+    memset(&st, 0, sizeof st); /* clang-14 MSan does not intercept glibc >= 2.33 (l)stat */
     char *tmp = NULL;
     vhdx_io io;
     int rc, fd;

@@ -185,6 +185,7 @@ int img_open_path(vhdx_image **out, const char *path, const vhdx_open_opts *opts
         vhdx_diag_set(diag, rc, VHDX_NO_OFFSET, NULL, __FILE__, __LINE__);
         if (diag && diag->code == rc) {
             struct stat st;
+            memset(&st, 0, sizeof st); /* clang-14 MSan does not intercept glibc >= 2.33 stat */
             if (rc == VHDX_E_FILE_TYPE && stat(path, &st) == 0)
                 snprintf(diag->detail, sizeof diag->detail, "%s %s", path,
                          vhdx_file_type_name(st.st_mode));
