@@ -36,6 +36,6 @@ msrc=("$ROOT"/lib/src/*.c "$ROOT"/fuzz/fuzz_common.c "$ROOT"/fuzz/fz_*.c "$ROOT"
 for km in fuzz_open:FZ_MUT_OPEN fuzz_log:FZ_MUT_LOG; do
   "$MUTCC" -O2 -g -fPIC -shared -std=gnu11 -D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -DVHDX_BUILDING_LIBRARY \
     -DFZ_AFL_KIND="${km#*:}" -I"$ROOT/lib/include" -I"$ROOT/lib/src" -I"$ROOT/fuzz" \
-    -I"$ROOT/conformance/support" "${msrc[@]}" -o "$OUTBASE/fz_mutator_${km%%:*}.so"
+    -I"$ROOT/conformance/support" "${msrc[@]}" -lpthread -o "$OUTBASE/fz_mutator_${km%%:*}.so"
 done
 echo "build-afl: targets in $OUTBASE (cmplog: $OUTBASE/cmplog; custom mutators: $OUTBASE/fz_mutator_*.so)"

@@ -38,7 +38,7 @@ for t in $TARGETS; do
   $CC $CFLAGS -std=gnu11 $DEFS $INC -c "$VHDX_SRC/fuzz/$t.c" -o "$OBJ/$t.o"
   extra=(); seeds=$t
   [ "$t" = fuzz_diff_libvhdi ] && extra=(-lvhdi) && seeds=fuzz_open  # fuzz_open's input format
-  $CXX $CXXFLAGS "$OBJ/$t.o" "${objs[@]}" $LIB_FUZZING_ENGINE "${extra[@]}" -o "$OUT/$t"
+  $CXX $CXXFLAGS "$OBJ/$t.o" "${objs[@]}" $LIB_FUZZING_ENGINE "${extra[@]}" -lpthread -o "$OUT/$t"
   cp "$VHDX_SRC/fuzz/vhdx.dict" "$OUT/$t.dict"
   [ -f "$VHDX_SRC/fuzz/$t.options" ] && cp "$VHDX_SRC/fuzz/$t.options" "$OUT/$t.options"
   rm -f "$OUT/${t}_seed_corpus.zip"

@@ -217,7 +217,14 @@ typedef struct vhdx_io {
      * Sets *run (1..len) to the length of the run at off that is all data (*is_data 1) or
      * all hole (*is_data 0; reads as zeros). */
     int (*data_status)(void *ctx, uint64_t off, uint64_t len, uint64_t *run, int *is_data);
+    /* Capabilities, VHDX_IO_CAP_* (0: none). */
+    unsigned caps;
 } vhdx_io;
+
+/* read_at and write_at may be called from several threads at once, on distinct byte ranges
+ * (the file backend: pread/pwrite); vhdx_convert then copies with worker threads
+ * (vhdx_convert_opts.threads). Every other callback is called from one thread at a time. */
+#define VHDX_IO_CAP_CONCURRENT 0x1u
 
 #define VHDX_IO_READ 0
 #define VHDX_IO_RDWR 1
@@ -677,6 +684,13 @@ typedef struct vhdx_convert_opts {
     /* called with done/total virtual bytes as the copy advances; may be NULL */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     void *progress_ctx;
+    /* Threads copying a raw destination (default 1: the calling thread alone; 0: the
+     * online CPUs, at most 4; at most 8 are used). With 2 or more, when the destination
+     * and the source's backend are VHDX_IO_CAP_CONCURRENT (file backends) and the
+     * destination is not SEQUENTIAL, data chunks (1 MiB) are copied by worker threads at
+     * explicit offsets, each with a 1 MiB buffer of its own; the calling thread walks the
+     * source and calls progress. The output is the same as with 1. */
+    unsigned threads;
 } vhdx_convert_opts;
 
 typedef struct vhdx_convert_stats {

@@ -161,6 +161,54 @@ int img_io_fail_at(vhdx_diag *diag, int rc, uint64_t off, const char *field, int
 #define img_io_fail(diag, rc, off, field, e) \
     img_io_fail_at((diag), (rc), (off), (field), (e), __FILE__, __LINE__)
 
+/* ==== 1c. data copy: lanes and worker pool (image_copy.c) ====
+ * What vhdx_convert's copy of a raw destination needs below the image layer: a lane is
+ * one thread's copy state (buffer, kernel copier, figures, diagnostics); the pool is a
+ * fixed set of worker threads, each with its own lane, copying chunks of host files that
+ * the caller (one thread, the only one using the image layer) hands it in order. */
+#define CPY_CHUNK (1024u * 1024u) /* a chunk never crosses a multiple of it */
+#define CPY_PAGE 4096u
+#define CPY_MAX_THREADS 8u        /* workers of a pool at most */
+typedef struct cpy_lane {
+    vhdx_io *dst;                 /* raw destination */
+    uint8_t *buf;                 /* CPY_CHUNK bytes */
+    vhdx_copier cp;
+    int offload;                  /* kernel copies still worth trying */
+    int dst_failed;               /* the last failure was the destination's */
+    uint64_t bytes_read, bytes_written, bytes_copied;
+    vhdx_diag *diag;
+} cpy_lane;
+/* A lane writing into dst, its buffer allocated (VHDX_E_NOMEM). */
+int cpy_lane_init(cpy_lane *l, vhdx_io *dst, vhdx_diag *diag);
+void cpy_lane_free(cpy_lane *l);
+/* A failure of dst's backend at off with errno e, recorded (l->dst_failed set). */
+int cpy_dst_fail(cpy_lane *l, int rc, uint64_t off, int e);
+/* p[0..n) written at off (every byte). */
+int cpy_write(cpy_lane *l, uint64_t off, const uint8_t *p, size_t n);
+/* The non-zero pages of p[0..n) written at off, coalesced; zero pages stay holes. */
+int cpy_put_raw(cpy_lane *l, const uint8_t *p, size_t n, uint64_t off);
+/* One chunk (n <= CPY_CHUNK bytes) of src at soff into the destination at doff: by the
+ * kernel when both are files and its first page is not zero, else read and written
+ * (cpy_put_raw). Uses src's read_at and the destination's write_at only. */
+int cpy_chunk_raw(cpy_lane *l, vhdx_io *src, uint64_t soff, uint64_t doff, size_t n);
+
+typedef struct cpy_pool cpy_pool;
+/* Starts min(threads, CPY_MAX_THREADS) workers copying into dst (which must be
+ * vhdx_io_concurrent); *out NULL when threads < 2 or no thread could be started (the
+ * caller copies alone). VHDX_E_NOMEM. */
+int cpy_pool_start(cpy_pool **out, vhdx_io *dst, unsigned threads, vhdx_diag *diag);
+/* Queues a cpy_chunk_raw (src vhdx_io_concurrent); waits while the queue is full.
+ * VHDX_OK, or the code of the pool's first failure (the caller stops). */
+int cpy_pool_submit(cpy_pool *p, vhdx_io *src, uint64_t soff, uint64_t doff, size_t n);
+/* Bytes of the chunks the workers completed so far. */
+uint64_t cpy_pool_done(cpy_pool *p);
+/* Waits for the queued chunks (rc VHDX_OK) or drops them (rc, the caller's own failure,
+ * recorded in *cdiag), stops the workers, adds their figures to st, *done the bytes they
+ * completed, and frees p. Returns the first failure of the pool and the caller (its
+ * diagnostics in *diag, st->dst_failed), or VHDX_OK. */
+int cpy_pool_finish(cpy_pool *p, int rc, const vhdx_diag *cdiag, int cdst_failed,
+                    vhdx_convert_stats *st, vhdx_diag *diag, uint64_t *done);
+
 /* ==== 2a. BAT cache (image_bat.c) ====
  * Owns img->bat: slots bounded by limits.max_bat_memory. */
 int img_bat_cache_init(vhdx_image *img);

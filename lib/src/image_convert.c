@@ -14,15 +14,25 @@
  * flushed (a wrapper drops the journal's flushes), like qemu-img's default cache; with it,
  * a file destination starts writing back as the bytes come in (write-behind), so that the
  * final flush overlaps the copy instead of following it.
+ *
+ * Worker threads (opts threads >= 2, image_copy.c): for a raw destination whose backend
+ * is concurrent (vhdx_io_concurrent: the file backend), the chunks of data runs that sit
+ * in a concurrent host backend go to a pool of workers, each copying at explicit offsets
+ * with its own buffer and kernel copier; this thread alone walks the source through the
+ * image layer (not thread-safe) and copies what the workers cannot (runs read through
+ * vhdx_read: partially present blocks, a replay overlay). Chunks are decided alike in
+ * every thread, so the output is the same as a copy by one thread.
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "api_abi.h"
 #include "image.h"
 
-#define CV_CHUNK (1024u * 1024u)
-#define CV_PAGE 4096u
+#define CV_CHUNK CPY_CHUNK
+#define CV_PAGE CPY_PAGE
+#define CV_AUTO_THREADS 4u /* threads 0: online CPUs, at most this */
 
 typedef struct cv_job {
     const vhdx_convert_src *src;
@@ -35,9 +45,11 @@ typedef struct cv_job {
     uint64_t ssize;               /* source bytes */
     uint64_t vsize;               /* destination virtual size */
     uint64_t spos;                /* sequential destination: bytes written */
-    int offload;                  /* kernel copies still worth trying */
     int modified;                 /* the VHDX destination's session header update done */
-    uint8_t *buf;                 /* CV_CHUNK bytes */
+    cpy_lane lane;                /* this thread's copy state (buffer, copier, figures) */
+    uint8_t *buf;                 /* lane.buf: CV_CHUNK bytes */
+    cpy_pool *pool;               /* the workers, or NULL */
+    uint64_t handled;             /* source bytes this thread is done with (progress) */
 } cv_job;
 
 /* A source run: zeros, or data; io/hoff: the file backend holding the run (offload). */
@@ -59,9 +71,12 @@ static int cv_all_zero(const uint8_t *p, size_t n)
     return 1;
 }
 
-static void cv_progress(cv_job *j, uint64_t done)
+/* done: bytes this thread handled, plus what the workers completed */
+static void cv_progress(cv_job *j)
 {
-    if (j->o->progress) j->o->progress(j->o->progress_ctx, done, j->ssize);
+    if (!j->o->progress) return;
+    uint64_t done = j->handled + (j->pool ? cpy_pool_done(j->pool) : 0);
+    j->o->progress(j->o->progress_ctx, done, j->ssize);
 }
 
 /* ---- the destination without flushes ---- */
@@ -86,14 +101,13 @@ static void nosync_io(vhdx_io *n, vhdx_io *inner)
 
 static int dst_fail(cv_job *j, int rc, uint64_t off, int e)
 {
-    j->st->dst_failed = 1;
-    return img_io_fail(j->diag, rc, off, "destination", e);
+    return cpy_dst_fail(&j->lane, rc, off, e);
 }
 
 /* a failure the VHDX destination recorded in diag */
 static int dimg_fail(cv_job *j, int rc)
 {
-    j->st->dst_failed = 1;
+    j->lane.dst_failed = 1;
     return rc;
 }
 
@@ -143,19 +157,11 @@ static int src_read(cv_job *j, uint64_t off, uint8_t *buf, size_t n)
         rc = j->src->raw->read_at(j->src->raw->ctx, off, buf, n);
         if (rc != VHDX_OK) rc = img_io_fail(j->diag, rc, off, "source", errno);
     }
-    if (rc == VHDX_OK) j->st->bytes_read += n;
+    if (rc == VHDX_OK) j->lane.bytes_read += n;
     return rc;
 }
 
 /* ---- raw destination ---- */
-
-static int raw_write(cv_job *j, uint64_t off, const uint8_t *p, size_t n)
-{
-    int rc = j->dst->write_at(j->dst->ctx, off, p, n);
-    if (rc != VHDX_OK) return dst_fail(j, rc, off, errno);
-    j->st->bytes_written += n;
-    return VHDX_OK;
-}
 
 /* sequential destination: zeros up to off (what the walk skipped), then p */
 static int seq_put(cv_job *j, const uint8_t *p, size_t n, uint64_t off)
@@ -169,7 +175,7 @@ static int seq_put(cv_job *j, const uint8_t *p, size_t n, uint64_t off)
         j->spos += k;
     }
     if (n) {
-        int rc = raw_write(j, off, p, n);
+        int rc = cpy_write(&j->lane, off, p, n);
         if (rc != VHDX_OK) return rc;
     }
     j->spos = off + n;
@@ -180,24 +186,7 @@ static int seq_put(cv_job *j, const uint8_t *p, size_t n, uint64_t off)
 static int raw_put(cv_job *j, const uint8_t *p, size_t n, uint64_t off)
 {
     if (j->o->flags & VHDX_CONVERT_SEQUENTIAL) return seq_put(j, p, n, off);
-    size_t i = 0;
-    while (i < n) {
-        size_t pg = n - i < CV_PAGE ? n - i : CV_PAGE;
-        if (vhdx_all_zero(p + i, pg)) {
-            i += pg;
-            continue;
-        }
-        size_t k = i + pg;
-        while (k < n) {
-            size_t q = n - k < CV_PAGE ? n - k : CV_PAGE;
-            if (vhdx_all_zero(p + k, q)) break;
-            k += q;
-        }
-        int rc = raw_write(j, off + i, p + i, k - i);
-        if (rc != VHDX_OK) return rc;
-        i = k;
-    }
-    return VHDX_OK;
+    return cpy_put_raw(&j->lane, p, n, off);
 }
 
 /* ---- VHDX destination ---- */
@@ -207,7 +196,7 @@ static int vhdx_put(cv_job *j, const uint8_t *p, size_t n, uint64_t off)
     if (cv_all_zero(p, n)) return VHDX_OK;
     int rc = vhdx_write(j->dimg, off, p, n, j->diag);
     if (rc != VHDX_OK) return dimg_fail(j, rc);
-    j->st->bytes_written += n;
+    j->lane.bytes_written += n;
     return VHDX_OK;
 }
 
@@ -216,17 +205,13 @@ static int put(cv_job *j, const uint8_t *p, size_t n, uint64_t off)
     return j->dimg ? vhdx_put(j, p, n, off) : raw_put(j, p, n, off);
 }
 
-/* File offset in the destination of virtual [off, off+n) (one block): raw, the same; VHDX,
- * in its payload block, allocated first (by writing head, its first hn bytes, which are
- * not all zero) when it is not yet. *written: head is already written. */
+/* File offset in the VHDX destination of virtual [off, off+n) (one block): in its payload
+ * block, allocated first (by writing head, its first hn bytes, which are not all zero)
+ * when it is not yet. *written: head is already written. */
 static int dst_place(cv_job *j, uint64_t off, const uint8_t *head, size_t hn, uint64_t *doff,
                      int *written)
 {
     *written = 0;
-    if (!j->dimg) {
-        *doff = off;
-        return VHDX_OK;
-    }
     vhdx_image *d = j->dimg;
     const uint64_t bs = d->geo.block_size;
     uint64_t e;
@@ -235,7 +220,7 @@ static int dst_place(cv_job *j, uint64_t off, const uint8_t *head, size_t hn, ui
     if (fmt_bat_state(e) != VHDX_PB_FULLY_PRESENT) {
         rc = vhdx_write(d, off, head, hn, j->diag);
         if (rc != VHDX_OK) return dimg_fail(j, rc);
-        j->st->bytes_written += hn;
+        j->lane.bytes_written += hn;
         *written = 1;
         rc = img_block_entry(d, off / bs, &e, j->diag);
         if (rc != VHDX_OK) return dimg_fail(j, rc);
@@ -251,8 +236,8 @@ static int dst_place(cv_job *j, uint64_t off, const uint8_t *head, size_t hn, ui
     return VHDX_OK;
 }
 
-/* Kernel copy of a chunk at off (n bytes, the source's at r->hoff + (off - start)) when
- * its first page is not zero; *done 1 when the chunk was handled. */
+/* VHDX destination: kernel copy of a chunk at off (n bytes, the source's at r->hoff +
+ * (off - start)) when its first page is not zero; *done 1 when the chunk was handled. */
 static int try_offload(cv_job *j, const cv_run *r, uint64_t start, uint64_t off, size_t n,
                        int *done)
 {
@@ -265,9 +250,9 @@ static int try_offload(cv_job *j, const cv_run *r, uint64_t start, uint64_t off,
     rc = dst_place(j, off, j->buf, hn, &doff, &head_written);
     if (rc != VHDX_OK) return rc;
     uint64_t skip = head_written ? hn : 0;
-    rc = vhdx_io_copy_range(j->dst, doff + skip, r->io, soff + skip, n - skip, &copied);
-    j->st->bytes_copied += copied;
-    j->st->bytes_written += copied;
+    rc = vhdx_copier_copy(&j->lane.cp, j->dst, doff + skip, r->io, soff + skip, n - skip, &copied);
+    j->lane.bytes_copied += copied;
+    j->lane.bytes_written += copied;
     if (rc == VHDX_OK) {
         *done = 1;
         return VHDX_OK;
@@ -277,7 +262,7 @@ static int try_offload(cv_job *j, const cv_run *r, uint64_t start, uint64_t off,
         if (rc == VHDX_E_IO_EOF) return img_io_fail(j->diag, rc, soff + skip + copied, "source", 0);
         return dst_fail(j, rc, doff + skip + copied, errno);
     }
-    j->offload = 0;
+    j->lane.offload = 0;
     if (copied == 0 && !head_written) return VHDX_OK; /* read and written below */
     /* the rest by read and write */
     uint64_t at = off + skip + copied;
@@ -288,26 +273,47 @@ static int try_offload(cv_job *j, const cv_run *r, uint64_t start, uint64_t off,
     return rc;
 }
 
+/* One chunk of the data run r at start: [off, off + n). A raw destination takes the bytes
+ * of the host file holding them (a worker copies them when both sides are concurrent:
+ * *queued 1); a VHDX destination, a kernel copy into its payload block when it can. */
+static int copy_chunk(cv_job *j, const cv_run *r, uint64_t start, uint64_t off, size_t n,
+                      int can, int *queued)
+{
+    *queued = 0;
+    if (!j->dimg && r->io && !(j->o->flags & VHDX_CONVERT_SEQUENTIAL)) {
+        uint64_t soff = r->hoff + (off - start);
+        if (j->pool && vhdx_io_concurrent(r->io)) {
+            *queued = 1;
+            return cpy_pool_submit(j->pool, r->io, soff, off, n);
+        }
+        return cpy_chunk_raw(&j->lane, r->io, soff, off, n);
+    }
+    int done = 0, rc = VHDX_OK;
+    if (can && j->lane.offload) rc = try_offload(j, r, start, off, n, &done);
+    if (rc == VHDX_OK && !done) {
+        rc = src_read(j, off, j->buf, n);
+        if (rc == VHDX_OK) rc = put(j, j->buf, n, off);
+    }
+    return rc;
+}
+
 /* Copies the data run r at start: [off, off + len) of it, chunk by chunk. */
 static int copy_data(cv_job *j, const cv_run *r, uint64_t start)
 {
     uint64_t off = start, end = start + r->len;
     uint64_t none;
     /* a zero-length copy answers whether the two backends are files that could */
-    const int can = r->io && !(j->o->flags & VHDX_CONVERT_SEQUENTIAL) &&
-                    vhdx_io_copy_range(j->dst, 0, r->io, 0, 0, &none) == VHDX_OK;
+    const int can = j->dimg && r->io &&
+                    vhdx_copier_copy(&j->lane.cp, j->dst, 0, r->io, 0, 0, &none) == VHDX_OK;
     while (off < end) {
         uint64_t room = CV_CHUNK - off % CV_CHUNK;
         size_t n = (size_t)(end - off < room ? end - off : room);
-        int done = 0, rc = VHDX_OK;
-        if (can && j->offload) rc = try_offload(j, r, start, off, n, &done);
-        if (rc == VHDX_OK && !done) {
-            rc = src_read(j, off, j->buf, n);
-            if (rc == VHDX_OK) rc = put(j, j->buf, n, off);
-        }
+        int queued;
+        int rc = copy_chunk(j, r, start, off, n, can, &queued);
         if (rc != VHDX_OK) return rc;
+        if (!queued) j->handled += n;
         off += n;
-        cv_progress(j, off);
+        cv_progress(j);
     }
     return VHDX_OK;
 }
@@ -319,12 +325,14 @@ static int copy_disk(cv_job *j)
         cv_run r;
         int rc = src_run(j, off, j->ssize - off, &r);
         if (rc != VHDX_OK) return rc;
-        if (!r.zero) {
+        if (r.zero) {
+            j->handled += r.len;
+            cv_progress(j);
+        } else {
             rc = copy_data(j, &r, off);
             if (rc != VHDX_OK) return rc;
         }
         off += r.len;
-        cv_progress(j, off);
     }
     return VHDX_OK;
 }
@@ -346,11 +354,12 @@ static int copy_stream(cv_job *j)
         if (have == 0) return VHDX_OK;
         if (have > j->ssize - off)
             return VHDX_FAIL(j->diag, VHDX_E_RANGE, j->ssize, "source stream longer than its size");
-        j->st->bytes_read += have;
+        j->lane.bytes_read += have;
         int rc = put(j, j->buf, have, off);
         if (rc != VHDX_OK) return rc;
         off += have;
-        cv_progress(j, off);
+        j->handled = off;
+        cv_progress(j);
         if (have < CV_CHUNK) return VHDX_OK;
     }
 }
@@ -416,6 +425,48 @@ static int finish_raw(cv_job *j)
     return rc == VHDX_OK ? VHDX_OK : dst_fail(j, rc, j->vsize, errno);
 }
 
+/* Workers of the copy: threads (0: the online CPUs, at most CV_AUTO_THREADS) when the
+ * destination is raw, taking writes anywhere, and both it and the source's backend are
+ * concurrent; else 0 (this thread copies alone). */
+static unsigned cv_threads(const cv_job *j)
+{
+    const vhdx_convert_src *s = j->src;
+    if (j->dimg || (j->o->flags & VHDX_CONVERT_SEQUENTIAL) || s->stream_read ||
+        !vhdx_io_concurrent(j->dst) || !vhdx_io_concurrent(s->img ? s->img->io : s->raw))
+        return 0;
+    unsigned t = j->o->threads;
+    if (t == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        t = n < 1 ? 1u : n > (long)CV_AUTO_THREADS ? CV_AUTO_THREADS : (unsigned)n;
+    }
+    return t;
+}
+
+/* The copy itself; with workers, the first failure of theirs and this thread's wins
+ * (this thread records its own in a diag of its own meanwhile). */
+static int copy_all(cv_job *j)
+{
+    int rc = cpy_pool_start(&j->pool, j->dst, cv_threads(j), j->diag);
+    if (rc != VHDX_OK) return rc;
+    vhdx_diag *caller = j->diag, mine;
+    if (j->pool) {
+        vhdx_diag_clear(&mine);
+        j->diag = j->lane.diag = &mine;
+    }
+    cv_progress(j);
+    rc = j->src->stream_read ? copy_stream(j) : copy_disk(j);
+    if (!j->pool) return rc;
+    cpy_pool *p = j->pool;
+    j->pool = NULL;
+    j->diag = j->lane.diag = caller;
+    uint64_t done = 0;
+    rc = cpy_pool_finish(p, rc, &mine, j->lane.dst_failed, j->st, caller, &done);
+    j->lane.dst_failed = j->st->dst_failed;
+    j->handled += done;
+    if (rc == VHDX_OK) cv_progress(j);
+    return rc;
+}
+
 static int run(cv_job *j)
 {
     int rc = source_size(j);
@@ -429,10 +480,7 @@ static int run(cv_job *j)
     }
     j->st->virtual_size = j->vsize;
     if (j->o->flags & VHDX_CONVERT_SYNC) vhdx_io_file_write_behind(j->dst);
-    j->buf = vhdx_malloc(CV_CHUNK);
-    if (!j->buf) return VHDX_FAIL(j->diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "convert buffer");
-    cv_progress(j, 0);
-    rc = j->src->stream_read ? copy_stream(j) : copy_disk(j);
+    rc = copy_all(j);
     if (rc != VHDX_OK) return rc;
     if (j->dimg) {
         vhdx_image *d = j->dimg;
@@ -457,6 +505,7 @@ void(vhdx_convert_opts_default)(vhdx_convert_opts *o)
     memset(&full, 0, sizeof full);
     full.struct_size = (uint32_t)sizeof full;
     vhdx_create_params_default(&full.create);
+    full.threads = 1;
     ABI_OUT(o, &full);
 }
 
@@ -478,9 +527,15 @@ int vhdx_convert(const vhdx_convert_src *src, vhdx_io *dst, const vhdx_convert_o
     j.st = stats;
     j.diag = diag;
     j.dst = dst;
-    j.offload = 1;
-    int rc = run(&j);
+    int rc = cpy_lane_init(&j.lane, dst, diag);
+    j.buf = j.lane.buf;
+    if (rc == VHDX_OK) rc = run(&j);
     if (j.dimg) img_free(j.dimg); /* a failed conversion: nothing more is written */
-    vhdx_free(j.buf);
+    /* this thread's figures (the workers' were added when they stopped) */
+    stats->bytes_read += j.lane.bytes_read;
+    stats->bytes_written += j.lane.bytes_written;
+    stats->bytes_copied += j.lane.bytes_copied;
+    stats->dst_failed = rc != VHDX_OK && j.lane.dst_failed;
+    cpy_lane_free(&j.lane);
     return rc;
 }

@@ -106,14 +106,25 @@ int vhdx_diag_set(vhdx_diag *d, int code, uint64_t offset, const char *field,
 /* Stores errno e (when non-zero) with the failure `code` just recorded in d; returns code. */
 int vhdx_diag_set_errno(vhdx_diag *d, int code, int e);
 /* The allocator of alloc.c (vhdx_set_allocator); the library calls nothing else. */
-/* io_file.c: copies len bytes of src at soff to dst at doff inside the kernel
- * (copy_file_range, or splice through a pipe on ext2/3/4) when both are file backends over
- * regular files. VHDX_E_UNSUPPORTED
- * when they are not, or when the kernel refuses the pair (the caller then reads and writes
- * the bytes from *done on); else VHDX_OK, or VHDX_E_IO / VHDX_E_IO_EOF with errno set.
- * *done: bytes copied before the return. */
-int vhdx_io_copy_range(vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff, uint64_t len,
-                       uint64_t *done);
+/* io_file.c: kernel copies between file backends over regular files by one thread (a
+ * parallel copy gives each thread its own): copy_file_range, or splice through the
+ * copier's own pipe on ext2/3/4. Init before the first copy, close after the last. */
+typedef struct vhdx_copier {
+    int method;        /* how copies go, decided at the first one */
+    int pipe[2];       /* splice: the pipe the bytes go through (-1 until needed) */
+} vhdx_copier;
+void vhdx_copier_init(vhdx_copier *c);
+void vhdx_copier_close(vhdx_copier *c);
+/* Copies len bytes of src at soff to dst at doff inside the kernel. VHDX_E_UNSUPPORTED
+ * when src and dst are not both file backends over regular files, or when the kernel
+ * refuses the pair (the caller then reads and writes the bytes from *done on); else
+ * VHDX_OK, or VHDX_E_IO / VHDX_E_IO_EOF with errno set. *done: bytes copied before the
+ * return. len 0 answers whether the pair could be copied. */
+int vhdx_copier_copy(vhdx_copier *c, vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff,
+                     uint64_t len, uint64_t *done);
+/* io_file.c: 1 when io's read_at and write_at may run in several threads at once (the
+ * file backend; a caller's backend with VHDX_IO_CAP_CONCURRENT). */
+int vhdx_io_concurrent(const vhdx_io *io);
 /* io_file.c: a file backend (else nothing) starts the writeback of its dirty pages every
  * few MiB written from now on, for a caller that flushes at the end (vhdx_convert with
  * VHDX_CONVERT_SYNC): the disk writes while the copy goes on. */

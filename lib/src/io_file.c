@@ -12,16 +12,17 @@
 
 #include "internal.h"
 
-/* how vhdx_io_copy_range copies into a file (decided at its first copy) */
+/* how a vhdx_copier copies into a file (decided at its first copy) */
 enum { COPY_UNKNOWN, COPY_CFR, COPY_SPLICE };
 
+/* Every callback works at explicit offsets (pread/pwrite) and keeps no state but the
+ * write-behind counter, updated atomically: read_at and write_at may run in several
+ * threads at once (VHDX_IO_CAP_CONCURRENT). */
 typedef struct file_ctx {
     int fd;
     int regular;      /* a regular file: SEEK_DATA/SEEK_HOLE apply */
-    int copy;         /* COPY_*: kernel copies into this file */
-    int pipe[2];      /* COPY_SPLICE: the pipe the bytes go through (-1 until needed) */
     int write_behind; /* vhdx_io_file_write_behind: writeback started as bytes come in */
-    uint64_t unkicked; /* bytes written since writeback was last started */
+    uint64_t unkicked; /* bytes written since writeback was last started (atomic) */
 } file_ctx;
 
 /* Writeback of the file's dirty pages started every WRITE_BEHIND bytes written: the disk
@@ -31,9 +32,11 @@ typedef struct file_ctx {
 static void kick(file_ctx *f, uint64_t n)
 {
     if (!f->write_behind) return;
-    f->unkicked += n;
-    if (f->unkicked < WRITE_BEHIND) return;
-    f->unkicked = 0;
+    uint64_t now = __atomic_add_fetch(&f->unkicked, n, __ATOMIC_RELAXED);
+    /* one thread of a parallel copy starts the writeback, the others go on */
+    if (now < WRITE_BEHIND ||
+        !__atomic_compare_exchange_n(&f->unkicked, &now, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return;
     int e = errno;
     /* a hint: the flush that follows is what makes the bytes durable; errors are its to report */
     (void)sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
@@ -174,8 +177,6 @@ static void file_destroy(void *ctx)
     file_ctx *f = ctx;
     if (!f) return;
     if (f->fd >= 0) close(f->fd);
-    if (f->pipe[0] >= 0) close(f->pipe[0]);
-    if (f->pipe[1] >= 0) close(f->pipe[1]);
     vhdx_free(f);
 }
 
@@ -324,8 +325,6 @@ int(vhdx_io_file_open)(vhdx_io *io, const char *path, int mode)
     }
     f->fd = fd;
     f->regular = regular;
-    f->copy = COPY_UNKNOWN;
-    f->pipe[0] = f->pipe[1] = -1;
     f->write_behind = 0;
     f->unkicked = 0;
     full.ctx = f;
@@ -336,6 +335,7 @@ int(vhdx_io_file_open)(vhdx_io *io, const char *path, int mode)
     full.flush = file_flush;
     full.destroy = file_destroy;
     full.data_status = file_data_status;
+    full.caps = VHDX_IO_CAP_CONCURRENT;
     ABI_OUT(io, &full);
     return VHDX_OK;
 }
@@ -355,49 +355,49 @@ static int copy_unsupported(int e)
     return e == ENOSYS || e == EXDEV || e == EINVAL || e == EOPNOTSUPP || e == ETXTBSY;
 }
 
-static void drop_pipe(file_ctx *d)
+static void drop_pipe(vhdx_copier *c)
 {
     int e = errno;
-    if (d->pipe[0] >= 0) close(d->pipe[0]);
-    if (d->pipe[1] >= 0) close(d->pipe[1]);
-    d->pipe[0] = d->pipe[1] = -1;
+    if (c->pipe[0] >= 0) close(c->pipe[0]);
+    if (c->pipe[1] >= 0) close(c->pipe[1]);
+    c->pipe[0] = c->pipe[1] = -1;
     errno = e;
 }
 
-/* How copies into d go, decided once. On ext2/3/4, copy_file_range neither clones nor
+/* How c copies into d, decided once. On ext2/3/4, copy_file_range neither clones nor
  * offloads: it is a page-cache copy through the kernel's 64 KiB internal pipe, one
  * delayed-allocation reservation per 4 KiB page. Splicing through a private 256 KiB pipe
  * instead hands the file system 256 KiB writes (larger folios), and preallocating each
  * range first (fallocate) spares the per-page reservation: about 25-35% less CPU for the
  * same bytes (`vhdx bench`, data movement). Elsewhere copy_file_range, which may clone (XFS,
  * Btrfs) or copy on the server (NFS, SMB). */
-static void copy_method(file_ctx *d)
+static void copy_method(vhdx_copier *c, const file_ctx *d)
 {
     struct statfs sf;
     memset(&sf, 0, sizeof sf); /* MSan: no fstatfs interceptor on every glibc */
-    d->copy = COPY_CFR;
+    c->method = COPY_CFR;
     if (fstatfs(d->fd, &sf) != 0 || (unsigned long)sf.f_type != EXT234_MAGIC) return;
-    if (pipe2(d->pipe, O_CLOEXEC) != 0) {
-        d->pipe[0] = d->pipe[1] = -1;
+    if (pipe2(c->pipe, O_CLOEXEC) != 0) {
+        c->pipe[0] = c->pipe[1] = -1;
         return;
     }
-    (void)fcntl(d->pipe[1], F_SETPIPE_SZ, (int)SPLICE_PIPE); /* a smaller pipe works too */
-    d->copy = COPY_SPLICE;
+    (void)fcntl(c->pipe[1], F_SETPIPE_SZ, (int)SPLICE_PIPE); /* a smaller pipe works too */
+    c->method = COPY_SPLICE;
 }
 
-/* From the pipe into d at doff: all n bytes it holds; *done grows by what was written. */
-static int pipe_drain(file_ctx *d, uint64_t doff, size_t n, uint64_t *done)
+/* From c's pipe into d at doff: all n bytes it holds; *done grows by what was written. */
+static int pipe_drain(vhdx_copier *c, file_ctx *d, uint64_t doff, size_t n, uint64_t *done)
 {
     while (n > 0) {
         loff_t dof = (loff_t)(doff + *done);
-        ssize_t w = splice(d->pipe[0], NULL, d->fd, &dof, n, SPLICE_F_MOVE);
+        ssize_t w = splice(c->pipe[0], NULL, d->fd, &dof, n, SPLICE_F_MOVE);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
             if (w == 0) errno = EIO;
             /* bytes left in the pipe belong to no later copy */
-            drop_pipe(d);
+            drop_pipe(c);
             if (!copy_unsupported(errno)) return VHDX_E_IO;
-            d->copy = COPY_CFR;
+            c->method = COPY_CFR;
             return VHDX_E_UNSUPPORTED;
         }
         n -= (size_t)w;
@@ -409,24 +409,24 @@ static int pipe_drain(file_ctx *d, uint64_t doff, size_t n, uint64_t *done)
 
 /* src at soff -> the pipe -> d at doff, at most SPLICE_PIPE bytes at a time, each range
  * preallocated first (best effort: the writes report what really fails). */
-static int splice_copy(file_ctx *d, int sfd, uint64_t doff, uint64_t soff, uint64_t len,
-                       uint64_t *done)
+static int splice_copy(vhdx_copier *c, file_ctx *d, int sfd, uint64_t doff, uint64_t soff,
+                       uint64_t len, uint64_t *done)
 {
     while (*done < len) {
         uint64_t want = len - *done;
         size_t n = want < SPLICE_PIPE ? (size_t)want : SPLICE_PIPE;
         (void)fallocate(d->fd, FALLOC_FL_KEEP_SIZE, (off_t)(doff + *done), (off_t)n);
         loff_t so = (loff_t)(soff + *done);
-        ssize_t r = splice(sfd, &so, d->pipe[1], NULL, n, SPLICE_F_MOVE);
+        ssize_t r = splice(sfd, &so, c->pipe[1], NULL, n, SPLICE_F_MOVE);
         if (r < 0) {
             if (errno == EINTR) continue;
             if (!copy_unsupported(errno)) return VHDX_E_IO;
-            drop_pipe(d);
-            d->copy = COPY_CFR;
+            drop_pipe(c);
+            c->method = COPY_CFR;
             return VHDX_E_UNSUPPORTED;
         }
         if (r == 0) return VHDX_E_IO_EOF; /* the source ends before soff + len */
-        int rc = pipe_drain(d, doff, (size_t)r, done);
+        int rc = pipe_drain(c, d, doff, (size_t)r, done);
         if (rc != VHDX_OK) return rc;
     }
     return VHDX_OK;
@@ -458,8 +458,26 @@ void vhdx_io_file_write_behind(vhdx_io *io)
     f->write_behind = f->regular;
 }
 
-int vhdx_io_copy_range(vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff, uint64_t len,
-                       uint64_t *done)
+int vhdx_io_concurrent(const vhdx_io *io)
+{
+    if (io->read_at == file_read) return 1;
+    return VHDX_HAS_MEMBER(io, vhdx_io, caps) && (io->caps & VHDX_IO_CAP_CONCURRENT) != 0;
+}
+
+void vhdx_copier_init(vhdx_copier *c)
+{
+    c->method = COPY_UNKNOWN;
+    c->pipe[0] = c->pipe[1] = -1;
+}
+
+void vhdx_copier_close(vhdx_copier *c)
+{
+    drop_pipe(c);
+    c->method = COPY_UNKNOWN;
+}
+
+int vhdx_copier_copy(vhdx_copier *c, vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff,
+                     uint64_t len, uint64_t *done)
 {
     *done = 0;
     if (dst->write_at != file_write || src->read_at != file_read) return VHDX_E_UNSUPPORTED;
@@ -471,9 +489,9 @@ int vhdx_io_copy_range(vhdx_io *dst, uint64_t doff, vhdx_io *src, uint64_t soff,
         errno = EFBIG;
         return VHDX_E_IO;
     }
-    if (d->copy == COPY_UNKNOWN) copy_method(d);
-    if (d->copy == COPY_SPLICE) {
-        int rc = splice_copy(d, s->fd, doff, soff, len, done);
+    if (c->method == COPY_UNKNOWN) copy_method(c, d);
+    if (c->method == COPY_SPLICE) {
+        int rc = splice_copy(c, d, s->fd, doff, soff, len, done);
         /* a pipe the kernel refuses: copy_file_range for the rest */
         if (rc != VHDX_E_UNSUPPORTED) return rc;
     }
