@@ -63,6 +63,7 @@ static uint64_t allocated(const char *path)
 
 typedef struct bctx {
     const char *dir, *qemu_img;
+    const char *only;              /* the one case to run, or NULL: all */
     int quick;
     int keep_out;                  /* run_case leaves the last output in place */
     char self[4096];
@@ -203,6 +204,24 @@ static int make_raw(const char *path, uint64_t n, int sparse)
     return rc;
 }
 
+static const char *const case_names[BENCH_DATA_CASES] = {
+    "vhdx_to_raw", "vhdx_to_raw_sync", "raw_to_dynamic", "fixed_sparse_to_raw",
+    "sparse_raw_to_dynamic", "compare_sparse"
+};
+
+int bench_data_case_known(const char *name)
+{
+    for (int i = 0; i < BENCH_DATA_CASES; i++)
+        if (strcmp(case_names[i], name) == 0) return 1;
+    return 0;
+}
+
+/* 1 when the case (an index of case_names) is to run */
+static int want(const bctx *b, int i)
+{
+    return !b->only || strcmp(b->only, case_names[i]) == 0;
+}
+
 static int prepare(bctx *b, int quick, uint64_t *gib)
 {
     ssize_t n = readlink("/proc/self/exe", b->self, sizeof b->self - 1);
@@ -211,6 +230,7 @@ static int prepare(bctx *b, int quick, uint64_t *gib)
     for (int i = 0; i < 9; i++)
         snprintf(b->p[i], sizeof b->p[i], "%s/%s", b->dir, fname[i]);
     *gib = quick ? (64u << 20) : (1u << 30);
+    if (!want(b, 0) && !want(b, 1) && !want(b, 2)) return 0;
     return make_raw(b->p[F_RAND], *gib, 0);
 }
 
@@ -231,27 +251,33 @@ static int cases_full(bctx *b, bench_data *d, char *const cp)
     char *S = b->self, *QI = (char *)b->qemu_img, *p[9];
     for (int i = 0; i < 9; i++) p[i] = b->p[i];
     double t;
+    bench_case *c;
     /* a fully written dynamic image (our convert of the random raw file) */
     char *mk_dyn[] = { S, "convert", p[F_RAND], p[F_DYN], NULL };
-    if (spawn_timed(mk_dyn, &t, NULL) != 0) return CLI_EXIT_FAIL;
+    if ((want(b, 0) || want(b, 1)) && spawn_timed(mk_dyn, &t, NULL) != 0) return CLI_EXIT_FAIL;
 
-    bench_case *c = new_case(b, d, "vhdx_to_raw",
-                             "fully written dynamic image -> raw, both tools' defaults", 1.5, REPS_BIG);
-    char *o1[] = { S, "convert", p[F_DYN], p[F_OUT], NULL };
-    char *q1[] = { QI, "convert", "-f", "vhdx", "-O", "raw", p[F_DYN], p[F_QOUT], NULL };
-    run_case(b, c, o1, q1, p[F_OUT], NULL);
-
-    c = new_case(b, d, "vhdx_to_raw_sync", "the same with --sync vs qemu-img -t writeback", 1.0, REPS_BIG);
-    char *o2[] = { S, "convert", "--sync", p[F_DYN], p[F_OUT], NULL };
-    char *q2[] = { QI, "convert", "-t", "writeback", "-f", "vhdx", "-O", "raw", p[F_DYN], p[F_QOUT], NULL };
-    run_case(b, c, o2, q2, p[F_OUT], NULL);
+    if (want(b, 0)) {
+        c = new_case(b, d, case_names[0], "fully written dynamic image -> raw, both tools' defaults",
+                     1.5, REPS_BIG);
+        char *o1[] = { S, "convert", p[F_DYN], p[F_OUT], NULL };
+        char *q1[] = { QI, "convert", "-f", "vhdx", "-O", "raw", p[F_DYN], p[F_QOUT], NULL };
+        run_case(b, c, o1, q1, p[F_OUT], NULL);
+    }
+    if (want(b, 1)) {
+        c = new_case(b, d, case_names[1], "the same with --sync vs qemu-img -t writeback", 1.0, REPS_BIG);
+        char *o2[] = { S, "convert", "--sync", p[F_DYN], p[F_OUT], NULL };
+        char *q2[] = { QI, "convert", "-t", "writeback", "-f", "vhdx", "-O", "raw", p[F_DYN], p[F_QOUT], NULL };
+        run_case(b, c, o2, q2, p[F_OUT], NULL);
+    }
     unlink(p[F_DYN]);
 
-    c = new_case(b, d, "raw_to_dynamic", "random raw file -> dynamic VHDX", 2.0, REPS_BIG);
-    char *o3[] = { S, "convert", p[F_RAND], p[F_SPVHDX], NULL };
-    char *q3[] = { QI, "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic", p[F_RAND], p[F_QOUT], NULL };
-    char *f3[] = { cp, "--sparse=always", p[F_RAND], p[F_FLOOR], NULL };
-    run_case(b, c, o3, q3, p[F_SPVHDX], cp ? f3 : NULL);
+    if (want(b, 2)) {
+        c = new_case(b, d, case_names[2], "random raw file -> dynamic VHDX", 2.0, REPS_BIG);
+        char *o3[] = { S, "convert", p[F_RAND], p[F_SPVHDX], NULL };
+        char *q3[] = { QI, "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic", p[F_RAND], p[F_QOUT], NULL };
+        char *f3[] = { cp, "--sparse=always", p[F_RAND], p[F_FLOOR], NULL };
+        run_case(b, c, o3, q3, p[F_SPVHDX], cp ? f3 : NULL);
+    }
     unlink(p[F_RAND]);
     return CLI_EXIT_OK;
 }
@@ -263,34 +289,48 @@ static int cases_sparse(bctx *b, bench_data *d, char *const cp)
     char *S = b->self, *QI = (char *)b->qemu_img, *p[9];
     for (int i = 0; i < 9; i++) p[i] = b->p[i];
     double t;
-    /* fixed image, 8 MiB of data in a sparse host file */
-    char *mk_fixed[] = { S, "create", "--type", "fixed", p[F_FIXED], b->quick ? "256M" : "4G", NULL };
-    if (spawn_timed(mk_fixed, &t, NULL) != 0 || make_raw(p[F_SPARSE], 8u << 20, 0) != 0)
-        return CLI_EXIT_FAIL;
-    char *fill[] = { S, "write", p[F_FIXED], b->quick ? "64M" : "1G", p[F_SPARSE], NULL };
-    if (spawn_timed(fill, &t, NULL) != 0) return CLI_EXIT_FAIL;
-    bench_case *c = new_case(b, d, "fixed_sparse_to_raw",
-                             "fixed image, 8 MiB of data in a sparse host file -> raw", 10.0, REPS_MID);
-    char *o4[] = { S, "convert", p[F_FIXED], p[F_OUT], NULL };
-    char *q4[] = { QI, "convert", "-f", "vhdx", "-O", "raw", p[F_FIXED], p[F_QOUT], NULL };
-    run_case(b, c, o4, q4, p[F_OUT], NULL);
-    unlink(p[F_FIXED]);
+    bench_case *c;
+    if (want(b, 3)) {
+        /* fixed image, 8 MiB of data in a sparse host file */
+        char *mk_fixed[] = { S, "create", "--type", "fixed", p[F_FIXED], b->quick ? "256M" : "4G", NULL };
+        if (spawn_timed(mk_fixed, &t, NULL) != 0 || make_raw(p[F_SPARSE], 8u << 20, 0) != 0)
+            return CLI_EXIT_FAIL;
+        char *fill[] = { S, "write", p[F_FIXED], b->quick ? "64M" : "1G", p[F_SPARSE], NULL };
+        if (spawn_timed(fill, &t, NULL) != 0) return CLI_EXIT_FAIL;
+        c = new_case(b, d, case_names[3], "fixed image, 8 MiB of data in a sparse host file -> raw",
+                     10.0, REPS_MID);
+        char *o4[] = { S, "convert", p[F_FIXED], p[F_OUT], NULL };
+        char *q4[] = { QI, "convert", "-f", "vhdx", "-O", "raw", p[F_FIXED], p[F_QOUT], NULL };
+        run_case(b, c, o4, q4, p[F_OUT], NULL);
+        unlink(p[F_FIXED]);
+    }
+    if (!want(b, 4) && !want(b, 5)) return CLI_EXIT_OK;
 
     /* sparse raw holding 16 MiB -> dynamic; then compare two such images */
     if (make_raw(p[F_SPARSE], b->quick ? (1ull << 30) : (64ull << 30), 1) != 0) return CLI_EXIT_FAIL;
-    c = new_case(b, d, "sparse_raw_to_dynamic",
-                 "sparse raw holding 16 MiB -> dynamic VHDX (output must stay under 64 MiB)", 10.0,
-                 REPS_SMALL);
     char *o5[] = { S, "convert", p[F_SPARSE], p[F_SPVHDX], NULL };
-    char *q5[] = { QI, "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic", p[F_SPARSE], p[F_QOUT], NULL };
-    char *f5[] = { cp, "--sparse=always", p[F_SPARSE], p[F_FLOOR], NULL };
-    b->keep_out = 1;
-    run_case(b, c, o5, q5, p[F_SPVHDX], cp ? f5 : NULL);
-    b->keep_out = 0;
+    double t5;
+    if (want(b, 4)) {
+        c = new_case(b, d, case_names[4],
+                     "sparse raw holding 16 MiB -> dynamic VHDX (output must stay under 64 MiB)", 10.0,
+                     REPS_SMALL);
+        char *q5[] = { QI, "convert", "-f", "raw", "-O", "vhdx", "-o", "subformat=dynamic", p[F_SPARSE], p[F_QOUT], NULL };
+        char *f5[] = { cp, "--sparse=always", p[F_SPARSE], p[F_FLOOR], NULL };
+        b->keep_out = 1;
+        run_case(b, c, o5, q5, p[F_SPVHDX], cp ? f5 : NULL);
+        b->keep_out = 0;
+    } else if (spawn_timed(o5, &t5, NULL) != 0) {
+        return CLI_EXIT_FAIL;
+    }
+    if (!want(b, 5)) {
+        unlink(p[F_SPARSE]);
+        unlink(p[F_SPVHDX]);
+        return CLI_EXIT_OK;
+    }
     char *mk2[] = { S, "convert", p[F_SPARSE], p[F_SPVHDX2], NULL };
     if (spawn_timed(mk2, &t, NULL) != 0) return CLI_EXIT_FAIL;
     unlink(p[F_SPARSE]);
-    c = new_case(b, d, "compare_sparse",
+    c = new_case(b, d, case_names[5],
                  "compare two dynamic images of sparse disks holding 16 MiB each", 10.0,
                  1); /* qemu-img reads every byte of the 64 GiB disks: seconds a run */
     char *o6[] = { S, "compare", p[F_SPVHDX], p[F_SPVHDX2], NULL };
@@ -307,12 +347,14 @@ static double load1(void)
     return getloadavg(l, 1) == 1 ? l[0] : 0.0;
 }
 
-int bench_data_run(const char *dir, int quick, const char *qemu_img, bench_data *d)
+int bench_data_run(const char *dir, int quick, const char *qemu_img, const char *only,
+                   bench_data *d)
 {
     static bctx b;
     memset(&b, 0, sizeof b);
     memset(d, 0, sizeof *d);
     b.dir = dir;
+    b.only = only;
     b.qemu_img = qemu_img;
     b.quick = quick;
     uint64_t io;

@@ -33,10 +33,13 @@ typedef struct bench_data {
 /* Runs argv with stdin, stdout and stderr on /dev/null; its exit status or -1; wall seconds
  * and peak RSS (KiB) of the child when secs / rss are not NULL. */
 int bench_spawn(char *const argv[], double *secs, long *rss);
-/* Runs every case in folder dir (files removed after each). quick: 64 MiB instead of
- * 1 GiB, 256 MiB instead of 4 GiB, 1 GiB instead of 64 GiB, one run of each tool.
- * Returns an exit code. */
-int bench_data_run(const char *dir, int quick, const char *qemu_img, bench_data *out);
+/* Runs every case in folder dir (files removed after each), or only the case named only
+ * (not NULL). quick: 64 MiB instead of 1 GiB, 256 MiB instead of 4 GiB, 1 GiB instead of
+ * 64 GiB, one run of each tool. Returns an exit code. */
+int bench_data_run(const char *dir, int quick, const char *qemu_img, const char *only,
+                   bench_data *out);
+/* 1 when name is a data movement case ("vhdx_to_raw", ...) */
+int bench_data_case_known(const char *name);
 void bench_data_text(const bench_data *d);
 void bench_data_json(json_w *w, const bench_data *d);
 

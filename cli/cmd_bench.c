@@ -25,7 +25,8 @@
 extern char **environ;
 
 static const char usage[] =
-    "usage: vhdx bench [--quick] [--log-scan-only] [--compact-only] [--data-only] [--json]\n";
+    "usage: vhdx bench [--quick] [--log-scan-only] [--compact-only] [--data-only]\n"
+    "                  [--case NAME] [--json]\n";
 
 static const char help[] =
     "\n"
@@ -57,6 +58,9 @@ static const char help[] =
     "  --log-scan-only  only the hostile-log open\n"
     "  --compact-only   only the compact case\n"
     "  --data-only      only the data movement cases\n"
+    "  --case NAME      only this data movement case: vhdx_to_raw, vhdx_to_raw_sync,\n"
+    "                   raw_to_dynamic, fixed_sparse_to_raw, sparse_raw_to_dynamic,\n"
+    "                   compare_sparse (implies --data-only)\n"
     "  --json     machine-readable output\n"
     "  -h, --help show this help\n"
     "\n"
@@ -678,12 +682,12 @@ static void print_logs_text(const bench_results *b)
 }
 
 /* --data-only: the data movement cases alone */
-static int bench_data_only(bench_results *b, int json)
+static int bench_data_only(bench_results *b, const char *only, int json)
 {
     char qemu_img[4096];
     const char *qi = have_program("qemu-img", qemu_img, sizeof qemu_img) ? qemu_img : NULL;
     int ex = bench_dir_setup(b->io_size);
-    if (ex == CLI_EXIT_OK) ex = bench_data_run(bench_dir, b->quick, qi, &b->data);
+    if (ex == CLI_EXIT_OK) ex = bench_data_run(bench_dir, b->quick, qi, only, &b->data);
     bench_dir_active = 0;
     rm_tree_dir();
     if (ex != CLI_EXIT_OK) return ex;
@@ -707,12 +711,13 @@ int cmd_bench(int argc, char **argv)
     static const struct option longopts[] = {
         { "quick", no_argument, NULL, 'q' }, { "json", no_argument, NULL, 'j' },
         { "log-scan-only", no_argument, NULL, 'L' }, { "compact-only", no_argument, NULL, 'C' },
-        { "data-only", no_argument, NULL, 'D' },
+        { "data-only", no_argument, NULL, 'D' }, { "case", required_argument, NULL, 'c' },
         CLI_LONGOPT_HELP, { NULL, 0, NULL, 0 }
     };
     cli_opts op = { "bench", usage, help, "h", longopts, NULL, NULL, 0 };
     static bench_results b;
     int json = 0, compact_only = 0, data_only = 0, c;
+    const char *only = NULL;
     memset(&b, 0, sizeof b);
     while ((c = cli_getopt(&op, argc, argv)) != CLI_OPT_END) {
         if (c == CLI_OPT_HELP) return CLI_EXIT_OK;
@@ -721,13 +726,19 @@ int cmd_bench(int argc, char **argv)
         if (c == 'L') b.log_only = 1;
         if (c == 'C') compact_only = 1;
         if (c == 'D') data_only = 1;
+        if (c == 'c') {
+            if (!bench_data_case_known(optarg))
+                return cli_usage_error("bench", usage, "unknown case '%s'", optarg);
+            only = optarg;
+            data_only = 1;
+        }
         if (c == 'j') json = 1;
     }
     if (optind < argc)
         return cli_usage_error("bench", usage, "unexpected argument '%s'", argv[optind]);
     b.io_size = b.quick ? (64ull << 20) : (1ull << 30);
     b.nrand = b.quick ? 200 : 2000;
-    if (data_only) return bench_data_only(&b, json);
+    if (data_only) return bench_data_only(&b, only, json);
     if (compact_only) {
         int cx = bench_dir_setup(0);
         if (cx == CLI_EXIT_OK) cx = bench_compacts(&b);
@@ -743,7 +754,7 @@ int cmd_bench(int argc, char **argv)
     if (ex == CLI_EXIT_OK && !b.log_only) {
         char qemu_img[4096];
         const char *qi = have_program("qemu-img", qemu_img, sizeof qemu_img) ? qemu_img : NULL;
-        ex = bench_data_run(bench_dir, b.quick, qi, &b.data);
+        ex = bench_data_run(bench_dir, b.quick, qi, NULL, &b.data);
         if (ex == CLI_EXIT_OK) ex = bench_commit_run(bench_dir, b.quick, &b.commit);
     }
     if (ex == CLI_EXIT_OK && !b.log_only) ex = bench_compacts(&b);

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # bash completion for vhdx (installed as share/bash-completion/completions/vhdx).
 # Commands, then per command its long options as its own --help lists them (so completion
-# follows the installed tool), the values of --format, --type and --explain, and file names.
+# follows the installed tool), the values of --format, --type, --case (bench) and --explain,
+# and file names.
 # Tested by cli.test_cli_completion.
 _vhdx() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
@@ -25,6 +26,9 @@ _vhdx() {
         fi ;;
     --type)
         COMPREPLY=($(compgen -W "fixed dynamic differencing" -- "$cur"))
+        return 0 ;;
+    --case)
+        COMPREPLY=($(compgen -W "vhdx_to_raw vhdx_to_raw_sync raw_to_dynamic fixed_sparse_to_raw sparse_raw_to_dynamic compare_sparse" -- "$cur"))
         return 0 ;;
     --explain)
         COMPREPLY=($(compgen -W "$("$prog" check --rules 2>/dev/null | awk 'NR > 1 { print $1 }')" -- "$cur"))

@@ -36,6 +36,7 @@ expect_eq "check --format s" "$(complete_words vhdx check --format s)" "sarif "
 expect_eq "check -f j" "$(complete_words vhdx check -f j)" "json junit "
 expect_eq "create --type d" "$(complete_words vhdx create --type d)" "differencing dynamic "
 expect_eq "check --explain R10" "$(complete_words vhdx check --explain R10)" "R10 R100 R101 R102 R103 R104 R105 R106 R107 R108 "
+expect_eq "bench --case vhdx" "$(complete_words vhdx bench --case vhdx)" "vhdx_to_raw vhdx_to_raw_sync "
 expect_eq "help i" "$(complete_words vhdx help i)" "info "
 expect_eq "file names" "$(complete_words vhdx info "$T/files/")" "$T/files/a.vhdx $T/files/b.vhdx "
 # every long option of every command's --help completes
