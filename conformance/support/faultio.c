@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* faultio.c - fault-injecting vhdx_io wrapper (see faultio.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +69,7 @@ static void number_op(faultio *f, uint64_t len)
 /* The crash happens when operation k is the armed one. */
 static int crash_now(faultio *f, uint64_t k)
 {
-    if (!f->crash_at || k != f->crash_at) return 0;
+    if (!f->crash_at || k != f->crash_at || f->mode == FAULTIO_FAIL_ONE) return 0;
     f->crashed = 1;
     return 1;
 }
@@ -86,6 +87,12 @@ static int fi_write(void *ctx, uint64_t off, const void *buf, size_t len)
     if (f->crashed) return VHDX_E_IO;
     f->writes++;
     number_op(f, len);
+    if (f->mode == FAULTIO_FAIL_ONE && f->crash_at == f->ops) {
+        f->failed_one = 1;
+        f->fail_off = off;
+        errno = ENOSPC;
+        return VHDX_E_IO;
+    }
     rc = journal_add(f, off, len);
     if (rc != VHDX_OK) return rc;
     if (crash_now(f, f->ops)) {
@@ -145,6 +152,66 @@ static int fi_flush(void *ctx)
     return rc;
 }
 
+/* ---- faultio_concurrent: the same calls under f->mu ---- */
+static int lk_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    faultio *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    int rc = fi_read(ctx, off, buf, len);
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+static int lk_write(void *ctx, uint64_t off, const void *buf, size_t len)
+{
+    faultio *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    int rc = fi_write(ctx, off, buf, len);
+    int e = errno;
+    pthread_mutex_unlock(&f->mu);
+    errno = e;
+    return rc;
+}
+
+static int lk_get_size(void *ctx, uint64_t *size)
+{
+    faultio *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    int rc = fi_get_size(ctx, size);
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+static int lk_set_size(void *ctx, uint64_t size)
+{
+    faultio *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    int rc = fi_set_size(ctx, size);
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+static int lk_flush(void *ctx)
+{
+    faultio *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    int rc = fi_flush(ctx);
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+void faultio_concurrent(faultio *f)
+{
+    if (f->concurrent || pthread_mutex_init(&f->mu, NULL) != 0) return;
+    f->concurrent = 1;
+    f->io.read_at = lk_read;
+    f->io.write_at = lk_write;
+    f->io.get_size = lk_get_size;
+    f->io.set_size = lk_set_size;
+    f->io.flush = lk_flush;
+    f->io.caps = VHDX_IO_CAP_CONCURRENT;
+}
+
 void faultio_init(faultio *f, vhdx_io *inner)
 {
     memset(f, 0, sizeof *f);
@@ -185,6 +252,8 @@ void faultio_settle(faultio *f, int lose_unflushed)
 
 void faultio_free(faultio *f)
 {
+    if (f->concurrent) pthread_mutex_destroy(&f->mu);
+    f->concurrent = 0;
     journal_clear(f);
     free(f->undo);
     f->undo = NULL;

@@ -18,16 +18,23 @@
  * can choose the image as written (faultio_durable(f, 0)) or with every unflushed write
  * and size change rolled back (faultio_durable(f, 1): a cache that lost everything not
  * flushed). set_size counts as a write for the journal but not as a numbered operation.
+ *
+ * FAULTIO_FAIL_ONE: operation k fails (VHDX_E_IO, errno ENOSPC) and the wrapper goes on
+ * working, no crash: the failure a caller must report (fail_off: the offset of the write
+ * that failed). faultio_concurrent(f) serialises every call with a mutex and declares the
+ * wrapper VHDX_IO_CAP_CONCURRENT, for callers that use several threads (vhdx_convert's
+ * workers); the numbering is then the order in which the calls took the mutex.
  */
 #ifndef VHDX_TEST_FAULTIO_H
 #define VHDX_TEST_FAULTIO_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "vhdx.h"
 
-enum { FAULTIO_STOP = 0, FAULTIO_TEAR_512 = 1, FAULTIO_TEAR_4K = 2 };
+enum { FAULTIO_STOP = 0, FAULTIO_TEAR_512 = 1, FAULTIO_TEAR_4K = 2, FAULTIO_FAIL_ONE = 3 };
 enum { FAULTIO_NUMBER_WRITES_FLUSHES = 0, FAULTIO_NUMBER_WRITES_RESIZES = 1 };
 
 typedef struct faultio_undo {
@@ -50,6 +57,10 @@ typedef struct faultio {
     size_t nundo, capundo;
     uint64_t *oplen;           /* per numbered operation: write length, 0 for a flush/resize */
     size_t noplen, capoplen;
+    uint64_t fail_off;         /* FAULTIO_FAIL_ONE: offset of the write that failed */
+    int failed_one;            /* FAULTIO_FAIL_ONE: operation k came and failed */
+    int concurrent;            /* faultio_concurrent: mu serialises every call */
+    pthread_mutex_t mu;
 } faultio;
 
 /* Wraps inner (which must outlive f). */
@@ -57,6 +68,8 @@ void faultio_init(faultio *f, vhdx_io *inner);
 void faultio_arm(faultio *f, uint64_t k, int mode);
 /* Which calls are numbered operations (FAULTIO_NUMBER_*); set it before the first one. */
 void faultio_numbering(faultio *f, int numbering);
+/* Every call under a mutex; the io declares VHDX_IO_CAP_CONCURRENT. */
+void faultio_concurrent(faultio *f);
 /* Rolls unflushed writes back in the inner backend when lose_unflushed. Call once, after
  * the image using f is closed. */
 void faultio_settle(faultio *f, int lose_unflushed);
