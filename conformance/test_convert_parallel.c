@@ -9,12 +9,15 @@
  * exact bytes of the source's virtual disk, the same holes, the same figures, a monotonic
  * progress ending at the size. Failures: through memory backends made concurrent
  * (faultio_concurrent), a write that fails in one worker (every write in turn) fails the
- * conversion with exactly its error (VHDX_E_IO, its offset, its errno, "destination"); a
+ * conversion with exactly its error (VHDX_E_IO, its offset, its errno, "destination");
+ * when every write from one offset on fails (a file size limit), the error is the one of
+ * the lowest offset, as with one thread; a
  * crash at every write and flush (with VHDX_CONVERT_SYNC) fails it too, and a conversion
  * that returns VHDX_OK has written exactly the source.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -393,11 +396,96 @@ static void crash_every_write(void **state)
     free(ref);
 }
 
+/* A concurrent memory backend whose writes fail (ENOSPC) when they reach past limit. */
+typedef struct limit_io {
+    vhdx_io io, *inner;
+    uint64_t limit;
+    pthread_mutex_t mu;
+} limit_io;
+
+static int li_write(void *ctx, uint64_t off, const void *buf, size_t len)
+{
+    limit_io *l = ctx;
+    if (off + len > l->limit) {
+        errno = ENOSPC;
+        return VHDX_E_IO;
+    }
+    pthread_mutex_lock(&l->mu);
+    int rc = l->inner->write_at(l->inner->ctx, off, buf, len);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+static int li_size(void *ctx, uint64_t *size)
+{
+    limit_io *l = ctx;
+    pthread_mutex_lock(&l->mu);
+    int rc = l->inner->get_size(l->inner->ctx, size);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+static int li_set_size(void *ctx, uint64_t size)
+{
+    limit_io *l = ctx;
+    return size > l->limit ? VHDX_E_IO : l->inner->set_size(l->inner->ctx, size);
+}
+
+static int li_flush(void *ctx)
+{
+    (void)ctx;
+    return VHDX_OK;
+}
+
+static void lowest_offset_wins(void **state)
+{
+    (void)state;
+    uint8_t *ref = mem_ref();
+    for (int i = 0; i < 24; i++) {
+        vhdx_io smem, dmem;
+        faultio fs;
+        limit_io l;
+        assert_int_equal(vhdx_io_mem_open(&smem, ref, MSIZE, MSIZE), VHDX_OK);
+        assert_int_equal(vhdx_io_mem_open(&dmem, NULL, 0, 2 * MSIZE), VHDX_OK);
+        faultio_init(&fs, &smem);
+        faultio_concurrent(&fs);
+        memset(&l, 0, sizeof l);
+        assert_int_equal(pthread_mutex_init(&l.mu, NULL), 0);
+        l.inner = &dmem;
+        l.limit = MiB + MiB / 2; /* the write of chunk 1 and every later one fail */
+        l.io.ctx = &l;
+        l.io.write_at = li_write;
+        l.io.get_size = li_size;
+        l.io.set_size = li_set_size;
+        l.io.flush = li_flush;
+        l.io.caps = VHDX_IO_CAP_CONCURRENT;
+        vhdx_convert_opts o;
+        vhdx_convert_opts_default(&o);
+        o.threads = i % 2 ? 8 : 3;
+        vhdx_convert_src src = { NULL, &fs.io, NULL, NULL, 0 };
+        vhdx_convert_stats st;
+        vhdx_diag d;
+        vhdx_diag_clear(&d);
+        assert_int_equal(vhdx_convert(&src, &l.io, &o, &st, &d), VHDX_E_IO);
+        assert_int_equal(st.dst_failed, 1);
+        assert_int_equal(d.code, VHDX_E_IO);
+        assert_int_equal(d.offset, MiB);
+        assert_int_equal(d.sys_errno, ENOSPC);
+        assert_string_equal(d.field, "destination");
+        pthread_mutex_destroy(&l.mu);
+        faultio_free(&fs);
+        vhdx_io_destroy(&dmem);
+        vhdx_io_destroy(&smem);
+    }
+    free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_whatever_threads),
         cmocka_unit_test(worker_write_error),
+        cmocka_unit_test(lowest_offset_wins),
         cmocka_unit_test(crash_every_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

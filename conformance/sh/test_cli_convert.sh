@@ -92,5 +92,28 @@ expect_eq "size-limited convert exit" "$?" 1
 expect_eq "size-limited convert message (names the target)" "$(cat "$T/.err")" "vhdx: $T/limited.raw: write at offset 2097152: File too large"
 [ ! -e "$T/limited.raw" ] && ok || fail "size-limited convert left limited.raw"
 no_tmp "$T"
+# worker threads (-m): the same bytes and holes whatever their number, and the same error
+# (the write at the lowest offset that fails, as with one thread)
+for m in 1 3 8; do
+    run 0 "$CLI" convert -m "$m" "$FIX" "$T/fixed-m$m.raw"
+    expect_eq "fixed.raw sha256 with -m $m" "$(sha "$T/fixed-m$m.raw")" bc0be4623b15aa84216fb31ba24e3b621ec7f1c72d198c990ac0eced222d9f62
+    if [ "$m" = 3 ]; then # hashing 1 GiB costs a second or two: one thread count only
+        run 0 "$CLI" convert --parallel "$m" "$D1G" "$T/d1g-m$m.raw"
+        expect_eq "d1g.raw sha256 with -m $m" "$(sha "$T/d1g-m$m.raw")" d3d112d8dab7fd360609f7d5a7b769904b7a2a7d7b6b8c535f65a23293c05478
+        a=$(alloc "$T/d1g-m$m.raw")
+        if [ "$a" -le $((66 * 1048576 + 1048576)) ] && [ "$a" -ge $((66 * 1048576)) ]; then ok; else fail "d1g-m$m.raw allocates $a bytes (want ~66 MiB)"; fi
+    fi
+    rm -f "$T/fixed-m$m.raw" "$T/d1g-m$m.raw"
+    ( trap '' XFSZ; ulimit -f 2048; "$CLI" convert -m "$m" "$FIX" "$T/limited.raw" ) >"$T/.out" 2>"$T/.err"
+    expect_eq "size-limited convert -m $m exit" "$?" 1
+    expect_eq "size-limited convert -m $m message" "$(cat "$T/.err")" "vhdx: $T/limited.raw: write at offset 2097152: File too large"
+    [ ! -e "$T/limited.raw" ] && ok || fail "size-limited convert -m $m left limited.raw"
+    no_tmp "$T"
+done
+run 1 "$CLI" convert -m 0 "$FIX" "$T/m0.raw"
+expect_eq "-m 0 refused" "$(head -1 <<<"$ERR")" "vhdx: convert: -m must be 1..8, not '0'"
+run 1 "$CLI" convert --parallel 9 "$FIX" "$T/m9.raw"
+expect_eq "-m 9 refused" "$(head -1 <<<"$ERR")" "vhdx: convert: -m must be 1..8, not '9'"
+[ ! -e "$T/m0.raw" ] && [ ! -e "$T/m9.raw" ] && ok || fail "refused -m left output"
 
 finish

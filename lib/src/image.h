@@ -198,14 +198,15 @@ typedef struct cpy_pool cpy_pool;
  * caller copies alone). VHDX_E_NOMEM. */
 int cpy_pool_start(cpy_pool **out, vhdx_io *dst, unsigned threads, vhdx_diag *diag);
 /* Queues a cpy_chunk_raw (src vhdx_io_concurrent); waits while the queue is full.
- * VHDX_OK, or the code of the pool's first failure (the caller stops). */
+ * VHDX_OK, or the code of a failure of the pool (the caller stops). */
 int cpy_pool_submit(cpy_pool *p, vhdx_io *src, uint64_t soff, uint64_t doff, size_t n);
 /* Bytes of the chunks the workers completed so far. */
 uint64_t cpy_pool_done(cpy_pool *p);
 /* Waits for the queued chunks (rc VHDX_OK) or drops them (rc, the caller's own failure,
  * recorded in *cdiag), stops the workers, adds their figures to st, *done the bytes they
- * completed, and frees p. Returns the first failure of the pool and the caller (its
- * diagnostics in *diag, st->dst_failed), or VHDX_OK. */
+ * completed, and frees p. Returns the failure that comes first in source order (the
+ * earliest failing chunk; the caller's after all it queued), its diagnostics in *diag
+ * and st->dst_failed, or VHDX_OK: the error one thread copying alone would meet. */
 int cpy_pool_finish(cpy_pool *p, int rc, const vhdx_diag *cdiag, int cdst_failed,
                     vhdx_convert_stats *st, vhdx_diag *diag, uint64_t *done);
 

@@ -14,9 +14,13 @@
  * own (1 MiB buffer, kernel copier with its own pipe, figures, diagnostics), all allocated
  * by the starting thread (the allocator hook is not thread-safe; workers allocate
  * nothing). Chunks go through a queue of CPY_QUEUE entries: the converter's thread, the
- * only one that walks the source through the image layer, waits when it is full. The
- * first failure, a worker's or the converter's, is kept with its diagnostics; the queue
- * is then dropped and each worker stops after the chunk it is copying.
+ * only one that walks the source through the image layer, waits when it is full. On a
+ * failure the queue is dropped and each worker stops after the chunk it is copying; of
+ * the failures, the one of the earliest chunk in the order the chunks were queued wins
+ * (a failure of the converter's thread comes after every chunk it queued), with its
+ * diagnostics. Every chunk queued before a failing one was taken already (the queue is
+ * in order) and is completed, so the error reported is the one a copy by one thread
+ * meets first: the same whatever the number of threads and their timing.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -123,6 +127,7 @@ typedef struct cpy_task {
     vhdx_io *src;
     uint64_t soff, doff;
     size_t n;
+    uint64_t seq;                 /* the order it was queued in */
 } cpy_task;
 
 typedef struct cpy_worker {
@@ -138,18 +143,22 @@ struct cpy_pool {
     cpy_task q[CPY_QUEUE];
     unsigned head, count;
     int closing;                  /* no more chunks: workers leave once the queue is empty */
-    int failed, rc, dst_failed;   /* the first failure */
+    uint64_t queued;              /* chunks queued so far (the next one's seq) */
+    int failed, rc, dst_failed;   /* the failure of the earliest chunk */
+    uint64_t fail_seq;            /* its seq */
     vhdx_diag diag;               /* its diagnostics */
     uint64_t done;                /* bytes of the chunks completed */
     unsigned n, lanes;            /* workers started, lanes allocated */
     cpy_worker w[CPY_MAX_THREADS];
 };
 
-/* Called with p->mu held: the first failure is kept, the queue dropped, everyone woken. */
-static void fail_locked(cpy_pool *p, int rc, const vhdx_diag *d, int dst_failed)
+/* Called with p->mu held: the failure of the earliest chunk (seq) is kept, the queue
+ * dropped, everyone woken. */
+static void fail_locked(cpy_pool *p, int rc, const vhdx_diag *d, int dst_failed, uint64_t seq)
 {
-    if (!p->failed) {
+    if (!p->failed || seq < p->fail_seq) {
         p->failed = 1;
+        p->fail_seq = seq;
         p->rc = rc;
         p->dst_failed = dst_failed;
         if (d) p->diag = *d;
@@ -176,7 +185,7 @@ static void *worker(void *arg)
         w->lane.dst_failed = 0;
         int rc = cpy_chunk_raw(&w->lane, t.src, t.soff, t.doff, t.n);
         pthread_mutex_lock(&p->mu);
-        if (rc != VHDX_OK) fail_locked(p, rc, &w->diag, w->lane.dst_failed);
+        if (rc != VHDX_OK) fail_locked(p, rc, &w->diag, w->lane.dst_failed, t.seq);
         else p->done += t.n;
     }
     pthread_mutex_unlock(&p->mu);
@@ -259,6 +268,7 @@ int cpy_pool_submit(cpy_pool *p, vhdx_io *src, uint64_t soff, uint64_t doff, siz
         t->soff = soff;
         t->doff = doff;
         t->n = n;
+        t->seq = p->queued++;
         p->count++;
         pthread_cond_signal(&p->can_take);
     }
@@ -278,7 +288,7 @@ int cpy_pool_finish(cpy_pool *p, int rc, const vhdx_diag *cdiag, int cdst_failed
                     vhdx_convert_stats *st, vhdx_diag *diag, uint64_t *done)
 {
     pthread_mutex_lock(&p->mu);
-    if (rc != VHDX_OK) fail_locked(p, rc, cdiag, cdst_failed);
+    if (rc != VHDX_OK) fail_locked(p, rc, cdiag, cdst_failed, p->queued);
     p->closing = 1;
     pthread_cond_broadcast(&p->can_take);
     pthread_mutex_unlock(&p->mu);
