@@ -936,8 +936,10 @@ static void rt_convert(rt_state *s, fz_in *in)
         src.size = s->vs;
     }
     if (files) {
-        /* file to file: the kernel copy (vhdx_io_copy_range) where it can */
+        /* file to file: the kernel copy (vhdx_copier_copy) where it can; into raw, by
+         * worker threads (bit 3 of the flags: 2, else 3) */
         s->convert_files_done = 1;
+        o.threads = (fl & 8) ? 2 : 3;
         fz_file mf;
         fz_file_init(&mf, 96 * MiB);
         int ok = dir && fz_file_put(&mf, 0, s->model, (size_t)s->vs) == 0 && fz_file_save(spath, &mf) == 0;
