@@ -152,64 +152,39 @@ static int fi_flush(void *ctx)
     return rc;
 }
 
-/* ---- faultio_concurrent: the same calls under f->mu ---- */
-static int lk_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-    faultio *f = ctx;
-    pthread_mutex_lock(&f->mu);
-    int rc = fi_read(ctx, off, buf, len);
-    pthread_mutex_unlock(&f->mu);
-    return rc;
-}
+/* ---- faultio_concurrent: the same calls under f->mu (errno kept for the caller) ---- */
+#define LOCKED(ctx, call)                                                                 \
+    do {                                                                                  \
+        faultio *f_ = (ctx);                                                              \
+        pthread_mutex_lock(&f_->mu);                                                      \
+        int rc_ = (call), e_ = errno;                                                     \
+        pthread_mutex_unlock(&f_->mu);                                                    \
+        errno = e_;                                                                       \
+        return rc_;                                                                       \
+    } while (0)
 
-static int lk_write(void *ctx, uint64_t off, const void *buf, size_t len)
-{
-    faultio *f = ctx;
-    pthread_mutex_lock(&f->mu);
-    int rc = fi_write(ctx, off, buf, len);
-    int e = errno;
-    pthread_mutex_unlock(&f->mu);
-    errno = e;
-    return rc;
-}
+static int lk_read(void *ctx, uint64_t off, void *buf, size_t len) { LOCKED(ctx, fi_read(ctx, off, buf, len)); }
+static int lk_write(void *ctx, uint64_t off, const void *buf, size_t len) { LOCKED(ctx, fi_write(ctx, off, buf, len)); }
+static int lk_get_size(void *ctx, uint64_t *size) { LOCKED(ctx, fi_get_size(ctx, size)); }
+static int lk_set_size(void *ctx, uint64_t size) { LOCKED(ctx, fi_set_size(ctx, size)); }
+static int lk_flush(void *ctx) { LOCKED(ctx, fi_flush(ctx)); }
 
-static int lk_get_size(void *ctx, uint64_t *size)
+/* the callbacks: f's plain ones, or the same under f->mu */
+static void callbacks(faultio *f, int locked)
 {
-    faultio *f = ctx;
-    pthread_mutex_lock(&f->mu);
-    int rc = fi_get_size(ctx, size);
-    pthread_mutex_unlock(&f->mu);
-    return rc;
-}
-
-static int lk_set_size(void *ctx, uint64_t size)
-{
-    faultio *f = ctx;
-    pthread_mutex_lock(&f->mu);
-    int rc = fi_set_size(ctx, size);
-    pthread_mutex_unlock(&f->mu);
-    return rc;
-}
-
-static int lk_flush(void *ctx)
-{
-    faultio *f = ctx;
-    pthread_mutex_lock(&f->mu);
-    int rc = fi_flush(ctx);
-    pthread_mutex_unlock(&f->mu);
-    return rc;
+    f->io.read_at = locked ? lk_read : fi_read;
+    f->io.write_at = locked ? lk_write : fi_write;
+    f->io.get_size = locked ? lk_get_size : fi_get_size;
+    f->io.set_size = locked ? lk_set_size : fi_set_size;
+    f->io.flush = locked ? lk_flush : fi_flush;
+    f->io.caps = locked ? VHDX_IO_CAP_CONCURRENT : 0;
 }
 
 void faultio_concurrent(faultio *f)
 {
     if (f->concurrent || pthread_mutex_init(&f->mu, NULL) != 0) return;
     f->concurrent = 1;
-    f->io.read_at = lk_read;
-    f->io.write_at = lk_write;
-    f->io.get_size = lk_get_size;
-    f->io.set_size = lk_set_size;
-    f->io.flush = lk_flush;
-    f->io.caps = VHDX_IO_CAP_CONCURRENT;
+    callbacks(f, 1);
 }
 
 void faultio_init(faultio *f, vhdx_io *inner)
@@ -218,11 +193,7 @@ void faultio_init(faultio *f, vhdx_io *inner)
     f->inner = inner;
     (void)inner->get_size(inner->ctx, &f->size_at_flush);
     f->io.ctx = f;
-    f->io.read_at = fi_read;
-    f->io.write_at = fi_write;
-    f->io.get_size = fi_get_size;
-    f->io.set_size = fi_set_size;
-    f->io.flush = fi_flush;
+    callbacks(f, 0);
     f->io.destroy = NULL;
     f->io.data_status = NULL; /* crash images: no hole information */
 }
