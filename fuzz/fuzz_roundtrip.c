@@ -220,11 +220,8 @@ static void probe_created_image(vhdx_io *io, const fz_file *f, fz_guid_state *gs
     }
 }
 
-/* Create probe byte with bits 2, 6 and 7 (once per input): file opens that are refused,
- * each with its documented status: a missing file VHDX_E_NOT_FOUND, a directory and a
- * FIFO VHDX_E_FILE_TYPE (the message names the path and its type), read-write without
- * lock VHDX_E_MISUSE, a writer beside a reader and a reader beside a writer
- * VHDX_E_LOCKED; the version and file type names are the documented texts. */
+/* vhdx_open_file of path with flags fails with want, and with detail as its message
+ * (NULL: any), and leaves no image. */
 static void rt_refused_open(const char *path, unsigned flags, int want, const char *detail)
 {
     vhdx_image *img = NULL;
@@ -239,6 +236,8 @@ static void rt_refused_open(const char *path, unsigned flags, int want, const ch
                 vhdx_status_name(want), detail ? detail : "-");
 }
 
+/* A second file backend on path (mode second) beside a first one (mode first) is
+ * VHDX_E_LOCKED; beside a reader, so is a read-write vhdx_open_file. */
 static void rt_locked(const char *path, int first, int second)
 {
     vhdx_io a, b;
@@ -250,6 +249,11 @@ static void rt_locked(const char *path, int first, int second)
     vhdx_io_destroy(&a);
 }
 
+/* Create probe byte with bits 2, 6 and 7 (once per input): file opens that are refused,
+ * each with its documented status: a missing file VHDX_E_NOT_FOUND, a directory and a
+ * FIFO VHDX_E_FILE_TYPE (the message names the path and its type), read-write without
+ * lock VHDX_E_MISUSE, a writer beside a reader and a reader beside a writer
+ * VHDX_E_LOCKED; the version and file type names are the documented texts. */
 static void rt_file_refusals(void)
 {
     static const struct { unsigned mode; const char *name; } types[] = {
@@ -650,22 +654,22 @@ static void rt_repaired(rt_state *s, const vhdx_repair_opts *o, const vhdx_repai
     }
 }
 
-/* The same byte of the other copy of a duplicated structure (headers at 64 and 128 KiB,
- * region tables at 192 and 256 KiB; 2.1), or 0 outside them. */
+/* The same byte of the other copy of a duplicated structure, or 0 outside them, each copy
+ * in a 64 KiB slot: [MS-VHDX 2.2] the headers at 64 and 128 KiB, [MS-VHDX 2.2.3] R23 the
+ * region tables at 192 and 256 KiB. */
 static uint64_t rt_twin(uint64_t off)
 {
-    uint64_t k = off / (64 * 1024);
-    if (k < 1 || k > 4) return 0;
-    return (k & 1) ? off + 64 * 1024 : off - 64 * 1024;
+    static const uint64_t copies[2][2] = { { VHDX_HEADER1_OFFSET, VHDX_HEADER2_OFFSET },
+                                           { VHDX_RT1_OFFSET, VHDX_RT2_OFFSET } };
+    const uint64_t slot = 64 * KiB;
+    for (int i = 0; i < 2; i++) {
+        if (off - copies[i][0] < slot) return off - copies[i][0] + copies[i][1];
+        if (off - copies[i][1] < slot) return off - copies[i][1] + copies[i][0];
+    }
+    return 0;
 }
 
-/* Repair of a differencing image (repair flags byte 0xA8-0xAF, once per input): a child
- * of the fz_template(0) parent (a file) made in a sparse memory file, its locator's
- * absolute_win32_path "\\?\Z:\..." rewritten in place as Hyper-V's plain "Z:\x\x\..."
- * (R108, a deviation), is repaired with its parent given: the plan is the one PARENT_PATH
- * deviation, applied the locator holds the prefixed path, nothing more is planned, and
- * the child (with flag bit 0 a sector written first) reads as its parent plus that sector
- * after its reopen with the parent. */
+/* The first place in p[0, n) where ascii stands as UTF-16LE, or NULL. */
 static const uint8_t *rt_find16(const uint8_t *p, size_t n, const char *ascii)
 {
     size_t k = strlen(ascii);
@@ -677,6 +681,8 @@ static const uint8_t *rt_find16(const uint8_t *p, size_t n, const char *ascii)
     return NULL;
 }
 
+/* rt_repair_diff's checks of the child cf (on cio) whose locator was made plain: plan,
+ * apply, plan again, the prefix, and its virtual disk against ref (vs bytes). */
 static void rt_repair_child(rt_state *s, fz_file *cf, vhdx_io *cio, const char *ppath, const uint8_t *ref,
                             uint64_t vs)
 {
@@ -713,6 +719,13 @@ static void rt_repair_child(rt_state *s, fz_file *cf, vhdx_io *cio, const char *
     (void)fz_rc(vhdx_close(img), "vhdx_close(repaired child)");
 }
 
+/* Repair of a differencing image (repair flags byte 0xA8-0xAF, once per input): a child
+ * of the fz_template(0) parent (a file) made in a sparse memory file, its locator's
+ * absolute_win32_path "\\?\Z:\..." rewritten in place as Hyper-V's plain "Z:\x\x\..."
+ * (R108, a deviation), is repaired with its parent given: the plan is the one PARENT_PATH
+ * deviation; once it is applied the locator holds the prefixed path, nothing more is
+ * planned, and the child (with flag bit 0 a sector written first) reads as its parent plus
+ * that sector after its reopen with the parent. */
 static void rt_repair_diff(rt_state *s, unsigned fl)
 {
     const char *dir = fz_tmpdir();
@@ -1201,12 +1214,7 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
     fz_big_free(cm);
 }
 
-/* Big growth (resize flags byte 0xB4-0xB7, once per input), in an image of its own: a
- * dynamic 8 MiB one (1 MiB blocks, 4096-byte sectors: its 1 MiB BAT region covers 128 GiB)
- * in a sparse memory file is grown to 128-256 GiB, so its BAT region grows: in place, or
- * (flag bit 0: a 4 KiB write at `a` first allocates a block behind the region) moved. A
- * write past the old end follows; both writes read back, the old end reads zeros, and the
- * image reopens and checks without error. */
+/* A 4 KiB write of fill f at off (rt_big_resize). */
 static void rt_big_write(vhdx_image *img, uint64_t off, uint8_t *buf, uint8_t f)
 {
     fill(buf, 4096, f, off);
@@ -1214,6 +1222,7 @@ static void rt_big_write(vhdx_image *img, uint64_t off, uint8_t *buf, uint8_t f)
     if (rc != VHDX_OK) FZ_FAIL("write(%llu) to the big image: %s", (unsigned long long)off, vhdx_status_name(rc));
 }
 
+/* The 4 KiB at off read as rt_big_write(off, f) wrote them. */
 static void rt_big_read(vhdx_image *img, uint64_t off, uint8_t *buf, uint8_t f, const char *when)
 {
     uint8_t want[4096];
@@ -1223,6 +1232,12 @@ static void rt_big_read(vhdx_image *img, uint64_t off, uint8_t *buf, uint8_t f, 
         FZ_FAIL("%s: the big image reads otherwise at %llu (%s)", when, (unsigned long long)off, vhdx_status_name(rc));
 }
 
+/* Big growth (resize flags byte 0xB4-0xB7, once per input), in an image of its own: a
+ * dynamic 8 MiB one (1 MiB blocks, 4096-byte sectors: its 1 MiB BAT region covers 128 GiB)
+ * in a sparse memory file is grown to 128-256 GiB, so its BAT region grows: in place, or
+ * (flag bit 0: a 4 KiB write at `a` first allocates a block behind the region) moved. A
+ * write past the old end follows; both writes read back, the old end reads zeros, and the
+ * image reopens and checks without error. */
 static void rt_big_resize(rt_state *s, uint32_t v, unsigned fl)
 {
     fz_file f;
