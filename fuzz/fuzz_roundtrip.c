@@ -85,6 +85,14 @@
 #include "faultio.h"
 #include "fuzz_common.h"
 
+/* The selectors of the variants (header comment, "Variants"). Fixed: the committed corpus
+ * depends on which byte values select what. */
+#define RT_OP_NOMEM_OPEN 0xF7u /* opcode byte */
+static int rt_variant_big_resize(unsigned resize_flags) { return (resize_flags & 0xFCu) == 0xB4u; }
+static int rt_variant_file_refusals(unsigned probe_byte) { return (probe_byte & 0xC4u) == 0xC4u; }
+static int rt_variant_repair_diff(unsigned repair_flags) { return (repair_flags & 0xF8u) == 0xA8u; }
+static int rt_variant_replay_by_path(unsigned crash_byte) { return (crash_byte & 0xE0u) == 0xA0u; }
+
 typedef struct rt_state {
     fz_file file;
     vhdx_io io;               /* the file itself: create and the final check */
@@ -789,7 +797,7 @@ static void rt_damage_repair(rt_state *s, fz_in *in)
     unsigned fl = fz_u8(in);
     uint64_t off = fz_u32(in) % s->file.size;
     uint8_t x = (uint8_t)(fz_u8(in) | 1u), crash = fz_u8(in);
-    if ((fl & 0xF8u) == 0xA8u && !s->repair_diff_done) {
+    if (rt_variant_repair_diff(fl) && !s->repair_diff_done) {
         rt_repair_diff(s, fl);
         return;
     }
@@ -1302,7 +1310,7 @@ static int rt_resize(rt_state *s, fz_in *in)
     uint32_t v = fz_u32(in);
     uint64_t ns = ((uint64_t)v % (16 * MiB) / lss + 1) * lss;
     unsigned fb = fz_u8(in), fl = fb & 3u;
-    if ((fb & 0xFCu) == 0xB4u && !s->big_resize_done) {
+    if (rt_variant_big_resize(fb) && !s->big_resize_done) {
         rt_big_resize(s, v, fl);
         return 1;
     }
@@ -1387,7 +1395,7 @@ static int rt_step(rt_state *s, fz_in *in)
         size_t len = (size_t)fz_u16(in) + 1;
         if (len > s->vs - off) len = (size_t)(s->vs - off);
         fill(wbuf, len, fz_u8(in), off);
-        if (ob == 0xF7) {
+        if (ob == RT_OP_NOMEM_OPEN) {
             rt_nomem_open(s, n);
             rt_write(s, off, wbuf, len);
             return 1;
@@ -1396,7 +1404,7 @@ static int rt_step(rt_state *s, fz_in *in)
     } else if (op == 9) {
         rt_zero(s, fz_u32(in) % s->vs, (uint64_t)fz_u32(in) % (3 * MiB) + 1);
     } else if (op == 8) {
-        if (in->n && (in->p[0] & 0xC4u) == 0xC4u && !s->files_done) {
+        if (in->n && rt_variant_file_refusals(in->p[0]) && !s->files_done) {
             s->files_done = 1;
             rt_file_refusals();
         }
@@ -1408,7 +1416,7 @@ static int rt_step(rt_state *s, fz_in *in)
         uint8_t f = fz_u8(in);
         if (len > s->vs - off) len = (size_t)(s->vs - off);
         fill(wbuf, len, f, off);
-        if (op == 7) return rt_crash_write(s, crash, (cb & 0xE0u) == 0xA0u, off, wbuf, len);
+        if (op == 7) return rt_crash_write(s, crash, rt_variant_replay_by_path(cb), off, wbuf, len);
         rt_write(s, off, wbuf, len);
     } else if (op == 4) {
         rc = fz_rc(vhdx_flush(s->img, NULL), "vhdx_flush");
