@@ -370,6 +370,14 @@ void bench_data_text(const bench_data *d)
            d->load[0], d->load[1]);
 }
 
+/* "key": v, or "key": null when the figure is missing (!have) */
+static void kfixed_or_null(json_w *w, const char *key, int have, double v)
+{
+    json_key(w, key);
+    if (have) json_fixed6(w, v);
+    else json_null(w);
+}
+
 void bench_data_json(json_w *w, const bench_data *d)
 {
     json_key(w, "data_movement");
@@ -386,21 +394,11 @@ void bench_data_json(json_w *w, const bench_data *d)
         json_fixed6(w, c->ours_cpu);
         json_ku64(w, "peak_rss_kib", (uint64_t)c->ours_rss_kib);
         json_ku64(w, "output_allocated", c->out_bytes);
-        json_key(w, "qemu_img_s");
-        if (c->theirs_ok) json_fixed6(w, c->theirs_s);
-        else json_null(w);
-        json_key(w, "qemu_img_cpu_s");
-        if (c->theirs_ok) json_fixed6(w, c->theirs_cpu);
-        else json_null(w);
-        json_key(w, "ratio");
-        if (c->theirs_ok) json_fixed6(w, ratio(c));
-        else json_null(w);
-        json_key(w, "cpu_ratio");
-        if (c->theirs_ok) json_fixed6(w, cpu_ratio(c));
-        else json_null(w);
-        json_key(w, "cp_floor_s");
-        if (c->floor_s > 0) json_fixed6(w, c->floor_s);
-        else json_null(w);
+        kfixed_or_null(w, "qemu_img_s", c->theirs_ok, c->theirs_s);
+        kfixed_or_null(w, "qemu_img_cpu_s", c->theirs_ok, c->theirs_cpu);
+        kfixed_or_null(w, "ratio", c->theirs_ok, ratio(c));
+        kfixed_or_null(w, "cpu_ratio", c->theirs_ok, cpu_ratio(c));
+        kfixed_or_null(w, "cp_floor_s", c->floor_s > 0, c->floor_s);
         json_key(w, "target_ratio");
         json_fixed6(w, c->target);
         json_end(w);
