@@ -500,6 +500,13 @@ static int bench_dir_setup(uint64_t io_size)
     return CLI_EXIT_OK;
 }
 
+/* Removes the folder of bench_dir_setup (from now on the signal handler leaves it alone). */
+static void bench_dir_teardown(void)
+{
+    bench_dir_active = 0;
+    rm_tree_dir();
+}
+
 /* convert, sequential and random writes, each next to qemu when installed */
 static int bench_io(bench_results *b)
 {
@@ -529,14 +536,16 @@ static int bench_io(bench_results *b)
     return ex;
 }
 
+/* the top-level object of --json: one member a line */
+static const json_style json_top = { "\n  ", ",\n  ", "\n", NULL };
+
 static void print_json(const bench_results *b)
 {
-    static const json_style top = { "\n  ", ",\n  ", "\n", NULL };
     static const json_style crc = { "\n    ", ",\n    ", "\n  ", NULL };
     static const json_style rows = { "\n      ", ",\n      ", "\n    ", NULL };
     json_w w;
     json_init(&w, stdout);
-    json_obj(&w, &top);
+    json_obj(&w, &json_top);
     json_kbool(&w, "quick", b->quick);
     json_key(&w, "crc32c");
     json_obj(&w, &crc);
@@ -685,17 +694,15 @@ static int bench_data_only(bench_results *b, int json)
     const char *qi = have_program("qemu-img", qemu_img, sizeof qemu_img) ? qemu_img : NULL;
     int ex = bench_dir_setup(b->io_size);
     if (ex == CLI_EXIT_OK) ex = bench_data_run(bench_dir, b->quick, qi, &b->data);
-    bench_dir_active = 0;
-    rm_tree_dir();
+    bench_dir_teardown();
     if (ex != CLI_EXIT_OK) return ex;
     if (!json) {
         bench_data_text(&b->data);
         return CLI_EXIT_OK;
     }
-    static const json_style top = { "\n  ", ",\n  ", "\n", NULL };
     json_w w;
     json_init(&w, stdout);
-    json_obj(&w, &top);
+    json_obj(&w, &json_top);
     json_kbool(&w, "quick", b->quick);
     bench_data_json(&w, &b->data);
     json_end(&w);
@@ -732,8 +739,7 @@ int cmd_bench(int argc, char **argv)
     if (compact_only) {
         int cx = bench_dir_setup(0);
         if (cx == CLI_EXIT_OK) cx = bench_compacts(&b);
-        bench_dir_active = 0;
-        rm_tree_dir();
+        bench_dir_teardown();
         if (cx == CLI_EXIT_OK) print_compact_text(&b);
         return cx;
     }
@@ -749,8 +755,7 @@ int cmd_bench(int argc, char **argv)
     }
     if (ex == CLI_EXIT_OK && !b.log_only) ex = bench_compacts(&b);
     if (ex == CLI_EXIT_OK) ex = bench_logs(&b);
-    bench_dir_active = 0;
-    rm_tree_dir();
+    bench_dir_teardown();
     if (ex != CLI_EXIT_OK) return ex;
     if (json) print_json(&b);
     else if (!b.log_only) print_text(&b);
