@@ -91,8 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* in-memory replay vs in-place replay: two whole-disk comparisons (fz_compare_disks:
      * the runs where either has data), so only where the read-only open replayed
-     * something, and for the inputs whose flag bits 4-6 are all zero (a sample decided by
-     * the input, so runs stay reproducible) */
+     * something, and for 1 in FZ_SAMPLE_ONE_IN of the inputs whose flag bits 4-6 are all
+     * zero (samples decided by the input, so runs stay reproducible) */
     if (r.open_rc == VHDX_OK && r.log_replayed == 0 &&
         ((flags & 0x70) != 0 || !fz_sampled(h, FZ_SALT_LOG_NOT_REPLAYED, FZ_SAMPLE_ONE_IN)))
         goto out;
