@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -32,6 +34,7 @@
 #include "builder.h"
 #include "faultio.h"
 #include "image.h"
+#include "internal.h"
 
 #define VSIZE (12 * MiB + 1536)
 
@@ -480,6 +483,60 @@ static void lowest_offset_wins(void **state)
     free(ref);
 }
 
+/* A copier whose write failed (io_file.c pipe_drain: EFBIG past RLIMIT_FSIZE, the splice
+ * path on ext2/3/4) copies again into another file: it re-chooses its method instead of
+ * splicing through the pipe it closed (that gave VHDX_E_IO with EBADF). */
+static void copier_after_io_error(void **state)
+{
+    (void)state;
+    char dirbuf[64], src[300], d1[300], d2[300];
+    snprintf(dirbuf, sizeof dirbuf, "/tmp/vhdx-ccopy-%d", (int)getpid());
+    assert_int_equal(mkdir(dirbuf, 0700), 0);
+    snprintf(src, sizeof src, "%s/src", dirbuf);
+    snprintf(d1, sizeof d1, "%s/d1", dirbuf);
+    snprintf(d2, sizeof d2, "%s/d2", dirbuf);
+    uint8_t *buf = malloc(MiB), *back = malloc(MiB);
+    assert_non_null(buf);
+    assert_non_null(back);
+    fill(buf, MiB, 7);
+    vhdx_io sio, dio;
+    assert_int_equal(vhdx_io_file_open(&sio, src, VHDX_IO_RDWR | VHDX_IO_CREATE), VHDX_OK);
+    assert_int_equal(sio.write_at(sio.ctx, 0, buf, MiB), VHDX_OK);
+    vhdx_copier c;
+    vhdx_copier_init(&c);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 256 * 1024;
+    void (*oldsig)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(vhdx_io_file_open(&dio, d1, VHDX_IO_RDWR | VHDX_IO_CREATE), VHDX_OK);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    uint64_t done = 0;
+    int rc = vhdx_copier_copy(&c, &dio, 0, &sio, 0, MiB, &done);
+    int e = errno;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, oldsig);
+    assert_int_equal(rc, VHDX_E_IO);
+    assert_int_equal(e, EFBIG);
+    assert_int_equal(done, 256 * 1024);
+    vhdx_io_destroy(&dio);
+    assert_int_equal(vhdx_io_file_open(&dio, d2, VHDX_IO_RDWR | VHDX_IO_CREATE), VHDX_OK);
+    done = 0;
+    assert_int_equal(vhdx_copier_copy(&c, &dio, 0, &sio, 0, MiB, &done), VHDX_OK);
+    assert_int_equal(done, MiB);
+    assert_int_equal(dio.read_at(dio.ctx, 0, back, MiB), VHDX_OK);
+    assert_memory_equal(back, buf, MiB);
+    vhdx_copier_close(&c);
+    vhdx_io_destroy(&dio);
+    vhdx_io_destroy(&sio);
+    free(buf);
+    free(back);
+    unlink(src);
+    unlink(d1);
+    unlink(d2);
+    rmdir(dirbuf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -487,6 +544,7 @@ int main(void)
         cmocka_unit_test(worker_write_error),
         cmocka_unit_test(lowest_offset_wins),
         cmocka_unit_test(crash_every_write),
+        cmocka_unit_test(copier_after_io_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

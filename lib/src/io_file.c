@@ -396,7 +396,10 @@ static int pipe_drain(vhdx_copier *c, file_ctx *d, uint64_t doff, size_t n, uint
             if (w == 0) errno = EIO;
             /* bytes left in the pipe belong to no later copy */
             drop_pipe(c);
-            if (!copy_unsupported(errno)) return VHDX_E_IO;
+            if (!copy_unsupported(errno)) {
+                c->method = COPY_UNKNOWN; /* a later copy opens a new pipe */
+                return VHDX_E_IO;
+            }
             c->method = COPY_CFR;
             return VHDX_E_UNSUPPORTED;
         }
