@@ -68,13 +68,21 @@
  *   crash op byte with bits 5-7 = 101: the crashed file's replay ranges and its replay by
  *       path (rt_replay_by_path) before the recovery's reopen.
  * Oracles: every read equals the model (at the end: the MiBs written, or the whole disk
- * when (byte 0 ^ byte 1) % 8 == 0); after a crash every byte of the interrupted
+ * when (byte 0 ^ byte 1) % 8 == 0, or for a sample of the inputs whose script crashed,
+ * repaired or committed by path); after a crash every byte of the interrupted
  * write is its old or its new value and everything else is unchanged; at the end the
  * image reopens read-only with exactly the model's content and `check` finds no error.
  * Repair (op 9): planning never writes; a refused repair writes nothing (the damage is
  * then undone); an applied one leaves an image that checks without error, plans nothing
  * more, and reads as the damaged image read (or, when that did not open, as the model)
  * outside the ranges the plan lists as lost, which read as zeros.
+ * Sampling (issue 14: throughput; rt_sampled, fz_sampled in fuzz_common.h): the whole-disk
+ * passes after a commit, compact or resize (otherwise the MiBs written, and around the old
+ * end of a resize), the repair's read-backs, check and second plan (otherwise the
+ * repaired image must open, and the script goes on with the image from before the
+ * damage), the check of a converted image and the final whole-disk comparison asked for
+ * by the script run for 1 input in FZ_SAMPLE_ONE_IN, drawn from a hash of the whole
+ * input; the replay driver and FZ_ALL_PASSES=1 run them for every input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,8 +102,8 @@ typedef struct rt_state {
     uint8_t *model;
     uint64_t vs;
     unsigned opens;
-    /* the final reopen compares the MiBs the script wrote (touched) or, with full_check
-     * (an input-decided 1 in 8), the whole disk */
+    /* the final reopen compares the MiBs the script wrote (touched) or the whole disk:
+     * full_check 2 (an input-decided 1 in 8), or 1 (set by the script) for a sample */
     int full_check;
     uint8_t touched[16];
     /* the by-path commit and file convert (fsyncs: slow) run once per input */
@@ -108,7 +116,9 @@ typedef struct rt_state {
 /* Sampled whole-image passes (issue 14: throughput; fz_sampled): 1 input in
  * FZ_SAMPLE_ONE_IN takes each, every input in the replay driver and with FZ_ALL_PASSES=1.
  * Salts: 1 the comparison after a commit, 2 after a compact, 3 the damaged disk's
- * read-back and the checks after a repair, 4 the read-back and check of a converted image. */
+ * read-back and the checks after a repair (unsampled: the repaired image must open, then
+ * the script goes on with the image as it was before the damage), 4 the check of a
+ * converted image, 5 the comparison after a resize. */
 static int rt_sampled(const rt_state *s, uint64_t salt)
 {
     return fz_sampled(s->hash, salt, FZ_SAMPLE_ONE_IN);
@@ -122,6 +132,9 @@ static size_t rt_nonzero_at(const uint8_t *p, size_t n)
     while (!p[i]) i++;
     return i;
 }
+
+/* Room in the model: resize (op 0xC0-0xD7, 0) sets sizes up to 16 MiB in place. */
+#define RT_MODEL_MAX (16 * MiB)
 
 /* Marks the MiBs of [off, off+len) as written (the model changed there). */
 static void rt_touch(rt_state *s, uint64_t off, uint64_t len)
@@ -438,7 +451,7 @@ static int rt_crash_write(rt_state *s, unsigned crash, int by_path, uint64_t off
     if (!old) return 0;
     memcpy(old, s->model + off, len);
     faultio_arm(&s->fio, s->fio.ops + crash + 1, FAULTIO_STOP);
-    s->full_check = 1; /* a crash may reach beyond the write: compare everything at the end */
+    if (!s->full_check) s->full_check = 1; /* a crash may reach beyond the write: compare everything at the end */
     (void)fz_rc(vhdx_write(s->img, off, wbuf, len, NULL), "vhdx_write(crashing)");
     (void)fz_rc(vhdx_close(s->img), "vhdx_close(crashing)");
     s->img = NULL;
@@ -560,7 +573,7 @@ static int rt_nomem_write(rt_state *s, unsigned n, uint64_t off, const uint8_t *
     free(a.live);
     if (crc != VHDX_OK) FZ_FAIL("close after a failed allocation returned %s", vhdx_status_name(crc));
     if (leaked) FZ_FAIL("%zu blocks allocated during the failed write survive vhdx_close", leaked);
-    s->full_check = 1;
+    if (!s->full_check) s->full_check = 1;
     rt_touch(s, off, len);
     rt_open(s, VHDX_OPEN_RDWR);
     uint8_t *now = malloc(len);
@@ -604,7 +617,7 @@ static void rt_nomem_open(rt_state *s, unsigned n)
     if (rc != (a.failed ? VHDX_E_NOMEM : VHDX_OK))
         FZ_FAIL("open with allocation %u failing (%s): %s", n, a.failed ? "failed" : "not reached", vhdx_status_name(rc));
     if (s->img || leaked) FZ_FAIL("%zu blocks allocated during open survive", leaked);
-    s->full_check = 1;
+    if (!s->full_check) s->full_check = 1;
     rt_open(s, VHDX_OPEN_RDWR);
 }
 
@@ -648,8 +661,8 @@ static void rt_zero_lost(rt_state *s, const vhdx_repair_plan *p, uint8_t *ref)
 
 /* dry: the plan before an interrupted repair (its lost ranges count too), or NULL. ref:
  * the damaged disk as it read, or NULL where that sampled pass (rt_sampled salt 3) does
- * not run: then neither do the check and the second plan; the repaired disk still opens
- * and becomes the model. */
+ * not run: then neither do the check, the second plan and the read-back; the repaired
+ * image must still open (the caller then puts back the image from before the damage). */
 static void rt_repaired(rt_state *s, const vhdx_repair_opts *o, const vhdx_repair_plan *p,
                         const vhdx_repair_plan *dry, uint8_t *ref)
 {
@@ -657,10 +670,14 @@ static void rt_repaired(rt_state *s, const vhdx_repair_opts *o, const vhdx_repai
     vhdx_check_opts co;
     vhdx_check_opts_default(&co);
     if (!ref) {
+        vhdx_image *img = NULL;
+        vhdx_open_opts oo;
         rt_zero_lost(s, p, NULL);
         rt_zero_lost(s, dry, NULL);
-        if (!rt_read_disk(s, s->model)) FZ_FAIL("repaired image does not open");
-        s->full_check = 1; /* the repaired disk is the model now */
+        vhdx_open_opts_default(&oo);
+        if (fz_rc(vhdx_open(&img, &s->io, 0, &oo, NULL), "vhdx_open(repaired)") != VHDX_OK)
+            FZ_FAIL("repaired image does not open");
+        (void)fz_rc(vhdx_close(img), "vhdx_close(repaired)");
         return;
     }
     if (fz_rc(vhdx_check(&s->io, NULL, &co, &rep), "vhdx_check(repaired)") == VHDX_OK) {
@@ -676,7 +693,7 @@ static void rt_repaired(rt_state *s, const vhdx_repair_opts *o, const vhdx_repai
     rt_zero_lost(s, p, ref);
     rt_zero_lost(s, dry, ref);
     if (!rt_read_disk(s, s->model)) FZ_FAIL("repaired image does not open");
-    s->full_check = 1; /* the repaired disk is the model now */
+    if (!s->full_check) s->full_check = 1; /* the repaired disk is the model now */
     if (memcmp(s->model, ref, (size_t)s->vs) != 0) {
         size_t at = 0;
         while (s->model[at] == ref[at]) at++;
@@ -859,9 +876,8 @@ static void rt_damage_repair(rt_state *s, fz_in *in)
     if (rc == VHDX_OK && p && p->refused && !dry_refused)
         FZ_FAIL("repair refused after an interrupted repair (first left: %s)",
                 p->left_count ? vhdx_status_name(p->left[0].code) : "data loss");
-    if (rc == VHDX_OK && p && !p->refused) {
-        rt_repaired(s, &o, p, dry, ref);
-    } else {
+    if (rc == VHDX_OK && p && !p->refused) rt_repaired(s, &o, p, dry, ref);
+    if (!(rc == VHDX_OK && p && !p->refused) || !ref) {
         /* undo the damage: the script goes on with the image it had */
         fz_file_set_size(&s->file, size);
         (void)fz_file_zero(&s->file, 0, s->file.len);
@@ -1220,7 +1236,7 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
             snprintf(npath, sizeof npath, "%s/commit-new-parent.vhdx", dir);
             if (rt_rebase_commit_files(s, flags, &cf, cm, path, cpath, npath)) {
                 memcpy(s->model, cm, (size_t)s->vs);
-                s->full_check = 1;
+                if (!s->full_check) s->full_check = 1;
             }
             unlink(cpath);
             unlink(npath);
@@ -1363,14 +1379,16 @@ static int rt_resize(rt_state *s, fz_in *in)
         FZ_FAIL("resize %llu -> %llu (flags %u, %s) failed: %s (%s:%d)", (unsigned long long)s->vs,
                 (unsigned long long)ns, fl, fixed ? "fixed" : "dynamic", vhdx_status_name(rc),
                 d.src_file ? d.src_file : "?", d.src_line);
-    uint8_t *m = fz_big_alloc((size_t)ns);
-    if (!m) return 0;
-    memset(m, 0, (size_t)ns);
-    memcpy(m, s->model, (size_t)(ns < s->vs ? ns : s->vs));
-    fz_big_free(s->model);
-    s->model = m;
+    /* the model has room for RT_MODEL_MAX bytes: resized in place */
+    const uint64_t keep = ns < s->vs ? ns : s->vs;
+    memset(s->model + keep, 0, (size_t)(ns - keep));
     s->vs = ns;
-    rt_compare(s, 0, (size_t)ns, "after resize");
+    /* the MiBs the script wrote and the MiB on each side of the old end always (the tail
+     * zeroed, the new blocks); the whole disk for a sample of the inputs (salt 5) */
+    const int whole = s->full_check || rt_sampled(s, 5);
+    for (uint64_t off = 0; off < ns; off += MiB)
+        if (whole || off / MiB >= sizeof s->touched || s->touched[off / MiB] || (off + 2 * MiB > keep && off <= keep))
+            rt_compare(s, off, (size_t)(ns - off < MiB ? ns - off : MiB), "after resize");
     return 1;
 }
 
@@ -1479,8 +1497,12 @@ static void rt_finish(rt_state *s)
     s->img = NULL;
     if (rc != VHDX_OK) FZ_FAIL("final close failed: %s", vhdx_status_name(rc));
     rt_open(s, 0);
+    /* the whole disk: inputs drawn at creation ((byte 0 ^ byte 1) % 8 == 0, disks over
+     * 16 MiB), and a sample (salt 6) of those whose script asked for it (crash, repair,
+     * allocation failure at open, commit by path); the MiBs the script wrote otherwise */
+    const int whole = s->full_check == 2 || (s->full_check && rt_sampled(s, 6));
     for (uint64_t off = 0; off < s->vs; off += MiB)
-        if (s->full_check || s->touched[off / MiB])
+        if (whole || off / MiB >= sizeof s->touched || s->touched[off / MiB])
             rt_compare(s, off, (size_t)(s->vs - off < MiB ? s->vs - off : MiB), "after reopen");
     (void)fz_rc(vhdx_close(s->img), "vhdx_close(ro)");
     s->img = NULL;
@@ -1524,8 +1546,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == VHDX_E_UNSUPPORTED) goto out; /* library without create yet */
     if (rc != VHDX_OK) FZ_FAIL("create of valid parameters failed: %s", vhdx_status_name(rc));
     s.vs = p.virtual_size;
-    s.full_check = ((b0 ^ b1) & 7) == 0 || s.vs > 16 * MiB;
-    s.model = fz_big_alloc((size_t)s.vs);
+    s.full_check = ((b0 ^ b1) & 7) == 0 || s.vs > 16 * MiB ? 2 : 0; /* 2: drawn here, not sampled */
+    s.model = fz_big_alloc((size_t)(s.vs > RT_MODEL_MAX ? s.vs : RT_MODEL_MAX));
     if (!s.model) goto out;
     memset(s.model, 0, (size_t)s.vs);
     rt_open(&s, VHDX_OPEN_RDWR);
