@@ -6,9 +6,7 @@
 
 #include "image.h"
 
-/* zero bytes per write: 64 KiB comes from the allocators' pools (1 MiB was a fresh mapping
- * and its page faults per call under ASan) and is large enough for the I/O to stay cheap */
-#define ZERO_CHUNK (64u * 1024u)
+#define ZERO_CHUNK (1024u * 1024u)
 
 /* [off, off+n) inside one block written as zero bytes, unless it already reads as zeros */
 static int zero_bytes(vhdx_image *img, const uint8_t *zeros, uint64_t off, uint64_t n,
