@@ -61,16 +61,17 @@ static uint64_t allocated(const char *path)
     return stat(path, &st) == 0 ? (uint64_t)st.st_blocks * 512u : 0;
 }
 
+enum { F_RAND, F_DYN, F_OUT, F_FIXED, F_SPARSE, F_SPVHDX, F_SPVHDX2, F_QOUT, F_FLOOR, F_COUNT };
+
 typedef struct bctx {
     const char *dir, *qemu_img;
     int quick;
     int keep_out;                  /* run_case leaves the last output in place */
     char self[4096];
-    char p[9][4200];               /* file paths by index */
+    char p[F_COUNT][4200];         /* file paths by index (F_*) */
 } bctx;
 
-enum { F_RAND, F_DYN, F_OUT, F_FIXED, F_SPARSE, F_SPVHDX, F_SPVHDX2, F_QOUT, F_FLOOR };
-static const char *const fname[9] = {
+static const char *const fname[F_COUNT] = {
     "rand.raw", "dyn.vhdx", "out.raw", "fixed4g.vhdx", "sparse.raw", "sparse.vhdx",
     "sparse2.vhdx", "qout.img", "floor.raw"
 };
@@ -80,6 +81,9 @@ static const char *const fname[9] = {
 #define REPS_BIG 3
 #define REPS_MID 5
 #define REPS_SMALL 11
+_Static_assert(REPS_BIG <= BENCH_DATA_REPS && REPS_MID <= BENCH_DATA_REPS &&
+                   REPS_SMALL <= BENCH_DATA_REPS,
+               "case_runs holds BENCH_DATA_REPS runs of a case");
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -97,7 +101,7 @@ static double median(double *v, int n)
 typedef struct case_runs {
     double ow[BENCH_DATA_REPS], oc[BENCH_DATA_REPS], tw[BENCH_DATA_REPS], tc[BENCH_DATA_REPS];
     double ratio[BENCH_DATA_REPS], fw[BENCH_DATA_REPS];
-    int nr, nf;
+    int nf;                        /* runs of cp (floor) that succeeded */
 } case_runs;
 
 /* Removes the outputs a run may have left (ours: out; qemu-img's; cp's). */
@@ -169,9 +173,7 @@ static void run_case(bctx *b, bench_case *c, char *const ours[], char *const the
     double t;
     if (b->keep_out && out && access(out, F_OK) != 0 && spawn_timed(ours, &t, NULL) != 0)
         c->ours_ok = 0;
-    unlink(b->p[F_QOUT]);
-    unlink(b->p[F_FLOOR]);
-    if (!b->keep_out && out) unlink(out);
+    drop_outputs(b, b->keep_out ? NULL : out);
     c->ours_s = median(cr.ow, c->reps);
     c->ours_cpu = median(cr.oc, c->reps);
     if (c->theirs_ok) {
@@ -203,15 +205,15 @@ static int make_raw(const char *path, uint64_t n, int sparse)
     return rc;
 }
 
-static int prepare(bctx *b, int quick, uint64_t *gib)
+/* This program's path, the file paths, and the random raw source (64 MiB quick, 1 GiB) */
+static int prepare(bctx *b)
 {
     ssize_t n = readlink("/proc/self/exe", b->self, sizeof b->self - 1);
     if (n <= 0) return -1;
     b->self[n] = '\0';
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < F_COUNT; i++)
         snprintf(b->p[i], sizeof b->p[i], "%s/%s", b->dir, fname[i]);
-    *gib = quick ? (64u << 20) : (1u << 30);
-    return make_raw(b->p[F_RAND], *gib, 0);
+    return make_raw(b->p[F_RAND], b->quick ? (64u << 20) : (1u << 30), 0);
 }
 
 static bench_case *new_case(bctx *b, bench_data *d, const char *name, const char *what,
@@ -228,8 +230,7 @@ static bench_case *new_case(bctx *b, bench_data *d, const char *name, const char
 /* the 1 GiB cases: a fully written dynamic image -> raw (defaults, --sync), raw -> dynamic */
 static int cases_full(bctx *b, bench_data *d, char *const cp)
 {
-    char *S = b->self, *QI = (char *)b->qemu_img, *p[9];
-    for (int i = 0; i < 9; i++) p[i] = b->p[i];
+    char *S = b->self, *QI = (char *)b->qemu_img, (*p)[sizeof b->p[0]] = b->p;
     double t;
     /* a fully written dynamic image (our convert of the random raw file) */
     char *mk_dyn[] = { S, "convert", p[F_RAND], p[F_DYN], NULL };
@@ -260,8 +261,7 @@ static int cases_full(bctx *b, bench_data *d, char *const cp)
  * raw, sparse raw -> dynamic, compare of two such dynamic images */
 static int cases_sparse(bctx *b, bench_data *d, char *const cp)
 {
-    char *S = b->self, *QI = (char *)b->qemu_img, *p[9];
-    for (int i = 0; i < 9; i++) p[i] = b->p[i];
+    char *S = b->self, *QI = (char *)b->qemu_img, (*p)[sizeof b->p[0]] = b->p;
     double t;
     /* fixed image, 8 MiB of data in a sparse host file */
     char *mk_fixed[] = { S, "create", "--type", "fixed", p[F_FIXED], b->quick ? "256M" : "4G", NULL };
@@ -315,8 +315,7 @@ int bench_data_run(const char *dir, int quick, const char *qemu_img, bench_data 
     b.dir = dir;
     b.qemu_img = qemu_img;
     b.quick = quick;
-    uint64_t io;
-    if (prepare(&b, quick, &io) != 0) {
+    if (prepare(&b) != 0) {
         cli_err("bench: cannot prepare %s: %s", dir, strerror(errno));
         return CLI_EXIT_USAGE;
     }
@@ -371,6 +370,14 @@ void bench_data_text(const bench_data *d)
            d->load[0], d->load[1]);
 }
 
+/* "key": v, or "key": null when the figure is missing (!have) */
+static void kfixed_or_null(json_w *w, const char *key, int have, double v)
+{
+    json_key(w, key);
+    if (have) json_fixed6(w, v);
+    else json_null(w);
+}
+
 void bench_data_json(json_w *w, const bench_data *d)
 {
     json_key(w, "data_movement");
@@ -387,21 +394,11 @@ void bench_data_json(json_w *w, const bench_data *d)
         json_fixed6(w, c->ours_cpu);
         json_ku64(w, "peak_rss_kib", (uint64_t)c->ours_rss_kib);
         json_ku64(w, "output_allocated", c->out_bytes);
-        json_key(w, "qemu_img_s");
-        if (c->theirs_ok) json_fixed6(w, c->theirs_s);
-        else json_null(w);
-        json_key(w, "qemu_img_cpu_s");
-        if (c->theirs_ok) json_fixed6(w, c->theirs_cpu);
-        else json_null(w);
-        json_key(w, "ratio");
-        if (c->theirs_ok) json_fixed6(w, ratio(c));
-        else json_null(w);
-        json_key(w, "cpu_ratio");
-        if (c->theirs_ok) json_fixed6(w, cpu_ratio(c));
-        else json_null(w);
-        json_key(w, "cp_floor_s");
-        if (c->floor_s > 0) json_fixed6(w, c->floor_s);
-        else json_null(w);
+        kfixed_or_null(w, "qemu_img_s", c->theirs_ok, c->theirs_s);
+        kfixed_or_null(w, "qemu_img_cpu_s", c->theirs_ok, c->theirs_cpu);
+        kfixed_or_null(w, "ratio", c->theirs_ok, ratio(c));
+        kfixed_or_null(w, "cpu_ratio", c->theirs_ok, cpu_ratio(c));
+        kfixed_or_null(w, "cp_floor_s", c->floor_s > 0, c->floor_s);
         json_key(w, "target_ratio");
         json_fixed6(w, c->target);
         json_end(w);

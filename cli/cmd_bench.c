@@ -39,9 +39,10 @@ static const char help[] =
     "    RSS): 1 GiB dynamic -> raw (defaults, and --sync vs -t writeback), a fixed 4 GiB\n"
     "    image holding 8 MiB in a sparse host file -> raw, 1 GiB random raw -> dynamic, a\n"
     "    64 GiB sparse raw holding 16 MiB -> dynamic, and compare of two such images; each\n"
-    "    run after a sync(), the two tools alternately, medians of 3 to 11 runs of each\n"
-    "    (1 with --quick), with the CPU times, the load average and, for raw sources, the\n"
-    "    time of cp copying the same file (the floor);\n"
+    "    case after a sync() and one untimed run of each tool, the two tools alternately,\n"
+    "    medians of 3 to 11 runs of each (1 for compare and with --quick), with the CPU\n"
+    "    times, the load average and, for raw sources, the time of cp copying the same file\n"
+    "    (the floor);\n"
     "  - commit of a differencing child holding 1 GiB into a 4 GiB dynamic parent, and of\n"
     "    one holding a quarter of that (time proportional to the data moved);\n"
     "  - compact of a 1 GiB dynamic image (32 MiB blocks) with half its blocks discarded\n"
@@ -499,6 +500,13 @@ static int bench_dir_setup(uint64_t io_size)
     return CLI_EXIT_OK;
 }
 
+/* Removes the folder of bench_dir_setup (from now on the signal handler leaves it alone). */
+static void bench_dir_teardown(void)
+{
+    bench_dir_active = 0;
+    rm_tree_dir();
+}
+
 /* convert, sequential and random writes, each next to qemu when installed */
 static int bench_io(bench_results *b)
 {
@@ -528,14 +536,16 @@ static int bench_io(bench_results *b)
     return ex;
 }
 
+/* the top-level object of --json: one member a line */
+static const json_style json_top = { "\n  ", ",\n  ", "\n", NULL };
+
 static void print_json(const bench_results *b)
 {
-    static const json_style top = { "\n  ", ",\n  ", "\n", NULL };
     static const json_style crc = { "\n    ", ",\n    ", "\n  ", NULL };
     static const json_style rows = { "\n      ", ",\n      ", "\n    ", NULL };
     json_w w;
     json_init(&w, stdout);
-    json_obj(&w, &top);
+    json_obj(&w, &json_top);
     json_kbool(&w, "quick", b->quick);
     json_key(&w, "crc32c");
     json_obj(&w, &crc);
@@ -684,17 +694,15 @@ static int bench_data_only(bench_results *b, int json)
     const char *qi = have_program("qemu-img", qemu_img, sizeof qemu_img) ? qemu_img : NULL;
     int ex = bench_dir_setup(b->io_size);
     if (ex == CLI_EXIT_OK) ex = bench_data_run(bench_dir, b->quick, qi, &b->data);
-    bench_dir_active = 0;
-    rm_tree_dir();
+    bench_dir_teardown();
     if (ex != CLI_EXIT_OK) return ex;
     if (!json) {
         bench_data_text(&b->data);
         return CLI_EXIT_OK;
     }
-    static const json_style top = { "\n  ", ",\n  ", "\n", NULL };
     json_w w;
     json_init(&w, stdout);
-    json_obj(&w, &top);
+    json_obj(&w, &json_top);
     json_kbool(&w, "quick", b->quick);
     bench_data_json(&w, &b->data);
     json_end(&w);
@@ -731,8 +739,7 @@ int cmd_bench(int argc, char **argv)
     if (compact_only) {
         int cx = bench_dir_setup(0);
         if (cx == CLI_EXIT_OK) cx = bench_compacts(&b);
-        bench_dir_active = 0;
-        rm_tree_dir();
+        bench_dir_teardown();
         if (cx == CLI_EXIT_OK) print_compact_text(&b);
         return cx;
     }
@@ -748,8 +755,7 @@ int cmd_bench(int argc, char **argv)
     }
     if (ex == CLI_EXIT_OK && !b.log_only) ex = bench_compacts(&b);
     if (ex == CLI_EXIT_OK) ex = bench_logs(&b);
-    bench_dir_active = 0;
-    rm_tree_dir();
+    bench_dir_teardown();
     if (ex != CLI_EXIT_OK) return ex;
     if (json) print_json(&b);
     else if (!b.log_only) print_text(&b);

@@ -194,8 +194,7 @@ static void make_base(scen *s)
         p.virtual_size = 0;
         p.parent_path = s->parent;
     }
-    assert_int_equal(vhdx_io_mem_open(&io, NULL, 0, GiB), VHDX_OK);
-    assert_int_equal(vhdx_create_io(&io, &p, NULL), VHDX_OK);
+    memimg_create(&io, p.type, p.virtual_size, p.parent_path);
     opts_for(s, &o, VHDX_OPEN_RDWR);
     assert_int_equal(vhdx_open(&img, &io, 0, &o, NULL), VHDX_OK);
     uint8_t b[3000];

@@ -121,5 +121,14 @@ uint64_t fz_hash(const uint8_t *data, size_t size); /* FNV-1a 64 style, 8 bytes 
 int fz_sampled(uint64_t key, uint64_t salt, unsigned one_in);
 #define FZ_SAMPLE_ONE_IN 4u        /* passes over an image that opened */
 #define FZ_SAMPLE_FAILED_ONE_IN 2u /* the check of an image that failed to open */
+/* The salts of the sampled passes. Fixed values: they decide which corpus inputs take
+ * which pass. */
+enum {
+    FZ_SALT_CHECK = 1,             /* vhdx_check of an image that opened (fz_exercise.h) */
+    FZ_SALT_OPEN_FILE_MODE = 2,    /* fuzz_open: fz_exercise_file */
+    FZ_SALT_CHECK_FAILED = 3,      /* vhdx_check of an image that failed to open */
+    FZ_SALT_LOG_OPEN_FAILED = 4,   /* fuzz_log: in-place replay comparison, open failed */
+    FZ_SALT_LOG_NOT_REPLAYED = 5,  /* fuzz_log: the same, nothing replayed */
+};
 
 #endif

@@ -66,8 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_ex_result r;
     unsigned ex = (flags & 0x04) ? FZ_EX_SMALL_LIMITS : 0;
     uint64_t h = fz_hash(data, size);
-    if (!fz_sampled(h, 1, FZ_SAMPLE_ONE_IN)) ex |= FZ_EX_SKIP_CHECK;
-    if (!fz_sampled(h, 3, FZ_SAMPLE_FAILED_ONE_IN)) ex |= FZ_EX_SKIP_CHECK_FAILED;
+    ex |= fz_ex_check_sampling(h);
     fz_exercise_image(&f, ex, got, &r);
 
     if (r.open_rc == VHDX_OK && !vhdx_guid_is_zero(&lg)) {
@@ -92,13 +91,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* in-memory replay vs in-place replay: two whole-disk comparisons (fz_compare_disks:
      * the runs where either has data), so only where the read-only open replayed
-     * something, and for the inputs whose flag bits 4-6 are all zero (a sample decided by
-     * the input, so runs stay reproducible) */
+     * something, and for 1 in FZ_SAMPLE_ONE_IN of the inputs whose flag bits 4-6 are all
+     * zero (samples decided by the input, so runs stay reproducible) */
     if (r.open_rc == VHDX_OK && r.log_replayed == 0 &&
-        ((flags & 0x70) != 0 || !fz_sampled(h, 5, FZ_SAMPLE_ONE_IN)))
+        ((flags & 0x70) != 0 || !fz_sampled(h, FZ_SALT_LOG_NOT_REPLAYED, FZ_SAMPLE_ONE_IN)))
         goto out;
     /* an image whose read-only open failed: 1 input in FZ_SAMPLE_ONE_IN (fz_sampled) */
-    if (r.open_rc != VHDX_OK && !fz_sampled(h, 4, FZ_SAMPLE_ONE_IN)) goto out;
+    if (r.open_rc != VHDX_OK && !fz_sampled(h, FZ_SALT_LOG_OPEN_FAILED, FZ_SAMPLE_ONE_IN)) goto out;
     fz_file w;
     fz_file_init(&w, FZ_IMAGE_MAX + 16 * MiB);
     if (fz_file_copy(&w, &f) == 0) {

@@ -52,10 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (flags & 0x08) ex |= FZ_EX_SMALL_LIMITS;
     if (flags & 0x10) ex |= FZ_EX_CRASH;
     uint64_t h = fz_hash(data, size);
-    if (!fz_sampled(h, 1, FZ_SAMPLE_ONE_IN)) ex |= FZ_EX_SKIP_CHECK;
-    if (!fz_sampled(h, 3, FZ_SAMPLE_FAILED_ONE_IN)) ex |= FZ_EX_SKIP_CHECK_FAILED;
+    ex |= fz_ex_check_sampling(h);
     fz_exercise_image(&f, ex, seed, &r);
-    if ((flags & 0x20) && fz_sampled(h, 2, FZ_SAMPLE_ONE_IN))
+    if ((flags & 0x20) && fz_sampled(h, FZ_SALT_OPEN_FILE_MODE, FZ_SAMPLE_ONE_IN))
         fz_exercise_file(&f, ex & (FZ_EX_RDWR | FZ_EX_SMALL_LIMITS), seed);
     fz_use_u64((uint64_t)r.open_rc + (uint64_t)r.verdict);
     fz_file_free(&f);

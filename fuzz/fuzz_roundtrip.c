@@ -93,6 +93,14 @@
 #include "faultio.h"
 #include "fuzz_common.h"
 
+/* The selectors of the variants (header comment, "Variants"). Fixed: the committed corpus
+ * depends on which byte values select what. */
+#define RT_OP_NOMEM_OPEN 0xF7u /* opcode byte */
+static int rt_variant_big_resize(unsigned resize_flags) { return (resize_flags & 0xFCu) == 0xB4u; }
+static int rt_variant_file_refusals(unsigned probe_byte) { return (probe_byte & 0xC4u) == 0xC4u; }
+static int rt_variant_repair_diff(unsigned repair_flags) { return (repair_flags & 0xF8u) == 0xA8u; }
+static int rt_variant_replay_by_path(unsigned crash_byte) { return (crash_byte & 0xE0u) == 0xA0u; }
+
 typedef struct rt_state {
     fz_file file;
     vhdx_io io;               /* the file itself: create and the final check */
@@ -270,11 +278,8 @@ static void probe_created_image(vhdx_io *io, const fz_file *f, fz_guid_state *gs
     }
 }
 
-/* Create probe byte with bits 2, 6 and 7 (once per input): file opens that are refused,
- * each with its documented status: a missing file VHDX_E_NOT_FOUND, a directory and a
- * FIFO VHDX_E_FILE_TYPE (the message names the path and its type), read-write without
- * lock VHDX_E_MISUSE, a writer beside a reader and a reader beside a writer
- * VHDX_E_LOCKED; the version and file type names are the documented texts. */
+/* vhdx_open_file of path with flags fails with want, and with detail as its message
+ * (NULL: any), and leaves no image. */
 static void rt_refused_open(const char *path, unsigned flags, int want, const char *detail)
 {
     vhdx_image *img = NULL;
@@ -289,6 +294,8 @@ static void rt_refused_open(const char *path, unsigned flags, int want, const ch
                 vhdx_status_name(want), detail ? detail : "-");
 }
 
+/* A second file backend on path (mode second) beside a first one (mode first) is
+ * VHDX_E_LOCKED; beside a reader, so is a read-write vhdx_open_file. */
 static void rt_locked(const char *path, int first, int second)
 {
     vhdx_io a, b;
@@ -300,6 +307,11 @@ static void rt_locked(const char *path, int first, int second)
     vhdx_io_destroy(&a);
 }
 
+/* Create probe byte with bits 2, 6 and 7 (once per input): file opens that are refused,
+ * each with its documented status: a missing file VHDX_E_NOT_FOUND, a directory and a
+ * FIFO VHDX_E_FILE_TYPE (the message names the path and its type), read-write without
+ * lock VHDX_E_MISUSE, a writer beside a reader and a reader beside a writer
+ * VHDX_E_LOCKED; the version and file type names are the documented texts. */
 static void rt_file_refusals(void)
 {
     static const struct { unsigned mode; const char *name; } types[] = {
@@ -721,22 +733,22 @@ static void rt_repaired(rt_state *s, const vhdx_repair_opts *o, const vhdx_repai
     }
 }
 
-/* The same byte of the other copy of a duplicated structure (headers at 64 and 128 KiB,
- * region tables at 192 and 256 KiB; 2.1), or 0 outside them. */
+/* The same byte of the other copy of a duplicated structure, or 0 outside them, each copy
+ * in a 64 KiB slot: [MS-VHDX 2.2] the headers at 64 and 128 KiB, [MS-VHDX 2.2.3] R23 the
+ * region tables at 192 and 256 KiB. */
 static uint64_t rt_twin(uint64_t off)
 {
-    uint64_t k = off / (64 * 1024);
-    if (k < 1 || k > 4) return 0;
-    return (k & 1) ? off + 64 * 1024 : off - 64 * 1024;
+    static const uint64_t copies[2][2] = { { VHDX_HEADER1_OFFSET, VHDX_HEADER2_OFFSET },
+                                           { VHDX_RT1_OFFSET, VHDX_RT2_OFFSET } };
+    const uint64_t slot = 64 * KiB;
+    for (int i = 0; i < 2; i++) {
+        if (off - copies[i][0] < slot) return off - copies[i][0] + copies[i][1];
+        if (off - copies[i][1] < slot) return off - copies[i][1] + copies[i][0];
+    }
+    return 0;
 }
 
-/* Repair of a differencing image (repair flags byte 0xA8-0xAF, once per input): a child
- * of the fz_template(0) parent (a file) made in a sparse memory file, its locator's
- * absolute_win32_path "\\?\Z:\..." rewritten in place as Hyper-V's plain "Z:\x\x\..."
- * (R108, a deviation), is repaired with its parent given: the plan is the one PARENT_PATH
- * deviation, applied the locator holds the prefixed path, nothing more is planned, and
- * the child (with flag bit 0 a sector written first) reads as its parent plus that sector
- * after its reopen with the parent. */
+/* The first place in p[0, n) where ascii stands as UTF-16LE, or NULL. */
 static const uint8_t *rt_find16(const uint8_t *p, size_t n, const char *ascii)
 {
     uint8_t pat[64];
@@ -749,6 +761,8 @@ static const uint8_t *rt_find16(const uint8_t *p, size_t n, const char *ascii)
     return memmem(p, n, pat, 2 * k);
 }
 
+/* rt_repair_diff's checks of the child cf (on cio) whose locator was made plain: plan,
+ * apply, plan again, the prefix, and its virtual disk against ref (vs bytes). */
 static void rt_repair_child(rt_state *s, fz_file *cf, vhdx_io *cio, const char *ppath, const uint8_t *ref,
                             uint64_t vs)
 {
@@ -785,6 +799,13 @@ static void rt_repair_child(rt_state *s, fz_file *cf, vhdx_io *cio, const char *
     (void)fz_rc(vhdx_close(img), "vhdx_close(repaired child)");
 }
 
+/* Repair of a differencing image (repair flags byte 0xA8-0xAF, once per input): a child
+ * of the fz_template(0) parent (a file) made in a sparse memory file, its locator's
+ * absolute_win32_path "\\?\Z:\..." rewritten in place as Hyper-V's plain "Z:\x\x\..."
+ * (R108, a deviation), is repaired with its parent given: the plan is the one PARENT_PATH
+ * deviation; once it is applied the locator holds the prefixed path, nothing more is
+ * planned, and the child (with flag bit 0 a sector written first) reads as its parent plus
+ * that sector after its reopen with the parent. */
 static void rt_repair_diff(rt_state *s, unsigned fl)
 {
     const char *dir = fz_tmpdir();
@@ -848,7 +869,7 @@ static void rt_damage_repair(rt_state *s, fz_in *in)
     unsigned fl = fz_u8(in);
     uint64_t off = fz_u32(in) % s->file.size;
     uint8_t x = (uint8_t)(fz_u8(in) | 1u), crash = fz_u8(in);
-    if ((fl & 0xF8u) == 0xA8u && !s->repair_diff_done) {
+    if (rt_variant_repair_diff(fl) && !s->repair_diff_done) {
         rt_repair_diff(s, fl);
         return;
     }
@@ -1293,12 +1314,7 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
     fz_big_free(cm);
 }
 
-/* Big growth (resize flags byte 0xB4-0xB7, once per input), in an image of its own: a
- * dynamic 8 MiB one (1 MiB blocks, 4096-byte sectors: its 1 MiB BAT region covers 128 GiB)
- * in a sparse memory file is grown to 128-256 GiB, so its BAT region grows: in place, or
- * (flag bit 0: a 4 KiB write at `a` first allocates a block behind the region) moved. A
- * write past the old end follows; both writes read back, the old end reads zeros, and the
- * image reopens and checks without error. */
+/* A 4 KiB write of fill f at off (rt_big_resize). */
 static void rt_big_write(vhdx_image *img, uint64_t off, uint8_t *buf, uint8_t f)
 {
     fill(buf, 4096, f, off);
@@ -1306,6 +1322,7 @@ static void rt_big_write(vhdx_image *img, uint64_t off, uint8_t *buf, uint8_t f)
     if (rc != VHDX_OK) FZ_FAIL("write(%llu) to the big image: %s", (unsigned long long)off, vhdx_status_name(rc));
 }
 
+/* The 4 KiB at off read as rt_big_write(off, f) wrote them. */
 static void rt_big_read(vhdx_image *img, uint64_t off, uint8_t *buf, uint8_t f, const char *when)
 {
     uint8_t want[4096];
@@ -1315,6 +1332,12 @@ static void rt_big_read(vhdx_image *img, uint64_t off, uint8_t *buf, uint8_t f, 
         FZ_FAIL("%s: the big image reads otherwise at %llu (%s)", when, (unsigned long long)off, vhdx_status_name(rc));
 }
 
+/* Big growth (resize flags byte 0xB4-0xB7, once per input), in an image of its own: a
+ * dynamic 8 MiB one (1 MiB blocks, 4096-byte sectors: its 1 MiB BAT region covers 128 GiB)
+ * in a sparse memory file is grown to 128-256 GiB, so its BAT region grows: in place, or
+ * (flag bit 0: a 4 KiB write at `a` first allocates a block behind the region) moved. A
+ * write past the old end follows; both writes read back, the old end reads zeros, and the
+ * image reopens and checks without error. */
 static void rt_big_resize(rt_state *s, uint32_t v, unsigned fl)
 {
     fz_file f;
@@ -1379,7 +1402,7 @@ static int rt_resize(rt_state *s, fz_in *in)
     uint32_t v = fz_u32(in);
     uint64_t ns = ((uint64_t)v % (16 * MiB) / lss + 1) * lss;
     unsigned fb = fz_u8(in), fl = fb & 3u;
-    if ((fb & 0xFCu) == 0xB4u && !s->big_resize_done) {
+    if (rt_variant_big_resize(fb) && !s->big_resize_done) {
         rt_big_resize(s, v, fl);
         return 1;
     }
@@ -1470,7 +1493,7 @@ static int rt_step(rt_state *s, fz_in *in)
         size_t len = (size_t)fz_u16(in) + 1;
         if (len > s->vs - off) len = (size_t)(s->vs - off);
         fill(wbuf, len, fz_u8(in), off);
-        if (ob == 0xF7) {
+        if (ob == RT_OP_NOMEM_OPEN) {
             rt_nomem_open(s, n);
             rt_write(s, off, wbuf, len);
             return 1;
@@ -1479,7 +1502,7 @@ static int rt_step(rt_state *s, fz_in *in)
     } else if (op == 9) {
         rt_zero(s, fz_u32(in) % s->vs, (uint64_t)fz_u32(in) % (3 * MiB) + 1);
     } else if (op == 8) {
-        if (in->n && (in->p[0] & 0xC4u) == 0xC4u && !s->files_done) {
+        if (in->n && rt_variant_file_refusals(in->p[0]) && !s->files_done) {
             s->files_done = 1;
             rt_file_refusals();
         }
@@ -1491,7 +1514,7 @@ static int rt_step(rt_state *s, fz_in *in)
         uint8_t f = fz_u8(in);
         if (len > s->vs - off) len = (size_t)(s->vs - off);
         fill(wbuf, len, f, off);
-        if (op == 7) return rt_crash_write(s, crash, (cb & 0xE0u) == 0xA0u, off, wbuf, len);
+        if (op == 7) return rt_crash_write(s, crash, rt_variant_replay_by_path(cb), off, wbuf, len);
         rt_write(s, off, wbuf, len);
     } else if (op == 4) {
         rc = fz_rc(vhdx_flush(s->img, NULL), "vhdx_flush");

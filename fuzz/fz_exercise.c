@@ -16,6 +16,7 @@
 FZ_NO_COVERAGE_BEGIN
 
 #define FZ_READ_MAX (64u * 1024u)
+#define FZ_COMPARE_MAX (64 * MiB) /* fz_compare_disks: larger disks are not compared */
 
 static void fz_opts(vhdx_open_opts *o, fz_guid_state *gs, unsigned exflags, uint64_t seed)
 {
@@ -336,6 +337,14 @@ void fz_exercise_image(const fz_file *f, unsigned flags, uint64_t seed, fz_ex_re
     if (flags & FZ_EX_RDWR) fz_rw_session(f, flags, seed);
 }
 
+unsigned fz_ex_check_sampling(uint64_t h)
+{
+    unsigned ex = 0;
+    if (!fz_sampled(h, FZ_SALT_CHECK, FZ_SAMPLE_ONE_IN)) ex |= FZ_EX_SKIP_CHECK;
+    if (!fz_sampled(h, FZ_SALT_CHECK_FAILED, FZ_SAMPLE_FAILED_ONE_IN)) ex |= FZ_EX_SKIP_CHECK_FAILED;
+    return ex;
+}
+
 /* One side of fz_compare_disks: an image opened read-only from a copy of f's view. */
 typedef struct fz_cmp_side {
     fz_ro ro;
@@ -392,7 +401,7 @@ int fz_compare_disks(const fz_file *a, unsigned flags_a, const fz_file *b, unsig
     if (x.ok && y.ok && x.vs != y.vs) differ = 1;
     uint64_t vs = x.vs > y.vs ? x.vs : y.vs;
     uint8_t *ba = NULL, *bb = NULL;
-    if (vs > 64 * MiB || !(x.ok || y.ok)) goto out; /* too large to compare: neither side counts */
+    if (vs > FZ_COMPARE_MAX || !(x.ok || y.ok)) goto out; /* too large to compare: neither side counts */
     ba = fz_big_alloc(MiB);
     bb = fz_big_alloc(MiB);
     if (!ba || !bb) goto out;
@@ -412,8 +421,8 @@ int fz_compare_disks(const fz_file *a, unsigned flags_a, const fz_file *b, unsig
         off += n;
     }
 out:
-    *ok_a = x.ok && vs <= 64 * MiB;
-    *ok_b = y.ok && vs <= 64 * MiB;
+    *ok_a = x.ok && vs <= FZ_COMPARE_MAX;
+    *ok_b = y.ok && vs <= FZ_COMPARE_MAX;
     fz_big_free(ba);
     fz_big_free(bb);
     if (x.img) (void)fz_rc(vhdx_close(x.img), "vhdx_close(compare)");
@@ -433,7 +442,7 @@ static void fz_rmdir_files(const char *dir)
     if (!d) return;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         if (e->d_name[0] == '.') continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >= sizeof p) continue;
         unlink(p);
     }
     closedir(d);
@@ -447,14 +456,15 @@ static void fz_tmpdir_cleanup(void) { fz_rmdir_files(fz_dir); }
 static void fz_tmpdir_sweep(const char *base)
 {
     DIR *d = opendir(base);
-    char p[600];
+    char p[1024];
     if (!d) return;
     for (struct dirent *e; (e = readdir(d)) != NULL;) {
         long pid;
         char tail;
         if (sscanf(e->d_name, "vhdx-fuzz-%ld%c", &pid, &tail) != 1 || pid <= 0) continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-        snprintf(p, sizeof p, "%s/%s", base, e->d_name);
+        /* a truncated path could name another directory */
+        if ((size_t)snprintf(p, sizeof p, "%s/%s", base, e->d_name) >= sizeof p) continue;
         fz_rmdir_files(p);
     }
     closedir(d);
@@ -470,8 +480,8 @@ const char *fz_tmpdir(void)
         const char *t = getenv("TMPDIR");
         if (!t || !*t) t = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
         fz_tmpdir_sweep(t);
-        snprintf(dir, sizeof fz_dir, "%s/vhdx-fuzz-%ld", t, (long)getpid());
-        state = (mkdir(dir, 0700) == 0 || access(dir, W_OK) == 0) ? 1 : -1;
+        int len = snprintf(dir, sizeof fz_dir, "%s/vhdx-fuzz-%ld", t, (long)getpid());
+        state = (size_t)len < sizeof fz_dir && (mkdir(dir, 0700) == 0 || access(dir, W_OK) == 0) ? 1 : -1;
         if (state == 1) atexit(fz_tmpdir_cleanup);
     }
     return state == 1 ? dir : NULL;

@@ -26,6 +26,9 @@
  * open/check agreement oracle matters most there) */
 #define FZ_EX_SKIP_CHECK        0x10u
 #define FZ_EX_SKIP_CHECK_FAILED 0x20u
+/* FZ_EX_SKIP_CHECK and FZ_EX_SKIP_CHECK_FAILED for the input whose fz_hash is h, as
+ * sampled (1 in FZ_SAMPLE_ONE_IN, 1 in FZ_SAMPLE_FAILED_ONE_IN); 0 when every pass runs */
+unsigned fz_ex_check_sampling(uint64_t h);
 typedef struct fz_ex_result {
     int open_rc;          /* read-only open */
     int check_rc;         /* vhdx_check status */
@@ -46,7 +49,7 @@ const char *fz_tmpdir(void);
 /* Opens a (with open_flags_a) and b read-only and compares their virtual disks: sizes, then
  * the bytes of every run where either reports data (vhdx_block_status; runs both report
  * as zero are not read), 1 MiB at a time. *rc_x: the open status; *ok_x: opened and every
- * read succeeded (both 0 over 64 MiB: not compared). Returns 1 when the disks differ
+ * read succeeded (both 0 over FZ_COMPARE_MAX: not compared). Returns 1 when the disks differ
  * (sizes, or bytes both sides read). */
 int fz_compare_disks(const fz_file *a, unsigned open_flags_a, const fz_file *b, unsigned open_flags_b,
                      int *rc_a, int *rc_b, int *ok_a, int *ok_b);

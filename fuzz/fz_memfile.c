@@ -15,6 +15,7 @@ FZ_NO_COVERAGE_BEGIN
  * an mmap/munmap plus page faults, which dominated the run time of the image harnesses.
  * The library never sees these buffers except through the I/O callbacks. */
 #define FZ_POOL 8
+#define FZ_POOL_MIN ((size_t)256 * 1024) /* smaller buffers are plain malloc/free */
 static struct { uint8_t *p; size_t cap; } fz_pool[FZ_POOL];
 
 static uint8_t *fz_pool_get(size_t want, size_t *cap)
@@ -36,7 +37,7 @@ static uint8_t *fz_pool_get(size_t want, size_t *cap)
 static void fz_pool_put(uint8_t *p, size_t cap)
 {
     if (!p) return;
-    if (cap >= 256 * 1024) {
+    if (cap >= FZ_POOL_MIN) {
         int slot = -1;
         for (int i = 0; i < FZ_POOL; i++) {
             if (!fz_pool[i].p) { slot = i; break; }
@@ -59,7 +60,7 @@ void *fz_big_alloc(size_t n)
      * class, so the pool holds at most what was live at once per class (best fit over
      * exact sizes kept adding near-miss buffers: ~75 MB resident in fuzz_roundtrip). Only
      * the bytes used are touched. */
-    if (want >= 256 * 1024 && want <= SIZE_MAX / 4)
+    if (want >= FZ_POOL_MIN && want <= SIZE_MAX / 4)
         while (want & (want - 1)) want = (want | (want - 1)) + 1;
     uint8_t *p = fz_pool_get(want, &cap);
     if (!p) return NULL;
@@ -402,6 +403,12 @@ void fz_image_from_segments(fz_file *f, const uint8_t *p, size_t n, unsigned ext
     f->size = size;
 }
 
+/* fz_image_to_segments: a segment holds at most FZ_SEG_MAX bytes (its u16 length) and ends
+ * before a zero run of FZ_SEG_GAP bytes or more. Fixed: the mutator's output depends on
+ * them. */
+#define FZ_SEG_MAX 65535u
+#define FZ_SEG_GAP 32u
+
 /* Length of the zero run at p, counted up to max bytes (8 at a time). */
 static size_t fz_zero_run(const uint8_t *p, size_t max)
 {
@@ -413,15 +420,15 @@ static size_t fz_zero_run(const uint8_t *p, size_t max)
 }
 
 /* End of the segment that starts at the non-zero byte d[i]: it extends over zero runs
- * shorter than 32 bytes, up to lim; found with memchr and word steps, not a byte loop. */
+ * shorter than FZ_SEG_GAP bytes, up to lim; found with memchr and word steps, not a byte loop. */
 static size_t fz_segment_end(const uint8_t *d, size_t i, size_t lim)
 {
     size_t end = i + 1;
     while (end < lim) {
         const uint8_t *z = memchr(d + end, 0, lim - end);
         if (!z) return lim;
-        size_t zs = (size_t)(z - d), run = fz_zero_run(z, lim - zs < 32 ? lim - zs : 32);
-        if (run >= 32 || zs + run == lim) return zs;
+        size_t zs = (size_t)(z - d), run = fz_zero_run(z, lim - zs < FZ_SEG_GAP ? lim - zs : FZ_SEG_GAP);
+        if (run >= FZ_SEG_GAP || zs + run == lim) return zs;
         end = zs + run + 1; /* d[zs + run] is not zero */
     }
     return end;
@@ -442,8 +449,8 @@ uint8_t *fz_image_to_segments(const fz_file *f, const uint8_t *prefix, size_t pr
         if (!f->dirty[i >> FZ_PAGE_SHIFT]) { i = pe; continue; }
         i += fz_zero_run(f->data + i, pe - i); /* up to the page's end */
         if (i == pe) continue;
-        /* segment [i, j): up to 65535 bytes, ends before a zero run of >= 32 bytes */
-        size_t j = fz_segment_end(f->data, i, len - i < 65535 ? len : i + 65535);
+        /* segment [i, j): up to FZ_SEG_MAX bytes, ends before a zero run of >= FZ_SEG_GAP */
+        size_t j = fz_segment_end(f->data, i, len - i < FZ_SEG_MAX ? len : i + FZ_SEG_MAX);
         size_t seg = j - i;
         if (n + 6 + seg > cap) {
             while (n + 6 + seg > cap) cap *= 2;

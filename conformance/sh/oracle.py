@@ -23,6 +23,7 @@
 
 Exit 1 with a message on stderr when the oracle cannot read the image.
 """
+import errno
 import hashlib
 import sys
 
@@ -52,12 +53,17 @@ class RawFile:
         os = self.os
         try:
             d = os.lseek(self.fd, off, os.SEEK_DATA)
-        except OSError:  # ENXIO: no data after off
-            return True
+        except OSError as e:
+            if e.errno == errno.ENXIO:  # no data after off
+                return True
+            return False  # SEEK_DATA not available: read the bytes
         return d >= off + n
 
     def read(self, off, n):
         return self.os.pread(self.fd, n, off)
+
+    def close(self):
+        self.os.close(self.fd)
 
 
 def sha_file(path):
@@ -77,7 +83,7 @@ def sha_file(path):
                 raise OSError("short read at %d of %s" % (off, path))
             h.update(b)
         off += n
-    raw.os.close(raw.fd)
+    raw.close()
     return h.hexdigest()
 
 

@@ -12,11 +12,12 @@
 
 #include "image.h"
 
-/* The ring is read through two windows of this size (never the whole ring at once: the
- * memory of a replay is bounded whatever LogLength says, apart from the per-slot table and
- * one entry). Two, because the scan alternates between its position and the chain it
- * follows ahead of it. */
+/* The ring is read through LOG_WINDOWS windows of LOG_WINDOW bytes (never the whole ring
+ * at once: the memory of a replay is bounded whatever LogLength says, apart from the
+ * per-slot table and one entry). Two, because the scan alternates between its position and
+ * the chain it follows ahead of it. */
 #define LOG_WINDOW         (64u * 1024u)
+#define LOG_WINDOWS        2
 #define LOG_MAX_TARGET     IMG_MAX_FILE_SIZE
 
 #define NO_SLOT UINT32_MAX
@@ -63,7 +64,7 @@ typedef struct log_ctx {
         uint8_t *buf;         /* LOG_WINDOW bytes */
         uint32_t pos, len;    /* the ring's bytes [pos, pos+len) */
         uint64_t used;        /* last use (the older window is reloaded) */
-    } win[2];
+    } win[LOG_WINDOWS];
     uint64_t tick;
     uint8_t *scratch;         /* one entry */
     size_t scratch_cap;
@@ -76,11 +77,13 @@ typedef struct log_ctx {
 static int win_read(log_ctx *c, uint32_t pos, uint8_t *buf, size_t n, vhdx_diag *diag)
 {
     int k = 0;
-    while (k < 2 && !(c->win[k].len && pos >= c->win[k].pos &&
-                      (uint64_t)pos + n <= (uint64_t)c->win[k].pos + c->win[k].len))
+    while (k < LOG_WINDOWS && !(c->win[k].len && pos >= c->win[k].pos &&
+                                (uint64_t)pos + n <= (uint64_t)c->win[k].pos + c->win[k].len))
         k++;
-    if (k == 2) {
-        k = c->win[0].used <= c->win[1].used ? 0 : 1;
+    if (k == LOG_WINDOWS) { /* reload the least recently used window */
+        k = 0;
+        for (int i = 1; i < LOG_WINDOWS; i++)
+            if (c->win[i].used < c->win[k].used) k = i;
         uint32_t wl = c->log_len - pos < LOG_WINDOW ? c->log_len - pos : LOG_WINDOW;
         c->win[k].len = 0;
         int rc = img_pread(c->img, c->log_off + pos, c->win[k].buf, wl, diag);
@@ -418,7 +421,7 @@ static int log_ctx_init(log_ctx *c, log_seq *s, vhdx_image *img, vhdx_diag *diag
     c->pos = vhdx_calloc((size_t)slots, sizeof(log_pos_info));
     s->pos = vhdx_malloc((size_t)slots * sizeof(uint32_t));
     if (!c->pos || !s->pos) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < LOG_WINDOWS; k++) {
         c->win[k].buf = vhdx_malloc(LOG_WINDOW);
         if (!c->win[k].buf) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "log");
     }
@@ -429,8 +432,7 @@ static void log_ctx_free(log_ctx *c, log_seq *s)
 {
     vhdx_free(c->pos);
     vhdx_free(s->pos);
-    vhdx_free(c->win[0].buf);
-    vhdx_free(c->win[1].buf);
+    for (int k = 0; k < LOG_WINDOWS; k++) vhdx_free(c->win[k].buf);
     vhdx_free(c->scratch);
 }
 

@@ -179,7 +179,8 @@ int img_step_regions(img_open_state *os)
      * (with ASan, 128 KiB and more is a fresh mapping per open) */
     uint8_t *const r[2] = { vhdx_malloc(VHDX_RT_SIZE), vhdx_malloc(VHDX_RT_SIZE) };
     int unknown_required = -1;
-    int rc = r[0] && r[1] ? rt_select(os, r) : OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "region table", NULL);
+    int rc = r[0] && r[1] ? rt_select(os, r)
+                          : OS_STOP(os, VHDX_E_NOMEM, VHDX_NO_OFFSET, "region table", NULL);
     vhdx_free(r[0]);
     vhdx_free(r[1]);
     if (rc == VHDX_OK) rc = rt_entries(os, &unknown_required);
