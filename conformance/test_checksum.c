@@ -62,6 +62,32 @@ static void crc_zero_buffers(void **state)
     assert_int_equal(vhdx_crc32c_hw(0, zeros, 65536), 0x72C0C4A4u);
 }
 
+/* Buffers whose tail is zero (region and metadata tables): vhdx_crc32c skips whole 8 KiB
+ * zero pieces at the end by table lookup; every length and position of the last non-zero
+ * byte around the piece boundaries gives the bytewise result. */
+static void crc_zero_tails(void **state)
+{
+    static uint8_t b[65536 + 3];
+    static const size_t lens[] = { 8191, 8192, 8193, 16384, 24576 + 5, 65536, 65536 + 3 };
+    (void)state;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t n = lens[li];
+        for (size_t last = 0; last < n; last = last < 64 ? last + 1 : last * 2 + 4093) {
+            memset(b, 0, sizeof b);
+            for (size_t i = 0; i <= last && i < 64; i++) b[i] = (uint8_t)(i * 37u + 1u);
+            b[last] = 0xA5;
+            assert_int_equal(vhdx_crc32c(0, b, n), vhdx_crc32c_sw(0, b, n));
+            assert_int_equal(vhdx_crc32c(0x0BADF00Du, b, n), vhdx_crc32c_sw(0x0BADF00Du, b, n));
+        }
+    }
+    /* the last byte of a piece, and of the buffer */
+    memset(b, 0, sizeof b);
+    b[8191] = 1;
+    assert_int_equal(vhdx_crc32c(0, b, 65536), vhdx_crc32c_sw(0, b, 65536));
+    b[65535] = 1;
+    assert_int_equal(vhdx_crc32c(0, b, 65536), vhdx_crc32c_sw(0, b, 65536));
+}
+
 /* The example header of spec section 11, written byte by byte. */
 static void build_example_header(uint8_t h[4096])
 {
@@ -200,6 +226,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crc_check_value),
         cmocka_unit_test(crc_zero_buffers),
+        cmocka_unit_test(crc_zero_tails),
         cmocka_unit_test(crc_example_header),
         cmocka_unit_test(crc_sw_hw_every_length_alignment),
         cmocka_unit_test(crc_sw_hw_long_buffers),

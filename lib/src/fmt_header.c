@@ -61,13 +61,6 @@ int fmt_header_is_valid(const uint8_t *buf, size_t len)
     return vhdx_le32(buf + HDR_OFF_SIGNATURE) == VHDX_SIG_HEAD && header_crc_ok(buf);
 }
 
-static int all_zero(const uint8_t *p, size_t n)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++) acc |= p[i];
-    return acc == 0;
-}
-
 int fmt_header_validate(const fmt_header *h, const uint8_t *raw, vhdx_sink *sink, uint64_t base)
 {
     uint64_t end;
@@ -101,7 +94,7 @@ int fmt_header_validate(const fmt_header *h, const uint8_t *raw, vhdx_sink *sink
     if (!vhdx_guid_is_zero(&h->log_guid) && h->log_length == 0)
         VHDX_CHECK_REPORT(sink, VHDX_E_LOG_GUID_NO_LOG, base + HDR_OFF_LOG_GUID, "header.LogGuid");
     /* R19: Reserved zero */
-    if (!all_zero(h->reserved, HDR_RESERVED_LEN))
+    if (!vhdx_all_zero(h->reserved, HDR_RESERVED_LEN))
         VHDX_CHECK_REPORT(sink, VHDX_W_HEADER_RESERVED, base + HDR_OFF_RESERVED,
                           "header.Reserved");
     return VHDX_OK;

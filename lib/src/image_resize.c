@@ -95,11 +95,14 @@ static int fix_tail(vhdx_image *img, vhdx_diag *diag)
     int rc = img_block_entry(img, b, &e, diag);
     if (rc != VHDX_OK) return rc;
     unsigned st = fmt_bat_state(e);
-    uint8_t *buf = vhdx_calloc(1, (size_t)bs);
+    const int present = st == VHDX_PB_FULLY_PRESENT, inherit = img->geo.has_parent && st != VHDX_PB_ZERO;
+    if (!present && !inherit) return VHDX_OK; /* reads as zeros already: nothing to allocate */
+    /* the zeros past the end, or (differencing) the whole block: no larger than needed */
+    uint8_t *buf = vhdx_calloc(1, (size_t)(present ? bs - in : bs));
     if (!buf) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "resize");
-    if (st == VHDX_PB_FULLY_PRESENT) {
+    if (present) {
         rc = img_pwrite(img, fmt_bat_offset(e) + in, buf, (size_t)(bs - in), diag);
-    } else if (img->geo.has_parent && st != VHDX_PB_ZERO) {
+    } else {
         rc = img_vread(img, b * bs, buf, (size_t)in, diag);
         if (rc == VHDX_OK) rc = img_write_unallocated(img, b, 0, buf, (size_t)bs, diag);
     }

@@ -36,15 +36,22 @@ static int zero_bytes(vhdx_image *img, const uint8_t *zeros, uint64_t off, uint6
 static int zero_range(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *diag)
 {
     const uint64_t bs = img->geo.block_size;
-    uint8_t *zeros = vhdx_calloc(1, ZERO_CHUNK);
-    if (!zeros) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write zeroes");
+    /* the zero source: allocated when bytes are written, no larger than the range (a
+     * small range gets a small buffer from the allocator's pools, not a fresh 1 MiB) */
+    const size_t zlen = len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK;
+    uint8_t *zeros = NULL;
     int rc = VHDX_OK;
     while (rc == VHDX_OK && len > 0) {
         uint64_t in = off % bs, n = bs - in < len ? bs - in : len;
         /* [MS-VHDX 2.6.2.1] LeaveBlockAllocated (fixed): blocks stay allocated */
         int whole = in == 0 && (n == bs || off + n == img->geo.virtual_size);
-        if (whole && !img->geo.leave_allocated) rc = img_zero_block(img, off / bs, diag);
-        else rc = zero_bytes(img, zeros, off, n, diag);
+        if (whole && !img->geo.leave_allocated) {
+            rc = img_zero_block(img, off / bs, diag);
+        } else {
+            if (!zeros && !(zeros = vhdx_calloc(1, zlen)))
+                return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write zeroes");
+            rc = zero_bytes(img, zeros, off, n, diag);
+        }
         off += n;
         len -= n;
     }
