@@ -62,7 +62,7 @@ if [ "${CAMPAIGN_MERGE:-1}" = 1 ] && [ "$newu" -gt 0 ] && [ "$arts" -eq 0 ]; the
   "$BIN" -merge=1 -rss_limit_mb=2560 -timeout=60 -max_len="$(opt "$T" max_len)" \
     "$ROOT/corpus/$T" "$W/new" >"$W/merge.log" 2>&1
   after=$(ls "$ROOT/corpus/$T" | wc -l)
-  total=$(du -sm "$ROOT/corpus" | cut -f1)
+  total=$(du -sm --apparent-size "$ROOT/corpus" | cut -f1)
   if [ "$total" -gt 20 ]; then
     git -C "$ROOT" checkout -q -- "corpus/$T" 2>/dev/null; git -C "$ROOT" clean -qfd "corpus/$T" 2>/dev/null
     merged="merge undone: corpus/ would be ${total} MB (> 20 MB)"
