@@ -120,6 +120,7 @@ typedef struct rt_state {
     int big_resize_done, files_done, repair_diff_done, replay_file_done;
     uint64_t hash; /* fz_hash of the whole input: the sampled passes (rt_sampled) */
     int model_all; /* the model was replaced whole (not only in touched MiBs): rt_model_put */
+    uint64_t vs_max; /* the largest disk size of the input (the model's bytes in use) */
 } rt_state;
 
 /* Sampled whole-image passes (issue 14: throughput; fz_sampled): 1 input in
@@ -144,6 +145,10 @@ static size_t rt_nonzero_at(const uint8_t *p, size_t n)
 
 /* Room in the model: resize (op 0xC0-0xD7, 0) sets sizes up to 16 MiB in place. */
 #define RT_MODEL_MAX (16 * MiB)
+/* Largest size of the memory files: the image file (and its copies, the raw source and
+ * the destination of a convert), and a differencing child (commit, rt_repair_diff). */
+#define RT_FILE_MAX (96 * MiB)
+#define RT_CHILD_MAX (64 * MiB)
 
 /* The model's buffer, one per process and all zero between inputs: an input starts from
  * zeros without a memset of the whole disk, and gives back the buffer with the MiBs it
@@ -156,10 +161,10 @@ static uint8_t *rt_model_get(void)
     return rt_model_buf;
 }
 
-static void rt_model_put(const uint8_t *touched, size_t n, int all)
+static void rt_model_put(const uint8_t *touched, size_t n, int all, uint64_t vs_max)
 {
     for (size_t m = 0; m < n; m++)
-        if (all || touched[m]) memset(rt_model_buf + m * MiB, 0, MiB);
+        if ((all && m * MiB < vs_max) || touched[m]) memset(rt_model_buf + m * MiB, 0, MiB);
 }
 
 /* Marks the MiBs of [off, off+len) as written (the model changed there). */
@@ -832,7 +837,7 @@ static void rt_repair_diff(rt_state *s, unsigned fl)
     p.type = VHDX_TYPE_DIFFERENCING;
     p.parent_path = ppath;
     p.guid_gen = fz_guid_gen(&s->gs, 980 + s->opens);
-    if (ref && fz_rc(fz_file_create(&cf, 64 * MiB, &p), "create(child)") == VHDX_OK) {
+    if (ref && fz_rc(fz_file_create(&cf, RT_CHILD_MAX, &p), "create(child)") == VHDX_OK) {
         fz_file_io(&cio, &cf);
         if (fl & 1) {
             /* a sector of the child's own, written through its parent */
@@ -1043,7 +1048,7 @@ static void rt_convert(rt_state *s, fz_in *in)
         s->convert_files_done = 1;
         o.threads = (fl & 8) ? 2 : 3;
         fz_file mf;
-        fz_file_init(&mf, 96 * MiB);
+        fz_file_init(&mf, RT_FILE_MAX);
         int ok = dir && fz_file_put(&mf, 0, s->model, (size_t)s->vs) == 0 && fz_file_save(spath, &mf) == 0;
         fz_file_free(&mf);
         unlink(dpath);
@@ -1058,7 +1063,7 @@ static void rt_convert(rt_state *s, fz_in *in)
             return;
         }
     }
-    fz_file_init(&df, 96 * MiB);
+    fz_file_init(&df, RT_FILE_MAX);
     if (!files) fz_file_io(&dst, &df);
     vhdx_diag_clear(&d);
     int rc = vhdx_convert(&src, &dst, &o, &st, &d);
@@ -1167,7 +1172,7 @@ static int rt_rebase_commit_files(rt_state *s, unsigned flags, const fz_file *cf
 {
     int ok = fz_file_save(cpath, cf) == 0;
     fz_file par;
-    fz_file_init(&par, 96 * MiB);
+    fz_file_init(&par, RT_FILE_MAX);
     if (ok) ok = rt_load(s, ppath) && fz_file_copy(&par, &s->file) == 0 && fz_file_save(npath, &par) == 0;
     fz_file_free(&par);
     if (!ok) return 0;
@@ -1234,13 +1239,42 @@ static int rt_rebase_commit_files(rt_state *s, unsigned flags, const fz_file *cf
     return 1;
 }
 
-/* op 0xD8-0xDF: a differencing child over the image, written, committed into it. */
+/* The commit op in memory: the child (cio, its writes already in the model; ct marks
+ * their MiBs) reopened without its parent (flag bit 1: read-write, so it is re-linked too)
+ * and committed into the reopened image; the MiBs the child wrote are compared always, the
+ * whole disk for a sample of the inputs (salt 1). */
+static void rt_commit_in_memory(rt_state *s, unsigned flags, vhdx_io *cio, vhdx_open_opts *o, const uint8_t *ct)
+{
+    vhdx_image *c = NULL;
+    o->flags = VHDX_OPEN_NO_PARENT | ((flags & 2) ? VHDX_OPEN_RDWR : 0u);
+    int rc = fz_rc(vhdx_open(&c, cio, 0, o, NULL), "vhdx_open(child)");
+    if (rc != VHDX_OK) FZ_FAIL("child reopen: %s", vhdx_status_name(rc));
+    rt_open(s, VHDX_OPEN_RDWR);
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    rc = fz_rc(vhdx_commit(c, s->img, NULL, NULL, &d), "vhdx_commit");
+    if (rc != VHDX_OK)
+        FZ_FAIL("commit failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
+    (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
+    const int whole = s->full_check || rt_sampled(s, 1);
+    for (uint64_t off = 0; off < s->vs; off += MiB) {
+        if (off / MiB < sizeof s->touched && ct[off / MiB]) s->touched[off / MiB] = 1;
+        if (whole || off / MiB >= sizeof s->touched || ct[off / MiB])
+            rt_compare(s, off, (size_t)(s->vs - off < MiB ? s->vs - off : MiB), "after commit");
+    }
+}
+
+/* op 0xD8-0xDF: a differencing child over the image, written, committed into it. The
+ * child's writes go straight into the model (the commit makes them the image's), except
+ * for the by-path commit, whose child model is a copy (the new parent takes the old
+ * model's first sector, and the model stays as it was when the files cannot be written). */
 static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
 {
     unsigned flags = fz_u8(in);
     const char *dir = fz_tmpdir();
     char path[600];
-    uint8_t *cm = fz_big_alloc((size_t)s->vs), ct[sizeof s->touched];
+    const int by_path = (flags & 4) && !s->commit_by_path_done && dir;
+    uint8_t *cm = by_path ? fz_big_alloc((size_t)s->vs) : s->model, ct[sizeof s->touched];
     int rc = fz_rc(vhdx_close(s->img), "vhdx_close");
     s->img = NULL;
     if (rc != VHDX_OK) FZ_FAIL("close failed: %s", vhdx_status_name(rc));
@@ -1250,7 +1284,7 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
     memset(ct, 0, sizeof ct);
     /* the child in a sparse memory file (not vhdx_io_mem, which grows by realloc) */
     fz_file cf;
-    fz_file_init(&cf, 64 * MiB);
+    fz_file_init(&cf, RT_CHILD_MAX);
     vhdx_io cio;
     vhdx_image *c = NULL;
     vhdx_create_params p;
@@ -1269,51 +1303,31 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
         rc = fz_rc(vhdx_create_io(&cio, &p, NULL), "vhdx_create_io(child)");
         if (rc == VHDX_OK) rc = fz_rc(vhdx_open(&c, &cio, 0, &o, NULL), "vhdx_open(child)");
         if (rc != VHDX_OK) FZ_FAIL("child of the image: %s", vhdx_status_name(rc));
-        memcpy(cm, s->model, (size_t)s->vs);
+        if (by_path) memcpy(cm, s->model, (size_t)s->vs);
         rt_child_writes(s, in, c, cm, wbuf, ct);
         (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
-        if ((flags & 4) && !s->commit_by_path_done) {
-            char cpath[600], npath[600];
-            s->commit_by_path_done = 1;
-            snprintf(cpath, sizeof cpath, "%s/commit-child.vhdx", dir);
-            snprintf(npath, sizeof npath, "%s/commit-new-parent.vhdx", dir);
-            if (rt_rebase_commit_files(s, flags, &cf, cm, path, cpath, npath)) {
-                memcpy(s->model, cm, (size_t)s->vs);
-                s->model_all = 1;
-                if (!s->full_check) s->full_check = 1;
-            }
-            unlink(cpath);
-            unlink(npath);
-            fz_file_free(&cf);
-            rt_open(s, VHDX_OPEN_RDWR);
-            unlink(path);
-            fz_big_free(cm);
-            return;
+    }
+    if (ok && by_path) {
+        char cpath[600], npath[600];
+        s->commit_by_path_done = 1;
+        snprintf(cpath, sizeof cpath, "%s/commit-child.vhdx", dir);
+        snprintf(npath, sizeof npath, "%s/commit-new-parent.vhdx", dir);
+        if (rt_rebase_commit_files(s, flags, &cf, cm, path, cpath, npath)) {
+            memcpy(s->model, cm, (size_t)s->vs);
+            s->model_all = 1;
+            if (!s->full_check) s->full_check = 1;
         }
-        o.flags = VHDX_OPEN_NO_PARENT | ((flags & 2) ? VHDX_OPEN_RDWR : 0u);
-        rc = fz_rc(vhdx_open(&c, &cio, 0, &o, NULL), "vhdx_open(child)");
-        if (rc != VHDX_OK) FZ_FAIL("child reopen: %s", vhdx_status_name(rc));
+        unlink(cpath);
+        unlink(npath);
         rt_open(s, VHDX_OPEN_RDWR);
-        vhdx_diag d;
-        vhdx_diag_clear(&d);
-        rc = fz_rc(vhdx_commit(c, s->img, NULL, NULL, &d), "vhdx_commit");
-        if (rc != VHDX_OK)
-            FZ_FAIL("commit failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
-        (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
-        memcpy(s->model, cm, (size_t)s->vs);
-        /* the MiBs the child wrote always; the whole disk for a sample of the inputs */
-        const int whole = s->full_check || rt_sampled(s, 1);
-        for (uint64_t off = 0; off < s->vs; off += MiB) {
-            if (off / MiB < sizeof ct && ct[off / MiB]) s->touched[off / MiB] = 1;
-            if (whole || off / MiB >= sizeof ct || ct[off / MiB])
-                rt_compare(s, off, (size_t)(s->vs - off < MiB ? s->vs - off : MiB), "after commit");
-        }
+    } else if (ok) {
+        rt_commit_in_memory(s, flags, &cio, &o, ct);
     } else {
         rt_open(s, VHDX_OPEN_RDWR);
     }
     fz_file_free(&cf);
     if (dir) unlink(path);
-    fz_big_free(cm);
+    if (by_path) fz_big_free(cm);
 }
 
 /* A 4 KiB write of fill f at off (rt_big_resize). */
@@ -1429,6 +1443,7 @@ static int rt_resize(rt_state *s, fz_in *in)
     const uint64_t keep = ns < s->vs ? ns : s->vs;
     memset(s->model + keep, 0, (size_t)(ns - keep));
     s->vs = ns;
+    if (ns > s->vs_max) s->vs_max = ns;
     /* the MiBs the script wrote and the MiB on each side of the old end always (the tail
      * zeroed, the new blocks); the whole disk for a sample of the inputs (salt 5) */
     const int whole = s->full_check || rt_sampled(s, 5);
@@ -1576,7 +1591,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vhdx_create_params p;
     memset(&s, 0, sizeof s);
     s.hash = fz_hash(data, size);
-    fz_file_init(&s.file, 96 * MiB);
+    fz_file_init(&s.file, RT_FILE_MAX);
     fz_file_io(&s.io, &s.file);
     faultio_init(&s.fio, &s.io);
     faultio_numbering(&s.fio, FAULTIO_NUMBER_WRITES_RESIZES);
@@ -1591,7 +1606,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = fz_rc(vhdx_create_io(&s.io, &p, NULL), "vhdx_create_io");
     if (rc == VHDX_E_UNSUPPORTED) goto out; /* library without create yet */
     if (rc != VHDX_OK) FZ_FAIL("create of valid parameters failed: %s", vhdx_status_name(rc));
-    s.vs = p.virtual_size;
+    s.vs = s.vs_max = p.virtual_size;
     s.full_check = ((b0 ^ b1) & 7) == 0 || s.vs > 16 * MiB ? 2 : 0; /* 2: drawn here, not sampled */
     s.model = s.vs <= RT_MODEL_MAX ? rt_model_get() : NULL;
     if (!s.model) goto out;
@@ -1602,7 +1617,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
     if (s.img) (void)vhdx_close(s.img);
     faultio_free(&s.fio);
-    if (s.model) rt_model_put(s.touched, sizeof s.touched, s.model_all);
+    if (s.model) rt_model_put(s.touched, sizeof s.touched, s.model_all, s.vs_max);
     fz_file_free(&s.file);
     return 0;
 }
