@@ -77,12 +77,13 @@
  * more, and reads as the damaged image read (or, when that did not open, as the model)
  * outside the ranges the plan lists as lost, which read as zeros.
  * Sampling (issue 14: throughput; rt_sampled, fz_sampled in fuzz_common.h): the whole-disk
- * passes after a commit, compact or resize (otherwise the 64 KiB units written, and around the old
- * end of a resize), the repair's read-backs, check and second plan (otherwise the
+ * passes after a commit, compact or resize (otherwise the 64 KiB units written, and around
+ * the old end of a resize), the repair's read-backs, check and second plan (otherwise the
  * repaired image must open, and the script goes on with the image from before the
  * damage), the check of a converted image and the final whole-disk comparison asked for
- * by the script run for 1 input in FZ_SAMPLE_ONE_IN, drawn from a hash of the whole
- * input; the replay driver and FZ_ALL_PASSES=1 run them for every input.
+ * by the script run for 1 input in FZ_SAMPLE_ONE_IN (the repair's: 1 in
+ * RT_REPAIR_ONE_IN), drawn from a hash of the whole input; the replay driver and
+ * FZ_ALL_PASSES=1 run them for every input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,9 @@ static int rt_variant_replay_by_path(unsigned crash_byte) { return (crash_byte &
 #define RT_UNIT (64 * KiB)
 #define RT_UNITS (RT_MODEL_MAX / RT_UNIT)
 
+/* 1 input in this many takes the repair's sampled passes (rt_sampled salt 3) */
+#define RT_REPAIR_ONE_IN 8u
+
 typedef struct rt_state {
     fz_file file;
     vhdx_io io;               /* the file itself: create and the final check */
@@ -131,14 +135,16 @@ typedef struct rt_state {
 } rt_state;
 
 /* Sampled whole-image passes (issue 14: throughput; fz_sampled): 1 input in
- * FZ_SAMPLE_ONE_IN takes each, every input in the replay driver and with FZ_ALL_PASSES=1.
+ * FZ_SAMPLE_ONE_IN takes each (salt 3, the repair's two whole-disk read-backs, check and
+ * second plan, the costliest: 1 in RT_REPAIR_ONE_IN), every input in the replay driver
+ * and with FZ_ALL_PASSES=1.
  * Salts: 1 the comparison after a commit, 2 after a compact, 3 the damaged disk's
  * read-back and the checks after a repair (unsampled: the repaired image must open, then
  * the script goes on with the image as it was before the damage), 4 the check of a
  * converted image, 5 the comparison after a resize. */
 static int rt_sampled(const rt_state *s, uint64_t salt)
 {
-    return fz_sampled(s->hash, salt, FZ_SAMPLE_ONE_IN);
+    return fz_sampled(s->hash, salt, salt == 3 ? RT_REPAIR_ONE_IN : FZ_SAMPLE_ONE_IN);
 }
 
 /* Index of the first non-zero byte of p[0, n), or n (memcmp: no instrumented byte loop). */
