@@ -67,7 +67,7 @@
  *       drive path (rt_repair_diff; the main image is left as it is);
  *   crash op byte with bits 5-7 = 101: the crashed file's replay ranges and its replay by
  *       path (rt_replay_by_path) before the recovery's reopen.
- * Oracles: every read equals the model (at the end: the MiBs written, or the whole disk
+ * Oracles: every read equals the model (at the end: the 64 KiB units written, or the whole disk
  * when (byte 0 ^ byte 1) % 8 == 0, or for a sample of the inputs whose script crashed,
  * repaired or committed by path); after a crash every byte of the interrupted
  * write is its old or its new value and everything else is unchanged; at the end the
@@ -77,12 +77,13 @@
  * more, and reads as the damaged image read (or, when that did not open, as the model)
  * outside the ranges the plan lists as lost, which read as zeros.
  * Sampling (issue 14: throughput; rt_sampled, fz_sampled in fuzz_common.h): the whole-disk
- * passes after a commit, compact or resize (otherwise the MiBs written, and around the old
- * end of a resize), the repair's read-backs, check and second plan (otherwise the
+ * passes after a commit, compact or resize (otherwise the 64 KiB units written, and around
+ * the old end of a resize), the repair's read-backs, check and second plan (otherwise the
  * repaired image must open, and the script goes on with the image from before the
  * damage), the check of a converted image and the final whole-disk comparison asked for
- * by the script run for 1 input in FZ_SAMPLE_ONE_IN, drawn from a hash of the whole
- * input; the replay driver and FZ_ALL_PASSES=1 run them for every input.
+ * by the script run for 1 input in FZ_SAMPLE_ONE_IN (the repair's: 1 in
+ * RT_REPAIR_ONE_IN), drawn from a hash of the whole input; the replay driver and
+ * FZ_ALL_PASSES=1 run them for every input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,16 @@ static int rt_variant_file_refusals(unsigned probe_byte) { return (probe_byte & 
 static int rt_variant_repair_diff(unsigned repair_flags) { return (repair_flags & 0xF8u) == 0xA8u; }
 static int rt_variant_replay_by_path(unsigned crash_byte) { return (crash_byte & 0xE0u) == 0xA0u; }
 
+/* Room in the model: resize (op 0xC0-0xD7, 0) sets sizes up to 16 MiB in place. */
+#define RT_MODEL_MAX (16 * MiB)
+/* The touched maps' unit: the oracles after an op compare the units it wrote (a write is
+ * at most 64 KiB; a 1 MiB unit made every small write cost a MiB read and compare). */
+#define RT_UNIT (64 * KiB)
+#define RT_UNITS (RT_MODEL_MAX / RT_UNIT)
+
+/* 1 input in this many takes the repair's sampled passes (rt_sampled salt 3) */
+#define RT_REPAIR_ONE_IN 8u
+
 typedef struct rt_state {
     fz_file file;
     vhdx_io io;               /* the file itself: create and the final check */
@@ -110,27 +121,30 @@ typedef struct rt_state {
     uint8_t *model;
     uint64_t vs;
     unsigned opens;
-    /* the final reopen compares the MiBs the script wrote (touched) or the whole disk:
-     * full_check 2 (an input-decided 1 in 8), or 1 (set by the script) for a sample */
+    /* the final reopen compares the 64 KiB units the script wrote (touched) or the whole
+     * disk: full_check 2 (an input-decided 1 in 8), or 1 (set by the script) for a sample */
     int full_check;
-    uint8_t touched[16];
+    uint8_t touched[RT_UNITS];
     /* the by-path commit and file convert (fsyncs: slow) run once per input */
     int commit_by_path_done, convert_files_done;
     /* once per input: rt_big_resize, rt_file_refusals, rt_repair_diff, rt_replay_by_path */
     int big_resize_done, files_done, repair_diff_done, replay_file_done;
     uint64_t hash; /* fz_hash of the whole input: the sampled passes (rt_sampled) */
-    int model_all; /* the model was replaced whole (not only in touched MiBs): rt_model_put */
+    int model_all; /* the model was replaced whole (not only in touched units): rt_model_put */
+    uint64_t vs_max; /* the largest disk size of the input (the model's bytes in use) */
 } rt_state;
 
 /* Sampled whole-image passes (issue 14: throughput; fz_sampled): 1 input in
- * FZ_SAMPLE_ONE_IN takes each, every input in the replay driver and with FZ_ALL_PASSES=1.
+ * FZ_SAMPLE_ONE_IN takes each (salt 3, the repair's two whole-disk read-backs, check and
+ * second plan, the costliest: 1 in RT_REPAIR_ONE_IN), every input in the replay driver
+ * and with FZ_ALL_PASSES=1.
  * Salts: 1 the comparison after a commit, 2 after a compact, 3 the damaged disk's
  * read-back and the checks after a repair (unsampled: the repaired image must open, then
  * the script goes on with the image as it was before the damage), 4 the check of a
  * converted image, 5 the comparison after a resize. */
 static int rt_sampled(const rt_state *s, uint64_t salt)
 {
-    return fz_sampled(s->hash, salt, FZ_SAMPLE_ONE_IN);
+    return fz_sampled(s->hash, salt, salt == 3 ? RT_REPAIR_ONE_IN : FZ_SAMPLE_ONE_IN);
 }
 
 /* Index of the first non-zero byte of p[0, n), or n (memcmp: no instrumented byte loop). */
@@ -142,11 +156,13 @@ static size_t rt_nonzero_at(const uint8_t *p, size_t n)
     return i;
 }
 
-/* Room in the model: resize (op 0xC0-0xD7, 0) sets sizes up to 16 MiB in place. */
-#define RT_MODEL_MAX (16 * MiB)
+/* Largest size of the memory files: the image file (and its copies, the raw source and
+ * the destination of a convert), and a differencing child (commit, rt_repair_diff). */
+#define RT_FILE_MAX (96 * MiB)
+#define RT_CHILD_MAX (64 * MiB)
 
 /* The model's buffer, one per process and all zero between inputs: an input starts from
- * zeros without a memset of the whole disk, and gives back the buffer with the MiBs it
+ * zeros without a memset of the whole disk, and gives back the buffer with the units it
  * wrote (touched) zeroed, or all of it when the model was replaced whole. */
 static uint8_t *rt_model_buf;
 
@@ -156,17 +172,21 @@ static uint8_t *rt_model_get(void)
     return rt_model_buf;
 }
 
-static void rt_model_put(const uint8_t *touched, size_t n, int all)
+static void rt_model_put(const uint8_t *touched, int all, uint64_t vs_max)
 {
-    for (size_t m = 0; m < n; m++)
-        if (all || touched[m]) memset(rt_model_buf + m * MiB, 0, MiB);
+    for (size_t m = 0; m < RT_UNITS; m++)
+        if ((all && m * RT_UNIT < vs_max) || touched[m]) memset(rt_model_buf + m * RT_UNIT, 0, RT_UNIT);
 }
 
-/* Marks the MiBs of [off, off+len) as written (the model changed there). */
+/* Marks the units of [off, off+len) in map (the model changed there). */
+static void rt_mark(uint8_t *map, uint64_t off, uint64_t len)
+{
+    for (uint64_t m = off / RT_UNIT; len && m <= (off + len - 1) / RT_UNIT && m < RT_UNITS; m++) map[m] = 1;
+}
+
 static void rt_touch(rt_state *s, uint64_t off, uint64_t len)
 {
-    for (uint64_t m = off / MiB; len && m <= (off + len - 1) / MiB && m < sizeof s->touched; m++)
-        s->touched[m] = 1;
+    rt_mark(s->touched, off, len);
 }
 
 static int rt_open(rt_state *s, unsigned flags)
@@ -207,6 +227,24 @@ static void rt_compare(rt_state *s, uint64_t off, size_t len, const char *when)
         done += n;
     }
     fz_big_free(buf);
+}
+
+/* Compares with the model the runs of units of [0, vs) marked in map (every unit when
+ * whole) and of [a, b), each run in one rt_compare. */
+static void rt_compare_marked(rt_state *s, const uint8_t *map, int whole, uint64_t a, uint64_t b, const char *when)
+{
+    for (uint64_t off = 0; off < s->vs;) {
+        uint64_t end = off;
+        while (end < s->vs && (whole || end / RT_UNIT >= RT_UNITS || map[end / RT_UNIT] || (end + RT_UNIT > a && end < b)))
+            end += RT_UNIT;
+        if (end == off) {
+            off += RT_UNIT;
+            continue;
+        }
+        if (end > s->vs) end = s->vs;
+        rt_compare(s, off, (size_t)(end - off), when);
+        off = end;
+    }
 }
 
 /* Create probe by path (flag bit 2): any parameters through vhdx_create, a differencing
@@ -832,7 +870,7 @@ static void rt_repair_diff(rt_state *s, unsigned fl)
     p.type = VHDX_TYPE_DIFFERENCING;
     p.parent_path = ppath;
     p.guid_gen = fz_guid_gen(&s->gs, 980 + s->opens);
-    if (ref && fz_rc(fz_file_create(&cf, 64 * MiB, &p), "create(child)") == VHDX_OK) {
+    if (ref && fz_rc(fz_file_create(&cf, RT_CHILD_MAX, &p), "create(child)") == VHDX_OK) {
         fz_file_io(&cio, &cf);
         if (fl & 1) {
             /* a sector of the child's own, written through its parent */
@@ -863,6 +901,52 @@ static void rt_repair_diff(rt_state *s, unsigned fl)
     unlink(ppath);
 }
 
+/* op 9's damage: the file byte at off xored with x (flag bit 2: the same byte of the other
+ * copy of a header or region table too; flag bit 0: every checksum fixed after). */
+static void rt_damage(rt_state *s, unsigned fl, uint64_t off, uint8_t x)
+{
+    uint8_t b = (uint8_t)(fz_file_byte(&s->file, off) ^ x);
+    (void)fz_file_put(&s->file, off, &b, 1);
+    uint64_t twin = rt_twin(off);
+    if ((fl & 4) && twin) {
+        b = (uint8_t)(fz_file_byte(&s->file, twin) ^ x);
+        (void)fz_file_put(&s->file, twin, &b, 1);
+    }
+    if (fl & 1) fz_fix_image(&s->file);
+}
+
+/* op 9's repair of the damaged file (flag bit 1: a first repair crashes at its write or
+ * size change number crash + 1, a second one finishes): the plan it applied or refused,
+ * or NULL when it stopped at a limit or out of memory. A refused repair writes nothing,
+ * and after a crash is refused only when the dry run was. */
+static vhdx_repair_plan *rt_repair_run(rt_state *s, const vhdx_repair_opts *o, unsigned fl, unsigned crash,
+                                       int dry_refused)
+{
+    vhdx_repair_plan *p = NULL;
+    if (fl & 2) {
+        faultio_arm(&s->fio, s->fio.ops + crash + 1u, FAULTIO_STOP);
+        (void)fz_rc(vhdx_repair_apply(&s->fio.io, o, &p, NULL), "vhdx_repair_apply(crashing)");
+        vhdx_repair_plan_free(p);
+        p = NULL;
+        rt_restart(s);
+    }
+    uint64_t damaged_size = s->file.size;
+    unsigned long w0 = s->file.writes;
+    int rc = fz_rc(vhdx_repair_apply(&s->fio.io, o, &p, NULL), "vhdx_repair_apply");
+    if (rc != VHDX_OK && vhdx_status_class(rc) != VHDX_CLASS_LIMIT && vhdx_status_class(rc) != VHDX_CLASS_NOMEM)
+        FZ_FAIL("repair failed: %s", vhdx_status_name(rc));
+    if (rc != VHDX_OK || !p) {
+        vhdx_repair_plan_free(p);
+        return NULL;
+    }
+    if (p->refused && (s->file.writes != w0 || s->file.size != damaged_size)) FZ_FAIL("a refused repair wrote");
+    /* a crash leaves an image that a second repair finishes */
+    if (p->refused && !dry_refused)
+        FZ_FAIL("repair refused after an interrupted repair (first left: %s)",
+                p->left_count ? vhdx_status_name(p->left[0].code) : "data loss");
+    return p;
+}
+
 /* op 9: damage one byte (flag bit 2: and its twin), repair. */
 static void rt_damage_repair(rt_state *s, fz_in *in)
 {
@@ -882,14 +966,7 @@ static void rt_damage_repair(rt_state *s, fz_in *in)
     const int sampled = rt_sampled(s, 3);
     uint8_t *ref = sampled ? fz_big_alloc((size_t)s->vs) : NULL;
     if ((sampled && !ref) || fz_file_copy(&before, &s->file) != 0) goto out;
-    uint8_t b = (uint8_t)(fz_file_byte(&s->file, off) ^ x);
-    (void)fz_file_put(&s->file, off, &b, 1);
-    uint64_t twin = rt_twin(off);
-    if ((fl & 4) && twin) {
-        b = (uint8_t)(fz_file_byte(&s->file, twin) ^ x);
-        (void)fz_file_put(&s->file, twin, &b, 1);
-    }
-    if (fl & 1) fz_fix_image(&s->file);
+    rt_damage(s, fl, off, x);
     if (ref && !rt_read_disk(s, ref)) memcpy(ref, s->model, (size_t)s->vs);
 
     vhdx_repair_opts o;
@@ -897,28 +974,10 @@ static void rt_damage_repair(rt_state *s, fz_in *in)
     o.flags = VHDX_REPAIR_ALLOW_DATA_LOSS | VHDX_REPAIR_FIX_DEVIATIONS;
     o.guid_gen = fz_guid_gen(&s->gs, 300 + s->opens++);
     vhdx_repair_plan *dry = rt_plan(s, &o, "damaged");
-    int dry_refused = !dry || dry->refused;
-    if (fl & 2) {
-        faultio_arm(&s->fio, s->fio.ops + crash + 1u, FAULTIO_STOP);
-        vhdx_repair_plan *p = NULL;
-        (void)fz_rc(vhdx_repair_apply(&s->fio.io, &o, &p, NULL), "vhdx_repair_apply(crashing)");
-        vhdx_repair_plan_free(p);
-        rt_restart(s);
-    }
-    uint64_t damaged_size = s->file.size;
-    unsigned long w0 = s->file.writes;
-    vhdx_repair_plan *p = NULL;
-    rc = fz_rc(vhdx_repair_apply(&s->fio.io, &o, &p, NULL), "vhdx_repair_apply");
-    if (rc != VHDX_OK && vhdx_status_class(rc) != VHDX_CLASS_LIMIT && vhdx_status_class(rc) != VHDX_CLASS_NOMEM)
-        FZ_FAIL("repair failed: %s", vhdx_status_name(rc));
-    if (rc == VHDX_OK && p && p->refused && (s->file.writes != w0 || s->file.size != damaged_size))
-        FZ_FAIL("a refused repair wrote");
-    /* a crash leaves an image that a second repair finishes */
-    if (rc == VHDX_OK && p && p->refused && !dry_refused)
-        FZ_FAIL("repair refused after an interrupted repair (first left: %s)",
-                p->left_count ? vhdx_status_name(p->left[0].code) : "data loss");
-    if (rc == VHDX_OK && p && !p->refused) rt_repaired(s, &o, p, dry, ref);
-    if (!(rc == VHDX_OK && p && !p->refused) || !ref) {
+    vhdx_repair_plan *p = rt_repair_run(s, &o, fl, crash, !dry || dry->refused);
+    const int applied = p && !p->refused;
+    if (applied) rt_repaired(s, &o, p, dry, ref);
+    if (!applied || !ref) {
         /* undo the damage: the script goes on with the image it had */
         fz_file_set_size(&s->file, size);
         (void)fz_file_zero(&s->file, 0, s->file.len);
@@ -1008,6 +1067,42 @@ static int rt_file_to_mem(const char *path, fz_file *f)
     return ok;
 }
 
+/* Convert op files (bits 6-7 = 1, once per input): the model saved as a raw file at spath
+ * (the source, opened into rawsrc) and a new file at dpath (the destination, opened into
+ * dst); 0 when they could not be made (nothing is left open). */
+static int rt_convert_files_open(const rt_state *s, const char *spath, const char *dpath, vhdx_io *rawsrc,
+                                 vhdx_io *dst)
+{
+    fz_file mf;
+    fz_file_init(&mf, RT_FILE_MAX);
+    int ok = fz_file_put(&mf, 0, s->model, (size_t)s->vs) == 0 && fz_file_save(spath, &mf) == 0;
+    fz_file_free(&mf);
+    unlink(dpath);
+    if (!ok || fz_rc(vhdx_io_file_open(rawsrc, spath, VHDX_IO_READ), "io_file_open(src)") != VHDX_OK) {
+        unlink(spath);
+        return 0;
+    }
+    if (fz_rc(vhdx_io_file_open(dst, dpath, VHDX_IO_RDWR | VHDX_IO_CREATE), "io_file_open(dst)") != VHDX_OK) {
+        vhdx_io_destroy(rawsrc);
+        unlink(spath);
+        return 0;
+    }
+    return 1;
+}
+
+/* The convert op's options from its flags byte (see the header). */
+static void rt_convert_opts(rt_state *s, unsigned fl, vhdx_convert_opts *o)
+{
+    const int raw = (fl & 16) != 0, seq = (fl & 0xC0) == 0x80;
+    vhdx_convert_opts_default(o);
+    o->flags = (raw ? 0 : VHDX_CONVERT_VHDX) | ((fl & 32) ? VHDX_CONVERT_SYNC : 0) |
+               (seq ? VHDX_CONVERT_SEQUENTIAL : 0);
+    o->create.type = (fl & 1) ? VHDX_TYPE_DYNAMIC : VHDX_TYPE_FIXED;
+    o->create.logical_sector_size = (fl & 2) ? 4096 : 512;
+    o->create.block_size = (uint32_t)(MiB << ((fl >> 2) & 3u));
+    o->create.guid_gen = fz_guid_gen(&s->gs, 400 + s->opens++);
+}
+
 static void rt_convert(rt_state *s, fz_in *in)
 {
     unsigned fl = fz_u8(in);
@@ -1016,23 +1111,17 @@ static void rt_convert(rt_state *s, fz_in *in)
     vhdx_io dst, rawsrc;
     fz_file df; /* the destination: a sparse memory file (vhdx_io_mem grows by realloc) */
     vhdx_diag d;
-    vhdx_convert_opts_default(&o);
     const int raw = (fl & 16) != 0, seq = (fl & 0xC0) == 0x80;
+    const char *dir = fz_tmpdir();
     const int files = (fl & 0xC0) == 0x40 && !s->convert_files_done;
-    o.flags = (raw ? 0 : VHDX_CONVERT_VHDX) | ((fl & 32) ? VHDX_CONVERT_SYNC : 0) |
-              (seq ? VHDX_CONVERT_SEQUENTIAL : 0);
-    o.create.type = (fl & 1) ? VHDX_TYPE_DYNAMIC : VHDX_TYPE_FIXED;
-    o.create.logical_sector_size = (fl & 2) ? 4096 : 512;
-    o.create.block_size = (uint32_t)(MiB << ((fl >> 2) & 3u));
-    o.create.guid_gen = fz_guid_gen(&s->gs, 400 + s->opens++);
+    rt_convert_opts(s, fl, &o);
     vhdx_convert_src src = { s->img, NULL, NULL, NULL, 0 };
     rt_stream stream = { s->model, s->vs, 0 };
-    const char *dir = fz_tmpdir();
     char spath[600], dpath[600];
     snprintf(spath, sizeof spath, "%s/cv-src.raw", dir ? dir : ".");
     snprintf(dpath, sizeof dpath, "%s/cv-dst", dir ? dir : ".");
-    if (files || (fl & 0xC0) == 0xC0) src.img = NULL;
     if ((fl & 0xC0) == 0xC0) {
+        src.img = NULL;
         src.stream_read = rt_stream_read;
         src.stream_ctx = &stream;
         src.size = s->vs;
@@ -1042,23 +1131,11 @@ static void rt_convert(rt_state *s, fz_in *in)
          * worker threads (bit 3 of the flags: 2, else 3) */
         s->convert_files_done = 1;
         o.threads = (fl & 8) ? 2 : 3;
-        fz_file mf;
-        fz_file_init(&mf, 96 * MiB);
-        int ok = dir && fz_file_put(&mf, 0, s->model, (size_t)s->vs) == 0 && fz_file_save(spath, &mf) == 0;
-        fz_file_free(&mf);
-        unlink(dpath);
-        if (!ok || fz_rc(vhdx_io_file_open(&rawsrc, spath, VHDX_IO_READ), "io_file_open(src)") != VHDX_OK) {
-            unlink(spath);
-            return;
-        }
+        if (!dir || !rt_convert_files_open(s, spath, dpath, &rawsrc, &dst)) return;
+        src.img = NULL;
         src.raw = &rawsrc;
-        if (fz_rc(vhdx_io_file_open(&dst, dpath, VHDX_IO_RDWR | VHDX_IO_CREATE), "io_file_open(dst)") != VHDX_OK) {
-            vhdx_io_destroy(&rawsrc);
-            unlink(spath);
-            return;
-        }
     }
-    fz_file_init(&df, 96 * MiB);
+    fz_file_init(&df, RT_FILE_MAX);
     if (!files) fz_file_io(&dst, &df);
     vhdx_diag_clear(&d);
     int rc = vhdx_convert(&src, &dst, &o, &st, &d);
@@ -1084,7 +1161,7 @@ static void rt_convert(rt_state *s, fz_in *in)
     fz_file_free(&df);
 }
 
-/* Child writes of the commit op into child and the child's model cm; ct marks the MiBs
+/* Child writes of the commit op into child and the child's model cm; ct marks the units
  * they wrote (as rt_touch). */
 static void rt_child_writes(rt_state *s, fz_in *in, vhdx_image *c, uint8_t *cm, uint8_t *wbuf, uint8_t *ct)
 {
@@ -1098,7 +1175,7 @@ static void rt_child_writes(rt_state *s, fz_in *in, vhdx_image *c, uint8_t *cm, 
         int rc = f ? vhdx_write(c, off, wbuf, len, NULL) : vhdx_write_zeroes(c, off, len, NULL);
         if (fz_rc(rc, "child write") != VHDX_OK) FZ_FAIL("child write failed: %s", vhdx_status_name(rc));
         memcpy(cm + off, wbuf, len);
-        for (uint64_t m = off / MiB; m <= (off + len - 1) / MiB && m < sizeof s->touched; m++) ct[m] = 1;
+        rt_mark(ct, off, len);
     }
 }
 
@@ -1156,43 +1233,49 @@ static void rt_replay_by_path(rt_state *s)
     unlink(path);
 }
 
-/* Commit op flag bit 2: the child (cio, a file at cpath) rebased by path onto a byte copy
- * of its parent (npath) that takes one write (flag bit 3: a sector of other bytes, refused
- * without VHDX_REBASE_CONTENT unless the child has that sector, then rebased with it; else
- * its own bytes, compared), read through its new parent as its model cm, then committed
- * by path (vhdx_commit_file, into npath; flag bit 1: with VHDX_COMMIT_REMOVE), and npath is
- * the image from then on; 0 when the files could not be written (nothing changed). */
-static int rt_rebase_commit_files(rt_state *s, unsigned flags, const fz_file *cf, const uint8_t *cm,
-                                   const char *ppath, const char *cpath, const char *npath)
+/* rt_rebase_commit_files, first part: the child saved at cpath, the image file (the
+ * parent, saved at ppath) loaded back and copied to npath, which takes a write of its
+ * first sector (flag bit 3: other bytes, else its own); 0 when the files could not be
+ * written (nothing changed). */
+static int rt_new_parent(rt_state *s, unsigned flags, const fz_file *cf, const char *ppath, const char *cpath,
+                         const char *npath, vhdx_open_opts *o)
 {
     int ok = fz_file_save(cpath, cf) == 0;
     fz_file par;
-    fz_file_init(&par, 96 * MiB);
+    fz_file_init(&par, RT_FILE_MAX);
     if (ok) ok = rt_load(s, ppath) && fz_file_copy(&par, &s->file) == 0 && fz_file_save(npath, &par) == 0;
     fz_file_free(&par);
     if (!ok) return 0;
     /* the new parent: another DataWriteGuid, the same bytes (or one other sector) */
-    vhdx_open_opts o;
-    vhdx_image *np = NULL, *c = NULL;
+    vhdx_image *np = NULL;
     uint8_t sec[512];
-    vhdx_open_opts_default(&o);
-    o.flags = VHDX_OPEN_RDWR;
-    o.guid_gen = fz_guid_gen(&s->gs, 950 + s->opens++);
-    int rc = fz_rc(vhdx_open_file(&np, npath, &o, NULL), "vhdx_open_file(new parent)");
+    vhdx_open_opts_default(o);
+    o->flags = VHDX_OPEN_RDWR;
+    o->guid_gen = fz_guid_gen(&s->gs, 950 + s->opens++);
+    int rc = fz_rc(vhdx_open_file(&np, npath, o, NULL), "vhdx_open_file(new parent)");
     if (rc != VHDX_OK) FZ_FAIL("copy of the parent does not open: %s", vhdx_status_name(rc));
     memcpy(sec, s->model, sizeof sec);
     if (flags & 8) memset(sec, 0x5a, sizeof sec);
     rc = fz_rc(vhdx_write(np, 0, sec, sizeof sec, NULL), "vhdx_write(new parent)");
     (void)fz_rc(vhdx_close(np), "vhdx_close(new parent)");
     if (rc != VHDX_OK) FZ_FAIL("write to the new parent: %s", vhdx_status_name(rc));
+    return 1;
+}
+
+/* rt_rebase_commit_files, second part: the child at cpath rebased onto npath (flag bit 3:
+ * a parent with other bytes: refused without VHDX_REBASE_CONTENT, nothing copied, unless
+ * the child has that sector of its own, then rebased with it) and read through its new
+ * parent as cm (s->vs bytes). */
+static void rt_rebase_checked(rt_state *s, unsigned flags, const uint8_t *cm, const char *cpath,
+                              const char *npath, vhdx_open_opts *o)
+{
     vhdx_rebase_opts ro;
     vhdx_rebase_opts_default(&ro);
-    ro.flags = (flags & 8) ? VHDX_REBASE_CONTENT : 0;
-    ro.guid_gen = o.guid_gen;
+    ro.guid_gen = o->guid_gen;
     vhdx_diag d;
     vhdx_diag_clear(&d);
     uint64_t copied = 0;
-    rc = VHDX_E_REBASE_CONTENT;
+    int rc = VHDX_E_REBASE_CONTENT;
     if (flags & 8) {
         /* where the parents differ in a sector the child leaves to them, refused without
          * CONTENT (nothing written); else (the child has its own) re-linked: the read-back
@@ -1208,8 +1291,9 @@ static int rt_rebase_commit_files(rt_state *s, unsigned flags, const fz_file *cf
     if (rc != VHDX_OK)
         FZ_FAIL("rebase failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
     /* the child reads as before through its new parent */
-    o.flags = 0;
-    rc = fz_rc(vhdx_open_file(&c, cpath, &o, NULL), "vhdx_open_file(rebased)");
+    vhdx_image *c = NULL;
+    o->flags = 0;
+    rc = fz_rc(vhdx_open_file(&c, cpath, o, NULL), "vhdx_open_file(rebased)");
     if (rc != VHDX_OK) FZ_FAIL("rebased child does not open: %s", vhdx_status_name(rc));
     uint8_t *got = fz_big_alloc((size_t)s->vs);
     if (got && fz_rc(vhdx_read(c, 0, got, (size_t)s->vs, NULL), "vhdx_read(rebased)") == VHDX_OK &&
@@ -1217,12 +1301,27 @@ static int rt_rebase_commit_files(rt_state *s, unsigned flags, const fz_file *cf
         FZ_FAIL("rebased child reads differently");
     fz_big_free(got);
     (void)fz_rc(vhdx_close(c), "vhdx_close(rebased)");
+}
+
+/* Commit op flag bit 2: the child (cio, a file at cpath) rebased by path onto a byte copy
+ * of its parent (npath) that takes one write (flag bit 3: a sector of other bytes, refused
+ * without VHDX_REBASE_CONTENT unless the child has that sector, then rebased with it; else
+ * its own bytes, compared), read through its new parent as its model cm, then committed
+ * by path (vhdx_commit_file, into npath; flag bit 1: with VHDX_COMMIT_REMOVE), and npath is
+ * the image from then on; 0 when the files could not be written (nothing changed). */
+static int rt_rebase_commit_files(rt_state *s, unsigned flags, const fz_file *cf, const uint8_t *cm,
+                                   const char *ppath, const char *cpath, const char *npath)
+{
+    vhdx_open_opts o;
+    if (!rt_new_parent(s, flags, cf, ppath, cpath, npath, &o)) return 0;
+    rt_rebase_checked(s, flags, cm, cpath, npath, &o);
     vhdx_commit_opts co;
     vhdx_commit_opts_default(&co);
     co.flags = (flags & 2) ? VHDX_COMMIT_REMOVE : 0;
     co.guid_gen = o.guid_gen;
+    vhdx_diag d;
     vhdx_diag_clear(&d);
-    rc = fz_rc(vhdx_commit_file(cpath, &co, NULL, &d), "vhdx_commit_file");
+    int rc = fz_rc(vhdx_commit_file(cpath, &co, NULL, &d), "vhdx_commit_file");
     if (rc != VHDX_OK)
         FZ_FAIL("commit by path failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
     if ((flags & 2) && access(cpath, F_OK) == 0) FZ_FAIL("VHDX_COMMIT_REMOVE left the child");
@@ -1234,13 +1333,39 @@ static int rt_rebase_commit_files(rt_state *s, unsigned flags, const fz_file *cf
     return 1;
 }
 
-/* op 0xD8-0xDF: a differencing child over the image, written, committed into it. */
+/* The commit op in memory: the child (cio, its writes already in the model; ct marks
+ * their units) reopened without its parent (flag bit 1: read-write, so it is re-linked too)
+ * and committed into the reopened image; the units the child wrote are compared always, the
+ * whole disk for a sample of the inputs (salt 1). */
+static void rt_commit_in_memory(rt_state *s, unsigned flags, vhdx_io *cio, vhdx_open_opts *o, const uint8_t *ct)
+{
+    vhdx_image *c = NULL;
+    o->flags = VHDX_OPEN_NO_PARENT | ((flags & 2) ? VHDX_OPEN_RDWR : 0u);
+    int rc = fz_rc(vhdx_open(&c, cio, 0, o, NULL), "vhdx_open(child)");
+    if (rc != VHDX_OK) FZ_FAIL("child reopen: %s", vhdx_status_name(rc));
+    rt_open(s, VHDX_OPEN_RDWR);
+    vhdx_diag d;
+    vhdx_diag_clear(&d);
+    rc = fz_rc(vhdx_commit(c, s->img, NULL, NULL, &d), "vhdx_commit");
+    if (rc != VHDX_OK)
+        FZ_FAIL("commit failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
+    (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
+    const int whole = s->full_check || rt_sampled(s, 1);
+    for (size_t m = 0; m < RT_UNITS; m++) s->touched[m] |= ct[m];
+    rt_compare_marked(s, ct, whole, 0, 0, "after commit");
+}
+
+/* op 0xD8-0xDF: a differencing child over the image, written, committed into it. The
+ * child's writes go straight into the model (the commit makes them the image's), except
+ * for the by-path commit, whose child model is a copy (the new parent takes the old
+ * model's first sector, and the model stays as it was when the files cannot be written). */
 static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
 {
     unsigned flags = fz_u8(in);
     const char *dir = fz_tmpdir();
     char path[600];
-    uint8_t *cm = fz_big_alloc((size_t)s->vs), ct[sizeof s->touched];
+    const int by_path = (flags & 4) && !s->commit_by_path_done && dir;
+    uint8_t *cm = by_path ? fz_big_alloc((size_t)s->vs) : s->model, ct[sizeof s->touched];
     int rc = fz_rc(vhdx_close(s->img), "vhdx_close");
     s->img = NULL;
     if (rc != VHDX_OK) FZ_FAIL("close failed: %s", vhdx_status_name(rc));
@@ -1250,7 +1375,7 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
     memset(ct, 0, sizeof ct);
     /* the child in a sparse memory file (not vhdx_io_mem, which grows by realloc) */
     fz_file cf;
-    fz_file_init(&cf, 64 * MiB);
+    fz_file_init(&cf, RT_CHILD_MAX);
     vhdx_io cio;
     vhdx_image *c = NULL;
     vhdx_create_params p;
@@ -1269,51 +1394,31 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
         rc = fz_rc(vhdx_create_io(&cio, &p, NULL), "vhdx_create_io(child)");
         if (rc == VHDX_OK) rc = fz_rc(vhdx_open(&c, &cio, 0, &o, NULL), "vhdx_open(child)");
         if (rc != VHDX_OK) FZ_FAIL("child of the image: %s", vhdx_status_name(rc));
-        memcpy(cm, s->model, (size_t)s->vs);
+        if (by_path) memcpy(cm, s->model, (size_t)s->vs);
         rt_child_writes(s, in, c, cm, wbuf, ct);
         (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
-        if ((flags & 4) && !s->commit_by_path_done) {
-            char cpath[600], npath[600];
-            s->commit_by_path_done = 1;
-            snprintf(cpath, sizeof cpath, "%s/commit-child.vhdx", dir);
-            snprintf(npath, sizeof npath, "%s/commit-new-parent.vhdx", dir);
-            if (rt_rebase_commit_files(s, flags, &cf, cm, path, cpath, npath)) {
-                memcpy(s->model, cm, (size_t)s->vs);
-                s->model_all = 1;
-                if (!s->full_check) s->full_check = 1;
-            }
-            unlink(cpath);
-            unlink(npath);
-            fz_file_free(&cf);
-            rt_open(s, VHDX_OPEN_RDWR);
-            unlink(path);
-            fz_big_free(cm);
-            return;
+    }
+    if (ok && by_path) {
+        char cpath[600], npath[600];
+        s->commit_by_path_done = 1;
+        snprintf(cpath, sizeof cpath, "%s/commit-child.vhdx", dir);
+        snprintf(npath, sizeof npath, "%s/commit-new-parent.vhdx", dir);
+        if (rt_rebase_commit_files(s, flags, &cf, cm, path, cpath, npath)) {
+            memcpy(s->model, cm, (size_t)s->vs);
+            s->model_all = 1;
+            if (!s->full_check) s->full_check = 1;
         }
-        o.flags = VHDX_OPEN_NO_PARENT | ((flags & 2) ? VHDX_OPEN_RDWR : 0u);
-        rc = fz_rc(vhdx_open(&c, &cio, 0, &o, NULL), "vhdx_open(child)");
-        if (rc != VHDX_OK) FZ_FAIL("child reopen: %s", vhdx_status_name(rc));
+        unlink(cpath);
+        unlink(npath);
         rt_open(s, VHDX_OPEN_RDWR);
-        vhdx_diag d;
-        vhdx_diag_clear(&d);
-        rc = fz_rc(vhdx_commit(c, s->img, NULL, NULL, &d), "vhdx_commit");
-        if (rc != VHDX_OK)
-            FZ_FAIL("commit failed: %s (%s:%d)", vhdx_status_name(rc), d.src_file ? d.src_file : "?", d.src_line);
-        (void)fz_rc(vhdx_close(c), "vhdx_close(child)");
-        memcpy(s->model, cm, (size_t)s->vs);
-        /* the MiBs the child wrote always; the whole disk for a sample of the inputs */
-        const int whole = s->full_check || rt_sampled(s, 1);
-        for (uint64_t off = 0; off < s->vs; off += MiB) {
-            if (off / MiB < sizeof ct && ct[off / MiB]) s->touched[off / MiB] = 1;
-            if (whole || off / MiB >= sizeof ct || ct[off / MiB])
-                rt_compare(s, off, (size_t)(s->vs - off < MiB ? s->vs - off : MiB), "after commit");
-        }
+    } else if (ok) {
+        rt_commit_in_memory(s, flags, &cio, &o, ct);
     } else {
         rt_open(s, VHDX_OPEN_RDWR);
     }
     fz_file_free(&cf);
     if (dir) unlink(path);
-    fz_big_free(cm);
+    if (by_path) fz_big_free(cm);
 }
 
 /* A 4 KiB write of fill f at off (rt_big_resize). */
@@ -1429,12 +1534,11 @@ static int rt_resize(rt_state *s, fz_in *in)
     const uint64_t keep = ns < s->vs ? ns : s->vs;
     memset(s->model + keep, 0, (size_t)(ns - keep));
     s->vs = ns;
-    /* the MiBs the script wrote and the MiB on each side of the old end always (the tail
+    if (ns > s->vs_max) s->vs_max = ns;
+    /* the units the script wrote and the MiB on each side of the old end always (the tail
      * zeroed, the new blocks); the whole disk for a sample of the inputs (salt 5) */
     const int whole = s->full_check || rt_sampled(s, 5);
-    for (uint64_t off = 0; off < ns; off += MiB)
-        if (whole || off / MiB >= sizeof s->touched || s->touched[off / MiB] || (off + 2 * MiB > keep && off <= keep))
-            rt_compare(s, off, (size_t)(ns - off < MiB ? ns - off : MiB), "after resize");
+    rt_compare_marked(s, s->touched, whole, keep > MiB ? keep - MiB : 0, keep + MiB, "after resize");
     return 1;
 }
 
@@ -1451,6 +1555,7 @@ static int rt_maint(rt_state *s, fz_in *in, unsigned which)
         if (rc != VHDX_OK) FZ_FAIL("discard(%llu, %llu) failed: %s", (unsigned long long)off,
                                    (unsigned long long)len, vhdx_status_name(rc));
         memset(s->model + off, 0, (size_t)len);
+        rt_touch(s, off, len);
         return 1;
     }
     unsigned fl = fz_u8(in) & VHDX_COMPACT_ZEROES;
@@ -1463,11 +1568,9 @@ static int rt_maint(rt_state *s, fz_in *in, unsigned which)
     if (rc != (fixed && fl ? VHDX_E_UNSUPPORTED : VHDX_OK))
         FZ_FAIL("compact (flags %u) failed: %s (%s:%d)", fl, vhdx_status_name(rc),
                 d.src_file ? d.src_file : "?", d.src_line);
-    /* the MiBs the script wrote always; the whole disk for a sample of the inputs */
+    /* the units the script wrote always; the whole disk for a sample of the inputs */
     const int whole = s->full_check || rt_sampled(s, 2);
-    for (uint64_t off = 0; off < s->vs; off += MiB)
-        if (whole || off / MiB >= sizeof s->touched || s->touched[off / MiB])
-            rt_compare(s, off, (size_t)(s->vs - off < MiB ? s->vs - off : MiB), "after compact");
+    rt_compare_marked(s, s->touched, whole, 0, 0, "after compact");
     return 1;
 }
 
@@ -1545,11 +1648,9 @@ static void rt_finish(rt_state *s)
     rt_open(s, 0);
     /* the whole disk: inputs drawn at creation ((byte 0 ^ byte 1) % 8 == 0, disks over
      * 16 MiB), and a sample (salt 6) of those whose script asked for it (crash, repair,
-     * allocation failure at open, commit by path); the MiBs the script wrote otherwise */
+     * allocation failure at open, commit by path); the units the script wrote otherwise */
     const int whole = s->full_check == 2 || (s->full_check && rt_sampled(s, 6));
-    for (uint64_t off = 0; off < s->vs; off += MiB)
-        if (whole || off / MiB >= sizeof s->touched || s->touched[off / MiB])
-            rt_compare(s, off, (size_t)(s->vs - off < MiB ? s->vs - off : MiB), "after reopen");
+    rt_compare_marked(s, s->touched, whole, 0, 0, "after reopen");
     (void)fz_rc(vhdx_close(s->img), "vhdx_close(ro)");
     s->img = NULL;
 
@@ -1576,7 +1677,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vhdx_create_params p;
     memset(&s, 0, sizeof s);
     s.hash = fz_hash(data, size);
-    fz_file_init(&s.file, 96 * MiB);
+    fz_file_init(&s.file, RT_FILE_MAX);
     fz_file_io(&s.io, &s.file);
     faultio_init(&s.fio, &s.io);
     faultio_numbering(&s.fio, FAULTIO_NUMBER_WRITES_RESIZES);
@@ -1591,7 +1692,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = fz_rc(vhdx_create_io(&s.io, &p, NULL), "vhdx_create_io");
     if (rc == VHDX_E_UNSUPPORTED) goto out; /* library without create yet */
     if (rc != VHDX_OK) FZ_FAIL("create of valid parameters failed: %s", vhdx_status_name(rc));
-    s.vs = p.virtual_size;
+    s.vs = s.vs_max = p.virtual_size;
     s.full_check = ((b0 ^ b1) & 7) == 0 || s.vs > 16 * MiB ? 2 : 0; /* 2: drawn here, not sampled */
     s.model = s.vs <= RT_MODEL_MAX ? rt_model_get() : NULL;
     if (!s.model) goto out;
@@ -1602,7 +1703,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
     if (s.img) (void)vhdx_close(s.img);
     faultio_free(&s.fio);
-    if (s.model) rt_model_put(s.touched, sizeof s.touched, s.model_all);
+    if (s.model) rt_model_put(s.touched, s.model_all, s.vs_max);
     fz_file_free(&s.file);
     return 0;
 }

@@ -16,7 +16,11 @@
  * A harness with a custom mutator (fz_mutate.h: LLVMFuzzerCustomMutator) also runs
  * FZ_REPLAY_MUTANTS (environment, default 0) mutants of each input, seeded by their index
  * (deterministic): the structure-aware mutator's output is run by every build. A dying
- * mutant is named "<input> mutant <k>".
+ * mutant is named "<input> mutant <k>". Each seed is first also given to the mutator with
+ * no room (a buffer of exactly the input's size, max_size == size: how libFuzzer calls it
+ * for an input at -max_len), its output discarded, so that a mutator reading or writing
+ * past the input is caught by ASan (the roomy buffer of the mutant that runs would hide it);
+ * a dying call is named "<input> mutator <k>".
  *
  * The replay sets fz_all_passes (fuzz_common.h): the passes that fuzzing runs for a
  * sample of the inputs (fz_sampled) run for every input here, so the replay tests and
@@ -94,10 +98,18 @@ static void run_mutants(const char *path, const uint8_t *data, size_t len)
     unsigned long n = e ? strtoul(e, NULL, 10) : 0;
     if (!LLVMFuzzerCustomMutator || n == 0) return;
     size_t max = len * 2 + 65536;
-    uint8_t *m = malloc(max);
+    uint8_t *m = malloc(max), *tight = malloc(len ? len : 1);
     char *name = malloc(strlen(path) + 32);
-    if (!m || !name) { free(m); free(name); return; }
+    if (!m || !tight || !name) { free(m); free(tight); free(name); return; }
     for (unsigned long k = 0; k < n; k++) {
+        if (len) { /* no room: max_size == size, output discarded (see the top comment) */
+            sprintf(name, "%s mutator %lu", path, k + 1);
+            current = name;
+            memcpy(tight, data, len);
+            size_t tl = LLVMFuzzerCustomMutator(tight, len, len, (unsigned)(k + 1));
+            current = NULL;
+            if (tl > len) { fprintf(stderr, "FAIL %s: mutant %lu longer than allowed\n", path, k + 1); n_fail++; break; }
+        }
         memcpy(m, data, len);
         size_t ml = LLVMFuzzerCustomMutator(m, len, max, (unsigned)(k + 1));
         if (ml > max) { fprintf(stderr, "FAIL %s: mutant %lu longer than allowed\n", path, k); n_fail++; break; }
@@ -108,6 +120,7 @@ static void run_mutants(const char *path, const uint8_t *data, size_t len)
         if (rc != 0) n_fail++;
     }
     free(m);
+    free(tight);
     free(name);
 }
 

@@ -275,6 +275,8 @@ static int zero_entry(const uint8_t *p)
     return w == 0;
 }
 
+#define BAT_ZERO_PIECE 512u
+
 /* Runs of all-zero entries go to zeros(first index, count) in one call, the others to fn. */
 static int bat_stream(bat_ctx *bc, int (*fn)(bat_ctx *, uint64_t, uint64_t),
                       int (*zeros)(bat_ctx *, uint64_t, uint64_t), const img_bat_reader *rd, int progress)
@@ -290,6 +292,9 @@ static int bat_stream(bat_ctx *bc, int (*fn)(bat_ctx *, uint64_t, uint64_t),
         rc = rd->read(rd->ctx, pos, buf, n);
         for (size_t k = 0; k + 8 <= n && rc == VHDX_OK;) {
             size_t z = k;
+            /* whole zero pieces by memcmp first (a differencing image's BAT is mostly a
+             * chunk of zero entries), then entry by entry */
+            while (z + BAT_ZERO_PIECE <= n && vhdx_all_zero(buf + z, BAT_ZERO_PIECE)) z += BAT_ZERO_PIECE;
             while (z + 8 <= n && zero_entry(buf + z)) z += 8;
             if (z > k) {
                 rc = zeros(bc, pos / 8u + k / 8u, (z - k) / 8u);

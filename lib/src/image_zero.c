@@ -8,9 +8,22 @@
 
 #define ZERO_CHUNK (1024u * 1024u)
 
+/* The zero source of zero_range: allocated at the first write of zero bytes, zlen bytes
+ * (no larger than the range); blocks that already read as zeros never allocate it. */
+typedef struct zero_src {
+    uint8_t *p;
+    size_t len;
+} zero_src;
+
+static int zero_src_get(zero_src *z, vhdx_diag *diag)
+{
+    if (!z->p && !(z->p = vhdx_calloc(1, z->len)))
+        return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write zeroes");
+    return VHDX_OK;
+}
+
 /* [off, off+n) inside one block written as zero bytes, unless it already reads as zeros */
-static int zero_bytes(vhdx_image *img, const uint8_t *zeros, uint64_t off, uint64_t n,
-                      vhdx_diag *diag)
+static int zero_bytes(vhdx_image *img, zero_src *z, uint64_t off, uint64_t n, vhdx_diag *diag)
 {
     const uint64_t bs = img->geo.block_size;
     while (n > 0) {
@@ -20,10 +33,12 @@ static int zero_bytes(vhdx_image *img, const uint8_t *zeros, uint64_t off, uint6
         if (rc != VHDX_OK) return rc;
         unsigned st = fmt_bat_state(e);
         if (st == VHDX_PB_FULLY_PRESENT) {
-            rc = img_pwrite(img, fmt_bat_offset(e) + off % bs, zeros, k, diag);
+            rc = zero_src_get(z, diag);
+            if (rc == VHDX_OK) rc = img_pwrite(img, fmt_bat_offset(e) + off % bs, z->p, k, diag);
         } else if (st == VHDX_PB_PARTIALLY_PRESENT || (img->geo.has_parent && st != VHDX_PB_ZERO)) {
             /* differencing: the parent's bytes must not show through */
-            rc = img_write_unallocated(img, b, off % bs, zeros, k, diag);
+            rc = zero_src_get(z, diag);
+            if (rc == VHDX_OK) rc = img_write_unallocated(img, b, off % bs, z->p, k, diag);
         }
         /* else: unallocated in a fixed/dynamic file, or ZERO: reads as zeros already */
         if (rc != VHDX_OK) return rc;
@@ -38,8 +53,7 @@ static int zero_range(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *di
     const uint64_t bs = img->geo.block_size;
     /* the zero source: allocated when bytes are written, no larger than the range (a
      * small range gets a small buffer from the allocator's pools, not a fresh 1 MiB) */
-    const size_t zlen = len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK;
-    uint8_t *zeros = NULL;
+    zero_src z = { NULL, len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK };
     int rc = VHDX_OK;
     while (rc == VHDX_OK && len > 0) {
         uint64_t in = off % bs, n = bs - in < len ? bs - in : len;
@@ -48,14 +62,12 @@ static int zero_range(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *di
         if (whole && !img->geo.leave_allocated) {
             rc = img_zero_block(img, off / bs, diag);
         } else {
-            if (!zeros && !(zeros = vhdx_calloc(1, zlen)))
-                return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write zeroes");
-            rc = zero_bytes(img, zeros, off, n, diag);
+            rc = zero_bytes(img, &z, off, n, diag);
         }
         off += n;
         len -= n;
     }
-    vhdx_free(zeros);
+    vhdx_free(z.p);
     return rc;
 }
 
