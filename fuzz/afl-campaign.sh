@@ -11,7 +11,8 @@
 # wall time. Then: every crash and hang is replayed in the libFuzzer ASan build (build-fuzz/,
 # `make fuzz`) and kept in reports/fuzz-findings/afl-<t>/; both queues are minimised with
 # afl-cmin and folded into corpus/<t> by the libFuzzer build's `-merge=1` (only units that
-# add libFuzzer coverage; undone if corpus/ would pass 20 MB); a section goes into
+# add libFuzzer coverage; past 20 MB, only those under 64 KiB; undone if even those would
+# pass 20 MB); a section goes into
 # reports/fuzz.md: CPU and wall time, execs and exec per CPU second, edges found at the
 # start, after 600 CPU s and at the end, the merge, findings.
 #   fuzz/afl-campaign.sh [TARGET] [CPU_SECONDS] [WALL_MAX]   (defaults: fuzz_open 600, CPU x 20)
@@ -126,7 +127,19 @@ if [ "${CAMPAIGN_MERGE:-1}" = 1 ] && [ "$queued" -gt 0 ] && [ "$confirmed" -eq 0
   mb=$(du -sm --apparent-size "$ROOT/corpus" | cut -f1)
   if [ "$mb" -gt 20 ]; then
     git -C "$ROOT" checkout -q -- "corpus/$T" 2>/dev/null; git -C "$ROOT" clean -qfd "corpus/$T" 2>/dev/null
-    merged="$queued queued, $kept after afl-cmin; merge undone: corpus/ would be ${mb} MB (> 20 MB)"
+    # second try: only the minimised units under 64 KiB
+    mkdir -p "$OUTD/small"; find "$OUTD/cmin" -type f -size -65k -exec cp {} "$OUTD/small/" \;
+    "$LF" -merge=1 -rss_limit_mb=2560 -timeout=60 -max_len="$(opt max_len)" \
+      "$ROOT/corpus/$T" "$OUTD/small" >"$OUTD/merge-small.log" 2>&1
+    after=$(ls "$ROOT/corpus/$T" | wc -l); small=$(ls "$OUTD/small" | wc -l)
+    newcov=$(grep -a 'MERGE-OUTER: [0-9]* new files' "$OUTD/merge-small.log" | sed 's/.*MERGE-OUTER: //' | tail -1)
+    mb2=$(du -sm --apparent-size "$ROOT/corpus" | cut -f1)
+    if [ "$mb2" -gt 20 ]; then
+      git -C "$ROOT" checkout -q -- "corpus/$T" 2>/dev/null; git -C "$ROOT" clean -qfd "corpus/$T" 2>/dev/null
+      merged="$queued queued, $kept after afl-cmin; merge undone: corpus/ would be ${mb} MB, ${mb2} MB with only the $small under 64 KiB (> 20 MB)"
+    else
+      merged="$queued queued, $kept after afl-cmin (all would take corpus/ to ${mb} MB, > 20 MB); of the $small under 64 KiB, +$((after - before)) merged into corpus/$T by libFuzzer -merge=1 (${newcov:-?}; corpus/ now ${mb2} MB)"
+    fi
   else
     merged="$queued queued, $kept after afl-cmin, +$((after - before)) merged into corpus/$T by libFuzzer -merge=1 (${newcov:-?}; corpus/ now ${mb} MB)"
   fi

@@ -5,7 +5,8 @@
 # from corpus/<t> + corpus/regress/<t> (new units go to a scratch corpus), samples its
 # coverage counters against its own CPU time every 5 s, stops it (SIGINT) when it has used
 # CPU_SECONDS of CPU or WALL_MAX seconds of wall time, merges the new units that add
-# coverage into corpus/<t> (-merge=1; skipped if corpus/ would exceed 20 MB), keeps findings
+# coverage into corpus/<t> (-merge=1; if corpus/ would exceed 20 MB of file content, only the
+# new units under 64 KiB; undone if even those would), keeps findings
 # in reports/fuzz-findings/campaign-<tag>/, and writes a section into reports/fuzz.md:
 # exec/s, coverage at the start, after 10 CPU-minutes and at the end, findings.
 #   fuzz/campaign.sh TARGET CPU_SECONDS [WALL_MAX]
@@ -65,7 +66,19 @@ if [ "${CAMPAIGN_MERGE:-1}" = 1 ] && [ "$newu" -gt 0 ] && [ "$arts" -eq 0 ]; the
   total=$(du -sm --apparent-size "$ROOT/corpus" | cut -f1)
   if [ "$total" -gt 20 ]; then
     git -C "$ROOT" checkout -q -- "corpus/$T" 2>/dev/null; git -C "$ROOT" clean -qfd "corpus/$T" 2>/dev/null
-    merged="merge undone: corpus/ would be ${total} MB (> 20 MB)"
+    merged="all of them would take corpus/ to ${total} MB (> 20 MB)"
+    # second try: only the new units under 64 KiB (whole-image units run up to max_len)
+    mkdir -p "$W/small"; find "$W/new" -type f -size -65k -exec cp {} "$W/small/" \;
+    "$BIN" -merge=1 -rss_limit_mb=2560 -timeout=60 -max_len="$(opt "$T" max_len)" \
+      "$ROOT/corpus/$T" "$W/small" >"$W/merge-small.log" 2>&1
+    after=$(ls "$ROOT/corpus/$T" | wc -l)
+    total=$(du -sm --apparent-size "$ROOT/corpus" | cut -f1)
+    if [ "$total" -gt 20 ]; then
+      git -C "$ROOT" checkout -q -- "corpus/$T" 2>/dev/null; git -C "$ROOT" clean -qfd "corpus/$T" 2>/dev/null
+      merged="$merged; merge undone: even its $(ls "$W/small" | wc -l) units under 64 KiB would make ${total} MB"
+    else
+      merged="$merged; of its $(ls "$W/small" | wc -l) units under 64 KiB, +$((after - before)) merged into corpus/$T (corpus/ now ${total} MB)"
+    fi
   else
     merged="+$((after - before)) units merged into corpus/$T (corpus/ now ${total} MB)"
   fi
