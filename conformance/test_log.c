@@ -890,6 +890,135 @@ static void last_file_offset_refused_by_host(void **state)
     free(before);
 }
 
+/* ---- a replay that extends the file to libvhdx's allocation limit (2^52): the file
+ * opens read-write, writes into allocated blocks work, a write that needs a new block past
+ * the limit is VHDX_E_LIMIT_FILE_SIZE (a limit, not the caller's VHDX_E_RANGE) ---- */
+
+#define HUGE_LIMIT ((uint64_t)1 << 52)
+#define HUGE_INNER (8 * MiB)
+
+/* A host that lets the file grow that far: the first HUGE_INNER bytes in a memory
+ * backend, one 1 MiB window at hi_off in a buffer, zeros elsewhere (writes there fail). */
+typedef struct huge_io {
+    vhdx_io *mem;
+    uint64_t size, hi_off;
+    uint8_t *hi;
+} huge_io;
+
+static int huge_rw(huge_io *h, uint64_t off, uint8_t *rd, const uint8_t *wr, size_t len)
+{
+    uint64_t inner = 0;
+    assert_int_equal(h->mem->get_size(h->mem->ctx, &inner), VHDX_OK);
+    if (off > h->size || len > h->size - off) return VHDX_E_IO_EOF;
+    while (len > 0) {
+        size_t n = len;
+        int rc = VHDX_OK;
+        if (off < inner) {
+            if (n > inner - off) n = (size_t)(inner - off);
+            rc = rd ? h->mem->read_at(h->mem->ctx, off, rd, n) : h->mem->write_at(h->mem->ctx, off, wr, n);
+        } else if (off >= h->hi_off && off - h->hi_off < MiB) {
+            if (n > MiB - (off - h->hi_off)) n = (size_t)(MiB - (off - h->hi_off));
+            if (rd) memcpy(rd, h->hi + (off - h->hi_off), n);
+            else memcpy(h->hi + (off - h->hi_off), wr, n);
+        } else {
+            uint64_t stop = off < h->hi_off ? h->hi_off : UINT64_MAX;
+            if (n > stop - off) n = (size_t)(stop - off);
+            if (!rd) return VHDX_E_IO;
+            memset(rd, 0, n);
+        }
+        if (rc != VHDX_OK) return rc;
+        off += n;
+        len -= n;
+        if (rd) rd += n;
+        else wr += n;
+    }
+    return VHDX_OK;
+}
+
+static int huge_read(void *ctx, uint64_t off, void *buf, size_t len) { return huge_rw(ctx, off, buf, NULL, len); }
+static int huge_write(void *ctx, uint64_t off, const void *buf, size_t len) { return huge_rw(ctx, off, NULL, buf, len); }
+
+static int huge_get_size(void *ctx, uint64_t *size)
+{
+    *size = ((huge_io *)ctx)->size;
+    return VHDX_OK;
+}
+
+static int huge_set_size(void *ctx, uint64_t size)
+{
+    huge_io *h = ctx;
+    int rc = h->mem->set_size(h->mem->ctx, size < HUGE_INNER ? size : HUGE_INNER);
+    if (rc == VHDX_OK) h->size = size;
+    return rc;
+}
+
+static int huge_flush(void *ctx)
+{
+    huge_io *h = ctx;
+    return h->mem->flush ? h->mem->flush(h->mem->ctx) : VHDX_OK;
+}
+
+static void alloc_past_file_size_limit(void **state)
+{
+    (void)state;
+    vhdx_io mem, io;
+    vhdx_guid g = guid_of(0x72);
+    tdesc z = { 1, T1, 4096, NULL };
+    mk_base(&mem);
+    /* the replay makes the file 2^52 - 1 MiB long (R65): room for exactly one block */
+    put_entry(&mem, 0, 1, &g, 0, &z, 1, 4 * MiB, HUGE_LIMIT - MiB, 0);
+    set_log_guid(&mem, &g);
+    huge_io h = { &mem, 0, HUGE_LIMIT - MiB, calloc(1, MiB) };
+    assert_non_null(h.hi);
+    assert_int_equal(mem.get_size(mem.ctx, &h.size), VHDX_OK);
+    memset(&io, 0, sizeof io);
+    io.ctx = &h;
+    io.read_at = huge_read;
+    io.write_at = huge_write;
+    io.get_size = huge_get_size;
+    io.set_size = huge_set_size;
+    io.flush = huge_flush;
+
+    vhdx_image *img;
+    vhdx_diag d;
+    uint8_t a[4096], b[4096], v[4096];
+    fill_sector(a, 0x31);
+    fill_sector(b, 0x47);
+    assert_int_equal(open_io(&img, &io, VHDX_OPEN_RDWR, &d), VHDX_OK);
+    assert_int_equal(h.size, HUGE_LIMIT - MiB);
+    /* block 0: the last 1 MiB below the limit */
+    assert_int_equal(vhdx_write(img, 4096, a, sizeof a, NULL), VHDX_OK);
+    assert_int_equal(h.size, HUGE_LIMIT);
+    assert_memory_equal(h.hi + 4096, a, sizeof a);
+    /* block 1 would end past the limit */
+    vhdx_diag_clear(&d);
+    int rc = vhdx_write(img, MiB, b, sizeof b, &d);
+    assert_int_equal(rc, VHDX_E_LIMIT_FILE_SIZE);
+    assert_int_equal(vhdx_status_class(rc), VHDX_CLASS_LIMIT);
+    assert_int_equal(d.code, VHDX_E_LIMIT_FILE_SIZE);
+    assert_int_equal(d.offset, HUGE_LIMIT);
+    assert_string_equal(d.field, "allocation");
+    assert_string_equal(d.detail, "libvhdx grows no file past 4503599627370496 bytes");
+    assert_int_equal(h.size, HUGE_LIMIT);
+    /* nothing allocated; block 0 still takes writes in place */
+    assert_int_equal(vhdx_read(img, MiB, v, sizeof v, NULL), VHDX_OK);
+    memset(b, 0, sizeof b);
+    assert_memory_equal(v, b, sizeof v);
+    fill_sector(a, 0x55);
+    assert_int_equal(vhdx_write(img, 8192, a, sizeof a, NULL), VHDX_OK);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    assert_memory_equal(h.hi + 8192, a, sizeof a);
+
+    assert_int_equal(open_io(&img, &io, 0, &d), VHDX_OK);
+    assert_int_equal(vhdx_read(img, 8192, v, sizeof v, NULL), VHDX_OK);
+    assert_memory_equal(v, a, sizeof v);
+    assert_int_equal(vhdx_read(img, MiB, v, sizeof v, NULL), VHDX_OK);
+    assert_memory_equal(v, b, sizeof v);
+    assert_int_equal(vhdx_close(img), VHDX_OK);
+    free(h.hi);
+    vhdx_io_destroy(&mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -911,6 +1040,7 @@ int main(void)
         cmocka_unit_test(mutated_logs),
         cmocka_unit_test(hostile_rings_match_the_plain_walk),
         cmocka_unit_test(last_file_offset_refused_by_host),
+        cmocka_unit_test(alloc_past_file_size_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -402,7 +402,9 @@ VHDX_API size_t vhdx_log_replay_ranges(vhdx_image *img, uint64_t *offs, uint64_t
  * inside the virtual disk. Unallocated blocks read as zeros (or from the parent). */
 VHDX_API VHDX_NODISCARD int vhdx_read(vhdx_image *img, uint64_t off, void *buf, size_t len,
                                       vhdx_diag *diag);
-/* Writes len bytes; allocates blocks as needed (metadata changes go through the log). */
+/* Writes len bytes; allocates blocks as needed (metadata changes go through the log).
+ * VHDX_E_RANGE outside the disk, VHDX_E_READONLY, VHDX_E_LIMIT_FILE_SIZE when a new
+ * block would take the file past 4 PiB (libvhdx's limit); I/O and log errors. */
 VHDX_API VHDX_NODISCARD int vhdx_write(vhdx_image *img, uint64_t off, const void *buf,
                                        size_t len, vhdx_diag *diag);
 VHDX_API VHDX_NODISCARD int vhdx_flush(vhdx_image *img, vhdx_diag *diag);

@@ -149,7 +149,7 @@ X(VHDX_W_PL_ABSOLUTE_PATH,        DEVIATION,   WARNING, "R108", "2.6.2.6.3","abs
 X(VHDX_W_PARENT_LOG_PENDING,      DEVIATION,   WARNING, "D15",  "2.3.3",    "a parent in the chain has a pending log (LogGuid set): readers that do not replay it read stale parent data") \
 X(VHDX_E_LOCKED,                  IO,          ERROR,   "",     "",         "file is in use: locked by another open (a writer excludes every other open, a reader excludes writers)") \
 X(VHDX_E_FILE_TYPE,               IO,          ERROR,   "",     "",         "not a regular file or block device") \
-X(VHDX_E_LIMIT_FILE_SIZE,         LIMIT,       WARNING, "",     "2.3.3",    "the host cannot extend the file to the size the log asks for") \
+X(VHDX_E_LIMIT_FILE_SIZE,         LIMIT,       WARNING, "",     "2.3.3",    "the file cannot grow to the size needed: the host refuses the size the log asks for, or a new block would take it past libvhdx's 4 PiB") \
 X(VHDX_E_REBASE_CONTENT,          UNSUPPORTED, ERROR,   "",     "2.6.2.6",  "the new parent's content differs from the old parent's where the child shows it (rebase: copy the differences, or re-link unsafely)") \
 X(VHDX_E_SHRINK_REFUSED,          MISUSE,      ERROR,   "",     "",         "the new virtual size is smaller than the current one: shrinking needs the shrink flag") \
 X(VHDX_E_DATA_BEYOND_END,         MISUSE,      ERROR,   "",     "",         "data lies beyond the new end of the virtual disk: shrinking would lose it (allow data loss to shrink anyway)") \

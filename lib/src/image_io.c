@@ -2,6 +2,7 @@
 /* image_io.c - the file accessors every image file uses: reads (with the read-only replay
  * overlay patched over the backend's bytes), writes that track the file size, flush. */
 #include <errno.h>
+#include <stdio.h>
 
 #include "image.h"
 
@@ -65,13 +66,23 @@ int img_io_fail_at(vhdx_diag *diag, int rc, uint64_t off, const char *field, int
     return vhdx_diag_set_errno(diag, rc, e);
 }
 
-/* New zeroed space of `size` bytes at the end of the file, 1 MiB aligned. */
+/* libvhdx allocates no space ending past 4 PiB (BAT FileOffsetMB reaches 2^64, 2.5.1). */
+#define IMG_MAX_ALLOC_END ((uint64_t)1 << 52)
+
+/* New zeroed space of `size` bytes at the end of the file, 1 MiB aligned. A file already
+ * near the limit (a log's LastFileOffset extends it that far, R65) is a limit of this
+ * implementation, not a caller's range error: VHDX_E_LIMIT_FILE_SIZE. */
 int img_alloc_space(vhdx_image *img, uint64_t size, uint64_t *off, vhdx_diag *diag)
 {
     uint64_t start = vhdx_div_round_up(img->file_size, MiB) * MiB, end;
     int rc;
-    if (!vhdx_add_ok(start, size, &end) || end > ((uint64_t)1 << 52))
-        return VHDX_FAIL(diag, VHDX_E_RANGE, start, "allocation");
+    if (!vhdx_add_ok(start, size, &end) || end > IMG_MAX_ALLOC_END) {
+        rc = VHDX_FAIL(diag, VHDX_E_LIMIT_FILE_SIZE, start, "allocation");
+        if (diag && diag->code == rc)
+            snprintf(diag->detail, sizeof diag->detail, "libvhdx grows no file past %llu bytes",
+                     (unsigned long long)IMG_MAX_ALLOC_END);
+        return rc;
+    }
     if (img->io->set_size) {
         rc = img_set_size(img, end, "allocation", diag);
         if (rc != VHDX_OK) return rc;
