@@ -57,24 +57,27 @@ if [ "$arts" -gt 0 ] || { [ "$st" != 0 ] && [ "$st" != 130 ] && [ "$st" != 72 ];
   cp "$W/art"/* "$W/log" "$ROOT/reports/fuzz-findings/campaign-$TAG/" 2>/dev/null
   findings="**$arts artifact(s), exit $st**: $(grep -m1 -aoE 'ERROR: [A-Za-z]+Sanitizer[^(]*|fuzz oracle: .*|runtime error: .*' "$W/log" | cut -c1-160) (reports/fuzz-findings/campaign-$TAG/)"
 fi
+# merge_from DIR LOG: the units of DIR that add coverage into corpus/<t>; sets after and total
+# (corpus/ in MB of file content)
+merge_from() {
+  "$BIN" -merge=1 -rss_limit_mb=2560 -timeout=60 -max_len="$(opt "$T" max_len)" \
+    "$ROOT/corpus/$T" "$1" >"$2" 2>&1
+  after=$(ls "$ROOT/corpus/$T" | wc -l)
+  total=$(du -sm --apparent-size "$ROOT/corpus" | cut -f1)
+}
+undo_merge() { git -C "$ROOT" checkout -q -- "corpus/$T" 2>/dev/null; git -C "$ROOT" clean -qfd "corpus/$T" 2>/dev/null; }
 merged="not merged"
 if [ "${CAMPAIGN_MERGE:-1}" = 1 ] && [ "$newu" -gt 0 ] && [ "$arts" -eq 0 ]; then
   before=$(ls "$ROOT/corpus/$T" | wc -l)
-  "$BIN" -merge=1 -rss_limit_mb=2560 -timeout=60 -max_len="$(opt "$T" max_len)" \
-    "$ROOT/corpus/$T" "$W/new" >"$W/merge.log" 2>&1
-  after=$(ls "$ROOT/corpus/$T" | wc -l)
-  total=$(du -sm --apparent-size "$ROOT/corpus" | cut -f1)
+  merge_from "$W/new" "$W/merge.log"
   if [ "$total" -gt 20 ]; then
-    git -C "$ROOT" checkout -q -- "corpus/$T" 2>/dev/null; git -C "$ROOT" clean -qfd "corpus/$T" 2>/dev/null
+    undo_merge
     merged="all of them would take corpus/ to ${total} MB (> 20 MB)"
     # second try: only the new units under 64 KiB (whole-image units run up to max_len)
     mkdir -p "$W/small"; find "$W/new" -type f -size -65k -exec cp {} "$W/small/" \;
-    "$BIN" -merge=1 -rss_limit_mb=2560 -timeout=60 -max_len="$(opt "$T" max_len)" \
-      "$ROOT/corpus/$T" "$W/small" >"$W/merge-small.log" 2>&1
-    after=$(ls "$ROOT/corpus/$T" | wc -l)
-    total=$(du -sm --apparent-size "$ROOT/corpus" | cut -f1)
+    merge_from "$W/small" "$W/merge-small.log"
     if [ "$total" -gt 20 ]; then
-      git -C "$ROOT" checkout -q -- "corpus/$T" 2>/dev/null; git -C "$ROOT" clean -qfd "corpus/$T" 2>/dev/null
+      undo_merge
       merged="$merged; merge undone: even its $(ls "$W/small" | wc -l) units under 64 KiB would make ${total} MB"
     else
       merged="$merged; of its $(ls "$W/small" | wc -l) units under 64 KiB, +$((after - before)) merged into corpus/$T (corpus/ now ${total} MB)"
