@@ -168,13 +168,6 @@ static void fz_map_put(uint8_t *p, uint8_t *dirty, size_t cap, size_t zeroed)
     fz_maps[slot].zeroed = zeroed;
 }
 
-/* memcmp of the bytes against themselves shifted by one: libc's vector loop, not an
- * instrumented one (a fixed image's create and write_zeroes put MiBs of zeros) */
-static int fz_all_zero(const uint8_t *p, size_t n)
-{
-    return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
-}
-
 void fz_file_init(fz_file *f, uint64_t max_size)
 {
     memset(f, 0, sizeof *f);
@@ -205,12 +198,13 @@ int fz_file_put(fz_file *f, uint64_t off, const void *buf, size_t n)
     uint64_t end;
     if (!vhdx_add_ok(off, n, &end) || fz_file_ensure(f, end) != 0) return -1;
     /* page by page; zeros bound for a clean page are already there (a fixed disk's
-     * create writes its whole payload as zeros) */
+     * create writes its whole payload as zeros; vhdx_all_zero is libc's memcmp, not an
+     * instrumented loop) */
     const uint8_t *b = buf;
     while (n) {
         size_t pg = (size_t)(off >> FZ_PAGE_SHIFT), k = FZ_PAGE - (size_t)(off & (FZ_PAGE - 1));
         if (k > n) k = n;
-        if (f->dirty[pg] || !fz_all_zero(b, k)) {
+        if (f->dirty[pg] || !vhdx_all_zero(b, k)) {
             memcpy(f->data + off, b, k);
             f->dirty[pg] = 1;
         }
