@@ -24,6 +24,8 @@ need_images() {
     fi
 }
 
+. "$(dirname "${BASH_SOURCE[0]}")/flip_byte.sh"
+
 need_prog() {
     command -v "$1" >/dev/null 2>&1
 }

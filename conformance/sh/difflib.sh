@@ -15,6 +15,8 @@ skip() { echo "SKIP: $*"; exit 77; }
 note() { echo "  $*"; }
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 
+. "$(dirname "${BASH_SOURCE[0]}")/flip_byte.sh"
+
 # qemu_raw ARGS...: qemu-img convert with an O_DIRECT source (as in cli_common.sh)
 qemu_raw() { qemu-img convert -T none "$@" 2>/dev/null || qemu-img convert "$@"; }
 

@@ -21,7 +21,7 @@ printf 'X' | dd of="$BAD" bs=1 seek=$((MD_OFF + 7)) conv=notrunc status=none
 # R10 (tolerated): header 1's checksum broken, header 2 still valid
 TORN=$T/torn.vhdx
 cp "$GOOD" "$TORN"
-printf '\xff' | dd of="$TORN" bs=1 seek=$((0x10004)) conv=notrunc status=none
+flip_byte "$TORN" $((0x10004))
 # not a VHDX file at all
 NOTV=$T/zeros.bin
 head -c 2097152 /dev/zero >"$NOTV"

@@ -26,8 +26,10 @@ run 0 "$CLI" create --type dynamic --block-size 1M "$GOOD" 8M
 corrupt() {
     python3 - "$2" "$1" "$3" "$4" <<'PY' && ok || fail "corrupting $1 at $3"
 import os, sys
-src, dst, off, byte = sys.argv[1], sys.argv[2], int(sys.argv[3], 0), int(sys.argv[4], 0)
+src, dst, off = sys.argv[1], sys.argv[2], int(sys.argv[3], 0)
 data = bytearray(open(src, 'rb').read())
+# BYTE "^X": the byte XOR X (a checksum byte may hold any value: always a change)
+byte = data[off] ^ int(sys.argv[4][1:], 0) if sys.argv[4].startswith('^') else int(sys.argv[4], 0)
 assert data[off] != byte, "byte already has that value"
 data[off] = byte
 with open(dst + '.new', 'wb') as f:
@@ -47,7 +49,7 @@ expect_eq "metadata region of a new 8 MiB image" "$MD_OFF" $((0x200000))
 BAD=$T/bad.vhdx
 corrupt "$BAD" "$GOOD" $((MD_OFF + 7)) 0x58        # R79: "metadatX"
 TORN=$T/torn.vhdx
-corrupt "$TORN" "$GOOD" $((0x10004)) 0xff          # R10 (warning)
+corrupt "$TORN" "$GOOD" $((0x10004)) ^0xff         # R10 (warning)
 NOTV=$T/zeros.bin
 head -c 2097152 /dev/zero >"$NOTV"
 ALL=("$GOOD" "$BAD" "$TORN" "$NOTV")

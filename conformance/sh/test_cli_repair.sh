@@ -90,7 +90,7 @@ expect_eq "child with another parent" "$OUT" "$T/child.vhdx: refused
 expect_eq "refused linkage not written" "$(sha "$T/child.vhdx")" "$before"
 run 1 "$CLI" repair --parent "" "$T/child.vhdx"
 expect_match "empty --parent" "$ERR" "vhdx: repair: empty --parent path*"
-printf '\x55' | dd of="$T/child.vhdx" bs=1 seek=$((0x10004)) conv=notrunc status=none
+flip_byte "$T/child.vhdx" $((0x10004))
 run 0 "$CLI" repair --parent "$T/par.vhdx" "$T/child.vhdx"
 expect_eq "torn child header, with its parent" "$OUT" "$T/child.vhdx: repaired
   done     header          R10  write 0x10000+0x1000: header 1 rewritten from the current header (sequence + 1, new FileWriteGuid)"

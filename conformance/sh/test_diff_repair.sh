@@ -52,7 +52,7 @@ for off in 0 5 11; do
 done
 cur=$("$CLI" info --json "$Q" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["current_header"])')
 hdr=$(( cur == 0 ? 65536 : 131072 ))
-printf '\xff' | dd of="$Q" bs=1 seek=$((hdr + 4)) conv=notrunc status=none
+flip_byte "$Q" $((hdr + 4))
 "$CLI" cat "$Q" >"$WORK/q.before" 2>/dev/null || fail "qemu image with a torn header does not read"
 repaired "repair:qemu-torn-header" "$Q"
 "$CLI" cat "$Q" | cmp -s - "$WORK/q.before" || fail "repair:qemu-torn-header: content changed by the repair"

@@ -14,7 +14,7 @@ need_prog xmllint || { fail "xmllint not found (Debian package libxml2-utils)"; 
 mkdir -p "$T/a" "$T/b"
 run 0 "$CLI" create --type dynamic --block-size 1M "$T/a/x.vhdx" 8M
 cp "$T/a/x.vhdx" "$T/b/x.vhdx"
-printf '\xff' | dd of="$T/b/x.vhdx" bs=1 seek=$((0x10004)) conv=notrunc status=none   # R10 warning
+flip_byte "$T/b/x.vhdx" $((0x10004))   # R10 warning
 cp "$T/a/x.vhdx" "$T/broken.vhdx"
 printf 'X' | dd of="$T/broken.vhdx" bs=1 seek=$((0x200000 + 7)) conv=notrunc status=none # R79 error
 # a random 2 MiB file (fixed bytes so the test is reproducible) and a missing file

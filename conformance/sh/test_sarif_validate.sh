@@ -27,7 +27,7 @@ W=$T/work
 mkdir -p "$W/imgs" "$T/elsewhere"
 run 0 "$CLI" create --type dynamic --block-size 1M "$W/imgs/clean.vhdx" 8M
 cp "$W/imgs/clean.vhdx" "$W/imgs/warn.vhdx"
-printf '\xff' | dd of="$W/imgs/warn.vhdx" bs=1 seek=$((0x10004)) conv=notrunc status=none   # R10 warning
+flip_byte "$W/imgs/warn.vhdx" $((0x10004))   # R10 warning
 cp "$W/imgs/clean.vhdx" "$W/imgs/broken.vhdx"
 printf 'X' | dd of="$W/imgs/broken.vhdx" bs=1 seek=$((0x200000 + 7)) conv=notrunc status=none # R79 error
 head -c 2097152 /dev/zero >"$W/imgs/unreadable.vhdx"                                       # not VHDX
