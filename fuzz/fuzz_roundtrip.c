@@ -101,6 +101,7 @@ static int rt_variant_big_resize(unsigned resize_flags) { return (resize_flags &
 static int rt_variant_file_refusals(unsigned probe_byte) { return (probe_byte & 0xC4u) == 0xC4u; }
 static int rt_variant_repair_diff(unsigned repair_flags) { return (repair_flags & 0xF8u) == 0xA8u; }
 static int rt_variant_replay_by_path(unsigned crash_byte) { return (crash_byte & 0xE0u) == 0xA0u; }
+static int rt_variant_mem_backend(unsigned probe_byte) { return (probe_byte & 0xF4u) == 0x70u; }
 
 /* Room in the model: resize (op 0xC0-0xD7, 0) sets sizes up to 16 MiB in place. */
 #define RT_MODEL_MAX (16 * MiB)
@@ -345,11 +346,41 @@ static void rt_locked(const char *path, int first, int second)
     vhdx_io_destroy(&a);
 }
 
+/* vhdx_create of path (dynamic, 8 MiB; differencing over parent when not NULL) fails with
+ * want, and with detail as its message (NULL: any), and leaves no file at path. */
+static void rt_refused_create(const char *path, const char *parent, int want, const char *detail)
+{
+    vhdx_create_params p;
+    fz_guid_state gs;
+    vhdx_diag d;
+    struct stat before, after;
+    vhdx_create_params_default(&p);
+    p.virtual_size = 8 * MiB;
+    p.guid_gen = fz_guid_gen(&gs, 7);
+    if (parent) {
+        p.type = VHDX_TYPE_DIFFERENCING;
+        p.virtual_size = 0;
+        p.parent_path = parent;
+    }
+    const int existed = lstat(path, &before) == 0;
+    vhdx_diag_clear(&d);
+    int rc = vhdx_create(path, &p, &d);
+    if (rc != want || (detail && strcmp(d.detail, detail) != 0))
+        FZ_FAIL("create of %s: %s (%s), expected %s (%s)", path, vhdx_status_name(rc), d.detail,
+                vhdx_status_name(want), detail ? detail : "-");
+    if (existed ? lstat(path, &after) != 0 || after.st_ino != before.st_ino || after.st_size != before.st_size
+                : access(path, F_OK) == 0)
+        FZ_FAIL("refused create of %s changed what is there", path);
+}
+
 /* Create probe byte with bits 2, 6 and 7 (once per input): file opens that are refused,
  * each with its documented status: a missing file VHDX_E_NOT_FOUND, a directory and a
  * FIFO VHDX_E_FILE_TYPE (the message names the path and its type), read-write without
  * lock VHDX_E_MISUSE, a writer beside a reader and a reader beside a writer
- * VHDX_E_LOCKED; the version and file type names are the documented texts. */
+ * VHDX_E_LOCKED; the version and file type names are the documented texts. Creates that
+ * are refused: over an existing file VHDX_E_EXISTS (file backend: VHDX_IO_CREATE without
+ * VHDX_IO_RDWR is VHDX_E_MISUSE), in a missing folder VHDX_E_NOT_FOUND, a differencing
+ * child of a directory VHDX_E_FILE_TYPE ("parent <path> is a directory"). */
 static void rt_file_refusals(void)
 {
     static const struct { unsigned mode; const char *name; } types[] = {
@@ -383,8 +414,92 @@ static void rt_file_refusals(void)
     if (fclose(fp) == 0 && ok) {
         rt_locked(path, VHDX_IO_READ, VHDX_IO_RDWR);
         rt_locked(path, VHDX_IO_RDWR, VHDX_IO_READ);
+        vhdx_io io;
+        int rc = vhdx_io_file_open(&io, path, VHDX_IO_RDWR | VHDX_IO_CREATE);
+        if (rc == VHDX_OK) vhdx_io_destroy(&io);
+        if (rc != VHDX_E_EXISTS) FZ_FAIL("exclusive create of %s: %s", path, vhdx_status_name(rc));
+        rc = vhdx_io_file_open(&io, path, VHDX_IO_CREATE);
+        if (rc == VHDX_OK) vhdx_io_destroy(&io);
+        if (rc != VHDX_E_MISUSE) FZ_FAIL("read-only create of %s: %s", path, vhdx_status_name(rc));
+        rt_refused_create(path, NULL, VHDX_E_EXISTS, path);
     }
     unlink(path);
+    snprintf(path, sizeof path, "%s/missing/child.vhdx", dir);
+    rt_refused_create(path, NULL, VHDX_E_NOT_FOUND, NULL);
+    char *real = realpath(dir, NULL);
+    if (real) {
+        snprintf(path, sizeof path, "%s/child.vhdx", dir);
+        unlink(path);
+        snprintf(want, sizeof want, "parent %s is a directory", real);
+        rt_refused_create(path, dir, VHDX_E_FILE_TYPE, want);
+        free(real);
+    }
+}
+
+/* The library's memory backend (vhdx_io_mem) of probe_mem_backend: at most this many bytes. */
+#define RT_MEM_MAX (12 * MiB)
+
+/* Create probe byte with bits 4-6 set and bits 2 and 7 clear (in memory): the same
+ * parameters and GUIDs created again through the library's memory backend bounded at
+ * RT_MEM_MAX (vhdx_io_mem): the same status as into the sparse memory file pf (rc) and the
+ * same bytes when that image fits, else VHDX_E_IO (the backend does not grow past its
+ * bound); a copy of its bytes in a second memory backend opens read-only with the same
+ * geometry and checks without error findings. The backend's contracts beside: a NULL
+ * buffer with a length is VHDX_E_MISUSE, vhdx_io_mem_data of another backend is NULL. */
+static void probe_mem_backend(const vhdx_create_params *p, unsigned t, vhdx_io *pio, const fz_file *pf, int rc)
+{
+    vhdx_create_params q = *p;
+    fz_guid_state gs;
+    vhdx_io mio, cio;
+    size_t len = 1;
+    if (vhdx_io_mem_open(&mio, NULL, 1, 0) != VHDX_E_MISUSE) FZ_FAIL("vhdx_io_mem_open(NULL, 1) not refused");
+    if (vhdx_io_mem_data(pio, &len) != NULL || len != 0) FZ_FAIL("vhdx_io_mem_data of another backend");
+    if (fz_rc(vhdx_io_mem_open(&mio, NULL, 0, RT_MEM_MAX), "vhdx_io_mem_open") != VHDX_OK) return;
+    q.guid_gen = fz_guid_gen(&gs, t);
+    int mrc = fz_rc_allow(vhdx_create_io(&mio, &q, NULL), VHDX_E_CREATE_PARAM, "vhdx_create_io(mem)");
+    const int fits = rc != VHDX_OK || pf->size <= RT_MEM_MAX;
+    if (mrc != (fits ? rc : VHDX_E_IO))
+        FZ_FAIL("create into the memory backend: %s, into the memory file: %s (%llu bytes)", vhdx_status_name(mrc),
+                vhdx_status_name(rc), (unsigned long long)pf->size);
+    const uint8_t *data = vhdx_io_mem_data(&mio, &len);
+    if (mrc == VHDX_OK) {
+        uint8_t *b = fz_big_alloc(MiB);
+        if (len != pf->size || !data) FZ_FAIL("memory backend holds %zu bytes, the memory file %llu", len,
+                                               (unsigned long long)pf->size);
+        for (size_t at = 0; b && at < len; at += MiB) {
+            size_t n = len - at < MiB ? len - at : MiB;
+            fz_file_read(pf, at, b, n);
+            if (memcmp(b, data + at, n) != 0) FZ_FAIL("created images differ in [%zu, +%zu)", at, n);
+        }
+        fz_big_free(b);
+        if (fz_rc(vhdx_io_mem_open(&cio, data, len, len), "vhdx_io_mem_open(copy)") == VHDX_OK) {
+            vhdx_image *img = NULL;
+            vhdx_open_opts o;
+            vhdx_info a, c;
+            vhdx_open_opts_default(&o);
+            if (fz_rc(vhdx_open(&img, &cio, 0, &o, NULL), "vhdx_open(mem copy)") != VHDX_OK ||
+                fz_rc(vhdx_get_info(img, &c), "get_info(mem copy)") != VHDX_OK)
+                FZ_FAIL("created image does not open from the memory backend");
+            (void)fz_rc(vhdx_close(img), "vhdx_close(mem copy)");
+            img = NULL;
+            if (fz_rc(vhdx_open(&img, pio, 0, &o, NULL), "vhdx_open(probe)") != VHDX_OK ||
+                fz_rc(vhdx_get_info(img, &a), "get_info(probe)") != VHDX_OK)
+                FZ_FAIL("created image does not open");
+            (void)fz_rc(vhdx_close(img), "vhdx_close(probe)");
+            if (a.virtual_size != c.virtual_size || a.block_size != c.block_size ||
+                a.logical_sector_size != c.logical_sector_size || a.physical_sector_size != c.physical_sector_size)
+                FZ_FAIL("the memory backend's copy reads another geometry");
+            vhdx_check_opts co;
+            vhdx_report *rep = NULL;
+            vhdx_check_opts_default(&co);
+            if (fz_rc(vhdx_check(&cio, NULL, &co, &rep), "vhdx_check(mem copy)") == VHDX_OK) {
+                if (rep->errors) FZ_FAIL("check finds %zu errors in the memory backend's copy", rep->errors);
+                vhdx_report_free(rep);
+            }
+            vhdx_io_destroy(&cio);
+        }
+    }
+    vhdx_io_destroy(&mio);
 }
 
 static void create_probe(fz_in *in)
@@ -420,6 +535,7 @@ static void create_probe(fz_in *in)
     fz_file_init(&pf, 160 * MiB);
     fz_file_io(&io, &pf);
     int rc = fz_rc_allow(vhdx_create_io(&io, &p, &d), VHDX_E_CREATE_PARAM, "vhdx_create_io(probe)");
+    if (rt_variant_mem_backend(t)) probe_mem_backend(&p, t, &io, &pf, rc);
     if (rc == VHDX_OK) {
         probe_created_image(&io, &pf, &gs);
     } else {
@@ -712,6 +828,14 @@ static vhdx_repair_plan *rt_plan(rt_state *s, const vhdx_repair_opts *o, const c
     if (s->file.writes != w0) FZ_FAIL("%s: planning a repair wrote", when);
     if (rc != VHDX_OK && vhdx_status_class(rc) != VHDX_CLASS_LIMIT && vhdx_status_class(rc) != VHDX_CLASS_NOMEM)
         FZ_FAIL("%s: repair plan failed: %s", when, vhdx_status_name(rc));
+    /* every action's kind has its documented name (vhdx.h, vhdx_repair_kind) */
+    static const char *const kinds[] = { "header", "region_table", "log_replay", "metadata_entry", "bat_entry",
+                                         "file_extend", "region_required", "bat_offset", "parent_path" };
+    for (size_t i = 0; p && i < p->count; i++) {
+        int k = (int)p->actions[i].kind;
+        if (k < 0 || (size_t)k >= sizeof kinds / sizeof kinds[0] || strcmp(vhdx_repair_kind_name(k), kinds[k]) != 0)
+            FZ_FAIL("%s: action %zu of kind %d named %s", when, i, k, vhdx_repair_kind_name(k));
+    }
     return p;
 }
 
