@@ -36,7 +36,8 @@
  *       input, later ones convert the image into memory), 2 (0x80)
  *       VHDX_CONVERT_SEQUENTIAL (refused with VHDX_E_MISUSE unless raw), 3 (0xC0) the
  *       source is the model as a stream; the result reads exactly as the model
- *       (zeros up to a rounded-up size), a VHDX one checks without error
+ *       (zeros up to a rounded-up size), a VHDX one checks without error; the progress
+ *       callback never goes back, and ends at the source's size (rt_progress_fn)
  *   (opcode bytes 0xD8-0xDF) commit: u8 flags, u8 n, then n (<= 4) child writes (u32 offset,
  *       u16 length-1, u8 fill): the image is closed and written to a file, a differencing
  *       child is created over it in memory (bit 0: 1 MiB blocks, else 2 MiB), takes the
@@ -66,7 +67,9 @@
  *   repair flags byte 0xA8-0xAF: repair of a differencing child whose locator has a plain
  *       drive path (rt_repair_diff; the main image is left as it is);
  *   crash op byte with bits 5-7 = 101: the crashed file's replay ranges and its replay by
- *       path (rt_replay_by_path) before the recovery's reopen.
+ *       path (rt_replay_by_path) before the recovery's reopen;
+ *   create probe byte with bits 4-6 set and bits 2 and 7 clear (every time): the same create
+ *       again through the library's memory backend, vhdx_io_mem (probe_mem_backend).
  * Oracles: every read equals the model (at the end: the 64 KiB units written, or the whole disk
  * when (byte 0 ^ byte 1) % 8 == 0, or for a sample of the inputs whose script crashed,
  * repaired or committed by path); after a crash every byte of the interrupted
@@ -437,7 +440,7 @@ static void rt_file_refusals(void)
 }
 
 /* The library's memory backend (vhdx_io_mem) of probe_mem_backend: at most this many bytes. */
-#define RT_MEM_MAX (12 * MiB)
+#define RT_MEM_MAX (6 * MiB)
 
 /* Create probe byte with bits 4-6 set and bits 2 and 7 clear (in memory): the same
  * parameters and GUIDs created again through the library's memory backend bounded at
@@ -1214,6 +1217,23 @@ static int rt_convert_files_open(const rt_state *s, const char *spath, const cha
     return 1;
 }
 
+/* Every convert's progress (vhdx_convert_opts.progress): done never goes back nor past
+ * total, total is the source's size, and a convert that succeeds ends at done == total. */
+typedef struct rt_progress {
+    uint64_t total, done;
+    unsigned long calls;
+} rt_progress;
+
+static void rt_progress_fn(void *ctx, uint64_t done, uint64_t total)
+{
+    rt_progress *p = ctx;
+    if (total != p->total || done > total || done < p->done)
+        FZ_FAIL("convert progress %llu/%llu after %llu (source size %llu)", (unsigned long long)done,
+                (unsigned long long)total, (unsigned long long)p->done, (unsigned long long)p->total);
+    p->done = done;
+    p->calls++;
+}
+
 /* The convert op's options from its flags byte (see the header). */
 static void rt_convert_opts(rt_state *s, unsigned fl, vhdx_convert_opts *o)
 {
@@ -1239,6 +1259,9 @@ static void rt_convert(rt_state *s, fz_in *in)
     const char *dir = fz_tmpdir();
     const int files = (fl & 0xC0) == 0x40 && !s->convert_files_done;
     rt_convert_opts(s, fl, &o);
+    rt_progress prog = { s->vs, 0, 0 };
+    o.progress = rt_progress_fn;
+    o.progress_ctx = &prog;
     vhdx_convert_src src = { s->img, NULL, NULL, NULL, 0 };
     rt_stream stream = { s->model, s->vs, 0 };
     char spath[600], dpath[600];
@@ -1264,6 +1287,9 @@ static void rt_convert(rt_state *s, fz_in *in)
     vhdx_diag_clear(&d);
     int rc = vhdx_convert(&src, &dst, &o, &st, &d);
     if (!(seq && !raw && rc == VHDX_E_MISUSE)) rc = fz_rc(rc, "vhdx_convert");
+    if (rc == VHDX_OK && (!prog.calls || prog.done != prog.total))
+        FZ_FAIL("convert succeeded at progress %llu/%llu (%lu calls)", (unsigned long long)prog.done,
+                (unsigned long long)prog.total, prog.calls);
     if (files) {
         vhdx_io_destroy(&rawsrc);
         vhdx_io_destroy(&dst);
