@@ -442,64 +442,93 @@ static void rt_file_refusals(void)
 /* The library's memory backend (vhdx_io_mem) of probe_mem_backend: at most this many bytes. */
 #define RT_MEM_MAX (6 * MiB)
 
+/* The memory backend's callbacks over a few bytes: a buffer is copied (its size the bound
+ * when the bound given is smaller), writes past the bound fail with VHDX_E_IO, set_size
+ * cuts; a NULL buffer with a length is VHDX_E_MISUSE, vhdx_io_mem_data of another backend
+ * is NULL. */
+static void rt_mem_contracts(vhdx_io *other)
+{
+    static const char text[] = "vhdx_io_mem_open";
+    const uint8_t *bytes = (const uint8_t *)text;
+    const size_t nb = sizeof text - 1;
+    uint8_t b[16];
+    vhdx_io m;
+    size_t len = 1;
+    uint64_t size = 0;
+    if (vhdx_io_mem_open(&m, NULL, 1, 0) != VHDX_E_MISUSE) FZ_FAIL("vhdx_io_mem_open(NULL, 1) not refused");
+    if (vhdx_io_mem_data(other, &len) != NULL || len != 0) FZ_FAIL("vhdx_io_mem_data of another backend");
+    if (fz_rc(vhdx_io_mem_open(&m, bytes, nb, 0), "vhdx_io_mem_open(bytes)") != VHDX_OK) return;
+    const uint8_t *d = vhdx_io_mem_data(&m, &len);
+    if (!d || len != nb || memcmp(d, bytes, len) != 0) FZ_FAIL("memory backend: not a copy of its bytes");
+    if (m.write_at(m.ctx, nb, bytes, 1) != VHDX_E_IO) FZ_FAIL("memory backend grew past its bound");
+    if (m.set_size(m.ctx, 8) != VHDX_OK || m.get_size(m.ctx, &size) != VHDX_OK || size != 8 ||
+        m.read_at(m.ctx, 0, b, 8) != VHDX_OK || memcmp(b, bytes, 8) != 0 || m.read_at(m.ctx, 4, b, 8) != VHDX_E_IO_EOF)
+        FZ_FAIL("memory backend cut to 8 bytes");
+    vhdx_io_destroy(&m);
+}
+
+/* The memory backend mio holds the same bytes as the sparse memory file pf. */
+static void rt_mem_same(const vhdx_io *mio, const fz_file *pf, const char *what)
+{
+    size_t len = 0;
+    const uint8_t *data = vhdx_io_mem_data(mio, &len);
+    if (len != pf->size || !data)
+        FZ_FAIL("%s holds %zu bytes, the memory file %llu", what, len, (unsigned long long)pf->size);
+    uint8_t *b = fz_big_alloc(MiB);
+    for (size_t at = 0; b && at < len; at += MiB) {
+        size_t n = len - at < MiB ? len - at : MiB;
+        fz_file_read(pf, at, b, n);
+        if (memcmp(b, data + at, n) != 0) FZ_FAIL("%s: created images differ in [%zu, +%zu)", what, at, n);
+    }
+    fz_big_free(b);
+}
+
 /* Create probe byte with bits 4-6 set and bits 2 and 7 clear (in memory): the same
  * parameters and GUIDs created again through the library's memory backend bounded at
- * RT_MEM_MAX (vhdx_io_mem): the same status as into the sparse memory file pf (rc) and the
- * same bytes when that image fits, else VHDX_E_IO (the backend does not grow past its
- * bound); a copy of its bytes in a second memory backend opens read-only with the same
- * geometry and checks without error findings. The backend's contracts beside: a NULL
- * buffer with a length is VHDX_E_MISUSE, vhdx_io_mem_data of another backend is NULL. */
+ * RT_MEM_MAX (vhdx_io_mem), without its set_size (the create then extends the file by
+ * writing zeros): the same status as into the sparse memory file pf (rc) and the same
+ * bytes when that image fits, else VHDX_E_IO (the backend does not grow past its bound);
+ * the image opens read-only from it with pf's geometry and checks without error findings.
+ * rt_mem_contracts beside. */
 static void probe_mem_backend(const vhdx_create_params *p, unsigned t, vhdx_io *pio, const fz_file *pf, int rc)
 {
     vhdx_create_params q = *p;
     fz_guid_state gs;
-    vhdx_io mio, cio;
-    size_t len = 1;
-    if (vhdx_io_mem_open(&mio, NULL, 1, 0) != VHDX_E_MISUSE) FZ_FAIL("vhdx_io_mem_open(NULL, 1) not refused");
-    if (vhdx_io_mem_data(pio, &len) != NULL || len != 0) FZ_FAIL("vhdx_io_mem_data of another backend");
+    vhdx_io mio, nio;
+    rt_mem_contracts(pio);
     if (fz_rc(vhdx_io_mem_open(&mio, NULL, 0, RT_MEM_MAX), "vhdx_io_mem_open") != VHDX_OK) return;
+    nio = mio;
+    nio.set_size = NULL;
     q.guid_gen = fz_guid_gen(&gs, t);
-    int mrc = fz_rc_allow(vhdx_create_io(&mio, &q, NULL), VHDX_E_CREATE_PARAM, "vhdx_create_io(mem)");
+    int mrc = fz_rc_allow(vhdx_create_io(&nio, &q, NULL), VHDX_E_CREATE_PARAM, "vhdx_create_io(mem)");
     const int fits = rc != VHDX_OK || pf->size <= RT_MEM_MAX;
     if (mrc != (fits ? rc : VHDX_E_IO))
         FZ_FAIL("create into the memory backend: %s, into the memory file: %s (%llu bytes)", vhdx_status_name(mrc),
                 vhdx_status_name(rc), (unsigned long long)pf->size);
-    const uint8_t *data = vhdx_io_mem_data(&mio, &len);
     if (mrc == VHDX_OK) {
-        uint8_t *b = fz_big_alloc(MiB);
-        if (len != pf->size || !data) FZ_FAIL("memory backend holds %zu bytes, the memory file %llu", len,
-                                               (unsigned long long)pf->size);
-        for (size_t at = 0; b && at < len; at += MiB) {
-            size_t n = len - at < MiB ? len - at : MiB;
-            fz_file_read(pf, at, b, n);
-            if (memcmp(b, data + at, n) != 0) FZ_FAIL("created images differ in [%zu, +%zu)", at, n);
-        }
-        fz_big_free(b);
-        if (fz_rc(vhdx_io_mem_open(&cio, data, len, len), "vhdx_io_mem_open(copy)") == VHDX_OK) {
-            vhdx_image *img = NULL;
-            vhdx_open_opts o;
-            vhdx_info a, c;
-            vhdx_open_opts_default(&o);
-            if (fz_rc(vhdx_open(&img, &cio, 0, &o, NULL), "vhdx_open(mem copy)") != VHDX_OK ||
-                fz_rc(vhdx_get_info(img, &c), "get_info(mem copy)") != VHDX_OK)
-                FZ_FAIL("created image does not open from the memory backend");
-            (void)fz_rc(vhdx_close(img), "vhdx_close(mem copy)");
-            img = NULL;
-            if (fz_rc(vhdx_open(&img, pio, 0, &o, NULL), "vhdx_open(probe)") != VHDX_OK ||
-                fz_rc(vhdx_get_info(img, &a), "get_info(probe)") != VHDX_OK)
-                FZ_FAIL("created image does not open");
-            (void)fz_rc(vhdx_close(img), "vhdx_close(probe)");
-            if (a.virtual_size != c.virtual_size || a.block_size != c.block_size ||
-                a.logical_sector_size != c.logical_sector_size || a.physical_sector_size != c.physical_sector_size)
-                FZ_FAIL("the memory backend's copy reads another geometry");
-            vhdx_check_opts co;
-            vhdx_report *rep = NULL;
-            vhdx_check_opts_default(&co);
-            if (fz_rc(vhdx_check(&cio, NULL, &co, &rep), "vhdx_check(mem copy)") == VHDX_OK) {
-                if (rep->errors) FZ_FAIL("check finds %zu errors in the memory backend's copy", rep->errors);
-                vhdx_report_free(rep);
-            }
-            vhdx_io_destroy(&cio);
+        rt_mem_same(&nio, pf, "memory backend");
+        vhdx_image *img = NULL;
+        vhdx_open_opts o;
+        vhdx_info a, c;
+        vhdx_open_opts_default(&o);
+        if (fz_rc(vhdx_open(&img, &nio, 0, &o, NULL), "vhdx_open(mem)") != VHDX_OK ||
+            fz_rc(vhdx_get_info(img, &c), "get_info(mem)") != VHDX_OK)
+            FZ_FAIL("created image does not open from the memory backend");
+        (void)fz_rc(vhdx_close(img), "vhdx_close(mem)");
+        img = NULL;
+        if (fz_rc(vhdx_open(&img, pio, 0, &o, NULL), "vhdx_open(probe)") != VHDX_OK ||
+            fz_rc(vhdx_get_info(img, &a), "get_info(probe)") != VHDX_OK)
+            FZ_FAIL("created image does not open");
+        (void)fz_rc(vhdx_close(img), "vhdx_close(probe)");
+        if (a.virtual_size != c.virtual_size || a.block_size != c.block_size ||
+            a.logical_sector_size != c.logical_sector_size || a.physical_sector_size != c.physical_sector_size)
+            FZ_FAIL("the memory backend's image reads another geometry");
+        vhdx_check_opts co;
+        vhdx_report *rep = NULL;
+        vhdx_check_opts_default(&co);
+        if (fz_rc(vhdx_check(&nio, NULL, &co, &rep), "vhdx_check(mem)") == VHDX_OK) {
+            if (rep->errors) FZ_FAIL("check finds %zu errors in the memory backend's image", rep->errors);
+            vhdx_report_free(rep);
         }
     }
     vhdx_io_destroy(&mio);
