@@ -69,7 +69,10 @@
  *   crash op byte with bits 5-7 = 101: the crashed file's replay ranges and its replay by
  *       path (rt_replay_by_path) before the recovery's reopen;
  *   create probe byte with bits 4-6 set and bits 2 and 7 clear (every time): the same create
- *       again through the library's memory backend, vhdx_io_mem (probe_mem_backend).
+ *       again through the library's memory backend, vhdx_io_mem (probe_mem_backend);
+ *   repair flags byte 0x90-0x97 (every time): after the byte, the file's size changes by
+ *       (xor byte) * 512 bytes, cut when bit 1 of the xor byte is set, else grown with
+ *       zeros: the plan extends it to a multiple of 1 MiB (rt_damage, rt_damage_repair).
  * Oracles: every read equals the model (at the end: the 64 KiB units written, or the whole disk
  * when (byte 0 ^ byte 1) % 8 == 0, or for a sample of the inputs whose script crashed,
  * repaired or committed by path); after a crash every byte of the interrupted
@@ -105,6 +108,7 @@ static int rt_variant_file_refusals(unsigned probe_byte) { return (probe_byte & 
 static int rt_variant_repair_diff(unsigned repair_flags) { return (repair_flags & 0xF8u) == 0xA8u; }
 static int rt_variant_replay_by_path(unsigned crash_byte) { return (crash_byte & 0xE0u) == 0xA0u; }
 static int rt_variant_mem_backend(unsigned probe_byte) { return (probe_byte & 0xF4u) == 0x70u; }
+static int rt_variant_repair_size(unsigned repair_flags) { return (repair_flags & 0xF8u) == 0x90u; }
 
 /* Room in the model: resize (op 0xC0-0xD7, 0) sets sizes up to 16 MiB in place. */
 #define RT_MODEL_MAX (16 * MiB)
@@ -1069,6 +1073,35 @@ static void rt_damage(rt_state *s, unsigned fl, uint64_t off, uint8_t x)
         (void)fz_file_put(&s->file, twin, &b, 1);
     }
     if (fl & 1) fz_fix_image(&s->file);
+    if (rt_variant_repair_size(fl)) {
+        /* a file cut inside its last MiB, or grown by a few sectors (D12) */
+        uint64_t d = (uint64_t)x * 512u;
+        fz_file_set_size(&s->file, (x & 2) && s->file.size > d ? s->file.size - d : s->file.size + d);
+    }
+}
+
+/* Repair flags 0x90-0x97: a plan of a file whose size is not a multiple of 1 MiB extends
+ * it with zeros to the next one (one FILE_EXTEND action; a deviation unless a block
+ * past the end was lost); an applied repair leaves such a size. */
+static void rt_size_repair(const rt_state *s, const vhdx_repair_plan *dry, const vhdx_repair_plan *p,
+                           uint64_t damaged)
+{
+    size_t n = 0;
+    int lost = 0;
+    for (size_t i = 0; dry && i < dry->count; i++) lost |= dry->actions[i].code == VHDX_E_BAT_OUTSIDE_FILE;
+    for (size_t i = 0; dry && i < dry->count; i++) {
+        const vhdx_repair_action *a = &dry->actions[i];
+        if (a->kind != VHDX_REPAIR_FILE_EXTEND) continue;
+        n++;
+        if (a->write_offset != damaged || a->write_length != (damaged + MiB - 1) / MiB * MiB - damaged ||
+            a->deviation != !lost)
+            FZ_FAIL("file extension of a %llu-byte file: [%llu, +%llu), deviation %d", (unsigned long long)damaged,
+                    (unsigned long long)a->write_offset, (unsigned long long)a->write_length, a->deviation);
+    }
+    if (dry && n != (damaged % MiB != 0))
+        FZ_FAIL("%zu file extensions planned for a %llu-byte file", n, (unsigned long long)damaged);
+    if (p && !p->refused && s->file.size % MiB != 0)
+        FZ_FAIL("repaired file of %llu bytes", (unsigned long long)s->file.size);
 }
 
 /* op 9's repair of the damaged file (flag bit 1: a first repair crashes at its write or
@@ -1129,8 +1162,10 @@ static void rt_damage_repair(rt_state *s, fz_in *in)
     vhdx_repair_opts_default(&o);
     o.flags = VHDX_REPAIR_ALLOW_DATA_LOSS | VHDX_REPAIR_FIX_DEVIATIONS;
     o.guid_gen = fz_guid_gen(&s->gs, 300 + s->opens++);
+    const uint64_t damaged = s->file.size;
     vhdx_repair_plan *dry = rt_plan(s, &o, "damaged");
     vhdx_repair_plan *p = rt_repair_run(s, &o, fl, crash, !dry || dry->refused);
+    if (rt_variant_repair_size(fl)) rt_size_repair(s, dry, p, damaged);
     const int applied = p && !p->refused;
     if (applied) rt_repaired(s, &o, p, dry, ref);
     if (!applied || !ref) {
