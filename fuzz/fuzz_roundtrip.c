@@ -72,7 +72,10 @@
  *       again through the library's memory backend, vhdx_io_mem (probe_mem_backend);
  *   repair flags byte 0x90-0x97 (every time): after the byte, the file's size changes by
  *       (xor byte) * 512 bytes, cut when bit 1 of the xor byte is set, else grown with
- *       zeros: the plan extends it to a multiple of 1 MiB (rt_damage, rt_damage_repair).
+ *       zeros: the plan extends it to a multiple of 1 MiB (rt_damage, rt_damage_repair);
+ *   repair flags byte 0x98-0x9F (every time): after the byte, a metadata entry duplicated
+ *       into a new last entry of the table with a copy of its value, or of another item's
+ *       value of the same length when bit 1 of the xor byte is set (rt_md_duplicate).
  * Oracles: every read equals the model (at the end: the 64 KiB units written, or the whole disk
  * when (byte 0 ^ byte 1) % 8 == 0, or for a sample of the inputs whose script crashed,
  * repaired or committed by path); after a crash every byte of the interrupted
@@ -109,6 +112,7 @@ static int rt_variant_repair_diff(unsigned repair_flags) { return (repair_flags 
 static int rt_variant_replay_by_path(unsigned crash_byte) { return (crash_byte & 0xE0u) == 0xA0u; }
 static int rt_variant_mem_backend(unsigned probe_byte) { return (probe_byte & 0xF4u) == 0x70u; }
 static int rt_variant_repair_size(unsigned repair_flags) { return (repair_flags & 0xF8u) == 0x90u; }
+static int rt_variant_md_duplicate(unsigned repair_flags) { return (repair_flags & 0xF8u) == 0x98u; }
 
 /* Room in the model: resize (op 0xC0-0xD7, 0) sets sizes up to 16 MiB in place. */
 #define RT_MODEL_MAX (16 * MiB)
@@ -1061,8 +1065,42 @@ static void rt_repair_diff(rt_state *s, unsigned fl)
     unlink(ppath);
 }
 
+/* Repair flags 0x98-0x9F: metadata table entry x % n (of n) copied into entry n, the entry
+ * count n + 1, and the copy's value placed after every item's: a duplicate item (R83)
+ * whose value is the entry's own (repair drops it), or with bit 1 of x the value of the
+ * first other entry of the same length (another value: the repair is refused). */
+static void rt_md_duplicate(fz_file *f, uint8_t x)
+{
+    uint8_t t[MD_HEADER_SIZE + 8 * MD_ENTRY_SIZE], v[64];
+    for (uint64_t at = MiB; at + sizeof t <= f->size; at += MiB) {
+        fz_file_read(f, at, t, sizeof t);
+        if (vhdx_le64(t + MD_OFF_SIGNATURE) != VHDX_SIG_METADATA) continue;
+        unsigned n = vhdx_le16(t + MD_OFF_ENTRY_COUNT), k = n ? x % n : 0;
+        if (n == 0 || n >= 8) return;
+        const uint8_t *src = t + MD_HEADER_SIZE + k * MD_ENTRY_SIZE, *val = src;
+        uint32_t len = vhdx_le32(src + MDE_OFF_LENGTH), end = 0;
+        for (unsigned i = 0; i < n; i++) {
+            const uint8_t *e = t + MD_HEADER_SIZE + i * MD_ENTRY_SIZE;
+            uint32_t o = vhdx_le32(e + MDE_OFF_OFFSET) + vhdx_le32(e + MDE_OFF_LENGTH);
+            if (o > end) end = o;
+            if ((x & 2) && val == src && i != k && vhdx_le32(e + MDE_OFF_LENGTH) == len) val = e;
+        }
+        end = (end + 7u) & ~7u;
+        if (len > sizeof v || end + len > MiB) return;
+        uint8_t *dst = t + MD_HEADER_SIZE + n * MD_ENTRY_SIZE;
+        memcpy(dst, src, MD_ENTRY_SIZE);
+        vhdx_put32(dst + MDE_OFF_OFFSET, end);
+        vhdx_put16(t + MD_OFF_ENTRY_COUNT, (uint16_t)(n + 1));
+        fz_file_read(f, at + vhdx_le32(val + MDE_OFF_OFFSET), v, len);
+        (void)fz_file_put(f, at + end, v, len);
+        (void)fz_file_put(f, at, t, sizeof t);
+        return;
+    }
+}
+
 /* op 9's damage: the file byte at off xored with x (flag bit 2: the same byte of the other
- * copy of a header or region table too; flag bit 0: every checksum fixed after). */
+ * copy of a header or region table too; flag bit 0: every checksum fixed after; then
+ * the variants rt_md_duplicate and the size change of rt_variant_repair_size). */
 static void rt_damage(rt_state *s, unsigned fl, uint64_t off, uint8_t x)
 {
     uint8_t b = (uint8_t)(fz_file_byte(&s->file, off) ^ x);
@@ -1073,6 +1111,7 @@ static void rt_damage(rt_state *s, unsigned fl, uint64_t off, uint8_t x)
         (void)fz_file_put(&s->file, twin, &b, 1);
     }
     if (fl & 1) fz_fix_image(&s->file);
+    if (rt_variant_md_duplicate(fl)) rt_md_duplicate(&s->file, x);
     if (rt_variant_repair_size(fl)) {
         /* a file cut inside its last MiB, or grown by a few sectors (D12) */
         uint64_t d = (uint64_t)x * 512u;
