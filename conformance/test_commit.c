@@ -155,9 +155,10 @@ static int setup(void **state)
 {
     (void)state;
     memset(&S, 0, sizeof S);
-    snprintf(S.dir, sizeof S.dir, "%s/vhdx-commit-%d", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
-             (int)getpid());
-    assert_int_equal(mkdir(S.dir, 0700), 0);
+    /* mkdtemp: a folder named by the pid alone was refused when a run killed before its
+     * teardown had left one behind and a later run got the same pid */
+    snprintf(S.dir, sizeof S.dir, "%s/vhdx-commit-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    assert_non_null(mkdtemp(S.dir));
     snprintf(S.p, sizeof S.p, "%s/p.vhdx", S.dir);
     snprintf(S.n, sizeof S.n, "%s/n.vhdx", S.dir);
     snprintf(S.c, sizeof S.c, "%s/c.vhdx", S.dir);

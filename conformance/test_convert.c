@@ -482,8 +482,10 @@ static void kernel_copy(void **state)
 {
     (void)state;
     /* a disk file system (tmpfs copies too, but this is where outputs usually go) */
-    snprintf(dir, sizeof dir, "/tmp/vhdx-convert-%d", (int)getpid());
-    assert_int_equal(mkdir(dir, 0700), 0);
+    /* mkdtemp, not a folder named by the pid (one left by a killed run refused a later run
+     * that got the same pid) */
+    snprintf(dir, sizeof dir, "/tmp/vhdx-convert-XXXXXX");
+    assert_non_null(mkdtemp(dir));
     int kc = kernel_copies();
     uint8_t *ref = make_src();
     char sp[300], rp[300], vp[300], bp[300];

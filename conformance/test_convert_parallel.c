@@ -235,8 +235,10 @@ static void image_case(const char *name, vhdx_disk_type type, uint32_t bs, uint3
 
 static void setup_dir(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/vhdx-cpar-%d", (int)getpid());
-    assert_int_equal(mkdir(dir, 0700), 0);
+    /* mkdtemp, not a folder named by the pid (one left by a killed run refused a later run
+     * that got the same pid) */
+    snprintf(dir, sizeof dir, "/tmp/vhdx-cpar-XXXXXX");
+    assert_non_null(mkdtemp(dir));
     gen = vhdx_guid_gen_seeded(&gs, 11);
 }
 
@@ -490,8 +492,8 @@ static void copier_after_io_error(void **state)
 {
     (void)state;
     char dirbuf[64], src[300], d1[300], d2[300];
-    snprintf(dirbuf, sizeof dirbuf, "/tmp/vhdx-ccopy-%d", (int)getpid());
-    assert_int_equal(mkdir(dirbuf, 0700), 0);
+    snprintf(dirbuf, sizeof dirbuf, "/tmp/vhdx-ccopy-XXXXXX");
+    assert_non_null(mkdtemp(dirbuf));
     snprintf(src, sizeof src, "%s/src", dirbuf);
     snprintf(d1, sizeof d1, "%s/d1", dirbuf);
     snprintf(d2, sizeof d2, "%s/d2", dirbuf);
