@@ -225,6 +225,9 @@ int fz_file_zero(fz_file *f, uint64_t off, size_t n)
         if (a < off) a = off;
         if (b > end) b = end;
         memset(f->data + a, 0, (size_t)(b - a));
+        /* a whole page zeroed is clean again: reads of it cost no copy, later zeroing and
+         * the clean-up skip it */
+        if (b - a == FZ_PAGE) f->dirty[i] = 0;
     }
     return 0;
 }

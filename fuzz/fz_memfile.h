@@ -34,7 +34,8 @@ typedef struct fz_file {
 void fz_file_init(fz_file *f, uint64_t max_size);
 /* Copies bytes at `off` (grows len and size as needed). 0 on success, -1 over max_size. */
 int fz_file_put(fz_file *f, uint64_t off, const void *buf, size_t n);
-/* Zeroes [off, off+n) (grows len and size as needed). 0 on success, -1 over max_size. */
+/* Zeroes [off, off+n) (grows len and size as needed); whole pages zeroed are clean again
+ * (no longer marked as written). 0 on success, -1 over max_size. */
 int fz_file_zero(fz_file *f, uint64_t off, size_t n);
 /* dst (empty, initialised) becomes a copy of src's bytes and size; only pages src has
  * written are copied. 0 on success, -1 when src is larger than dst's max_size. */
@@ -45,7 +46,8 @@ int fz_file_copy_range(fz_file *dst, uint64_t to, const fz_file *src, uint64_t f
 /* Writes f to a (sparse) file at path, size f->size. 0 on success, -1 on error. */
 int fz_file_save(const char *path, const fz_file *f);
 /* Changes the file size; bytes beyond a smaller size are dropped. Direct writes into
- * f->data are allowed only to pages already written (fz_file_put/zero/copy mark them). */
+ * f->data are allowed only to pages already written (fz_file_put/copy mark them; non-zero
+ * bytes are always on marked pages). */
 void fz_file_set_size(fz_file *f, uint64_t size);
 /* Materialises [0, end) (end <= size); 0 on success, -1 on allocation failure. */
 int fz_file_ensure(fz_file *f, uint64_t end);

@@ -72,9 +72,10 @@ typedef struct log_ctx {
     uint64_t budget;          /* entry bytes the scan may still read and checksum */
 } log_ctx;
 
-/* The ring's bytes [pos, pos+n) (n <= LOG_WINDOW, not wrapping) in a window: the scan
- * reads the ring slot by slot, so one read per window, not per slot. */
-static int win_read(log_ctx *c, uint32_t pos, uint8_t *buf, size_t n, vhdx_diag *diag)
+/* The ring's bytes [pos, pos+n) (n <= LOG_WINDOW, not wrapping) in a window: *out points
+ * at them until the next window load. The scan reads the ring slot by slot, so one read
+ * per window, not per slot. */
+static int win_get(log_ctx *c, uint32_t pos, size_t n, const uint8_t **out, vhdx_diag *diag)
 {
     int k = 0;
     while (k < LOG_WINDOWS && !(c->win[k].len && pos >= c->win[k].pos &&
@@ -92,7 +93,7 @@ static int win_read(log_ctx *c, uint32_t pos, uint8_t *buf, size_t n, vhdx_diag 
         c->win[k].len = wl;
     }
     c->win[k].used = ++c->tick;
-    memcpy(buf, c->win[k].buf + (pos - c->win[k].pos), n);
+    *out = c->win[k].buf + (pos - c->win[k].pos);
     return VHDX_OK;
 }
 
@@ -102,8 +103,10 @@ static int ring_read(log_ctx *c, uint32_t pos, uint8_t *buf, size_t len, vhdx_di
         size_t n = len;
         if ((uint64_t)pos + n > c->log_len) n = (size_t)(c->log_len - pos);
         if (n <= LOG_WINDOW) {
-            int rc = win_read(c, pos, buf, n, diag);
+            const uint8_t *w;
+            int rc = win_get(c, pos, n, &w, diag);
             if (rc != VHDX_OK) return rc;
+            memcpy(buf, w, n);
         } else {
             int rc = img_pread(c->img, c->log_off + pos, buf, n, diag);
             if (rc != VHDX_OK) return rc;
@@ -130,18 +133,22 @@ static int scratch_reserve(log_ctx *c, size_t len)
 static int entry_at(log_ctx *c, uint32_t pos, const log_pos_info **out, vhdx_diag *diag)
 {
     log_pos_info *pi = &c->pos[pos / VHDX_LOG_SECTOR];
-    uint8_t hs[LOGE_HEADER_SIZE]; /* the header fields; the checksum reads the entry below */
+    const uint8_t *hs; /* the header fields, in a window; the checksum reads the entry below */
     fmt_log_entry_header h;
     int rc;
 
     *out = pi;
     if (pi->state != 0) return VHDX_OK;
     pi->state = 1;
-    rc = ring_read(c, pos, hs, sizeof hs, diag);
+    /* pos is a slot and LogLength a multiple of 1 MiB (R15, checked by the open): the
+     * header never wraps */
+    rc = win_get(c, pos, LOGE_HEADER_SIZE, &hs, diag);
     if (rc != VHDX_OK) return rc;
-    if (fmt_log_entry_header_decode(hs, sizeof hs, &h) != VHDX_OK) return VHDX_OK;
-    /* cheap filters first: R36 signature, R42 LogGuid, R38 length */
-    if (h.signature != VHDX_SIG_LOGE || !vhdx_guid_equal(&h.log_guid, &c->guid)) return VHDX_OK;
+    /* cheap filters first: R36 signature (most slots of a ring are not entry starts:
+     * nothing else is decoded for them), R42 LogGuid, R38 length */
+    if (vhdx_le32(hs + LOGE_OFF_SIGNATURE) != VHDX_SIG_LOGE) return VHDX_OK;
+    if (fmt_log_entry_header_decode(hs, LOGE_HEADER_SIZE, &h) != VHDX_OK) return VHDX_OK;
+    if (!vhdx_guid_equal(&h.log_guid, &c->guid)) return VHDX_OK;
     if (h.entry_length == 0 || h.entry_length % VHDX_LOG_SECTOR != 0 || h.entry_length > c->log_len)
         return VHDX_OK;
     /* A real log checksums each entry once (entries do not overlap); a hostile one can
