@@ -66,9 +66,10 @@ static int fz_la_class(size_t n)
     return -1;
 }
 
+/* The live slot holding p (NULL: a free slot), or -1. */
 static int fz_la_find(const void *p)
 {
-    for (int i = 0; p && i < FZ_LA_LIVE; i++)
+    for (int i = 0; i < FZ_LA_LIVE; i++)
         if (fz_la_live[i].p == p) return i;
     return -1;
 }
@@ -96,7 +97,7 @@ void *fz_liballoc_malloc(size_t n)
 
 void fz_liballoc_free(void *p)
 {
-    int i = fz_la_find(p);
+    int i = p ? fz_la_find(p) : -1;
     if (i < 0) {
         free(p);
         return;
@@ -117,7 +118,7 @@ void fz_liballoc_free(void *p)
 
 void *fz_liballoc_realloc(void *p, size_t n)
 {
-    int i = fz_la_find(p);
+    int i = p ? fz_la_find(p) : -1;
     if (i < 0) return p ? realloc(p, n) : fz_liballoc_malloc(n); /* malloc'ed blocks stay so */
     if (n == 0) {
         fz_liballoc_free(p);
