@@ -8,9 +8,10 @@
  * per-call 1 MiB buffers (convert's lane, compact's copy buffer) cost more than the work
  * done in them (fuzz_roundtrip: ~0.5 ms per convert in page faults). Here a block of
  * FZ_LA_MIN bytes or more is served from per-size-class free lists and given back to
- * them. What a sanitizer checks stays checked: ASan sees the bytes past the size asked
- * for, and the whole block while it is free, as poisoned (overflows and uses after free
- * are reported as with its own redzones; a reused block has no quarantine delay), MSan
+ * them (at most FZ_LA_FREE_MAX bytes kept there). What a sanitizer checks stays checked:
+ * ASan sees the bytes past the size asked for, and the whole block while it is free, as
+ * poisoned (overflows and uses after free are reported as with its own redzones; a
+ * reused block has no quarantine delay), MSan
  * sees a block as uninitialised when it is handed out, and a block the library never
  * gives back is never in a free list, so LeakSanitizer still reports it.
  * Single-threaded: the library allocates on the calling thread only (image_copy.c).
@@ -53,9 +54,11 @@ FZ_NO_COVERAGE_BEGIN
 #define FZ_LA_CLASSES 8                     /* 128 KiB .. 16 MiB */
 #define FZ_LA_FREE_PER_CLASS 2
 #define FZ_LA_LIVE 64                       /* pooled blocks handed out at once */
+#define FZ_LA_FREE_MAX ((size_t)8 << 20)    /* bytes kept in the free lists (peak RSS) */
 
 static struct { uint8_t *p; size_t n, cap; } fz_la_live[FZ_LA_LIVE];
 static uint8_t *fz_la_free[FZ_LA_CLASSES][FZ_LA_FREE_PER_CLASS];
+static size_t fz_la_free_bytes;
 
 /* The class of a request of n bytes, or -1 when it is not pooled. */
 static int fz_la_class(size_t n)
@@ -84,6 +87,7 @@ void *fz_liballoc_malloc(size_t n)
         if (fz_la_free[c][i]) {
             p = fz_la_free[c][i];
             fz_la_free[c][i] = NULL;
+            fz_la_free_bytes -= cap;
         }
     if (!p && !(p = malloc(cap))) return NULL;
     FZ_LA_POISON(p, cap); /* the bytes past the request are a redzone */
@@ -106,10 +110,11 @@ void fz_liballoc_free(void *p)
     size_t cap = fz_la_live[i].cap;
     int c = fz_la_class(cap);
     fz_la_live[i].p = NULL;
-    for (int k = 0; k < FZ_LA_FREE_PER_CLASS; k++)
+    for (int k = 0; k < FZ_LA_FREE_PER_CLASS && fz_la_free_bytes + cap <= FZ_LA_FREE_MAX; k++)
         if (!fz_la_free[c][k]) {
             FZ_LA_POISON(b, cap); /* a use after free is reported */
             fz_la_free[c][k] = b;
+            fz_la_free_bytes += cap;
             return;
         }
     FZ_LA_UNPOISON(b, cap);
