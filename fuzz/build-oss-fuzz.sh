@@ -25,17 +25,23 @@ TARGETS=${VHDX_FUZZ_TARGETS:-"fuzz_header fuzz_region_table fuzz_metadata fuzz_b
 [ "${VHDX_FUZZ_LIBVHDI:-0}" = 1 ] && TARGETS="$TARGETS fuzz_diff_libvhdi"
 DEFS="-D_FILE_OFFSET_BITS=64 -D_GNU_SOURCE -DVHDX_BUILDING_LIBRARY"
 INC="-I$VHDX_SRC/lib/include -I$VHDX_SRC/lib/src -I$VHDX_SRC/fuzz -I$VHDX_SRC/conformance/support"
+# SanitizerCoverage builds (libFuzzer: -fsanitize=fuzzer-no-link, OSS-Fuzz's included): hot
+# leaf code that guides nothing is compiled without coverage (fuzz/coverage-ignorelist.txt)
+COVIGN=
+case " $CFLAGS " in
+  *fuzzer-no-link*) COVIGN="-fsanitize-coverage-ignorelist=$VHDX_SRC/fuzz/coverage-ignorelist.txt" ;;
+esac
 
 objs=()
 for src in "$VHDX_SRC"/lib/src/*.c "$VHDX_SRC"/fuzz/fuzz_common.c "$VHDX_SRC"/fuzz/fz_*.c \
            "$VHDX_SRC"/conformance/support/faultio.c "$VHDX_SRC"/fuzz/uuid_stub.c; do
   o="$OBJ/$(basename "${src%.c}").o"
-  $CC $CFLAGS -std=gnu11 $DEFS $INC -c "$src" -o "$o"
+  $CC $CFLAGS $COVIGN -std=gnu11 $DEFS $INC -c "$src" -o "$o"
   objs+=("$o")
 done
 
 for t in $TARGETS; do
-  $CC $CFLAGS -std=gnu11 $DEFS $INC -c "$VHDX_SRC/fuzz/$t.c" -o "$OBJ/$t.o"
+  $CC $CFLAGS $COVIGN -std=gnu11 $DEFS $INC -c "$VHDX_SRC/fuzz/$t.c" -o "$OBJ/$t.o"
   extra=(); seeds=$t
   [ "$t" = fuzz_diff_libvhdi ] && extra=(-lvhdi) && seeds=fuzz_open  # fuzz_open's input format
   $CXX $CXXFLAGS "$OBJ/$t.o" "${objs[@]}" $LIB_FUZZING_ENGINE "${extra[@]}" -lpthread -o "$OUT/$t"

@@ -47,7 +47,8 @@
  *       file is rebased (vhdx_rebase_file) onto a copy of the image that took a write of
  *       its own bytes (bit 3: of other bytes, VHDX_REBASE_CONTENT), must read as before,
  *       and is committed by vhdx_commit_file (bit 1: VHDX_COMMIT_REMOVE) into that copy,
- *       which becomes the image (once per input: later ones commit in memory)
+ *       which becomes the image (once per input, for the inputs sampled (rt_sampled salt
+ *       7): otherwise, and later, the op commits in memory)
  * Opcode bytes 0xC0-0xD7 (before the modulo 10 above) are maintenance ops, by (byte - 0xC0) % 3:
  *   0   resize: u32 size (mod 16 MiB, rounded up to a logical sector), u8 flags (bit 0
  *       shrink, bit 1 allow data loss): a smaller size without bit 0 must be refused
@@ -89,10 +90,10 @@
  * passes after a commit, compact or resize (otherwise the 64 KiB units written, and around
  * the old end of a resize), the repair's read-backs, check and second plan (otherwise the
  * repaired image must open, and the script goes on with the image from before the
- * damage), the check of a converted image and the final whole-disk comparison asked for
- * by the script run for 1 input in FZ_SAMPLE_ONE_IN (the repair's: 1 in
- * RT_REPAIR_ONE_IN), drawn from a hash of the whole input; the replay driver and
- * FZ_ALL_PASSES=1 run them for every input.
+ * damage), the check of a converted image, the commit op's by-path variant (otherwise
+ * the op commits in memory) and the final whole-disk comparison asked for by the script
+ * run for 1 input in FZ_SAMPLE_ONE_IN (the repair's: 1 in RT_REPAIR_ONE_IN), drawn from a
+ * hash of the whole input; the replay driver and FZ_ALL_PASSES=1 run them for every input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +154,9 @@ typedef struct rt_state {
  * Salts: 1 the comparison after a commit, 2 after a compact, 3 the damaged disk's
  * read-back and the checks after a repair (unsampled: the repaired image must open, then
  * the script goes on with the image as it was before the damage), 4 the check of a
- * converted image, 5 the comparison after a resize. */
+ * converted image, 5 the comparison after a resize, 7 the commit op's by-path variant
+ * (rebase and commit through real files, fsyncs: ~10 ms; otherwise the op commits in
+ * memory). */
 static int rt_sampled(const rt_state *s, uint64_t salt)
 {
     return fz_sampled(s->hash, salt, salt == 3 ? RT_REPAIR_ONE_IN : FZ_SAMPLE_ONE_IN);
@@ -745,7 +748,7 @@ static void *rt_malloc(void *ctx, size_t n)
         a->failed = 1;
         return NULL;
     }
-    void *p = malloc(n);
+    void *p = fz_liballoc_malloc(n);
     rt_live_add(a, p);
     return p;
 }
@@ -757,7 +760,7 @@ static void *rt_realloc(void *ctx, void *p, size_t n)
         a->failed = 1;
         return NULL;
     }
-    void *q = realloc(p, n);
+    void *q = fz_liballoc_realloc(p, n);
     if (q || n == 0) rt_live_del(a, p);
     rt_live_add(a, q);
     return q;
@@ -766,7 +769,7 @@ static void *rt_realloc(void *ctx, void *p, size_t n)
 static void rt_free_fn(void *ctx, void *p)
 {
     rt_live_del(ctx, p);
-    free(p);
+    fz_liballoc_free(p);
 }
 
 /* A write during which allocation n fails: it returns VHDX_E_NOMEM (or succeeds when it
@@ -781,7 +784,7 @@ static int rt_nomem_write(rt_state *s, unsigned n, uint64_t off, const uint8_t *
     vhdx_set_allocator(&al);
     int rc = fz_rc(vhdx_write(s->img, off, wbuf, len, NULL), "vhdx_write(nomem)");
     if (!a.failed) {
-        vhdx_set_allocator(NULL);
+        fz_liballoc_install();
         free(a.live);
         if (rc != VHDX_OK) FZ_FAIL("write failed without an allocation failure: %s", vhdx_status_name(rc));
         memcpy(s->model + off, wbuf, len);
@@ -792,7 +795,7 @@ static int rt_nomem_write(rt_state *s, unsigned n, uint64_t off, const uint8_t *
         FZ_FAIL("allocation %u failed, write returned %s, not VHDX_E_NOMEM", n, vhdx_status_name(rc));
     int crc = fz_rc(vhdx_close(s->img), "vhdx_close(after nomem)");
     s->img = NULL;
-    vhdx_set_allocator(NULL);
+    fz_liballoc_install();
     size_t leaked = a.nlive;
     free(a.live);
     if (crc != VHDX_OK) FZ_FAIL("close after a failed allocation returned %s", vhdx_status_name(crc));
@@ -836,7 +839,7 @@ static void rt_nomem_open(rt_state *s, unsigned n)
         (void)fz_rc(vhdx_close(s->img), "vhdx_close(nomem)");
         s->img = NULL;
     }
-    vhdx_set_allocator(NULL);
+    fz_liballoc_install();
     size_t leaked = a.nlive;
     free(a.live);
     if (rc != (a.failed ? VHDX_E_NOMEM : VHDX_OK))
@@ -1617,7 +1620,7 @@ static void rt_commit(rt_state *s, fz_in *in, uint8_t *wbuf)
     unsigned flags = fz_u8(in);
     const char *dir = fz_tmpdir();
     char path[600];
-    const int by_path = (flags & 4) && !s->commit_by_path_done && dir;
+    const int by_path = (flags & 4) && !s->commit_by_path_done && dir && rt_sampled(s, 7);
     uint8_t *cm = by_path ? fz_big_alloc((size_t)s->vs) : s->model, ct[sizeof s->touched];
     int rc = fz_rc(vhdx_close(s->img), "vhdx_close");
     s->img = NULL;
@@ -1929,6 +1932,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rt_state s;
     vhdx_create_params p;
     memset(&s, 0, sizeof s);
+    fz_liballoc_install(); /* the library's large per-call buffers recycled (fz_memfile.h) */
     s.hash = fz_hash(data, size);
     fz_file_init(&s.file, RT_FILE_MAX);
     fz_file_io(&s.io, &s.file);

@@ -19,6 +19,16 @@
 void *fz_big_alloc(size_t n);
 void fz_big_free(void *p);
 
+/* The library's allocator (fz_liballoc.c), for harnesses whose scripts make the library
+ * allocate large per-call buffers: blocks of 96 KiB to 16 MiB are recycled (with ASan a
+ * fresh mapping each otherwise), the sanitizers' view of them kept exact. install:
+ * vhdx_set_allocator with these three functions, which also serve allocation-failure hooks
+ * that wrap them (every block is freed by fz_liballoc_free, whoever allocated it). */
+void fz_liballoc_install(void);
+void *fz_liballoc_malloc(size_t n);
+void *fz_liballoc_realloc(void *p, size_t n);
+void fz_liballoc_free(void *p);
+
 /* The file is `size` bytes; only [0, len) is materialised, the rest reads as zeros, so a
  * compact input can stand for a mostly empty multi-MiB image. Writes materialise up to
  * their end (bounded by max_size). */

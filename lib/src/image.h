@@ -149,6 +149,9 @@ void img_overlay_free(vhdx_image *img);
 int img_pread(vhdx_image *img, uint64_t off, void *buf, size_t len, vhdx_diag *diag);
 /* Writes file bytes (writable images only); updates img->file_size when extending. */
 int img_pwrite(vhdx_image *img, uint64_t off, const void *buf, size_t len, vhdx_diag *diag);
+/* IMG_ZEROS zero bytes, a source for writes of zeros (no allocation per call) */
+#define IMG_ZEROS (64u * 1024u)
+extern const uint8_t img_zeros[IMG_ZEROS];
 int img_fflush(vhdx_image *img, vhdx_diag *diag);
 /* Sets the backend's file size (grows with zeros or shrinks); img->file_size follows.
  * VHDX_E_UNSUPPORTED when the backend cannot. */

@@ -57,15 +57,31 @@ static int commit_check(vhdx_image *child, vhdx_image *parent, unsigned flags, v
     return VHDX_OK;
 }
 
+/* The copy buffer: grown to what the largest extent so far needs (at most COMMIT_CHUNK),
+ * so a child with a few small extents takes a small block from the allocator's pools. */
+typedef struct commit_buf {
+    uint8_t *p;
+    size_t cap;
+} commit_buf;
+
+static int commit_buf_need(commit_buf *b, size_t n, vhdx_diag *diag)
+{
+    if (n <= b->cap) return VHDX_OK;
+    vhdx_free(b->p);
+    b->p = vhdx_malloc(n);
+    b->cap = b->p ? n : 0;
+    return b->p ? VHDX_OK : VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "commit");
+}
+
 /* Child bytes [off, off+n) into the parent, in chunks. */
-static int copy_data(vhdx_image *child, vhdx_image *parent, uint8_t *buf, uint64_t off,
+static int copy_data(vhdx_image *child, vhdx_image *parent, commit_buf *buf, uint64_t off,
                      uint64_t n, vhdx_diag *diag)
 {
-    int rc = VHDX_OK;
+    int rc = commit_buf_need(buf, n < COMMIT_CHUNK ? (size_t)n : COMMIT_CHUNK, diag);
     while (n > 0 && rc == VHDX_OK) {
         size_t c = n < COMMIT_CHUNK ? (size_t)n : COMMIT_CHUNK;
-        rc = vhdx_read(child, off, buf, c, diag);
-        if (rc == VHDX_OK) rc = vhdx_write(parent, off, buf, c, diag);
+        rc = vhdx_read(child, off, buf->p, c, diag);
+        if (rc == VHDX_OK) rc = vhdx_write(parent, off, buf->p, c, diag);
         off += c;
         n -= c;
     }
@@ -83,8 +99,7 @@ int vhdx_commit(vhdx_image *child, vhdx_image *parent, const vhdx_commit_opts *o
     opts = &def;
     int rc = commit_check(child, parent, opts->flags, diag);
     if (rc != VHDX_OK) return rc;
-    uint8_t *buf = vhdx_malloc(COMMIT_CHUNK);
-    if (!buf) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "commit");
+    commit_buf buf = { NULL, 0 };
     const uint64_t vs = child->geo.virtual_size;
     uint64_t off = 0, done = 0;
     while (off < vs && rc == VHDX_OK) {
@@ -93,12 +108,12 @@ int vhdx_commit(vhdx_image *child, vhdx_image *parent, const vhdx_commit_opts *o
         if (rc != VHDX_OK) break;
         int mine = x.depth == 0 && (x.state == VHDX_EXTENT_DATA || x.state == VHDX_EXTENT_ZERO);
         if (mine && x.zero) rc = vhdx_write_zeroes(parent, off, x.length, diag);
-        else if (mine) rc = copy_data(child, parent, buf, off, x.length, diag);
+        else if (mine) rc = copy_data(child, parent, &buf, off, x.length, diag);
         if (mine) done += x.length;
         off += x.length;
         if (opts->progress) opts->progress(opts->progress_ctx, off, vs);
     }
-    vhdx_free(buf);
+    vhdx_free(buf.p);
     if (rc == VHDX_OK) rc = vhdx_flush(parent, diag);
     /* the child still reads as before over the changed parent: link it to the new data */
     const vhdx_guid *dw = &parent->hdr[parent->cur].data_write_guid;

@@ -29,8 +29,16 @@ typedef struct cp_run {
     cp_move *mv;                  /* pending moves of the group */
     size_t nmv, capmv;
     uint64_t group_bytes;
-    uint8_t *buf;                 /* CP_COPY bytes */
+    uint8_t *buf;                 /* CP_COPY bytes, allocated at first use (cp_buf) */
 } cp_run;
+
+/* The copy buffer, allocated when a block is first read: a compact with nothing to read
+ * or move allocates none. */
+static int cp_buf(cp_run *r, vhdx_diag *diag)
+{
+    if (!r->buf) r->buf = vhdx_malloc(CP_COPY);
+    return r->buf ? VHDX_OK : VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "compact");
+}
 
 static int set_entry(vhdx_image *img, uint64_t index, uint64_t entry, vhdx_diag *diag)
 {
@@ -58,6 +66,7 @@ static int release_blocks(cp_run *r, int zeroes, vhdx_diag *diag)
         if (!zeroes || (s != VHDX_PB_FULLY_PRESENT && s != VHDX_PB_PARTIALLY_PRESENT)) continue;
         size_t n = vs - b * bs < bs ? (size_t)(vs - b * bs) : (size_t)bs;
         int zero = 1;
+        rc = cp_buf(r, diag);
         for (size_t p = 0; rc == VHDX_OK && zero && p < n; p += CP_COPY) {
             size_t k = n - p < CP_COPY ? n - p : CP_COPY;
             rc = img_vread(img, b * bs + p, r->buf, k, diag);
@@ -89,6 +98,7 @@ static int move_block(cp_run *r, const img_extent *x, uint64_t to, vhdx_diag *di
     vhdx_image *img = r->img;
     uint64_t len = x->end - x->start, e;
     int rc = img_bat_get(img, x->index, &e, diag);
+    if (rc == VHDX_OK) rc = cp_buf(r, diag);
     for (uint64_t p = 0; rc == VHDX_OK && p < len; p += CP_COPY) {
         size_t k = len - p < CP_COPY ? (size_t)(len - p) : CP_COPY;
         rc = img_pread(img, x->start + p, r->buf, k, diag);
@@ -202,8 +212,6 @@ int(vhdx_compact)(vhdx_image *img, unsigned flags, vhdx_compact_stats *stats, vh
     memset(&r, 0, sizeof r);
     r.img = img;
     r.st.file_size_before = img->file_size;
-    r.buf = vhdx_malloc(CP_COPY);
-    if (!r.buf) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "compact");
     int rc = compact_run(&r, flags, diag);
     r.st.file_size_after = img->file_size;
     r.st.struct_size = (uint32_t)sizeof r.st;

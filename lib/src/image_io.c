@@ -66,6 +66,8 @@ int img_io_fail_at(vhdx_diag *diag, int rc, uint64_t off, const char *field, int
     return vhdx_diag_set_errno(diag, rc, e);
 }
 
+const uint8_t img_zeros[IMG_ZEROS];
+
 /* libvhdx allocates no space ending past 4 PiB (BAT FileOffsetMB reaches 2^64, 2.5.1). */
 #define IMG_MAX_ALLOC_END ((uint64_t)1 << 52)
 
@@ -87,11 +89,10 @@ int img_alloc_space(vhdx_image *img, uint64_t size, uint64_t *off, vhdx_diag *di
         rc = img_set_size(img, end, "allocation", diag);
         if (rc != VHDX_OK) return rc;
     } else {
-        static const uint8_t zeros[64 * 1024];
         uint64_t p = img->file_size;
         while (p < end) {
-            size_t n = end - p > sizeof zeros ? sizeof zeros : (size_t)(end - p);
-            rc = img_pwrite(img, p, zeros, n, diag);
+            size_t n = end - p > IMG_ZEROS ? IMG_ZEROS : (size_t)(end - p);
+            rc = img_pwrite(img, p, img_zeros, n, diag);
             if (rc != VHDX_OK) return rc;
             p += n;
         }

@@ -140,8 +140,10 @@ int vhdx_rebase(vhdx_image *child, vhdx_image *new_parent, const char *new_paren
     int same = img_parent_linked(child, dw);
     rebase_ctx r = { child, new_parent, opts->flags, NULL, NULL, 0, diag };
     if (rc == VHDX_OK && !same && !(opts->flags & VHDX_REBASE_UNSAFE)) {
-        r.a = vhdx_malloc(2u * REBASE_CHUNK);
-        r.b = r.a ? r.a + REBASE_CHUNK : NULL;
+        /* each half as large as a compared piece can be (a small disk: a small block) */
+        const size_t half = child->geo.virtual_size < REBASE_CHUNK ? (size_t)child->geo.virtual_size : REBASE_CHUNK;
+        r.a = vhdx_malloc(2u * half);
+        r.b = r.a ? r.a + half : NULL;
         rc = r.a ? compare_all(&r, opts) : VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "rebase");
         vhdx_free(r.a);
         if (rc == VHDX_OK) rc = vhdx_flush(child, diag);

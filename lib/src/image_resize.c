@@ -63,7 +63,8 @@ static int check_beyond(vhdx_image *img, uint64_t new_size, vhdx_diag *diag)
     uint64_t first = vhdx_div_round_up(new_size, bs), tail_end = first * bs < vs ? first * bs : vs;
     int rc = VHDX_OK;
     if (tail_end > new_size) {
-        uint8_t *buf = vhdx_malloc(RZ_CHUNK);
+        /* sized to what is read (an allocator serves a small tail from its pools) */
+        uint8_t *buf = vhdx_malloc(tail_end - new_size < RZ_CHUNK ? (size_t)(tail_end - new_size) : RZ_CHUNK);
         if (!buf) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "resize");
         for (uint64_t p = new_size; rc == VHDX_OK && p < tail_end; p += RZ_CHUNK) {
             size_t n = tail_end - p < RZ_CHUNK ? (size_t)(tail_end - p) : RZ_CHUNK;
@@ -144,7 +145,7 @@ static int new_entries_in_place(vhdx_image *img, const fmt_geometry *ng, uint64_
 static int write_bat_area(vhdx_image *img, const fmt_geometry *ng, uint64_t new_off,
                           uint64_t from, uint64_t len, uint64_t fixed_base, vhdx_diag *diag)
 {
-    uint8_t *buf = vhdx_malloc(RZ_CHUNK);
+    uint8_t *buf = vhdx_malloc(len > from && len - from < RZ_CHUNK ? (size_t)(len - from) : RZ_CHUNK);
     int rc = VHDX_OK;
     if (!buf) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "resize");
     for (uint64_t p = from; rc == VHDX_OK && p < len; p += RZ_CHUNK) {

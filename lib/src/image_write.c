@@ -78,7 +78,9 @@ static int wb_sector_at(vhdx_image *img, struct img_wbatch *wb, uint64_t off, ui
     for (i = 0; i < wb->nsec; i++)
         if (wb->sec[i].off == off) { *out = wb->sec[i].data; return VHDX_OK; }
     if (wb->nsec == wb->capsec) {
-        size_t nc = wb->capsec ? wb->capsec * 2 : 32;
+        /* from 8 sectors (32 KiB): most batches carry a BAT sector or two, and allocators
+         * serve small blocks from their pools (with ASan, over ~128 KiB is a fresh mapping) */
+        size_t nc = wb->capsec ? wb->capsec * 2 : 8;
         wb_sector *p = vhdx_realloc(wb->sec, nc * sizeof *p);
         if (!p) return VHDX_FAIL(diag, VHDX_E_NOMEM, VHDX_NO_OFFSET, "write batch");
         wb->sec = p;

@@ -8,8 +8,10 @@
 
 #define ZERO_CHUNK (1024u * 1024u)
 
-/* The zero source of zero_range: allocated at the first write of zero bytes, zlen bytes
- * (no larger than the range); blocks that already read as zeros never allocate it. */
+/* The zero source of zero_range for blocks not allocated yet (one write each, so that a
+ * differencing block's allocation and sector bitmap update stay one): allocated at the
+ * first such write, len bytes (no larger than the range); allocated blocks are written
+ * from img_zeros. */
 typedef struct zero_src {
     uint8_t *p;
     size_t len;
@@ -33,8 +35,10 @@ static int zero_bytes(vhdx_image *img, zero_src *z, uint64_t off, uint64_t n, vh
         if (rc != VHDX_OK) return rc;
         unsigned st = fmt_bat_state(e);
         if (st == VHDX_PB_FULLY_PRESENT) {
-            rc = zero_src_get(z, diag);
-            if (rc == VHDX_OK) rc = img_pwrite(img, fmt_bat_offset(e) + off % bs, z->p, k, diag);
+            /* in place: the same bytes from the library's zero block, no allocation */
+            const uint64_t at = fmt_bat_offset(e) + off % bs;
+            for (size_t i = 0; rc == VHDX_OK && i < k; i += IMG_ZEROS)
+                rc = img_pwrite(img, at + i, img_zeros, k - i < IMG_ZEROS ? k - i : IMG_ZEROS, diag);
         } else if (st == VHDX_PB_PARTIALLY_PRESENT || (img->geo.has_parent && st != VHDX_PB_ZERO)) {
             /* differencing: the parent's bytes must not show through */
             rc = zero_src_get(z, diag);
