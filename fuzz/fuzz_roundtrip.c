@@ -377,6 +377,9 @@ static void rt_refused_create(const char *path, const char *parent, int want, co
         p.virtual_size = 0;
         p.parent_path = parent;
     }
+    /* zeroed first: clang-14 MSan has no interceptor for glibc >= 2.33 lstat (as io_file.c) */
+    memset(&before, 0, sizeof before);
+    memset(&after, 0, sizeof after);
     const int existed = lstat(path, &before) == 0;
     vhdx_diag_clear(&d);
     int rc = vhdx_create(path, &p, &d);
