@@ -166,11 +166,10 @@ static int src_read(cv_job *j, uint64_t off, uint8_t *buf, size_t n)
 /* sequential destination: zeros up to off (what the walk skipped), then p */
 static int seq_put(cv_job *j, const uint8_t *p, size_t n, uint64_t off)
 {
-    static const uint8_t zeros[CV_PAGE];
     while (j->spos < off) {
         uint64_t gap = off - j->spos;
         size_t k = gap < CV_PAGE ? (size_t)gap : CV_PAGE;
-        int rc = j->dst->write_at(j->dst->ctx, j->spos, zeros, k);
+        int rc = j->dst->write_at(j->dst->ctx, j->spos, img_zeros, k); /* k <= CV_PAGE < IMG_ZEROS */
         if (rc != VHDX_OK) return dst_fail(j, rc, j->spos, errno);
         j->spos += k;
     }

@@ -303,15 +303,14 @@ out:
 
 static int zero_fill(vhdx_image *img, uint64_t off, uint64_t len, vhdx_diag *diag)
 {
-    static const uint8_t zeros[64 * 1024];
     int rc;
     /* past the end of the file an extension gives zeros without writing them */
     if (off >= img->file_size && img->io->set_size)
         return img_set_size(img, off + len, "log replay", diag);
     while (len > 0) {
-        size_t n = len > sizeof zeros ? sizeof zeros : (size_t)len;
+        size_t n = len > IMG_ZEROS ? IMG_ZEROS : (size_t)len;
         if (off < img->file_size && off + n > img->file_size) n = (size_t)(img->file_size - off);
-        rc = img_pwrite(img, off, zeros, n, diag);
+        rc = img_pwrite(img, off, img_zeros, n, diag);
         if (rc != VHDX_OK) return rc;
         off += n;
         len -= n;
